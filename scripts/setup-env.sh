@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Create .venv with Python 3.11+ and install wstutorial into it (editable).
+# Usage: scripts/setup-env.sh [EXTRA]   e.g. "test" for the test tools.
+# Sourced by tutorial.sh and test.sh; safe to run again (it only tops up).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extra="${1:-}"
+venv="${WSTUTORIAL_VENV:-.venv}"
+
+find_python() {
+    for candidate in python3.11 python3.12 python3.13 python3 python; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+           "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if [ ! -x "$venv/bin/python" ]; then
+    python=$(find_python) || {
+        echo "error: wstutorial needs Python 3.11 or newer; none found (on Debian: apt-get install python3 python3-venv)" >&2
+        exit 1
+    }
+    echo "==> creating $venv with $($python --version)"
+    "$python" -m venv "$venv" || {
+        echo "error: could not create $venv; on Debian install the venv module: apt-get install python3-venv" >&2
+        exit 1
+    }
+fi
+
+target="."
+[ -n "$extra" ] && target=".[$extra]"
+echo "==> installing wstutorial${extra:+ with [$extra]} into $venv (first time: a few minutes)"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$target"
+echo "==> $venv is ready"

@@ -1,0 +1,59 @@
+// Part 2 of the tutorial: receive the stream and show it, newest first.
+// Message text goes in with textContent, never innerHTML: anything a server or
+// another student sends is data, not markup.
+"use strict";
+
+(function () {
+  var MAX_LOG_LINES = 200; // the page stays fast however long the stream runs
+  var ws = null;
+  var received = 0;
+  var url = document.getElementById("url");
+  var log = document.getElementById("log");
+  var status = document.getElementById("status");
+  var count = document.getElementById("count");
+  var openButton = document.getElementById("open");
+  var closeButton = document.getElementById("close");
+  var plot = new LivePlot(document.getElementById("plot"), 300);
+
+  if (location.host) {
+    url.value = "ws://" + location.host + "/streaming";
+  }
+
+  function addLine(text) {
+    var line = document.createElement("div");
+    line.className = "line";
+    line.textContent = text;
+    log.insertBefore(line, log.firstChild);
+    while (log.childNodes.length > MAX_LOG_LINES) { log.removeChild(log.lastChild); }
+  }
+
+  function setOpen(isOpen, text) {
+    openButton.disabled = isOpen;
+    closeButton.disabled = !isOpen;
+    status.textContent = text;
+    status.className = isOpen ? "open" : "closed";
+  }
+
+  openButton.addEventListener("click", function () {
+    if (ws) { ws.close(); }
+    setOpen(true, "connecting ...");
+    ws = new WebSocket(url.value.trim());
+    ws.onopen = function () { setOpen(true, "open"); };
+    ws.onmessage = function (evt) {
+      received += 1;
+      count.textContent = String(received);
+      addLine(String(evt.data));
+      var match = /-?\d+(\.\d+)?(e-?\d+)?/.exec(String(evt.data));
+      if (match) { plot.add(parseFloat(match[0])); }
+    };
+    ws.onclose = function (evt) {
+      setOpen(false, "closed (code " + evt.code + ")");
+      addLine("Connection close");
+    };
+  });
+
+  closeButton.addEventListener("click", function () { if (ws) { ws.close(1000, "bye"); } });
+
+  // Open at once, as the original's streaming page did.
+  openButton.click();
+})();

@@ -1,0 +1,47 @@
+"""Checking host, port and path as people type them."""
+
+from __future__ import annotations
+
+import pytest
+
+from wstutorial.address import InvalidAddress, is_loopback, parse_host, parse_path, parse_port, ws_url
+
+
+@pytest.mark.parametrize("value, expected", [("8888", 8888), (" 80 ", 80), (0, 0), (65535, 65535)])
+def test_parse_port_accepts_numbers(value: object, expected: int) -> None:
+    """Digits, with or without spaces, from 0 to 65535."""
+    assert parse_port(value) == expected
+
+
+@pytest.mark.parametrize("value", ["abc", "", "-1", "70000", "8888.5", True, None])
+def test_parse_port_names_the_bad_value(value: object) -> None:
+    """A bad port is refused with a message that quotes it."""
+    with pytest.raises(InvalidAddress, match="port must") as raised:
+        parse_port(value)
+    assert str(value).strip() in str(raised.value)
+
+
+def test_parse_host_and_path() -> None:
+    """Empty hosts, hosts with a scheme and paths without '/' are refused."""
+    assert parse_host(" localhost ") == "localhost"
+    with pytest.raises(InvalidAddress, match="host is empty"):
+        parse_host("  ")
+    with pytest.raises(InvalidAddress, match="ws://localhost"):
+        parse_host("ws://localhost")
+    assert parse_path("/ws") == "/ws"
+    with pytest.raises(InvalidAddress, match="must start with '/'"):
+        parse_path("ws")
+
+
+def test_ws_url_from_the_three_fields() -> None:
+    """host, port and uri make the URL, as on the original page."""
+    assert ws_url("localhost", "8888", "/ws") == "ws://localhost:8888/ws"
+    assert ws_url("::1", 8888, "/echo") == "ws://[::1]:8888/echo"
+    with pytest.raises(InvalidAddress, match="from 1 to 65535"):
+        ws_url("localhost", 0, "/ws")
+
+
+def test_is_loopback() -> None:
+    """localhost, 127.x and ::1 only reach this machine."""
+    assert is_loopback("localhost") and is_loopback("127.0.0.2") and is_loopback("[::1]")
+    assert not is_loopback("0.0.0.0") and not is_loopback("example.org")

@@ -1,0 +1,152 @@
+"""The command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Iterator
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from conftest import free_port
+
+
+def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wstutorial", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+class Serving:
+    """`python -m wstutorial serve ...` running until stopped."""
+
+    def __init__(self, *args: str) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "wstutorial", "serve", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.lines: list[str] = []
+        deadline = time.monotonic() + 30
+        assert self.process.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise AssertionError(f"serve ended early: {self.lines} {self.process.stderr.read()}")  # type: ignore[union-attr]
+            self.lines.append(line.rstrip("\n"))
+            if "Press Ctrl-C" in line:
+                return
+        raise AssertionError(f"serve did not start: {self.lines}")
+
+    def interrupt(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=30)
+        return self.process.returncode, out + err
+
+
+@pytest.fixture
+def serving() -> Iterator[Serving]:
+    port = free_port()
+    running = Serving("--port", str(port), "--interval", "0.2")
+    running.port = port  # type: ignore[attr-defined]
+    try:
+        yield running
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
+
+
+def test_serve_prints_urls_and_serves_everything(serving: Serving) -> None:
+    """serve prints the page and WebSocket URLs and serves /ws, /streaming, /echo, pages."""
+    port = serving.port  # type: ignore[attr-defined]
+    text = "\n".join(serving.lines)
+    assert f"http://127.0.0.1:{port}/hello.html" in text
+    assert f"ws://127.0.0.1:{port}/ws" in text and f"ws://127.0.0.1:{port}/streaming" in text
+    with connect(f"ws://127.0.0.1:{port}/ws") as websocket:
+        assert websocket.recv(timeout=5) == "Hello World"
+    with connect(f"ws://127.0.0.1:{port}/echo") as websocket:
+        websocket.send("x")
+        assert websocket.recv(timeout=5) == "x"
+    with connect(f"ws://127.0.0.1:{port}/streaming") as websocket:
+        assert str(websocket.recv(timeout=5)).startswith("message: ")
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/hello.html", timeout=5) as page:
+        assert b'id="host"' in page.read()
+
+
+def test_ctrl_c_closes_clients_with_1001_and_exits_0(serving: Serving) -> None:
+    """Ctrl-C closes connected clients with 1001, prints the events, exits 0."""
+    port = serving.port  # type: ignore[attr-defined]
+    with connect(f"ws://127.0.0.1:{port}/ws") as websocket:
+        assert websocket.recv(timeout=5) == "Hello World"
+        websocket.send("hi cli")
+        time.sleep(0.2)
+        code, output = serving.interrupt()
+        with pytest.raises(ConnectionClosed) as closed:
+            websocket.recv(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    assert code == 0
+    assert "new connection" in output and "message received hi cli" in output
+    assert "1 WebSocket client(s) closed with 1001" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "abc"], "'abc'"),
+        (["--port", "70000"], "70000"),
+        (["--port", "-1"], "'-1'"),
+        (["--interval", "0"], "interval"),
+        (["--interval", "soon"], "'soon'"),
+        (["--bogus"], "--bogus"),
+    ],
+)
+def test_bad_arguments_print_one_line_and_exit_2(args: list[str], message: str) -> None:
+    """Each bad argument gives one line naming the value, exit 2, no traceback."""
+    result = run_cli("serve", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_port_in_use_and_unknown_host_exit_1() -> None:
+    """A port in use, or a host that cannot be resolved, is named; exit 1."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = run_cli("serve", "--port", str(port))
+    assert result.returncode == 1 and f"port {port}" in result.stderr and "in use" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run_cli("serve", "--host", "no-such-host.invalid", "--port", "0")
+    assert result.returncode == 1 and "no-such-host.invalid" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_all_interfaces_warns_with_the_address_to_use() -> None:
+    """--host 0.0.0.0 warns that the network can reach the server."""
+    serving = Serving("--host", "0.0.0.0", "--port", "0")
+    try:
+        assert any("Warning" in line and "network" in line for line in serving.lines)
+    finally:
+        code, _ = serving.interrupt()
+    assert code == 0
+
+
+def test_no_command_is_a_usage_error() -> None:
+    """Running with no command says a command is needed (exit 2)."""
+    result = run_cli()
+    assert result.returncode == 2 and "COMMAND" in result.stderr

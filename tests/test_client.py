@@ -1,0 +1,113 @@
+"""The Python client, async (for notebook cells) and blocking (for scripts)."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import threading
+
+import pytest
+
+import wstutorial
+from conftest import free_port
+
+
+def test_async_client_round_trip(server: wstutorial.TutorialServer) -> None:
+    """connect, receive, send, iterate and close with a code and reason, with await."""
+
+    async def scenario() -> None:
+        client = await wstutorial.connect(server.ws_url("/ws"))
+        assert await client.receive(timeout=5) == "Hello World"
+        await client.send("from python")
+        await client.close(4000, "done here")
+        assert client.closed
+        with pytest.raises(wstutorial.ConnectionClosed):
+            await client.receive()
+
+        async with await wstutorial.connect(server.ws_url("/streaming")) as stream:
+            received = []
+            async for message in stream:
+                received.append(message)
+                if len(received) == 3:
+                    break
+        assert all(str(message).startswith("message: ") for message in received)
+
+    asyncio.run(scenario())
+    server.events.wait_for("message received from python")
+    closed = [e for e in server.events.snapshot() if e.text == "connection closed"]
+    assert closed
+
+
+def test_close_code_and_reason_reach_the_server() -> None:
+    """The server's handler sees the client's close code and reason."""
+    seen: list[tuple[int | None, str | None]] = []
+
+    class Recorder(wstutorial.TutorialHandler):
+        def on_close(self) -> None:
+            seen.append((self.close_code, self.close_reason))
+            self.record("connection closed")
+
+    with wstutorial.start_server(port=0, handlers={"/rec": Recorder}) as server:
+        client = wstutorial.connect_blocking(server.ws_url("/rec"))
+        client.close(4001, "bye now")
+        server.events.wait_for("connection closed")
+    assert seen == [(4001, "bye now")]
+
+
+def test_blocking_client_receive_times_out(server: wstutorial.TutorialServer) -> None:
+    """receive(timeout) raises TimeoutError when nothing comes."""
+    with wstutorial.connect_blocking(server.ws_url("/echo")) as client:
+        with pytest.raises(TimeoutError, match="within 0.1 s"):
+            client.receive(timeout=0.1)
+        client.send(b"\x01\x02")
+        assert client.receive() == b"\x01\x02"
+
+
+def test_blocking_client_works_while_a_loop_runs_in_this_thread(server: wstutorial.TutorialServer) -> None:
+    """Inside a running asyncio loop (as in a notebook cell), the blocking client still works."""
+
+    async def inside_a_loop() -> str | bytes:
+        with wstutorial.connect_blocking(server.ws_url("/ws")) as client:
+            return client.receive()
+
+    assert asyncio.run(inside_a_loop()) == "Hello World"
+
+
+def test_failures_are_sentences(server: wstutorial.TutorialServer) -> None:
+    """Refused, unknown host, unknown path and not-a-URL each give one clear sentence."""
+    cases = {
+        f"ws://127.0.0.1:{free_port()}/ws": "connection refused",
+        "ws://no-such-host.invalid:8888/ws": "not found",
+        server.ws_url("/nowhere"): "no WebSocket at /nowhere (404",
+        server.ws_url("/hello.html"): "not a WebSocket server",
+    }
+    for url, sentence in cases.items():
+        with pytest.raises(wstutorial.ConnectionFailed, match=sentence.replace("(", r"\(")):
+            wstutorial.connect_blocking(url, timeout=5)
+    with pytest.raises(wstutorial.InvalidAddress, match="ws://"):
+        wstutorial.connect_blocking("http://localhost:8888/ws")
+
+
+def test_plain_http_server_is_not_a_websocket_server() -> None:
+    """An HTTP server that is not a WebSocket server is named as such."""
+
+    class PlainPage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<p>just a web page</p>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PlainPage)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(wstutorial.ConnectionFailed, match="not a WebSocket server"):
+            wstutorial.connect_blocking(f"ws://127.0.0.1:{httpd.server_address[1]}/ws")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

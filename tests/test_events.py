@@ -1,0 +1,74 @@
+"""The event log: what the server records instead of printing."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from wstutorial.events import EventLog
+
+
+def test_record_and_snapshot_keep_order() -> None:
+    """Events come back oldest first, with increasing seq numbers."""
+    log = EventLog()
+    log.record("open", "new connection", client="client-1")
+    log.record("message", "message received hi", client="client-1")
+    assert log.texts() == ["new connection", "message received hi"]
+    assert [event.seq for event in log.snapshot()] == [0, 1]
+    assert log.snapshot(after=1)[0].text == "message received hi"
+    assert "client-1" in str(log.snapshot()[0])
+
+
+def test_bounded_log_keeps_counting() -> None:
+    """Only the newest maxlen events are kept; seq never restarts."""
+    log = EventLog(maxlen=3)
+    for n in range(10):
+        log.record("info", f"event {n}")
+    assert log.texts() == ["event 7", "event 8", "event 9"]
+    assert log.next_seq == 10
+    with pytest.raises(ValueError, match="maxlen"):
+        EventLog(maxlen=0)
+
+
+def test_wait_for_wakes_when_another_thread_records() -> None:
+    """wait_for blocks until a matching event arrives from another thread."""
+    log = EventLog()
+    threading.Timer(0.05, log.record, args=("close", "connection closed")).start()
+    event = log.wait_for("connection closed", timeout=5)
+    assert event.kind == "close"
+
+
+def test_wait_for_after_ignores_older_events() -> None:
+    """With after=next_seq, an event that already happened does not count."""
+    log = EventLog()
+    log.record("close", "connection closed")
+    mark = log.next_seq
+    with pytest.raises(TimeoutError, match="connection closed"):
+        log.wait_for("connection closed", timeout=0.05, after=mark)
+    assert log.wait_for("connection closed", timeout=0.05).seq == 0
+
+
+def test_subscriber_gets_every_event_and_can_unsubscribe() -> None:
+    """Subscribers see each new event once; a failing subscriber breaks nothing."""
+    log = EventLog()
+    seen: list[str] = []
+    unsubscribe = log.subscribe(lambda event: seen.append(event.text))
+    log.subscribe(lambda event: 1 / 0)
+    log.record("info", "one")
+    unsubscribe()
+    log.record("info", "two")
+    assert seen == ["one"]
+    assert log.texts() == ["one", "two"]
+
+
+def test_follow_yields_new_events() -> None:
+    """follow() yields events as they are recorded."""
+    log = EventLog()
+    log.record("info", "before")
+    threading.Timer(0.05, log.record, args=("info", "later")).start()
+    follower = log.follow(after=log.next_seq, poll=0.01)
+    start = time.monotonic()
+    assert next(follower).text == "later"
+    assert time.monotonic() - start < 5

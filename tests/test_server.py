@@ -1,0 +1,127 @@
+"""The server in a background thread: start, re-run, ports, stop."""
+
+from __future__ import annotations
+
+import gc
+import socket
+import threading
+
+import pytest
+
+import wstutorial
+from conftest import free_port, open_fds
+
+
+def test_start_server_listens_and_answers(server: wstutorial.TutorialServer) -> None:
+    """start_server returns once the server listens; /ws says Hello World."""
+    assert server.running and server.port > 0
+    assert server.url == f"http://127.0.0.1:{server.port}/"
+    assert server.ws_url("/echo") == f"ws://127.0.0.1:{server.port}/echo"
+    with wstutorial.connect_blocking(server.ws_url()) as client:
+        assert client.receive() == "Hello World"
+    server.events.wait_for("connection closed")
+
+
+def test_rerun_on_the_same_port_replaces_the_old_server() -> None:
+    """Starting again on a fixed port (a re-run cell) stops the old server first."""
+    port = free_port()
+    first = wstutorial.start_server(port=port)
+    second = wstutorial.start_server(port=port)
+    try:
+        assert not first.running and second.running and second.port == port
+        with wstutorial.connect_blocking(second.ws_url()) as client:
+            assert client.receive() == "Hello World"
+    finally:
+        second.stop()
+
+
+def test_port_zero_picks_a_free_port() -> None:
+    """Two servers with port=0 get two different free ports."""
+    with wstutorial.start_server(port=0) as one, wstutorial.start_server(port=0) as two:
+        assert one.port != two.port and one.running and two.running
+
+
+def test_port_held_by_another_program_is_a_clear_error() -> None:
+    """A port someone else listens on raises PortInUse naming it and suggesting port=0."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        with pytest.raises(wstutorial.PortInUse, match=rf"port {port} .* port=0"):
+            wstutorial.start_server(port=port)
+
+
+def test_bad_host_and_port_are_refused() -> None:
+    """A bad port or an unknown host is refused before any thread starts."""
+    with pytest.raises(wstutorial.InvalidAddress, match="70000"):
+        wstutorial.start_server(port=70000)
+    with pytest.raises(wstutorial.ServerError, match="no-such-host.invalid"):
+        wstutorial.start_server(host="no-such-host.invalid", port=0)
+
+
+def test_stop_closes_clients_with_1001_and_frees_the_port() -> None:
+    """stop() closes each WebSocket with 1001 (going away) and the port can be reused."""
+    server = wstutorial.start_server(port=0)
+    clients = [wstutorial.connect_blocking(server.ws_url(path)) for path in ("/ws", "/echo", "/streaming")]
+    assert server.stop() == 3
+    for client in clients:
+        with pytest.raises(wstutorial.ConnectionClosed):
+            while True:
+                client.receive(timeout=5)
+        assert client.close_code == 1001
+        client.close()
+    with socket.socket() as probe:  # nobody listens there any more
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", server.port))
+        probe.listen()
+    assert server.stop() == 0  # twice is fine
+    assert not server.thread.is_alive()
+
+
+def test_broadcast_reaches_every_client_on_the_path(server: wstutorial.TutorialServer) -> None:
+    """broadcast(path, message) is thread-safe and reaches all clients of that path."""
+    clients = [wstutorial.connect_blocking(server.ws_url("/ws")) for _ in range(3)]
+    for client in clients:
+        assert client.receive() == "Hello World"
+    assert server.broadcast("/ws", "to everyone") == 3
+    assert [client.receive() for client in clients] == ["to everyone"] * 3
+    assert len(server.clients("/ws")) == 3
+    for client in clients:
+        client.close()
+    with pytest.raises(wstutorial.ServerError, match="stopped"):
+        server.stop()
+        server.broadcast("/ws", "too late")
+
+
+def test_handler_written_by_a_student_replaces_ws() -> None:
+    """handlers={"/ws": MyHandler} serves a student's own handler class."""
+
+    class UpperHandler(wstutorial.TutorialHandler):
+        def on_message(self, message: str | bytes) -> None:
+            self.record(f"got {message}")
+            self.write_message(str(message).upper())
+
+    with wstutorial.start_server(port=0, handlers={"/ws": UpperHandler}) as server:
+        with wstutorial.connect_blocking(server.ws_url("/ws")) as client:
+            client.send("shout")
+            assert client.receive() == "SHOUT"
+        server.events.wait_for("got shout")
+
+
+def test_hundred_start_stop_cycles_leave_nothing_behind() -> None:
+    """100 start/stop cycles with a client each leave no thread or socket behind."""
+    baseline_threads = threading.active_count()
+    port = free_port()
+    for _ in range(3):  # warm up lazily created resources
+        wstutorial.start_server(port=port).stop()
+    gc.collect()
+    baseline_fds = open_fds()
+    for _ in range(100):
+        server = wstutorial.start_server(port=port)
+        with wstutorial.connect_blocking(server.ws_url()) as client:
+            assert client.receive() == "Hello World"
+        server.stop()
+    gc.collect()
+    assert threading.active_count() <= baseline_threads
+    assert open_fds() <= baseline_fds + 2
+    assert wstutorial.running_servers() == [] or all(s.port != port for s in wstutorial.running_servers())

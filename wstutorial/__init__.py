@@ -1,0 +1,48 @@
+"""wstutorial: the WebSockets tutorial with Tornado, as an importable package.
+
+    >>> import wstutorial
+    >>> server = wstutorial.start_server(port=0)      # runs in a background thread
+    >>> with wstutorial.connect_blocking(server.ws_url("/ws")) as client:
+    ...     client.receive()
+    'Hello World'
+    >>> server.stop()
+    1
+"""
+
+from .address import InvalidAddress, ws_url
+from .client import (
+    BlockingClient,
+    Client,
+    ConnectionClosed,
+    ConnectionFailed,
+    connect,
+    connect_blocking,
+)
+from .events import Event, EventLog
+from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
+from .server import PortInUse, ServerError, TutorialServer, running_servers, start_server, stop_all
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BlockingClient",
+    "Client",
+    "ConnectionClosed",
+    "ConnectionFailed",
+    "EchoHandler",
+    "Event",
+    "EventLog",
+    "HelloHandler",
+    "InvalidAddress",
+    "PortInUse",
+    "ServerError",
+    "StreamingHandler",
+    "TutorialHandler",
+    "TutorialServer",
+    "connect",
+    "connect_blocking",
+    "running_servers",
+    "start_server",
+    "stop_all",
+    "ws_url",
+]

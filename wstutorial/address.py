@@ -1,0 +1,102 @@
+"""Checking host, port and path as people type them, and building URLs.
+
+Shared by the command line, the Python client and the notebook panel, so a
+bad value gets the same sentence everywhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+__all__ = [
+    "InvalidAddress",
+    "LOOPBACK_NAMES",
+    "is_loopback",
+    "lan_addresses",
+    "parse_host",
+    "parse_path",
+    "parse_port",
+    "ws_url",
+]
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+class InvalidAddress(ValueError):
+    """A host, port or path that cannot be used; the message says why and what to do."""
+
+
+def parse_port(value: object, *, allow_zero: bool = True) -> int:
+    """Return ``value`` as a port number, or raise :class:`InvalidAddress`.
+
+    Accepts ints and strings of digits (surrounding spaces are ignored).
+    """
+    text = str(value).strip()
+    lowest = 0 if allow_zero else 1
+    if isinstance(value, bool) or not text.isdigit():
+        raise InvalidAddress(
+            f"port must be a whole number from {lowest} to 65535, got {text!r}"
+            + (" (use 0 to pick a free port)" if allow_zero else "")
+        )
+    port = int(text)
+    if not lowest <= port <= 65535:
+        raise InvalidAddress(f"port must be from {lowest} to 65535, got {port}")
+    return port
+
+
+def parse_host(value: object) -> str:
+    """Return a cleaned host name or address, or raise :class:`InvalidAddress`."""
+    host = str(value).strip()
+    if not host:
+        raise InvalidAddress("host is empty: type a host name such as 'localhost' or an address such as '127.0.0.1'")
+    if any(ch in host for ch in "/?#@ \t"):
+        raise InvalidAddress(f"host must be a name or address only, got {host!r} (no scheme, path or spaces)")
+    return host
+
+
+def parse_path(value: object) -> str:
+    """Return a URL path that starts with ``/``, or raise :class:`InvalidAddress`."""
+    path = str(value).strip()
+    if not path.startswith("/"):
+        raise InvalidAddress(f"uri must start with '/', got {path!r} (for example '/ws')")
+    if any(ch.isspace() for ch in path):
+        raise InvalidAddress(f"uri must not contain spaces, got {path!r}")
+    return path
+
+
+def ws_url(host: object, port: object, path: object = "/ws", *, secure: bool = False) -> str:
+    """Build ``ws://host:port/path`` from the three fields of the tutorial's page."""
+    host_text = parse_host(host)
+    if ":" in host_text and not host_text.startswith("["):
+        host_text = f"[{host_text}]"  # an IPv6 address needs brackets in a URL
+    scheme = "wss" if secure else "ws"
+    return f"{scheme}://{host_text}:{parse_port(port, allow_zero=False)}{parse_path(path)}"
+
+
+def is_loopback(host: str) -> bool:
+    """True for names and addresses that only this machine can reach."""
+    host = host.strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def lan_addresses() -> list[str]:
+    """This machine's non-loopback IPv4 addresses, as students on the network would type them.
+
+    Asks only the local resolver; sends nothing on the network.
+    """
+    found: list[str] = []
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        return found
+    for info in infos:
+        address = str(info[4][0])
+        if not is_loopback(address) and address not in found:
+            found.append(address)
+    return found

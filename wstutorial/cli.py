@@ -1,0 +1,128 @@
+"""The command line: ``python -m wstutorial serve``.
+
+Bad arguments print one line and exit 2; a server that cannot start prints
+one line and exits 1; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Callable, NoReturn, Sequence
+
+from .address import InvalidAddress, is_loopback, parse_host, parse_port
+from .server import ServerError, TutorialServer, start_server
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: the message names the bad value.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _port(text: str) -> int:
+    try:
+        return parse_port(text)
+    except InvalidAddress as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _host(text: str) -> str:
+    try:
+        return parse_host(text)
+    except InvalidAddress as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0001 <= value <= 86400:  # also false for nan
+        raise argparse.ArgumentTypeError(
+            f"interval must be a number of seconds from 0.0001 to 86400, got {text!r}"
+        )
+    return value
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, default_host: str = "127.0.0.1") -> None:
+    """--host and --port, shared by every command that starts a server."""
+    parser.add_argument(
+        "--host",
+        type=_host,
+        default=default_host,
+        help=f"address to listen on (default {default_host}; 0.0.0.0 lets other machines connect)",
+    )
+    parser.add_argument("--port", type=_port, default=8888, help="port to listen on (default 8888; 0 picks a free one)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m wstutorial", description="The WebSockets tutorial with Tornado.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    serve = commands.add_parser("serve", help="run the tutorial's server until Ctrl-C")
+    add_server_arguments(serve)
+    serve.add_argument(
+        "--interval", type=_interval, default=2.0, help="seconds between two stream messages (default 2)"
+    )
+    serve.add_argument("--quiet", action="store_true", help="do not print the server's events")
+    serve.set_defaults(run=run_serve)
+    return parser
+
+
+def print_addresses(server: TutorialServer, out: Callable[[str], None] = print) -> None:
+    """The addresses to open or type, and a warning when others can connect."""
+    out(f"Serving the WebSocket tutorial at {server.url}")
+    out(f"  pages:      {server.page_url('hello.html')}  {server.page_url('streaming.html')}")
+    out(f"  WebSockets: {server.ws_url('/ws')}  {server.ws_url('/streaming')}  {server.ws_url('/echo')}")
+    if not is_loopback(server.host):
+        out(
+            f"Warning: listening on {server.host}: anyone on your network can connect to this server."
+        )
+        for url in server.lan_urls("/"):
+            out(f"  from other machines: {url}")
+
+
+def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
+    """Print events (from this, the main thread) until Ctrl-C or SIGTERM; then stop."""
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop_requested.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        for event in server.events.follow(after=server.events.next_seq):
+            if not quiet:
+                print(event, flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        closed = server.stop()
+    print(f"Stopped: {closed} WebSocket client(s) closed with 1001 (going away).", flush=True)
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    server = start_server(args.host, args.port, interval=args.interval)
+    print_addresses(server)
+    return serve_until_interrupted(server, args.quiet)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (ServerError, InvalidAddress) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,0 +1,270 @@
+"""A WebSocket client for notebooks (``await``) and scripts (blocking).
+
+The protocol work is Tornado's (``websocket_connect``); this module adds what
+a learner needs: one call to connect, plain methods to send and receive, and
+failures explained in a sentence (``ConnectionFailed``) instead of a trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from typing import Any, AsyncIterator, Iterator
+
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, WebSocketError, websocket_connect
+
+from .address import InvalidAddress
+from .app import DEFAULT_MAX_MESSAGE_SIZE
+from .loopthread import LoopThread
+
+__all__ = [
+    "Client",
+    "BlockingClient",
+    "ConnectionClosed",
+    "ConnectionFailed",
+    "connect",
+    "connect_blocking",
+    "explain_failure",
+    "CLOSE_CODES",
+]
+
+# The close codes a learner meets, with what they mean (RFC 6455, section 7.4.1).
+CLOSE_CODES: dict[int, str] = {
+    1000: "normal closure",
+    1001: "going away (the server is shutting down or the page is leaving)",
+    1002: "protocol error",
+    1003: "data of a type the endpoint cannot accept",
+    1005: "no close code was given",
+    1006: "the connection dropped without a close frame",
+    1007: "invalid data (for example text that is not UTF-8)",
+    1008: "policy violation",
+    1009: "message too big",
+    1011: "the server hit an unexpected error",
+}
+
+
+class ConnectionFailed(ConnectionError):
+    """Could not open the WebSocket; ``str()`` says why in one sentence."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"could not connect to {url}: {reason}")
+
+
+class ConnectionClosed(ConnectionError):
+    """The connection is closed; ``code`` and ``reason`` say how."""
+
+    def __init__(self, code: int | None, reason: str | None) -> None:
+        self.code = code
+        self.reason = reason or ""
+        meaning = CLOSE_CODES.get(code or 1005, "")
+        detail = f" ({meaning})" if meaning else ""
+        said = f", reason {self.reason!r}" if self.reason else ""
+        super().__init__(f"connection closed with code {code}{detail}{said}")
+
+
+def explain_failure(url: str, error: BaseException, timeout: float) -> ConnectionFailed:
+    """Turn what ``websocket_connect`` raised into a sentence a learner can act on."""
+    host_port = url.split("://", 1)[-1].split("/", 1)[0]
+    if isinstance(error, ConnectionRefusedError):
+        reason = f"nothing is listening on {host_port} (connection refused); is the server started, and is the port right?"
+    elif isinstance(error, socket.gaierror):
+        reason = f"host {host_port.rsplit(':', 1)[0]!r} not found; check the host name (for this machine use 'localhost')"
+    elif isinstance(error, HTTPClientError) and error.code == 404:
+        path = "/" + url.split("://", 1)[-1].split("/", 1)[-1] if url.count("/") > 2 else "/"
+        reason = f"the server has no WebSocket at {path} (404 Not Found); check the uri, e.g. '/ws'"
+    elif isinstance(error, HTTPClientError) and error.code == 403:
+        reason = "the server refused this origin (403 Forbidden); the server must list it in allowed_origins"
+    elif isinstance(error, HTTPClientError) and error.code == 599:
+        reason = f"no answer within {timeout} s; is the host reachable and the port right?"
+    elif isinstance(error, HTTPClientError):
+        reason = f"the server answered HTTP {error.code} {error.message or ''} instead of accepting a WebSocket".replace("  ", " ")
+    elif isinstance(error, WebSocketError):
+        reason = "that server speaks HTTP but is not a WebSocket server (it did not answer the upgrade)"
+    elif isinstance(error, (asyncio.TimeoutError, TimeoutError)):
+        reason = f"no answer within {timeout} s; is the host reachable and the port right?"
+    elif isinstance(error, (StreamClosedError, ConnectionResetError)):
+        reason = "the server closed the connection during the handshake; is it a WebSocket server?"
+    elif isinstance(error, ssl.SSLError):
+        reason = f"secure connection failed ({error.reason}); use ws:// for the tutorial's server"
+    elif isinstance(error, OSError):
+        reason = f"{error.strerror or error}"
+    else:
+        reason = f"{type(error).__name__}: {error}"
+    return ConnectionFailed(url, reason)
+
+
+class Client:
+    """An open WebSocket connection, used with ``await`` (see :func:`connect`)."""
+
+    def __init__(self, connection: WebSocketClientConnection, url: str) -> None:
+        self._connection = connection
+        self.url = url
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self._connection.protocol is None
+
+    @property
+    def close_code(self) -> int | None:
+        """The code the connection was closed with (None while open)."""
+        return self._connection.close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        return self._connection.close_reason
+
+    async def send(self, message: str | bytes) -> None:
+        """Send a text (``str``) or binary (``bytes``) message."""
+        if not isinstance(message, (str, bytes)):
+            raise TypeError(f"a message is str (text) or bytes (binary), got {type(message).__name__}")
+        try:
+            await self._connection.write_message(message, binary=isinstance(message, bytes))
+        except (WebSocketClosedError, StreamClosedError):
+            raise ConnectionClosed(self.close_code, self.close_reason) from None
+
+    async def receive(self, timeout: float | None = None) -> str | bytes:
+        """Wait for the next message; raises ``ConnectionClosed`` once the connection is closed.
+
+        With ``timeout`` (seconds), raises ``TimeoutError`` when nothing comes.
+        """
+        if self._closed:
+            raise ConnectionClosed(self.close_code, self.close_reason)
+        try:
+            message = await asyncio.wait_for(self._connection.read_message(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no message from {self.url} within {timeout} s") from None
+        if message is None:
+            self._closed = True
+            raise ConnectionClosed(self.close_code, self.close_reason)
+        return message
+
+    async def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
+        """Close with ``code`` and ``reason`` and wait for the server to confirm."""
+        if self._closed:
+            return
+        self._connection.close(code, reason)
+        try:
+            async with asyncio.timeout(timeout):
+                while await self._connection.read_message() is not None:
+                    pass  # messages already on their way before the close
+        except (asyncio.TimeoutError, TimeoutError):
+            pass
+        self._closed = True
+
+    def __aiter__(self) -> AsyncIterator[str | bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[str | bytes]:
+        while True:
+            try:
+                yield await self.receive()
+            except ConnectionClosed:
+                return
+
+    async def __aenter__(self) -> "Client":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<Client {self.url} {'closed' if self.closed else 'open'}>"
+
+
+async def connect(
+    url: str,
+    *,
+    timeout: float = 5.0,
+    origin: str | None = None,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ping_interval: float | None = None,
+) -> Client:
+    """Open a WebSocket to ``url`` (``ws://host:port/path``); use with ``await``.
+
+    Raises ``ConnectionFailed`` with a sentence saying what went wrong.
+    ``origin`` sets the Origin header, as a browser page would.
+    """
+    if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
+        raise InvalidAddress(f"a WebSocket URL starts with ws:// or wss://, got {url!r}")
+    headers = {"Origin": origin} if origin else {}
+    request = HTTPRequest(url, headers=headers, connect_timeout=timeout, request_timeout=timeout)
+    try:
+        connection = await asyncio.wait_for(
+            websocket_connect(request, max_message_size=max_message_size, ping_interval=ping_interval),
+            timeout,
+        )
+    except Exception as error:  # every failure becomes one sentence
+        raise explain_failure(url, error, timeout) from error
+    return Client(connection, url)
+
+
+class BlockingClient:
+    """The same client for scripts: every method blocks until done.
+
+    Runs its own event loop in a background thread, so it works anywhere,
+    also inside a notebook (where the async :class:`Client` is nicer).
+    """
+
+    def __init__(self, url: str, **options: Any) -> None:
+        self._loop_thread = LoopThread("wstutorial-client")
+        self._loop_thread.start()
+        timeout = options.get("timeout", 5.0)
+        try:
+            self._client: Client = self._loop_thread.run(connect(url, **options), timeout + 5)
+        except BaseException:
+            self._loop_thread.stop()
+            raise
+        self.url = url
+
+    @property
+    def closed(self) -> bool:
+        return self._client.closed
+
+    @property
+    def close_code(self) -> int | None:
+        return self._client.close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        return self._client.close_reason
+
+    def send(self, message: str | bytes) -> None:
+        self._loop_thread.run(self._client.send(message))
+
+    def receive(self, timeout: float | None = 10.0) -> str | bytes:
+        """Wait for the next message (``TimeoutError`` after ``timeout`` s, None waits forever)."""
+        return self._loop_thread.run(self._client.receive(timeout), None)
+
+    def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
+        if self._loop_thread.is_alive():
+            try:
+                self._loop_thread.run(self._client.close(code, reason, timeout), timeout + 5)
+            finally:
+                self._loop_thread.stop()
+
+    def __iter__(self) -> Iterator[str | bytes]:
+        while True:
+            try:
+                yield self.receive(None)
+            except ConnectionClosed:
+                return
+
+    def __enter__(self) -> "BlockingClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<BlockingClient {self.url} {'closed' if self.closed else 'open'}>"
+
+
+def connect_blocking(url: str, **options: Any) -> BlockingClient:
+    """Open a WebSocket from a script; same options as :func:`connect`."""
+    return BlockingClient(url, **options)

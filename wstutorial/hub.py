@@ -1,0 +1,196 @@
+"""What one running server shares between its handlers.
+
+The hub lives on the server's event loop: only code running in the server
+thread touches it. It knows the open connections (so ``stop`` can close each
+one with 1001), which origins may connect, and how to send without letting a
+slow client pile up memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import urllib.parse
+from typing import TYPE_CHECKING, Iterable, Protocol
+
+from tornado.websocket import WebSocketClosedError
+
+from .address import is_loopback
+from .events import EventLog
+
+if TYPE_CHECKING:
+    from tornado.websocket import WebSocketHandler
+
+__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES"]
+
+# A client that has this many of our messages still waiting to reach its socket
+# is not reading: further messages to it are dropped (and counted) until it
+# catches up, so one slow client costs bounded memory and never slows the rest.
+DEFAULT_MAX_PENDING_WRITES = 64
+
+
+class Connection(Protocol):
+    """The parts of a WebSocket handler the hub uses (see ``handlers.TutorialHandler``)."""
+
+    client_name: str
+    pending_writes: int
+    dropped_messages: int
+
+    def write_message(self, message: str | bytes, binary: bool = False) -> "asyncio.Future[None]": ...
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None: ...
+
+
+def normalize_origin(origin: str) -> str:
+    """Return ``origin`` as ``scheme://host[:port]`` in lower case, or raise ``ValueError``."""
+    text = origin.strip()
+    if text == "*":
+        raise ValueError("allowed origins must be listed one by one; '*' would let any web page connect")
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ValueError(
+            f"an allowed origin looks like 'http://localhost:8889' (scheme, host, optional port), got {origin!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(f"//{netloc}")
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        port = -1
+    return (parts.hostname or "").lower(), port
+
+
+class Hub:
+    """Connections, origins and the stream of one server."""
+
+    def __init__(
+        self,
+        events: EventLog,
+        *,
+        allowed_origins: Iterable[str] = (),
+        max_pending_writes: int = DEFAULT_MAX_PENDING_WRITES,
+    ) -> None:
+        self.events = events
+        self.allowed_origins = frozenset(normalize_origin(origin) for origin in allowed_origins)
+        self.max_pending_writes = max_pending_writes
+        self.connections: dict[str, set[WebSocketHandler]] = {}
+        self._names = itertools.count(1)
+        self._changed: asyncio.Event | None = None
+
+    # -- names and bookkeeping -------------------------------------------------
+
+    def new_client_name(self) -> str:
+        return f"client-{next(self._names)}"
+
+    def register(self, path: str, handler: "WebSocketHandler") -> None:
+        self.connections.setdefault(path, set()).add(handler)
+
+    def unregister(self, path: str, handler: "WebSocketHandler") -> None:
+        handlers = self.connections.get(path)
+        if handlers is not None:
+            handlers.discard(handler)
+            if not handlers:
+                del self.connections[path]
+        if self._changed is not None:
+            self._changed.set()
+
+    def open_handlers(self, path: str | None = None) -> list["WebSocketHandler"]:
+        """Handlers whose WebSocket is open, on ``path`` or on every path."""
+        paths = [path] if path is not None else list(self.connections)
+        return [
+            handler
+            for p in paths
+            for handler in list(self.connections.get(p, ()))
+            if handler.ws_connection is not None and not handler.ws_connection.is_closing()
+        ]
+
+    def client_names(self, path: str | None = None) -> list[str]:
+        return sorted(
+            (getattr(handler, "client_name", "?") for handler in self.open_handlers(path)),
+            key=lambda name: (len(name), name),
+        )
+
+    # -- origins ------------------------------------------------------------------
+
+    def origin_allowed(self, origin: str, host_header: str, scheme: str = "http") -> bool:
+        """Same origin as the page's server, or listed in ``allowed_origins``.
+
+        ``localhost``, ``127.0.0.1`` and ``::1`` count as one host when the
+        port matches: the tutorial's page says ``localhost`` even when it was
+        opened as ``127.0.0.1``, and both reach the same server.
+        """
+        try:
+            normalized = normalize_origin(origin)
+        except ValueError:
+            return False  # 'null' (a page opened from disk) and other oddities
+        if normalized in self.allowed_origins:
+            return True
+        origin_parts = urllib.parse.urlsplit(normalized)
+        default_port = 443 if origin_parts.scheme == "https" else 80
+        origin_host, origin_port = _host_and_port(origin_parts.netloc, default_port)
+        request_host, request_port = _host_and_port(host_header, 443 if scheme == "https" else 80)
+        if origin_port != request_port or origin_port < 0:
+            return False
+        if origin_host == request_host:
+            return True
+        return is_loopback(origin_host) and is_loopback(request_host)
+
+    # -- sending ------------------------------------------------------------------
+
+    def send(self, handler: "WebSocketHandler", message: str | bytes) -> bool:
+        """Queue ``message`` for one client without waiting; False if it was not sent.
+
+        Never raises for a closed or slow client: the message is dropped for
+        that client (see ``DEFAULT_MAX_PENDING_WRITES``) and the others go on.
+        """
+        if handler.pending_writes >= self.max_pending_writes:
+            handler.dropped_messages += 1
+            if handler.dropped_messages == 1:
+                self.events.record(
+                    "slow",
+                    f"client is not reading; dropping messages to it until it catches up",
+                    client=handler.client_name,
+                    path=handler.request.path,
+                )
+            return False
+        try:
+            future = handler.write_message(message, binary=isinstance(message, bytes))
+        except WebSocketClosedError:
+            return False
+        handler.pending_writes += 1
+        future.add_done_callback(handler.write_finished)
+        return True
+
+    def broadcast(self, path: str, message: str | bytes) -> int:
+        """Send ``message`` to every client on ``path``; returns how many it was queued for."""
+        return sum(self.send(handler, message) for handler in self.open_handlers(path))
+
+    async def close_all(self, code: int = 1001, reason: str = "server shutting down", timeout: float = 3.0) -> int:
+        """Close every WebSocket with ``code`` and wait (up to ``timeout``) for them to go.
+
+        Returns how many connections were open.
+        """
+        handlers = [h for hs in self.connections.values() for h in hs]
+        for handler in handlers:
+            handler.close(code, reason)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        self._changed = asyncio.Event()
+        try:
+            while self.connections and loop.time() < deadline:
+                self._changed.clear()
+                try:
+                    await asyncio.wait_for(self._changed.wait(), deadline - loop.time())
+                except asyncio.TimeoutError:
+                    break
+        finally:
+            self._changed = None
+        # Clients that did not answer the close frame in time lose their socket.
+        for handler in [h for hs in self.connections.values() for h in hs]:
+            protocol = getattr(handler, "protocol", None)
+            if protocol is not None and protocol.stream is not None:
+                protocol.stream.close()
+        return len(handlers)

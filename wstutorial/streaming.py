@@ -1,0 +1,69 @@
+"""Part 2 of the tutorial: push ``message: <n>`` to every client on a timer.
+
+As in the original, the sending task starts with the first client and ends
+with the last; a client that fails is dropped without disturbing the others.
+Runs on the server's loop only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from .hub import Hub
+
+if TYPE_CHECKING:
+    from tornado.websocket import WebSocketHandler
+
+__all__ = ["Stream", "stream_message"]
+
+
+def stream_message(n: int) -> str:
+    """The text of the stream's n-th message, exactly as the original sent it."""
+    return f"message: {n}"
+
+
+class Stream:
+    """A counter broadcast every ``interval`` seconds to the clients that joined."""
+
+    def __init__(self, hub: Hub, interval: float = 2.0) -> None:
+        if not interval > 0:
+            raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
+        self.hub = hub
+        self.interval = float(interval)
+        self.clients: set[WebSocketHandler] = set()
+        self.sent = 0  # messages produced since the server started
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def join(self, handler: "WebSocketHandler") -> None:
+        self.clients.add(handler)
+        if not self.running:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+            self.hub.events.record("stream", "stream started", path="/streaming")
+
+    def leave(self, handler: "WebSocketHandler") -> None:
+        self.clients.discard(handler)
+        if not self.clients and self.running:
+            assert self._task is not None
+            self._task.cancel()
+            self._task = None
+            self.hub.events.record("stream", "stream stopped: no clients left", path="/streaming")
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        n = 0
+        while self.clients:
+            message = stream_message(n)
+            for handler in list(self.clients):
+                self.hub.send(handler, message)
+            n += 1
+            self.sent += 1
+            await asyncio.sleep(self.interval)
