@@ -125,3 +125,16 @@ def test_hundred_start_stop_cycles_leave_nothing_behind() -> None:
     assert threading.active_count() <= baseline_threads
     assert open_fds() <= baseline_fds + 2
     assert wstutorial.running_servers() == [] or all(s.port != port for s in wstutorial.running_servers())
+
+
+def test_default_port_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """start_server() with no port uses $WSTUTORIAL_PORT (8888 when unset); a bad value is named."""
+    monkeypatch.delenv("WSTUTORIAL_PORT", raising=False)
+    assert wstutorial.server.default_port() == 8888
+    port = free_port()
+    monkeypatch.setenv("WSTUTORIAL_PORT", str(port))
+    with wstutorial.start_server() as server:
+        assert server.port == port
+    monkeypatch.setenv("WSTUTORIAL_PORT", "eighty")
+    with pytest.raises(wstutorial.InvalidAddress, match=r"\$WSTUTORIAL_PORT: .*'eighty'"):
+        wstutorial.start_server()

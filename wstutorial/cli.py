@@ -60,7 +60,9 @@ def add_server_arguments(parser: argparse.ArgumentParser, default_host: str = "1
         default=default_host,
         help=f"address to listen on (default {default_host}; 0.0.0.0 lets other machines connect)",
     )
-    parser.add_argument("--port", type=_port, default=8888, help="port to listen on (default 8888; 0 picks a free one)")
+    parser.add_argument(
+        "--port", type=_port, default=None, help="port to listen on (default $WSTUTORIAL_PORT or 8888; 0 picks a free one)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

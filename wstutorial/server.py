@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import errno
+import os
 import socket
 import threading
 from typing import Any, Iterable, Mapping
@@ -26,7 +27,7 @@ from .hub import Hub
 from .loopthread import LoopThread
 from .streaming import Stream
 
-__all__ = ["TutorialServer", "start_server", "running_servers", "stop_all", "PortInUse", "ServerError"]
+__all__ = ["TutorialServer", "start_server", "default_port", "DEFAULT_PORT", "running_servers", "stop_all", "PortInUse", "ServerError"]
 
 
 class ServerError(RuntimeError):
@@ -43,6 +44,25 @@ class PortInUse(ServerError):
             f"port {port} on {host} is already in use by another program; "
             f"stop that program, choose another port, or pass port=0 to pick a free one"
         )
+
+
+DEFAULT_PORT = 8888
+PORT_VARIABLE = "WSTUTORIAL_PORT"
+
+
+def default_port() -> int:
+    """The port ``start_server()`` uses when none is given: $WSTUTORIAL_PORT, else 8888.
+
+    Tests and a class with several tutorials on one machine set the variable
+    so that the notebooks' ``start_server()`` cells need no change.
+    """
+    value = os.environ.get(PORT_VARIABLE)
+    if value is None or not value.strip():
+        return DEFAULT_PORT
+    try:
+        return parse_port(value)
+    except InvalidAddress as error:
+        raise InvalidAddress(f"${PORT_VARIABLE}: {error}") from None
 
 
 _registry: dict[int, "TutorialServer"] = {}
@@ -235,7 +255,7 @@ class TutorialServer:
 
 def start_server(
     host: str = "127.0.0.1",
-    port: int = 8888,
+    port: int | None = None,
     *,
     interval: float = 2.0,
     allowed_origins: Iterable[str] = (),
@@ -251,7 +271,8 @@ def start_server(
     Args:
         host: address to listen on; ``127.0.0.1`` (only this machine) unless
             you mean to let others connect (``0.0.0.0``: every interface).
-        port: port to listen on; ``0`` picks a free one (see ``.port``).
+        port: port to listen on (default: $WSTUTORIAL_PORT, else 8888);
+            ``0`` picks a free one (see ``.port``).
             A server this process already runs on that port is stopped first,
             so re-running a notebook cell works.
         interval: seconds between two ``message: <n>`` of ``/streaming``.
@@ -268,7 +289,7 @@ def start_server(
         ServerError: the host cannot be used.
         InvalidAddress: host or port is not valid.
     """
-    port = parse_port(port)
+    port = default_port() if port is None else parse_port(port)
     if port:
         with _registry_lock:
             previous = _registry.pop(port, None)
