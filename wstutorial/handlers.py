@@ -8,7 +8,6 @@ thread must not print (see ``events.py``).
 
 from __future__ import annotations
 
-import asyncio
 from types import TracebackType
 from typing import Any, Optional
 
@@ -80,12 +79,6 @@ class TutorialHandler(WebSocketHandler):
             super().on_connection_close()
         finally:
             self.hub.unregister(self.request.path, self)
-
-    def write_finished(self, future: "asyncio.Future[None]") -> None:
-        """Done-callback of every write the hub queues: frees the slot, keeps errors quiet."""
-        self.pending_writes -= 1
-        if not future.cancelled():
-            future.exception()  # a closed client; on_close handles it
 
     def log_exception(
         self,
