@@ -368,7 +368,8 @@ class StreamView(widgets.VBox):
         """Close the connection; what was received stays shown."""
         client = getattr(self, "_client", None)
         if client is not None:
-            self._tasks.spawn(client.close(1000, "stream view stopped"))
+            # The reader task waits for the server's close frame; close only sends ours.
+            self._tasks.spawn(client.close(1000, "stream view stopped", timeout=0))
 
     async def wait(self) -> None:
         """Wait until the connection has ended (after :meth:`stop` or the server closing)."""
