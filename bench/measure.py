@@ -43,11 +43,12 @@ def percentile(values: list[float], q: float) -> float:
 class ServerProcess:
     """One server of ``bench.servers`` in its own process."""
 
-    def __init__(self, kind: str, interval: float = 1e-6) -> None:
+    def __init__(self, kind: str, interval: float = 1e-6, env: dict[str, str] | None = None) -> None:
         self.kind = kind
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bench.servers", kind, "--interval", repr(interval)],
             cwd=ROOT,
+            env=dict(os.environ, **(env or {})),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -205,12 +206,13 @@ def broadcast_once(server: ServerProcess, sockets: list[socket.socket], tag: str
     return latencies
 
 
-def slow_client(server: ServerProcess, seconds: float, readers: int = 3, baseline: float = 3.0) -> dict[str, float]:
+def slow_client(server: ServerProcess, seconds: float, readers: int = 3) -> dict[str, float]:
     """One client that reads nothing for ``seconds`` while others read the stream.
 
     Returns the server's memory growth and the readers' rate with and
     without the slow client.
     """
+    baseline = min(3.0, max(0.5, seconds / 3))
     path = PUSH_PATH[server.kind]
     fast = [server.connect(path) for _ in range(readers)]
     for sock in fast:

@@ -76,8 +76,10 @@ async def _until_stdin_closes(broadcast: Callable[[str], int], port: int, backgr
         background()
 
 
-KERNEL_TICK = 0.001
-KERNEL_WORK = 0.00002
+# The kernel-like main loop (kind "thread"): wakes every KERNEL_TICK seconds
+# and works KERNEL_WORK seconds holding the GIL (2% of a core by default).
+KERNEL_TICK = float(os.environ.get("BENCH_KERNEL_TICK", 0.01))
+KERNEL_WORK = float(os.environ.get("BENCH_KERNEL_WORK", 0.0002))
 
 
 def _kernel_work() -> None:

@@ -1,0 +1,45 @@
+"""The benchmark (bench/) runs end to end with tiny sizes and writes every figure.
+
+No timing is asserted: the machine is shared; only that each figure exists.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_writes_every_figure(tmp_path: Path) -> None:
+    """python -m bench with tiny sizes prints the table and writes each target's figure as a number."""
+    output = tmp_path / "bench.json"
+    tiny = "--rounds 1 --echo-messages 50 --stream-seconds 0.2 --clients 10 --broadcasts 2 "
+    tiny += "--slow-seconds 0.5 --cycles 2 --notebook-rate 1000 --notebook-seconds 1"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", *tiny.split(), "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| target | measured | target | met |" in result.stdout
+    figures = json.loads(output.read_text())
+    sys.path.insert(0, str(ROOT))
+    from bench.run import TARGETS, lookup
+    from bench.servers import KINDS
+
+    for _, path, _, _ in TARGETS:
+        assert math.isfinite(lookup(figures, path)), path
+    for section in ("rtt_us",):
+        assert set(figures["echo"][section]) == set(KINDS)
+    for section in ("rate", "dropped"):
+        assert set(figures["stream"][section]) == set(KINDS)
+    for section in ("p50_ms", "p99_ms"):
+        assert set(figures["broadcast"][section]) == set(KINDS)
+    assert [row["figure"] for row in figures["targets"]] == [path for _, path, _, _ in TARGETS]
+    assert figures["slow_client"]["rate_with_slow"] > 0 and figures["notebook"]["view_msgs_per_s"] > 0

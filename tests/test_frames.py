@@ -1,0 +1,113 @@
+"""Frames built once by the hub (frames.py): right on the wire, bounded for slow clients."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+import pytest
+from websockets.sync.client import connect
+
+import wstutorial
+from wstutorial.frames import FrameBatch, encode_frame
+
+
+class CompressedEchoHandler(wstutorial.EchoHandler):
+    """An echo that offers permessage-deflate: the hub must let Tornado encode for it."""
+
+    def get_compression_options(self) -> dict[str, Any]:
+        return {}
+
+
+def test_encode_frame_headers() -> None:
+    """Text and binary opcodes, and the three length encodings of RFC 6455."""
+    assert encode_frame("hi") == b"\x81\x02hi"
+    assert encode_frame(b"\x00") == b"\x82\x01\x00"
+    assert encode_frame("é") == b"\x81\x02\xc3\xa9"  # the length counts UTF-8 bytes
+    assert encode_frame("x" * 126)[:4] == b"\x81\x7e\x00\x7e"
+    assert encode_frame(b"x" * 65536)[:10] == b"\x82\x7f" + (65536).to_bytes(8, "big")
+
+
+def test_frame_batch_prefix() -> None:
+    """A batch is the frames joined; prefix(k) is exactly the first k frames."""
+    batch = FrameBatch(["a", "bc", b"d"])
+    assert len(batch) == 3
+    assert batch.data == b"\x81\x01a\x81\x02bc\x82\x01d"
+    assert batch.prefix(1) == b"\x81\x01a"
+    assert batch.prefix(2) == b"\x81\x01a\x81\x02bc"
+    assert batch.prefix(3) == batch.prefix(10) == batch.data
+    assert batch.prefix(0) == b""
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["fast path", "compression: Tornado encodes"])
+def test_broadcast_of_every_size_reaches_an_independent_client(compressed: bool) -> None:
+    """Broadcasts of 0 B to 70 kB, text and binary, arrive intact at a websockets-library client."""
+    handlers = {"/echo": CompressedEchoHandler} if compressed else None
+    messages: list[str | bytes] = ["", "short", "é" * 100, "x" * 126, "y" * 65535, b"\x00\xff" * 35000]
+    with wstutorial.start_server(port=0, handlers=handlers) as server:
+        with connect(server.ws_url("/echo"), max_size=None) as websocket:
+            for message in messages:
+                assert server.broadcast("/echo", message) == 1
+                assert websocket.recv(timeout=5) == message
+            websocket.send("echo too")
+            assert websocket.recv(timeout=5) == "echo too"
+
+
+def test_fast_stream_arrives_in_order() -> None:
+    """A stream faster than a loop turn (interval 10 µs) sends its messages in bursts, in order."""
+    # max_queue=None: the client's reader thread keeps reading, so closing does
+    # not wait (close_timeout) behind a full queue of unread stream messages.
+    with wstutorial.start_server(port=0, interval=0.00001) as server:
+        with connect(server.ws_url("/streaming"), max_queue=None) as websocket:
+            numbers = [int(str(websocket.recv(timeout=5)).split(": ")[1]) for _ in range(3000)]
+    assert numbers == sorted(set(numbers)), "messages repeated or out of order"
+    assert numbers[-1] >= 2999
+
+
+def _pending(server: wstutorial.TutorialServer) -> list[tuple[int, int]]:
+    """(pending_writes, dropped_messages) of each /streaming client, read on the server's loop."""
+
+    async def read() -> list[tuple[int, int]]:
+        return [(h.pending_writes, h.dropped_messages) for h in server.hub.open_handlers("/streaming")]
+
+    return server._loop_thread.run(read(), 5)
+
+
+def test_slow_client_has_at_most_max_pending_messages() -> None:
+    """A client that reads nothing of a full-speed stream never has more than 64 messages queued;
+    the rest are dropped for it, while a reading client keeps receiving."""
+    with wstutorial.start_server(port=0, interval=0.000001) as server:
+        limit = server.hub.max_pending_writes
+        slow = socket.create_connection(("127.0.0.1", server.port))
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.sendall(
+            b"GET /streaming HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        try:
+            with connect(server.ws_url("/streaming"), max_queue=None) as reader:
+                server.events.wait_for("client is not reading", timeout=60, kind="slow")
+                seen = []
+                for _ in range(20):
+                    seen += _pending(server)
+                    reader.recv(timeout=5)
+                    time.sleep(0.01)
+                assert max(pending for pending, _ in seen) <= limit
+                assert max(dropped for _, dropped in seen) > 0
+                assert str(reader.recv(timeout=5)).startswith("message: ")
+        finally:
+            slow.close()
+
+
+def test_echo_answers_every_message_of_a_long_exchange(server: wstutorial.TutorialServer) -> None:
+    """3000 quick round trips on /echo: every message comes back, none counted as "not reading".
+
+    (The earlier send path counted each write as pending until its Task's
+    callback ran, and could reach the limit for a client that reads everything.)
+    """
+    with connect(server.ws_url("/echo")) as websocket:
+        for n in range(3000):
+            websocket.send(f"m{n}")
+            assert websocket.recv(timeout=5) == f"m{n}"
+    assert server.events.find("client is not reading") is None
