@@ -149,7 +149,7 @@ def test_client_panel_send_before_open_says_what_to_do() -> None:
         panel.send_field.value = "too early"
         panel.send_button.click()
         await panel.wait()
-        assert "press Open first" in panel.status.value
+        assert panel.status.value == "closed - not connected (closed): press Open first, then send"
 
     asyncio.run(main())
 

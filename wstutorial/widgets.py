@@ -238,8 +238,7 @@ class ClientPanel(widgets.VBox):
         for field in self.fields:
             field.style.background = colour
         self.messages.value = "\n".join(f"message received: {m}" for m in self.state.messages)
-        error = f" - {self.state.error}" if self.state.error and self.state.status != "failed" else ""
-        self.status.value = self.state.summary + error
+        self.status.value = self.state.summary
 
     async def wait(self) -> None:
         """Wait until what the buttons started has finished, then show the state."""
