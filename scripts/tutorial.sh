@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-env.sh
 venv="${WSTUTORIAL_VENV:-.venv}"
 "$venv/bin/python" -m wstutorial check || echo "(the setup check found a problem: see above)"
-exec "$venv/bin/jupyter" lab notebooks/00-setup-check.ipynb "$@"
+# JupyterLab's default port is 8888, the tutorial server's port: keep it free.
+exec "$venv/bin/jupyter" lab --ServerApp.port=8890 notebooks/00-setup-check.ipynb "$@"
