@@ -103,8 +103,9 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, request_stop)
-    print("Press Ctrl-C to stop.", flush=True)
     try:
+        # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
+        print("Press Ctrl-C to stop.", flush=True)
         for event in server.events.follow(after=server.events.next_seq):
             if not quiet:
                 print(event, flush=True)
