@@ -247,6 +247,7 @@ def slow_client(server: ServerProcess, seconds: float, readers: int = 3) -> dict
         samples: list[int] = []
         try:
             rate_during = read_for(seconds, samples)
+            closed_by_server = _was_closed(slow)
         finally:
             slow.close()
     finally:
@@ -259,7 +260,28 @@ def slow_client(server: ServerProcess, seconds: float, readers: int = 3) -> dict
         "rate_without_slow": rate_before,
         "rate_with_slow": rate_during,
         "rate_ratio": rate_during / rate_before if rate_before else 0.0,
+        "slow_closed_by_server": closed_by_server,
     }
+
+
+def _was_closed(sock: socket.socket, limit: float = 5.0) -> bool:
+    """Read what waits for the slow client: did the server close it (close frame or EOF)?"""
+    reader = wsclient.FrameReader()  # no pongs: the slow client still answers nothing
+    sock.settimeout(0.2)
+    end = time.perf_counter() + limit
+    while time.perf_counter() < end:
+        try:
+            data = sock.recv(1 << 20)
+        except (TimeoutError, BlockingIOError):
+            return False
+        except OSError:
+            return True
+        if not data:
+            return True
+        reader.feed(data)
+        if reader.closed:
+            return True
+    return False
 
 
 LIFECYCLE_SCRIPT = r"""
