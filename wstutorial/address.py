@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import urllib.parse
 
 __all__ = [
     "InvalidAddress",
@@ -17,6 +18,7 @@ __all__ = [
     "parse_host",
     "parse_path",
     "parse_port",
+    "check_ws_url",
     "ws_url",
 ]
 
@@ -72,6 +74,29 @@ def ws_url(host: object, port: object, path: object = "/ws", *, secure: bool = F
         host_text = f"[{host_text}]"  # an IPv6 address needs brackets in a URL
     scheme = "wss" if secure else "ws"
     return f"{scheme}://{host_text}:{parse_port(port, allow_zero=False)}{parse_path(path)}"
+
+
+def check_ws_url(url: object) -> str:
+    """Return ``url`` if it is a usable ``ws://host:port/path`` address, or raise :class:`InvalidAddress`.
+
+    Host, port and path get the same checks, and sentences, as the three
+    fields of :func:`ws_url`.
+    """
+    text = url.strip() if isinstance(url, str) else ""
+    if not text.startswith(("ws://", "wss://")):
+        raise InvalidAddress(
+            f"a WebSocket URL starts with ws:// or wss://, got {url!r} (for example 'ws://localhost:8888/ws')"
+        )
+    parts = urllib.parse.urlsplit(text)
+    host, colon, port = parts.netloc.rpartition(":")
+    if not colon or parts.netloc.endswith("]"):  # no port given, or a bare [IPv6] address
+        host, port = parts.netloc, ""
+    parse_host(host.strip("[]"))
+    if colon and not parts.netloc.endswith("]"):
+        parse_port(port, allow_zero=False)
+    if parts.path:
+        parse_path(parts.path)
+    return text
 
 
 def is_loopback(host: str) -> bool:

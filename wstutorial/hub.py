@@ -9,6 +9,7 @@ slow client pile up memory.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import urllib.parse
 from typing import TYPE_CHECKING, Iterable, Protocol
@@ -21,12 +22,16 @@ from .events import EventLog
 if TYPE_CHECKING:
     from tornado.websocket import WebSocketHandler
 
-__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES"]
+__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
 
-# A client that has this many of our messages still waiting to reach its socket
-# is not reading: further messages to it are dropped (and counted) until it
-# catches up, so one slow client costs bounded memory and never slows the rest.
+# A client that has this many of our messages (or this many bytes) still
+# waiting to reach its socket is not reading: further messages to it are
+# dropped (and counted) until it catches up, so one slow client costs bounded
+# memory and never slows the rest. Tornado's write future completes only once
+# the data has left its buffer for the socket (tests/test_reliability.py
+# measures this with a client that never reads).
 DEFAULT_MAX_PENDING_WRITES = 64
+DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 
 
 class Connection(Protocol):
@@ -34,6 +39,7 @@ class Connection(Protocol):
 
     client_name: str
     pending_writes: int
+    pending_bytes: int
     dropped_messages: int
 
     def write_message(self, message: str | bytes, binary: bool = False) -> "asyncio.Future[None]": ...
@@ -72,10 +78,12 @@ class Hub:
         *,
         allowed_origins: Iterable[str] = (),
         max_pending_writes: int = DEFAULT_MAX_PENDING_WRITES,
+        max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
     ) -> None:
         self.events = events
         self.allowed_origins = frozenset(normalize_origin(origin) for origin in allowed_origins)
         self.max_pending_writes = max_pending_writes
+        self.max_pending_bytes = max_pending_bytes
         self.connections: dict[str, set[WebSocketHandler]] = {}
         self._names = itertools.count(1)
         self._changed: asyncio.Event | None = None
@@ -115,12 +123,16 @@ class Hub:
 
     # -- origins ------------------------------------------------------------------
 
-    def origin_allowed(self, origin: str, host_header: str, scheme: str = "http") -> bool:
+    def origin_allowed(
+        self, origin: str, host_header: str, scheme: str = "http", fetch_site: str | None = None
+    ) -> bool:
         """Same origin as the page's server, or listed in ``allowed_origins``.
 
         ``localhost``, ``127.0.0.1`` and ``::1`` count as one host when the
         port matches: the tutorial's page says ``localhost`` even when it was
         opened as ``127.0.0.1``, and both reach the same server.
+        ``fetch_site`` is the browser's ``Sec-Fetch-Site`` header: when it says
+        ``cross-site``, only a listed origin or that loopback alias may connect.
         """
         try:
             normalized = normalize_origin(origin)
@@ -134,9 +146,12 @@ class Hub:
         request_host, request_port = _host_and_port(host_header, 443 if scheme == "https" else 80)
         if origin_port != request_port or origin_port < 0:
             return False
-        if origin_host == request_host:
-            return True
-        return is_loopback(origin_host) and is_loopback(request_host)
+        loopback_alias = origin_host != request_host and is_loopback(origin_host) and is_loopback(request_host)
+        if (fetch_site or "").strip().lower() == "cross-site":
+            # The browser knows where the page came from; an Origin that merely
+            # repeats our Host does not outweigh it.
+            return loopback_alias
+        return origin_host == request_host or loopback_alias
 
     # -- sending ------------------------------------------------------------------
 
@@ -146,7 +161,11 @@ class Hub:
         Never raises for a closed or slow client: the message is dropped for
         that client (see ``DEFAULT_MAX_PENDING_WRITES``) and the others go on.
         """
-        if handler.pending_writes >= self.max_pending_writes:
+        size = len(message)
+        if handler.pending_writes >= self.max_pending_writes or (
+            # one message of any size may always wait, so big ones still get through
+            handler.pending_writes and handler.pending_bytes + size > self.max_pending_bytes
+        ):
             handler.dropped_messages += 1
             if handler.dropped_messages == 1:
                 self.events.record(
@@ -161,7 +180,8 @@ class Hub:
         except WebSocketClosedError:
             return False
         handler.pending_writes += 1
-        future.add_done_callback(handler.write_finished)
+        handler.pending_bytes += size
+        future.add_done_callback(functools.partial(handler.write_finished, size))
         return True
 
     def broadcast(self, path: str, message: str | bytes) -> int:
