@@ -16,16 +16,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 import wstutorial
-from conftest import free_port
+from conftest import free_port, rss_bytes
 from wire import RawClient
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process (Linux)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096
 
 
 def handler_state(server: wstutorial.TutorialServer, path: str) -> list[tuple[str, int, int, int]]:

@@ -113,15 +113,25 @@ def is_loopback(host: str) -> bool:
 def lan_addresses() -> list[str]:
     """This machine's non-loopback IPv4 addresses, as students on the network would type them.
 
-    Asks only the local resolver; sends nothing on the network.
+    Asks the local resolver, then the routing table; sends nothing on the network.
     """
     found: list[str] = []
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:
-        return found
-    for info in infos:
-        address = str(info[4][0])
-        if not is_loopback(address) and address not in found:
+        infos = []
+    candidates = [str(info[4][0]) for info in infos]
+    # Many machines map their own name to 127.0.x.1 only. "Connecting" a UDP
+    # socket sends no packet but makes the kernel pick the address it would
+    # send from: the one the network knows this machine by.
+    for probe in ("10.254.254.254", "192.168.254.254", "172.31.254.254"):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.connect((probe, 9))
+                candidates.append(str(udp.getsockname()[0]))
+            except OSError:
+                continue  # no route there
+    for address in candidates:
+        if not is_loopback(address) and address != "0.0.0.0" and address not in found:
             found.append(address)
     return found

@@ -88,8 +88,14 @@ def print_addresses(server: TutorialServer, out: Callable[[str], None] = print) 
         out(
             f"Warning: listening on {server.host}: anyone on your network can connect to this server."
         )
-        for url in server.lan_urls("/"):
+        urls = server.lan_urls("/")
+        for url in urls:
             out(f"  from other machines: {url}")
+        if not urls:
+            out(
+                f"  from other machines: http://<this machine's address>:{server.port}/ "
+                "(no network address found; see 'hostname -I' or 'ipconfig')"
+            )
 
 
 def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
