@@ -117,13 +117,6 @@ class TutorialHandler(WebSocketHandler):
         finally:
             self.hub.unregister(self.request.path, self)
 
-    def write_finished(self, size: int, future: "asyncio.Future[None]") -> None:
-        """Done-callback of every write the hub queues: frees the slot, keeps errors quiet."""
-        self.pending_writes -= 1
-        self.pending_bytes -= size
-        if not future.cancelled():
-            future.exception()  # a closed client; on_close handles it
-
     def log_exception(
         self,
         typ: Optional[type[BaseException]],

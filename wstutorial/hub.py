@@ -14,10 +14,12 @@ import itertools
 import urllib.parse
 from typing import TYPE_CHECKING, Iterable, Protocol
 
+from tornado.iostream import IOStream, StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from .address import is_loopback
 from .events import EventLog
+from .frames import FrameBatch
 
 if TYPE_CHECKING:
     from tornado.websocket import WebSocketHandler
@@ -67,6 +69,44 @@ def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     except ValueError:
         port = -1
     return (parts.hostname or "").lower(), port
+
+
+def _raw_stream(handler: "WebSocketHandler") -> IOStream | None:
+    """The connection's IOStream, when frames built by ``frames.py`` are right for it.
+
+    Tornado has no public "write these ready-made frames"; its protocol
+    object keeps the socket's stream in ``.stream`` (``WebSocketProtocol13``,
+    the only protocol Tornado 6 has). Our frames carry no extension bits, so
+    they are only used when the handler does not offer compression
+    (``get_compression_options()`` is None, Tornado's default).
+    """
+    if handler.get_compression_options() is not None:
+        return None
+    stream = getattr(handler.ws_connection, "stream", None)
+    return stream if isinstance(stream, IOStream) else None
+
+
+def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: int, size: int) -> None:
+    """Count ``count`` messages (``size`` bytes) as pending for ``handler`` until ``future`` (their write) is done.
+
+    A write that reached the socket at once (the usual case) is done
+    already and costs nothing to track: only bytes waiting in Tornado's
+    buffer, i.e. a client that does not keep up, count against its limit.
+    """
+    if future.done():
+        if not future.cancelled():
+            future.exception()  # a closed client; on_close handles it
+        return
+    handler.pending_writes += count
+    handler.pending_bytes += size
+    future.add_done_callback(functools.partial(_release, handler, count, size))
+
+
+def _release(handler: "WebSocketHandler", count: int, size: int, future: "asyncio.Future[None]") -> None:
+    handler.pending_writes -= count
+    handler.pending_bytes -= size
+    if not future.cancelled():
+        future.exception()  # a closed client; on_close handles it
 
 
 class Hub:
@@ -161,32 +201,64 @@ class Hub:
         Never raises for a closed or slow client: the message is dropped for
         that client (see ``DEFAULT_MAX_PENDING_WRITES``) and the others go on.
         """
-        size = len(message)
-        if handler.pending_writes >= self.max_pending_writes or (
-            # one message of any size may always wait, so big ones still get through
-            handler.pending_writes and handler.pending_bytes + size > self.max_pending_bytes
-        ):
-            handler.dropped_messages += 1
-            if handler.dropped_messages == 1:
-                self.events.record(
-                    "slow",
-                    f"client is not reading; dropping messages to it until it catches up",
-                    client=handler.client_name,
-                    path=handler.request.path,
-                )
-            return False
+        return self.send_frames(handler, FrameBatch((message,))) == 1
+
+    def send_frames(self, handler: "WebSocketHandler", batch: FrameBatch) -> int:
+        """Queue the messages of ``batch`` for one client; returns how many were queued.
+
+        A client with fewer than ``len(batch)`` free places (of
+        ``max_pending_writes``) gets the first messages that fit; the rest
+        are dropped for it. Never raises for a closed or slow client.
+        """
+        room = self.max_pending_writes - handler.pending_writes
+        count = min(len(batch), room)
+        if handler.pending_bytes and count > 0:
+            # A client already behind gets only what fits in its byte budget
+            # (one that is not behind may get a big message whole).
+            count = min(count, batch.count_within(self.max_pending_bytes - handler.pending_bytes))
+        if count < len(batch):
+            self._dropped(handler, len(batch) - max(count, 0))
+        if count <= 0:
+            return 0
+        connection = handler.ws_connection
+        if connection is None or connection.is_closing():
+            return 0
+        stream = _raw_stream(handler)
+        if stream is None:  # compression is on: Tornado must encode each message itself
+            sent = 0
+            for message in batch.messages[:count]:
+                try:
+                    future = handler.write_message(message, binary=isinstance(message, bytes))
+                except WebSocketClosedError:
+                    break
+                _track(handler, future, 1, len(message))
+                sent += 1
+            return sent
         try:
-            future = handler.write_message(message, binary=isinstance(message, bytes))
-        except WebSocketClosedError:
-            return False
-        handler.pending_writes += 1
-        handler.pending_bytes += size
-        future.add_done_callback(functools.partial(handler.write_finished, size))
-        return True
+            future = stream.write(batch.prefix(count))
+        except StreamClosedError:
+            return 0
+        _track(handler, future, count, batch.size(count))
+        return count
+
+    def _dropped(self, handler: "WebSocketHandler", count: int) -> None:
+        first = handler.dropped_messages == 0
+        handler.dropped_messages += count
+        if first:
+            self.events.record(
+                "slow",
+                "client is not reading; dropping messages to it until it catches up",
+                client=handler.client_name,
+                path=handler.request.path,
+            )
 
     def broadcast(self, path: str, message: str | bytes) -> int:
-        """Send ``message`` to every client on ``path``; returns how many it was queued for."""
-        return sum(self.send(handler, message) for handler in self.open_handlers(path))
+        """Send ``message`` to every client on ``path``; returns how many it was queued for.
+
+        The frame is built once and the same bytes go to every client.
+        """
+        batch = FrameBatch((message,))
+        return sum(self.send_frames(handler, batch) for handler in self.open_handlers(path))
 
     async def close_all(self, code: int = 1001, reason: str = "server shutting down", timeout: float = 3.0) -> int:
         """Close every WebSocket with ``code`` and wait (up to ``timeout``) for them to go.
