@@ -109,8 +109,12 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, request_stop)
-    print("Press Ctrl-C to stop.", flush=True)
+    # Python leaves Ctrl-C ignored when it started ignored (a job started
+    # with '&' by a script): take it over, so Ctrl-C (SIGINT) always stops.
+    previous_int = signal.signal(signal.SIGINT, request_stop)
     try:
+        # Inside the try: Ctrl-C may come while this line is still being flushed.
+        print("Press Ctrl-C to stop.", flush=True)
         for event in server.events.follow(after=server.events.next_seq):
             if not quiet:
                 print(event, flush=True)
@@ -118,6 +122,7 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         closed = server.stop()
     print(f"Stopped: {closed} WebSocket client(s) closed with 1001 (going away).", flush=True)
     return EXIT_OK
