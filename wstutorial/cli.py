@@ -113,7 +113,7 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
     # with '&' by a script): take it over, so Ctrl-C (SIGINT) always stops.
     previous_int = signal.signal(signal.SIGINT, request_stop)
     try:
-        # Inside the try: Ctrl-C may come while this line is still being flushed.
+        # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
         print("Press Ctrl-C to stop.", flush=True)
         for event in server.events.follow(after=server.events.next_seq):
             if not quiet:
