@@ -12,6 +12,7 @@ handler that turns compression on is sent to through ``write_message``.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import struct
 from typing import Iterable
@@ -54,6 +55,15 @@ class FrameBatch:
 
     def __len__(self) -> int:
         return len(self.messages)
+
+    def size(self, count: int) -> int:
+        """How many bytes the frames of the first ``count`` messages take."""
+        count = min(count, len(self._ends))
+        return self._ends[count - 1] if count > 0 else 0
+
+    def count_within(self, limit: int) -> int:
+        """How many of the first messages fit, as frames, in ``limit`` bytes."""
+        return bisect.bisect_right(self._ends, limit)
 
     def prefix(self, count: int) -> bytes:
         """The frames of the first ``count`` messages, as one buffer."""

@@ -24,12 +24,16 @@ from .frames import FrameBatch
 if TYPE_CHECKING:
     from tornado.websocket import WebSocketHandler
 
-__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES"]
+__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
 
-# A client that has this many of our messages still waiting to reach its socket
-# is not reading: further messages to it are dropped (and counted) until it
-# catches up, so one slow client costs bounded memory and never slows the rest.
+# A client that has this many of our messages (or this many bytes) still
+# waiting to reach its socket is not reading: further messages to it are
+# dropped (and counted) until it catches up, so one slow client costs bounded
+# memory and never slows the rest. Tornado's write future completes only once
+# the data has left its buffer for the socket (tests/test_reliability.py
+# measures this with a client that never reads).
 DEFAULT_MAX_PENDING_WRITES = 64
+DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 
 
 class Connection(Protocol):
@@ -37,6 +41,7 @@ class Connection(Protocol):
 
     client_name: str
     pending_writes: int
+    pending_bytes: int
     dropped_messages: int
 
     def write_message(self, message: str | bytes, binary: bool = False) -> "asyncio.Future[None]": ...
@@ -81,8 +86,8 @@ def _raw_stream(handler: "WebSocketHandler") -> IOStream | None:
     return stream if isinstance(stream, IOStream) else None
 
 
-def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: int) -> None:
-    """Count ``count`` messages as pending for ``handler`` until ``future`` (their write) is done.
+def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: int, size: int) -> None:
+    """Count ``count`` messages (``size`` bytes) as pending for ``handler`` until ``future`` (their write) is done.
 
     A write that reached the socket at once (the usual case) is done
     already and costs nothing to track: only bytes waiting in Tornado's
@@ -93,11 +98,13 @@ def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: i
             future.exception()  # a closed client; on_close handles it
         return
     handler.pending_writes += count
-    future.add_done_callback(functools.partial(_release, handler, count))
+    handler.pending_bytes += size
+    future.add_done_callback(functools.partial(_release, handler, count, size))
 
 
-def _release(handler: "WebSocketHandler", count: int, future: "asyncio.Future[None]") -> None:
+def _release(handler: "WebSocketHandler", count: int, size: int, future: "asyncio.Future[None]") -> None:
     handler.pending_writes -= count
+    handler.pending_bytes -= size
     if not future.cancelled():
         future.exception()  # a closed client; on_close handles it
 
@@ -111,10 +118,12 @@ class Hub:
         *,
         allowed_origins: Iterable[str] = (),
         max_pending_writes: int = DEFAULT_MAX_PENDING_WRITES,
+        max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
     ) -> None:
         self.events = events
         self.allowed_origins = frozenset(normalize_origin(origin) for origin in allowed_origins)
         self.max_pending_writes = max_pending_writes
+        self.max_pending_bytes = max_pending_bytes
         self.connections: dict[str, set[WebSocketHandler]] = {}
         self._names = itertools.count(1)
         self._changed: asyncio.Event | None = None
@@ -154,12 +163,16 @@ class Hub:
 
     # -- origins ------------------------------------------------------------------
 
-    def origin_allowed(self, origin: str, host_header: str, scheme: str = "http") -> bool:
+    def origin_allowed(
+        self, origin: str, host_header: str, scheme: str = "http", fetch_site: str | None = None
+    ) -> bool:
         """Same origin as the page's server, or listed in ``allowed_origins``.
 
         ``localhost``, ``127.0.0.1`` and ``::1`` count as one host when the
         port matches: the tutorial's page says ``localhost`` even when it was
         opened as ``127.0.0.1``, and both reach the same server.
+        ``fetch_site`` is the browser's ``Sec-Fetch-Site`` header: when it says
+        ``cross-site``, only a listed origin or that loopback alias may connect.
         """
         try:
             normalized = normalize_origin(origin)
@@ -173,9 +186,12 @@ class Hub:
         request_host, request_port = _host_and_port(host_header, 443 if scheme == "https" else 80)
         if origin_port != request_port or origin_port < 0:
             return False
-        if origin_host == request_host:
-            return True
-        return is_loopback(origin_host) and is_loopback(request_host)
+        loopback_alias = origin_host != request_host and is_loopback(origin_host) and is_loopback(request_host)
+        if (fetch_site or "").strip().lower() == "cross-site":
+            # The browser knows where the page came from; an Origin that merely
+            # repeats our Host does not outweigh it.
+            return loopback_alias
+        return origin_host == request_host or loopback_alias
 
     # -- sending ------------------------------------------------------------------
 
@@ -196,6 +212,10 @@ class Hub:
         """
         room = self.max_pending_writes - handler.pending_writes
         count = min(len(batch), room)
+        if handler.pending_bytes and count > 0:
+            # A client already behind gets only what fits in its byte budget
+            # (one that is not behind may get a big message whole).
+            count = min(count, batch.count_within(self.max_pending_bytes - handler.pending_bytes))
         if count < len(batch):
             self._dropped(handler, len(batch) - max(count, 0))
         if count <= 0:
@@ -211,14 +231,14 @@ class Hub:
                     future = handler.write_message(message, binary=isinstance(message, bytes))
                 except WebSocketClosedError:
                     break
-                _track(handler, future, 1)
+                _track(handler, future, 1, len(message))
                 sent += 1
             return sent
         try:
             future = stream.write(batch.prefix(count))
         except StreamClosedError:
             return 0
-        _track(handler, future, count)
+        _track(handler, future, count, batch.size(count))
         return count
 
     def _dropped(self, handler: "WebSocketHandler", count: int) -> None:
