@@ -195,7 +195,7 @@ def table(results: dict[str, Any]) -> str:
         f"| echo: TCP floor vs standalone (speed) | {_fmt(echo['tcp_floor_vs_standalone'])} |",
         f"| stream: thread vs plain Tornado / websockets / TCP floor | {_fmt(stream['thread_vs_tornado'])} / {_fmt(stream['thread_vs_websockets'])} / {_fmt(stream['thread_vs_tcp_floor'])} |",
         f"| stop with one client connected, median (ms) | {_fmt(life['stop_with_client_ms_median'])} |",
-        f"| slow client ({results['options']['slow_seconds']:g} s): other clients' rate with / without it | {_fmt(slow['rate_with_slow'])} / {_fmt(slow['rate_without_slow'])} messages/s ({slow['rate_ratio']:.2f}) |",
+        f"| slow client ({results['options']['slow_seconds']:g} s): other clients' rate with / without it (before and after) | {_fmt(slow['rate_with_slow'])} / {_fmt(slow['rate_without_slow'])} messages/s ({slow['rate_ratio']:.2f}) |",
         f"| slow client: closed by the server's ping timeout during the test | {'yes' if slow['slow_closed_by_server'] else 'no'} |",
         f"| notebook view: messages/s received by the view (asked {nb['rate_asked']:g}) | {_fmt(nb['view_msgs_per_s'])} |",
         f"| notebook view: all IOPub messages/s | {_fmt(nb['iopub_msgs_per_s'])} |",
