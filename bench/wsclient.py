@@ -35,7 +35,7 @@ def connect(port: int, path: str, *, websocket: bool = True, rcvbuf: int | None 
     if rcvbuf is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.settimeout(float(os.environ.get("BENCH_SOCK_TIMEOUT", timeout)))
+    sock.settimeout(timeout)
     sock.connect(("127.0.0.1", port))
     if websocket:
         key = base64.b64encode(os.urandom(16)).decode()
