@@ -126,7 +126,7 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     try:
         yield opened
     finally:
-        if failed(request):
+        if failed(request) and not getattr(request.node, "artifacts_saved", False):
             save_artifacts(opened, artifact_dir(request), {"console.txt": "\n".join(console)})
         context.close()
 
