@@ -51,6 +51,8 @@ def free_port() -> int:
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
+        # As Tornado binds: connections in TIME_WAIT do not count as in use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -141,7 +143,9 @@ class JupyterLab:
         return json.loads(body) if body else None
 
     def notebook_url(self, relative: str) -> str:
-        return f"{self.base_url}/lab/tree/{relative}?token={self.token}"
+        """The notebook in a workspace of its own: no tabs restored from an earlier test."""
+        workspace = "test-" + secrets.token_hex(6)
+        return f"{self.base_url}/lab/workspaces/{workspace}/tree/{relative}?token={self.token}"
 
     def shutdown_kernels(self, timeout: float = 60.0) -> None:
         """Stop every kernel, and wait until the tutorial's port is free for the next notebook."""
@@ -229,43 +233,101 @@ READ_CELLS = """() => {
   });
 }"""
 
-KERNEL_IDLE = """() => {
+KERNEL_IDLE = """path => {
   const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  if (!panel || !panel.sessionContext || !panel.context || !panel.context.isReady) { return false; }
-  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  if (!panel || !panel.context || panel.context.path !== path || !panel.context.isReady) { return false; }
+  const kernel = panel.sessionContext && panel.sessionContext.session && panel.sessionContext.session.kernel;
   return !!kernel && kernel.status === "idle" && kernel.connectionStatus === "connected";
 }"""
 
-# A cell shows [*] from the moment it is queued until it finished.
-RUNNING_CELLS = """() => Array.from(document.querySelectorAll(".jp-Notebook .jp-InputPrompt"))
-  .filter(prompt => prompt.textContent.includes("*")).length"""
+# Cells queued or running: prompt [*] (set for queued cells too) or executionState.
+BUSY_CELLS = """() => window.jupyterapp.shell.currentWidget.content.widgets.filter(cell =>
+  cell.model.type === "code" &&
+  (cell.model.executionState === "running" ||
+   (cell.inputArea && cell.inputArea.promptNode && cell.inputArea.promptNode.textContent.includes("*")))
+).length"""
+
+EXECUTED_CELLS = """() => window.jupyterapp.shell.currentWidget.content.widgets.filter(cell =>
+  cell.model.type === "code" && cell.model.executionCount !== null).length"""
+
+
+# Watches the outputs while the cells run, for states that do not last (a
+# panel that is green only until a later cell closes it): on every style
+# change it notes whether a row of widgets had its host, port and uri fields
+# green at once, and every 30 ms which of the given phrases appeared in an
+# output or a text area.
+WATCH = """phrases => {
+  const seen = window.__watch = {green: false, phrases: []};
+  const green = element => getComputedStyle(element).backgroundColor === "rgb(0, 255, 0)";
+  const scanGreen = () => {
+    for (const row of document.querySelectorAll(".jp-OutputArea .widget-hbox")) {
+      const labels = new Set();
+      for (const text of row.querySelectorAll(".widget-text")) {
+        const label = text.querySelector(".widget-label");
+        const input = text.querySelector("input");
+        if (label && input && (green(input) || green(text))) { labels.add(label.textContent.trim()); }
+      }
+      if (labels.has("host") && labels.has("port") && labels.has("uri")) { seen.green = true; }
+    }
+  };
+  const scan = () => {
+    scanGreen();
+    const shown = Array.from(document.querySelectorAll(".jp-OutputArea textarea"), area => area.value)
+      .concat(Array.from(document.querySelectorAll(".jp-OutputArea-output"), output => output.textContent))
+      .join("\\n");
+    for (const phrase of phrases) {
+      if (!seen.phrases.includes(phrase) && shown.includes(phrase)) { seen.phrases.push(phrase); }
+    }
+  };
+  window.setInterval(scan, 30);
+  // A colour that lasts less than 30 ms is still seen: on every style change.
+  new MutationObserver(scanGreen).observe(document.body, {subtree: true, attributes: true, attributeFilter: ["style"]});
+}"""
+
+
+def click_menu(page: Page, menu: str, item: str) -> None:
+    """Click ``menu`` in the menu bar, then ``item`` in it, as a user would."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(rf"^{re.escape(menu)}$")).click()
+    page.locator(".lm-Menu .lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(item)}$")).click()
 
 
 def open_notebook(page: Page, lab: JupyterLab, relative: str, timeout: float = 120.0) -> None:
     """Open the notebook and wait until its kernel is idle."""
     page.goto(lab.notebook_url(relative))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
-    page.wait_for_function(KERNEL_IDLE, timeout=timeout * 1000, polling=200)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=timeout * 1000)
+    page.wait_for_function(KERNEL_IDLE, arg=relative, timeout=timeout * 1000, polling=200)
 
 
-def run_all_cells(page: Page, lab: JupyterLab, relative: str, timeout: float = 300.0) -> list[CellResult]:
-    """Open the notebook, Run → Run All Cells, wait until every cell finished; return the cells."""
+def run_all_cells(
+    page: Page, lab: JupyterLab, relative: str, watch: tuple[str, ...] = (), timeout: float = 300.0
+) -> list[CellResult]:
+    """Open the notebook, clear its stored outputs, Run → Run All Cells; return the cells when finished.
+
+    What the outputs showed during the run is then in ``page.evaluate("window.__watch")``
+    (see ``WATCH``; ``watch`` lists the phrases to look for).
+    """
     open_notebook(page, lab, relative)
-    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu .lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    # Without the stored outputs and execution counts, all that shows comes from this run.
+    click_menu(page, "Edit", "Clear Outputs of All Cells")
+    page.wait_for_function(f"() => ({EXECUTED_CELLS})() === 0")
+    page.evaluate(WATCH, list(watch))
+    click_menu(page, "Run", "Run All Cells")
     deadline = time.monotonic() + timeout
-    # Finished: no cell waits or runs and the kernel is idle, twice in a row
-    # (the kernel goes idle for a moment between two queued cells).
+    # Finished: something ran, no cell waits or runs and the kernel is idle,
+    # twice in a row (the kernel goes idle for a moment between two cells).
     settled = 0
-    page.wait_for_timeout(500)
     while settled < 2:
         if time.monotonic() > deadline:
             raise AssertionError(f"{relative}: cells still running after {timeout} s")
-        if page.evaluate(RUNNING_CELLS) == 0 and page.evaluate(KERNEL_IDLE):
+        page.wait_for_timeout(500)
+        if (
+            page.evaluate(EXECUTED_CELLS) > 0
+            and page.evaluate(BUSY_CELLS) == 0
+            and page.evaluate(KERNEL_IDLE, relative)
+        ):
             settled += 1
         else:
             settled = 0
-        page.wait_for_timeout(500)
     return [CellResult(**cell) for cell in page.evaluate(READ_CELLS)]
 
 

@@ -64,32 +64,34 @@ def assert_clean(page: Page, name: str, cells: list[CellResult]) -> None:
 
 
 def green_inputs(page: Page) -> int:
-    """How many text fields of widgets have a green background."""
+    """How many text fields of widgets have a green background now."""
     return page.evaluate(
-        """green => Array.from(document.querySelectorAll(".jp-OutputArea .widget-text input, .jp-OutputArea .widget-text"))
-            .filter(element => getComputedStyle(element).backgroundColor === green).length""",
+        """green => Array.from(document.querySelectorAll(".jp-OutputArea .widget-text"))
+            .filter(text => [text, text.querySelector("input")].some(
+                element => element && getComputedStyle(element).backgroundColor === green)).length""",
         GREEN,
     )
 
 
-def check_client_notebook(page: Page, cells: list[CellResult]) -> None:
-    """02: the ClientPanel's host/port/uri fields turn green and 'Hello World' shows."""
-    page.wait_for_function(
-        f"""() => Array.from(document.querySelectorAll(".jp-OutputArea .widget-text input"))
-            .filter(input => getComputedStyle(input).backgroundColor === "{GREEN}").length >= 3""",
-        timeout=30_000,
-    )
-    expect(page.locator(".jp-OutputArea").filter(has_text="Hello World").first).to_be_visible(timeout=30_000)
+def check_client_notebook(seen: dict) -> None:
+    """02: the ClientPanel's host/port/uri fields turned green and 'Hello World' showed."""
+    wrong = []
+    if not seen["green"]:
+        wrong.append("the ClientPanel's host, port and uri fields never turned green together")
+    if "Hello World" not in seen["phrases"]:
+        wrong.append("'Hello World' never showed")
+    assert not wrong, "; ".join(wrong)
 
 
-def check_server_notebook(page: Page, cells: list[CellResult]) -> None:
-    """01: the ServerConsole shows 'new connection' once a client connected."""
-    expect(page.locator(".jp-OutputArea").filter(has_text="new connection").first).to_be_visible(timeout=30_000)
+def check_server_notebook(seen: dict) -> None:
+    """01: the ServerConsole showed 'new connection' once a client connected."""
+    assert "new connection" in seen["phrases"], "the ServerConsole never showed 'new connection'"
 
 
-NOTEBOOK_CHECKS: dict[str, Callable[[Page, list[CellResult]], None]] = {
-    "01-hello-server.ipynb": check_server_notebook,
-    "02-hello-client.ipynb": check_client_notebook,
+# Per notebook: the phrases to watch for while it runs, and the check of what was seen.
+NOTEBOOK_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict], None]]] = {
+    "01-hello-server.ipynb": (("new connection",), check_server_notebook),
+    "02-hello-client.ipynb": (("Hello World",), check_client_notebook),
 }
 
 
@@ -98,11 +100,11 @@ NOTEBOOK_CHECKS: dict[str, Callable[[Page, list[CellResult]], None]] = {
 def test_notebook_runs_in_jupyterlab(lab_page: Page, lab: JupyterLab, name: str) -> None:
     """Run All Cells: no traceback outside raises-exception cells, widgets display, notebook's own checks."""
     assert NOTEBOOKS, f"no notebooks found in {ROOT / 'notebooks'}"
-    cells = run_all_cells(lab_page, lab, name)
+    watch, check = NOTEBOOK_CHECKS.get(name, ((), None))
+    cells = run_all_cells(lab_page, lab, name, watch)
     assert_clean(lab_page, name, cells)
-    check = NOTEBOOK_CHECKS.get(name)
     if check is not None:
-        check(lab_page, cells)
+        check(lab_page.evaluate("window.__watch"))
 
 
 def test_every_checked_notebook_exists() -> None:
@@ -135,24 +137,35 @@ def write_notebook(path: Path, cells: list[tuple[str, list[str]]]) -> str:
 
 @pytest.mark.timeout(600)
 def test_harness_runs_a_widget_notebook(lab_page: Page, lab: JupyterLab) -> None:
-    """Self-test: a server, a client, a green Text widget, and a raising cell tagged raises-exception."""
+    """Self-test: server, client, fields green for a while, a raising cell tagged raises-exception."""
     name = write_notebook(
         lab.root / "_harness" / "selftest.ipynb",
         [
             ("import ipywidgets\nimport wstutorial\nserver = wstutorial.start_server()  # port from $WSTUTORIAL_PORT", []),
-            ("client = await wstutorial.connect(server.ws_url('/ws'))\ngreeting = await client.receive()", []),
-            ("field = ipywidgets.Text(value=greeting, description='greeting')\nfield.style.background = '#00ff00'\nfield", []),
+            ("client = await wstutorial.connect(server.ws_url('/ws'))\ngreeting = await client.receive()\nprint(greeting)", []),
+            (
+                "fields = [ipywidgets.Text(name, description=name) for name in ('host', 'port', 'uri')]\n"
+                "for field in fields:\n    field.style.background = '#00ff00'\n"
+                "ipywidgets.HBox(fields)",
+                [],
+            ),
+            ("import time\ntime.sleep(1)  # green long enough to be seen", []),
             ("raise ValueError('this cell is meant to raise')", [RAISES_TAG]),
-            ("await client.close()\nserver.stop()\nprint('finished on port', server.port)", []),
+            (
+                "for field in fields:\n    field.style.background = '#ff0000'\n"
+                "await client.close()\nserver.stop()\nprint('finished on port', server.port)",
+                [],
+            ),
         ],
     )
-    cells = run_all_cells(lab_page, lab, name)
+    cells = run_all_cells(lab_page, lab, name, watch=("Hello World",))
     assert_clean(lab_page, name, cells)
-    assert "ValueError" in cells[3].errors[0]
-    assert f"finished on port {lab.tutorial_port}" in cells[4].text
-    field = lab_page.locator(".jp-OutputArea .widget-text input").first
-    expect(field).to_have_value("Hello World")
-    assert green_inputs(lab_page) >= 1
+    assert "ValueError" in cells[4].errors[0]
+    assert f"finished on port {lab.tutorial_port}" in cells[5].text
+    # The fields were green during the run and are red at its end: the watch saw it.
+    check_client_notebook(lab_page.evaluate("window.__watch"))
+    expect(lab_page.locator(".jp-OutputArea .widget-text input").first).to_have_value("host")
+    assert green_inputs(lab_page) == 0
 
 
 @pytest.mark.timeout(600)
