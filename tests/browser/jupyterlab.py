@@ -345,7 +345,15 @@ def problems(page: Page, cells: list[CellResult]) -> list[str]:
             found.extend(f"{where} raised:\n{error}" for error in cell.errors)
         if cell.execution_count is None and cell.source.strip():
             found.append(f"{where} did not run")
-    body = page.inner_text("body")
-    if "Error displaying widget" in body:
-        found.append("the page shows 'Error displaying widget'")
+    shown = "\n".join(page.evaluate(WIDGET_OUTPUTS))
+    for sign in WIDGET_ERRORS:
+        if sign in shown:
+            found.append(f"an output shows {sign!r} (a widget could not be displayed)")
     return found
+
+
+# What JupyterLab shows instead of a widget it cannot display: the model is
+# unknown to the page, or its JavaScript failed (collapsed error message).
+WIDGET_ERRORS = ("Error displaying widget", "Click to show javascript error", "Failed to load model class")
+
+WIDGET_OUTPUTS = """() => Array.from(document.querySelectorAll(".jp-OutputArea-output"), output => output.innerText)"""

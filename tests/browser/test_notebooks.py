@@ -170,16 +170,27 @@ def test_harness_runs_a_widget_notebook(lab_page: Page, lab: JupyterLab) -> None
 
 @pytest.mark.timeout(600)
 def test_harness_reports_untagged_traceback(lab_page: Page, lab: JupyterLab) -> None:
-    """Self-test: an untagged raising cell is reported, and so is a tagged cell that does not raise."""
+    """Self-test: an undisplayable widget, an untagged raising cell, a tagged cell that does not raise: all reported."""
     name = write_notebook(
         lab.root / "_harness" / "broken.ipynb",
         [
+            (
+                "import ipywidgets, traitlets\n\n"
+                "class Broken(ipywidgets.DOMWidget):\n"
+                "    _view_name = traitlets.Unicode('NoSuchView').tag(sync=True)\n"
+                "    _model_module = traitlets.Unicode('no-such-module').tag(sync=True)\n"
+                "    _view_module = traitlets.Unicode('no-such-module').tag(sync=True)\n\n"
+                "Broken()",
+                [],
+            ),
             ("1 / 0", []),
             ("print('never runs')", [RAISES_TAG]),
         ],
     )
     cells = run_all_cells(lab_page, lab, name)
+    expect(lab_page.locator(".jp-OutputArea-output").first).to_contain_text("javascript error")
     found = problems(lab_page, cells)
+    assert any("widget could not be displayed" in problem for problem in found), found
     assert any("ZeroDivisionError" in problem for problem in found), found
-    assert any("cell 1" in problem and "did not run" in problem for problem in found), found
-    assert any("cell 1" in problem and "raised nothing" in problem for problem in found), found
+    assert any("cell 2" in problem and "did not run" in problem for problem in found), found
+    assert any("cell 2" in problem and "raised nothing" in problem for problem in found), found

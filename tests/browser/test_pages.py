@@ -152,3 +152,25 @@ def test_streaming_shows_html_message_as_text(page: Page, server: wstutorial.Tut
     expect(page.locator("#log > *", has_text="after the payload")).to_have_count(1)
     assert_not_html(page)
     expect(page.locator("#log > *", has_text="onerror")).to_have_text([XSS_PAYLOAD])
+
+
+# -- the browser tests fail, never skip, without Chromium --------------------------------
+
+
+def test_missing_chromium_fails_instead_of_skipping(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No chromium on the PATH and no $WSTUTORIAL_CHROMIUM: a failure that says what to install."""
+    from .conftest import chromium_path
+
+    monkeypatch.delenv("WSTUTORIAL_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="apt-get install chromium"):
+        chromium_path()
+
+
+def test_wrong_wstutorial_chromium_fails(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """$WSTUTORIAL_CHROMIUM naming no executable is a failure naming the value."""
+    from .conftest import chromium_path
+
+    monkeypatch.setenv("WSTUTORIAL_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    with pytest.raises(pytest.fail.Exception, match="no-such-chromium"):
+        chromium_path()
