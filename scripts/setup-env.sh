@@ -34,6 +34,12 @@ fi
 target="."
 [ -n "$extra" ] && target=".[$extra]"
 echo "==> installing wstutorial${extra:+ with [$extra]} into $venv (first time: a few minutes)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$target"
+pip_install() {
+    # Some machines list local package folders that do not exist; pip warns
+    # once per package about them. Keep real errors, drop that noise.
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@" \
+        2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
+}
+pip_install --upgrade pip
+pip_install -e "$target"
 echo "==> $venv is ready"

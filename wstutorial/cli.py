@@ -1,4 +1,4 @@
-"""The command line: ``python -m wstutorial serve``.
+"""The command line: ``python -m wstutorial serve`` and ``python -m wstutorial check``.
 
 Bad arguments print one line and exit 2; a server that cannot start prints
 one line and exits 1; never a traceback.
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--quiet", action="store_true", help="do not print the server's events")
     serve.set_defaults(run=run_serve)
+    check = commands.add_parser("check", help="check that this machine is ready for the tutorial")
+    check.set_defaults(run=run_check)
     return parser
 
 
@@ -101,8 +103,9 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, request_stop)
-    print("Press Ctrl-C to stop.", flush=True)
     try:
+        # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
+        print("Press Ctrl-C to stop.", flush=True)
         for event in server.events.follow(after=server.events.next_seq):
             if not quiet:
                 print(event, flush=True)
@@ -119,6 +122,12 @@ def run_serve(args: argparse.Namespace) -> int:
     server = start_server(args.host, args.port, interval=args.interval)
     print_addresses(server)
     return serve_until_interrupted(server, args.quiet)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .check import main as check_main  # imports ipywidgets: only for this command
+
+    return check_main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

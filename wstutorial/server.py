@@ -40,8 +40,10 @@ class PortInUse(ServerError):
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
+        # JupyterLab's own default port is 8888 too, the tutorial's classic port.
+        jupyter = " (JupyterLab itself listens on 8888 unless started with --port)" if port == 8888 else ""
         super().__init__(
-            f"port {port} on {host} is already in use by another program; "
+            f"port {port} on {host} is already in use by another program{jupyter}; "
             f"stop that program, choose another port, or pass port=0 to pick a free one"
         )
 
