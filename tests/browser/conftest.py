@@ -55,15 +55,18 @@ def chromium_path() -> str:
     )
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop
+# running on the main thread while it is open, so the other tests'
+# asyncio.run() would fail ("cannot be called from a running event loop").
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
-    """One headless Chromium for the whole session (each test gets its own context).
+    """One headless Chromium for all browser tests (each test gets its own context).
 
     Playwright gives the browser a fresh temporary profile (user-data-dir).
     """

@@ -24,7 +24,7 @@ NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
 GREEN = "rgb(0, 255, 0)"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
     """JupyterLab serving a temporary copy of notebooks/ (the committed ones stay untouched)."""
     base = tmp_path_factory.mktemp("jupyterlab")
