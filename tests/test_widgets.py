@@ -133,7 +133,7 @@ def test_client_panel_click_from_another_thread(server: wstutorial.TutorialServe
         await asyncio.to_thread(panel.open_button.click)
         await panel.wait()
         await wait_until(lambda: colours(panel) == {GREEN})
-        assert panel.state.messages[-1] == "Hello World"
+        await wait_until(lambda: "Hello World" in panel.state.messages)
         await asyncio.to_thread(panel.close_button.click)
         await panel.wait()
         await wait_until(lambda: colours(panel) == {RED})

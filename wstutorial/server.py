@@ -263,6 +263,7 @@ def start_server(
     allowed_origins: Iterable[str] = (),
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ping_interval: float | None = DEFAULT_PING_INTERVAL,
+    ping_timeout: float | None = None,
     handlers: Mapping[str, type[WebSocketHandler]] | None = None,
     events: EventLog | None = None,
     timeout: float = 10.0,
@@ -282,6 +283,8 @@ def start_server(
             e.g. ``["http://localhost:8889"]`` (never ``*``).
         max_message_size: larger messages close the connection with 1009.
         ping_interval: seconds between pings that detect dead clients; None to disable.
+        ping_timeout: seconds to wait for the answer to a ping before closing
+            (default and upper bound: ``ping_interval``).
         handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``.
         events: an event log to record into (a new one by default).
         **settings: further ``tornado.web.Application`` settings.
@@ -306,6 +309,7 @@ def start_server(
         ping_interval=ping_interval,
         handlers=handlers,
         events=events,
+        ping_timeout=ping_timeout,
         **settings,
     )
     server._start(timeout)
