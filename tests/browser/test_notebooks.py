@@ -35,12 +35,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
         root.mkdir()
     home = base / "home"
     home.mkdir()
+    committed = {path: path.read_bytes() for path in (ROOT / "notebooks").rglob("*") if path.is_file()}
     running = JupyterLab(root=root, home=home)
     running.start()
     try:
         yield running
     finally:
         running.stop()
+    changed = sorted(str(path) for path, data in committed.items() if not path.is_file() or path.read_bytes() != data)
+    assert not changed, f"the browser tests changed committed notebook files: {changed}"
 
 
 @pytest.fixture
