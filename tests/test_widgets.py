@@ -333,3 +333,17 @@ def test_stream_view_failure_is_a_sentence() -> None:
         assert view.status.value.startswith("failed: nothing is listening")
 
     asyncio.run(main())
+
+
+def test_client_panel_shows_open_at_once_even_if_closed_right_after(server: wstutorial.TutorialServer) -> None:
+    """Open then close straight away (Run All) still shows green for a moment: status changes are not batched."""
+
+    async def main() -> None:
+        panel = ClientPanel("localhost", server.port, "/ws")
+        seen: list[str] = []
+        panel.host_field.style.observe(lambda change: seen.append(change["new"]), "background")
+        await panel.state.open()
+        await panel.state.close()
+        assert seen[:2] == [GREEN, RED], seen
+
+    asyncio.run(main())
