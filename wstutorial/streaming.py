@@ -33,6 +33,7 @@ class Stream:
         self.interval = float(interval)
         self.clients: set[WebSocketHandler] = set()
         self.sent = 0  # messages produced since the server started
+        self.paused = False  # set by pause(): the teacher stopped the stream for everyone
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -58,9 +59,28 @@ class Stream:
             self._task.cancel()
             self._task = None
 
+    def pause(self) -> bool:
+        """Stop sending to everyone (clients stay connected); False if already paused."""
+        if self.paused:
+            return False
+        self.paused = True
+        self.hub.events.record("stream", "stream paused for everyone", path="/streaming")
+        return True
+
+    def resume(self) -> bool:
+        """Send again, counting on from where it paused; False if not paused."""
+        if not self.paused:
+            return False
+        self.paused = False
+        self.hub.events.record("stream", "stream resumed for everyone", path="/streaming")
+        return True
+
     async def _run(self) -> None:
         n = 0
         while self.clients:
+            if self.paused:
+                await asyncio.sleep(self.interval)
+                continue
             message = stream_message(n)
             for handler in list(self.clients):
                 self.hub.send(handler, message)
