@@ -9,7 +9,10 @@
     1
 """
 
+from typing import Any
+
 from .address import InvalidAddress, ws_url
+from .batching import UpdateBatcher
 from .client import (
     BlockingClient,
     Client,
@@ -18,6 +21,7 @@ from .client import (
     connect,
     connect_blocking,
 )
+from .clientstate import ClientState
 from .events import Event, EventLog
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .server import PortInUse, ServerError, TutorialServer, running_servers, start_server, stop_all
@@ -27,6 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BlockingClient",
     "Client",
+    "ClientState",
     "ConnectionClosed",
     "ConnectionFailed",
     "EchoHandler",
@@ -39,6 +44,7 @@ __all__ = [
     "StreamingHandler",
     "TutorialHandler",
     "TutorialServer",
+    "UpdateBatcher",
     "connect",
     "connect_blocking",
     "running_servers",
@@ -46,3 +52,15 @@ __all__ = [
     "stop_all",
     "ws_url",
 ]
+
+# The panels need ipywidgets, which a script or a server does not: they are
+# imported on first use (wstutorial.ClientPanel), never by "import wstutorial".
+_WIDGETS = ("ServerConsole", "ClientPanel", "StreamView")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WIDGETS:
+        from . import widgets
+
+        return getattr(widgets, name)
+    raise AttributeError(f"module 'wstutorial' has no attribute {name!r}")

@@ -1,0 +1,27 @@
+"""Session set-up shared by the module tests and the notebooks (nbval).
+
+The notebooks call ``wstutorial.start_server()`` without a port, i.e. on
+$WSTUTORIAL_PORT (else 8888). Each test session picks its own free port here,
+before nbval starts any kernel (kernels inherit this environment), so the
+notebooks never collide with another server on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def pytest_configure() -> None:
+    os.environ["WSTUTORIAL_PORT"] = str(_free_port())
+    # Kernels must not write anything nbval would compare: debugpy's note
+    # about frozen modules goes to the kernel's stderr on some Pythons.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # jupyter_core warns on stderr about its platformdirs migration otherwise.
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")

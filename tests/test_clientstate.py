@@ -1,0 +1,141 @@
+"""ClientState: the page's three steps (open, send, close) from code, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from typing import Callable
+
+import pytest
+
+import wstutorial
+from wstutorial.clientstate import ClientState
+
+from conftest import free_port
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+def test_open_send_close(server: wstutorial.TutorialServer) -> None:
+    """Open shows Hello World, send reaches the server, close ends with 1000; listeners see each step."""
+
+    async def main() -> None:
+        state = ClientState("localhost", server.port, "/ws")
+        seen: list[str] = []
+        state.on_change(lambda s: seen.append(s.status))
+        assert state.url == f"ws://localhost:{server.port}/ws"
+        assert await state.open() is True
+        assert state.status == "open" and state.error == ""
+        await wait_until(lambda: "Hello World" in state.messages)
+        mark = server.events.next_seq
+        assert await state.send("hi from the state") is True
+        await asyncio.to_thread(server.events.wait_for, "message received hi from the state", after=mark)
+        await state.close()
+        assert state.status == "closed"
+        assert state.close_code == 1000
+        assert seen[:2] == ["connecting", "open"] and seen[-1] == "closed"
+        assert state.summary.startswith("closed with code 1000")
+
+    asyncio.run(main())
+
+
+def test_server_stop_closes_with_1001() -> None:
+    """When the server stops, the state turns closed with code 1001."""
+    running = wstutorial.start_server(port=0)
+
+    async def main() -> None:
+        state = ClientState("127.0.0.1", running.port, "/ws")
+        assert await state.open()
+        await asyncio.to_thread(running.stop)
+        await wait_until(lambda: state.status == "closed")
+        assert state.close_code == 1001
+
+    try:
+        asyncio.run(main())
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "uri", "expected"),
+    [
+        ("", "8888", "/ws", "host is empty"),
+        ("localhost", "eighty", "/ws", "port must be a whole number"),
+        ("localhost", "70000", "/ws", "port must be from 1 to 65535"),
+        ("localhost", "8888", "ws", "uri must start with '/'"),
+    ],
+)
+def test_bad_fields_fail_with_a_sentence(host: str, port: str, uri: str, expected: str) -> None:
+    """A bad field makes open() return False with the address module's sentence."""
+
+    async def main() -> None:
+        state = ClientState(host, port, uri)
+        assert await state.open() is False
+        assert state.status == "failed"
+        assert expected in state.error
+        assert state.summary == f"failed: {state.error}"
+
+    asyncio.run(main())
+
+
+def test_connection_failures_are_sentences(server: wstutorial.TutorialServer) -> None:
+    """Refused, 404, unknown host and a non-WebSocket page each fail with a sentence."""
+
+    async def attempt(host: str, port: int, uri: str) -> str:
+        state = ClientState(host, port, uri, timeout=5)
+        assert await state.open() is False
+        assert state.status == "failed"
+        return state.error
+
+    async def main() -> None:
+        assert "connection refused" in await attempt("127.0.0.1", free_port(), "/ws")
+        assert "no WebSocket at /nothing" in await attempt("127.0.0.1", server.port, "/nothing")
+        assert "not found" in await attempt("nonexistent.invalid", server.port, "/ws")
+        assert "not a WebSocket server" in await attempt("127.0.0.1", server.port, "/hello.html")
+
+    asyncio.run(main())
+
+
+def test_send_when_not_open_is_a_sentence() -> None:
+    """Sending before opening returns False and says to press Open."""
+
+    async def main() -> None:
+        state = ClientState("localhost", 8888, "/ws")
+        assert await state.send("hello") is False
+        assert "press Open first" in state.error
+
+    asyncio.run(main())
+
+
+def test_messages_are_bounded(server: wstutorial.TutorialServer) -> None:
+    """Only the newest max_messages are kept; the count goes on."""
+
+    async def main() -> None:
+        state = ClientState("localhost", server.port, "/echo", max_messages=5)
+        assert await state.open()
+        for n in range(20):
+            await state.send(f"m{n}")
+        await wait_until(lambda: state.received == 20)
+        assert list(state.messages) == [f"m{n}" for n in range(15, 20)]
+        await state.close()
+
+    asyncio.run(main())
+
+
+def test_port_defaults_to_the_server_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a port, the state uses $WSTUTORIAL_PORT, like start_server()."""
+    monkeypatch.setenv("WSTUTORIAL_PORT", "9123")
+    assert ClientState().port == 9123
+
+
+def test_no_ipywidgets_import() -> None:
+    """ClientState is logic: importing it does not import ipywidgets."""
+    code = "import sys, wstutorial.clientstate; assert 'ipywidgets' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -1,0 +1,146 @@
+"""The notebooks' shape and the exercise files they load: present, in step, runnable."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import runpy
+import socket
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import wstutorial
+from wstutorial import handshake
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NAMES = [
+    "00-setup-check.ipynb",
+    "01-hello-server.ipynb",
+    "02-hello-client.ipynb",
+    "03-browser-client.ipynb",
+    "04-streaming.ipynb",
+    "05-under-the-hood.ipynb",
+]
+LOAD = re.compile(r"^# %load (\S+)\n")
+
+# What each exercise file must define (the stub and the solution alike).
+DEFINES = {
+    "free_port.py": [],
+    "echo_roundtrip.py": ["ask"],
+    "origin_accepted.py": ["origin_accepted"],
+    "ping_pong.py": ["ping"],
+    "upper_case.py": ["UpperCaseHandler"],
+    "count_clients.py": ["CountClientsHandler"],
+    "stream_time.py": ["StreamTimeHandler"],
+}
+
+
+def load_cells() -> list[tuple[str, str, str]]:
+    """(notebook, loaded path, cell body) for every ``# %load`` cell."""
+    found = []
+    for name in NAMES:
+        notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+        for cell in notebook.cells:
+            match = LOAD.match(cell.source) if cell.cell_type == "code" else None
+            if match:
+                found.append((name, match.group(1), cell.source[match.end():]))
+    return found
+
+
+def test_the_six_notebooks_exist_and_nothing_else() -> None:
+    """The notebook names other parts of the project refer to are all there."""
+    assert sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_has_goals_exercise_solution_and_summary(name: str) -> None:
+    """Learning goals first, a summary last, at least one exercise and one loaded solution."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    markdown = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+    assert "Learning goals" in markdown[0]
+    assert markdown[-1].startswith("## Summary")
+    assert any("## Exercise" in text for text in markdown)
+    loaded = [path for notebook_name, path, _ in load_cells() if notebook_name == name]
+    assert any(path.startswith("solutions/") for path in loaded)
+    assert any(path.startswith("exercises/") for path in loaded)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_is_saved_executed(name: str) -> None:
+    """Every code cell has an execution count, so full nbval compares every output."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    missing = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code" and cell.execution_count is None]
+    assert not missing, f"{name}: code cells {missing} were saved without running; re-execute the notebook"
+
+
+@pytest.mark.parametrize("notebook, path, body", load_cells(), ids=lambda value: str(value)[:40])
+def test_loaded_cell_matches_its_file(notebook: str, path: str, body: str) -> None:
+    """A '# %load X' cell holds exactly the file X, so the two never drift apart."""
+    file = NOTEBOOKS / path
+    assert file.is_file(), f"{notebook} loads {path}, which does not exist"
+    assert body.rstrip("\n") == file.read_text().rstrip("\n"), f"{notebook}: the cell of {path} differs from the file"
+
+
+@pytest.mark.parametrize("path", sorted({path for _, path, _ in load_cells()}))
+def test_exercise_file_runs_and_defines_its_names(path: str) -> None:
+    """Every loaded file runs on its own and defines what the notebook uses next."""
+    namespace = runpy.run_path(str(NOTEBOOKS / path))
+    for name in DEFINES[Path(path).name]:
+        assert name in namespace, f"{path} does not define {name}"
+
+
+def test_every_exercise_has_a_solution() -> None:
+    """exercises/X.py and solutions/X.py come in pairs."""
+    exercises = {path.name for path in (NOTEBOOKS / "exercises").glob("*.py")}
+    solutions = {path.name for path in (NOTEBOOKS / "solutions").glob("*.py")}
+    assert exercises == solutions
+    assert exercises <= set(DEFINES)
+
+
+def solution(name: str) -> dict[str, object]:
+    return runpy.run_path(str(NOTEBOOKS / "solutions" / name))
+
+
+def test_echo_solution_gets_its_answer(server: wstutorial.TutorialServer) -> None:
+    """ask() returns what the echo server sent back."""
+    ask = solution("echo_roundtrip.py")["ask"]
+    assert asyncio.run(ask(server.ws_url("/echo"), "ping")) == "ping"  # type: ignore[operator]
+
+
+def test_origin_solution_tells_allowed_from_refused() -> None:
+    """origin_accepted() is True for a listed origin and False for others."""
+    origin_accepted = solution("origin_accepted.py")["origin_accepted"]
+    running = wstutorial.start_server(port=0, allowed_origins=["http://localhost:8889"])
+    try:
+        url = running.ws_url("/ws")
+        results = [asyncio.run(origin_accepted(url, origin)) for origin in ("http://localhost:8889", "http://evil.example")]  # type: ignore[operator]
+    finally:
+        running.stop()
+    assert results == [True, False]
+
+
+def test_ping_solution_gets_the_pong(server: wstutorial.TutorialServer) -> None:
+    """ping() returns the payload the real server's pong carries."""
+    ping = solution("ping_pong.py")["ping"]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        key = handshake.new_key()
+        sock.sendall(handshake.upgrade_request("127.0.0.1", server.port, "/ws", key))
+        handshake.check_response(handshake.read_response(sock), key)
+        assert ping(sock, b"still there?") == b"still there?"  # type: ignore[operator]
+
+
+def test_free_port_solution_stops_its_server(capsys: pytest.CaptureFixture[str]) -> None:
+    """The solution starts a server on a free port and stops it again."""
+    before = set(wstutorial.running_servers())
+    solution("free_port.py")
+    assert set(wstutorial.running_servers()) == before
+    assert "hello.html" in capsys.readouterr().out
+
+
+def test_sessions_use_their_own_port() -> None:
+    """The root conftest gives the notebooks a free port, never the shared 8888."""
+    assert os.environ["WSTUTORIAL_PORT"] != "8888"
+    assert wstutorial.server.default_port() == int(os.environ["WSTUTORIAL_PORT"])
