@@ -1,4 +1,4 @@
-"""The classroom chat room: names, rate limits and who gets what (no UI, no I/O).
+"""The classroom chat room: names, rate limits, who gets what; and a student's side of it (no UI).
 
 One room per classroom server. A student joins ``/chat?name=Ada``; each
 message a student sends reaches everyone, with the sender's name. The room
@@ -28,21 +28,35 @@ Everyone in the room receives JSON objects:
 - ``{"type": "notice", "text": "..."}`` — to one student only: why their
   message was refused (too long, too fast, not understood).
 
+Read-only, on ``/readings`` (for a live chart, e.g. ``StreamView``): on every
+reading, everyone's newest value by name, ``{"Ada": 21.5, "Bob": 19.0}``.
+
 Names and texts are data: every page and widget shows them as text.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import logging
 import math
 import time
 import unicodedata
+import urllib.parse
 from collections import deque
 from typing import Any, Callable
 
+from .address import InvalidAddress, ws_url
+from .client import Client, ConnectionClosed, ConnectionFailed, connect
+from .server import default_port
+
+logger = logging.getLogger("wstutorial")
+
 __all__ = [
     "ChatRoom",
+    "ChatState",
+    "describe",
     "Member",
     "NameRejected",
     "TokenBucket",
@@ -204,6 +218,8 @@ class ChatRoom:
         self.members: dict[str, Member] = {}
         self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LENGTH)
         self.watchers: dict[object, Callable[[str], object]] = {}
+        self.readers: dict[object, Callable[[str], object]] = {}
+        self.latest: dict[str, float] = {}  # each sender's newest reading, for /readings
         self.refused = 0  # messages refused since the room opened
 
     @property
@@ -221,6 +237,7 @@ class ChatRoom:
         return member
 
     def leave(self, name: str) -> None:
+        self.latest.pop(name, None)
         if self.members.pop(name, None) is not None:
             self._broadcast({"type": "leave", "name": name, "members": self.names})
             self._tell_watchers()
@@ -242,6 +259,9 @@ class ChatRoom:
         if message["type"] == "chat":
             self.history.append(message)
         self._broadcast(message)
+        if message["type"] == "reading":
+            self.latest[name] = message["value"]
+            self._tell_readers()
         return Verdict(True)
 
     def announce(self, message: dict[str, Any]) -> int:
@@ -255,6 +275,18 @@ class ChatRoom:
 
     def unwatch(self, key: object) -> None:
         self.watchers.pop(key, None)
+
+    def read(self, key: object, send: Callable[[str], object]) -> None:
+        """Send ``{"Ada": 21.5, "Bob": 19.0}`` (everyone's newest reading) on every reading (``/readings``)."""
+        self.readers[key] = send
+
+    def unread(self, key: object) -> None:
+        self.readers.pop(key, None)
+
+    def _tell_readers(self) -> None:
+        text = _dump({name: self.latest[name] for name in sorted(self.latest, key=str.casefold)})
+        for send in list(self.readers.values()):
+            send(text)
 
     def _refuse(self, member: Member, why: str) -> Verdict:
         self.refused += 1
@@ -277,3 +309,194 @@ class ChatRoom:
         text = _dump({"type": "members", "members": self.names})
         for send in list(self.watchers.values()):
             send(text)
+
+
+# -- the student's side ------------------------------------------------------------------
+
+ChatListener = Callable[["ChatState"], None]
+
+
+def describe(message: dict[str, Any]) -> str | None:
+    """One line of text for a message from the room (None for those not shown as lines)."""
+    kind = message.get("type")
+    if kind == "chat":
+        return f"{message.get('name')}: {message.get('text')}"
+    if kind == "join":
+        return f"* {message.get('name')} joined"
+    if kind == "leave":
+        return f"* {message.get('name')} left"
+    if kind == "welcome":
+        return f"* you joined as {message.get('name')}"
+    if kind == "stream":
+        return f"* the teacher {'started' if message.get('running') else 'stopped'} the stream"
+    if kind == "notice":
+        return f"(only you see this) {message.get('text')}"
+    if kind == "reading":
+        return None  # readings go to the chart (/readings), not the log
+    return f"? {message}"
+
+
+class ChatState:
+    """A student's connection to the room: name, status, members, the lines to show.
+
+    Runs on the event loop that calls it (the kernel's, in a notebook); no
+    ipywidgets here (``ChatPanel`` in ``chatpanel.py`` displays it)::
+
+        chat = ChatState("localhost", server.port, "Ada")
+        await chat.join()                 # True; chat.members == ["Ada"]
+        await chat.say("hello")
+        await chat.send_reading(21.5)
+        await chat.leave()
+
+    Args:
+        host, port: the classroom server, as typed (the teacher prints them).
+        name: your name in the room (see :func:`validate_name`).
+        max_lines: how many lines are kept (newest).
+    """
+
+    def __init__(self, host: str = "localhost", port: int | str | None = None, name: str = "", *, max_lines: int = 200) -> None:
+        if not isinstance(max_lines, int) or max_lines < 1:
+            raise ValueError(f"max_lines must be a whole number of at least 1, got {max_lines!r}")
+        self.host = host
+        self.port = default_port() if port is None else port
+        self.name = name
+        self.status = "closed"  # closed, connecting, open, failed
+        self.error = ""
+        self.members: list[str] = []
+        self.lines: deque[str] = deque(maxlen=max_lines)
+        self.received: list[dict[str, Any]] = []  # the last messages, parsed (bounded like lines)
+        self.stream_running: bool | None = None
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._max = max_lines
+        self._client: Client | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._listeners: list[ChatListener] = []
+
+    @property
+    def url(self) -> str:
+        """``ws://host:port/chat?name=...``; raises ``InvalidAddress`` or :class:`NameRejected`."""
+
+        name = validate_name(self.name)
+        return ws_url(self.host, self.port, "/chat") + "?name=" + urllib.parse.quote(name)
+
+    @property
+    def summary(self) -> str:
+        if self.status == "open":
+            return f"in the room as {self.name} ({len(self.members)} there)"
+        if self.status == "failed":
+            return f"failed: {self.error}"
+        if self.close_code is not None:
+            said = f": {self.close_reason}" if self.close_reason else ""
+            return f"left the room (code {self.close_code}{said})"
+        return self.status
+
+    def on_change(self, callback: ChatListener) -> Callable[[], None]:
+        """Call ``callback(state)`` after every change; returns a function that removes it."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:  # a broken display must not break the connection
+
+                logger.exception("ChatState listener %r failed", listener)
+
+    def apply(self, raw: str | bytes) -> None:
+        """Take one message from the room into the state (what the reader does for each)."""
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            message = {"type": "?", "text": raw if isinstance(raw, str) else f"<{len(raw)} bytes>"}
+        self.received.append(message)
+        del self.received[: -self._max]
+        if isinstance(message.get("members"), list):
+            self.members = [str(name) for name in message["members"]]
+        if message.get("type") == "stream":
+            self.stream_running = bool(message.get("running"))
+        line = describe(message)
+        if line is not None:
+            self.lines.append(line)
+        self._changed()
+
+    async def join(self) -> bool:
+        """Connect as :attr:`name`; True once in the room, False with :attr:`error` set otherwise."""
+        if self.status in ("open", "connecting"):
+            return self.status == "open"
+        try:
+            url = self.url
+        except (InvalidAddress, NameRejected) as error:
+            self.status, self.error = "failed", str(error)
+            self._changed()
+            return False
+        self.status, self.error, self.close_code, self.close_reason = "connecting", "", None, ""
+        self._changed()
+        try:
+            client = await connect(url)
+        except ConnectionFailed as error:
+            self.status, self.error = "failed", error.reason
+            self._changed()
+            return False
+        self._client = client
+        try:  # the welcome, or the server's reason for closing (a taken name)
+            self.apply(await client.receive(timeout=5))
+        except Exception:
+            self.status, self.error = "failed", f"refused: {client.close_reason or 'no welcome from the server'}"
+            self.close_code, self.close_reason = client.close_code, client.close_reason or ""
+            self._client = None
+            self._changed()
+            return False
+        self.status = "open"
+        self._changed()
+
+        self._reader = asyncio.get_running_loop().create_task(self._read(client))
+        return True
+
+    async def _read(self, client: Client) -> None:
+        async for message in client:
+            self.apply(message)
+        if self._client is client:
+            self._client = None
+            self.status = "closed"
+            self.close_code, self.close_reason = client.close_code, client.close_reason or ""
+            self._changed()
+
+    async def _send(self, text: str) -> bool:
+        if self._client is None:
+            self.error = "not in the room: join first"
+            self._changed()
+            return False
+        try:
+            await self._client.send(text)
+        except ConnectionClosed as error:
+            self.error = f"not sent: {error}"
+            self._changed()
+            return False
+        return True
+
+    async def say(self, text: str) -> bool:
+        """Send a chat line to everyone."""
+        return await self._send(json.dumps({"type": "chat", "text": str(text)}))
+
+    async def send_reading(self, value: float) -> bool:
+        """Send a sensor-like reading; everyone's chart on ``/readings`` shows it."""
+        return await self._send(json.dumps({"type": "reading", "value": float(value)}))
+
+    async def leave(self) -> None:
+        """Leave the room (close with 1000) and wait until the server has confirmed."""
+        client, reader = self._client, self._reader
+        if client is None:
+            return
+        await client.close(1000, "bye", timeout=0 if reader is not None else 5)
+        if reader is not None:
+            try:
+                await asyncio.wait_for(reader, 5)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                pass
+
+    def __repr__(self) -> str:
+        return f"<ChatState {self.name!r} {self.summary}>"

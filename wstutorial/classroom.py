@@ -5,6 +5,7 @@
 exist only in classroom mode:
 
 - ``/chat?name=Ada`` — the chat room of ``chat.py`` (students, notebooks, browsers);
+- ``/readings`` — read-only: everyone's newest reading, for a live chart;
 - ``/teacher?token=...`` — the teacher's page: the live list of who is in
   the room, and start/stop of the part-2 stream for everyone. The token is
   random, made when the server starts, shown only on the teacher's terminal
@@ -33,6 +34,7 @@ from .streaming import Stream
 __all__ = [
     "ChatHandler",
     "Classroom",
+    "ReadingsHandler",
     "TeacherHandler",
     "start_classroom",
     "set_stream_running",
@@ -103,6 +105,21 @@ class ChatHandler(TutorialHandler):
             self.room.leave(self.member_name)
             self.record(f"{self.member_name} left the chat", kind="close")
             self.member_name = None
+
+
+class ReadingsHandler(TutorialHandler):
+    """``/readings``: read-only; everyone's newest reading by name, on every reading."""
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        self.record("new connection", kind="open")
+        self.application.settings["wstutorial_room"].read(self, lambda text: self.hub.send(self, text))
+
+    def on_message(self, message: str | bytes) -> None:
+        self.hub.send(self, json.dumps({"type": "notice", "text": "/readings is read-only: send readings on /chat"}))
+
+    def on_close(self) -> None:
+        self.application.settings["wstutorial_room"].unread(self)
+        self.record("connection closed", kind="close")
 
 
 class TeacherHandler(TutorialHandler):
@@ -231,7 +248,7 @@ def start_classroom(
         interval=interval,
         allowed_origins=allowed_origins,
         max_message_size=max_message_size,
-        handlers={"/chat": ChatHandler, "/teacher": TeacherHandler},
+        handlers={"/chat": ChatHandler, "/readings": ReadingsHandler, "/teacher": TeacherHandler},
         wstutorial_room=chat_room,
         wstutorial_teacher_token=token,
         **kwargs,
