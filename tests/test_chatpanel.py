@@ -43,7 +43,9 @@ def test_chat_state_joins_talks_and_leaves(classroom: Classroom) -> None:
             assert ada.members == ["Ada", "Bob"] and ada.lines[-1] == "* you joined as Ada"
             assert await ada.say("<b>hello</b>")
             assert await ada.send_reading(21.5)
-            await wait_until(lambda: "Ada: <b>hello</b>" in ada.lines)
+            assert await ada.wait_for("<b>hello") == "Ada: <b>hello</b>"
+            with pytest.raises(TimeoutError, match="nobody said this"):
+                await ada.wait_for("nobody said this", timeout=0.1)
             await ada.leave()
             assert ada.status == "closed" and ada.close_code == 1000
             assert not await ada.say("too late")

@@ -423,6 +423,23 @@ class ChatState:
             self.lines.append(line)
         self._changed()
 
+    async def wait_for(self, text: str, timeout: float = 5.0) -> str:
+        """Wait until a line containing ``text`` is shown; return it (``TimeoutError`` naming it otherwise)."""
+        changed = asyncio.Event()
+        remove = self.on_change(lambda state: changed.set())
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    for line in reversed(self.lines):
+                        if text in line:
+                            return line
+                    changed.clear()
+                    await changed.wait()
+        except TimeoutError:
+            raise TimeoutError(f"no line containing {text!r} within {timeout} s; last lines: {list(self.lines)[-3:]}") from None
+        finally:
+            remove()
+
     async def join(self) -> bool:
         """Connect as :attr:`name`; True once in the room, False with :attr:`error` set otherwise."""
         if self.status in ("open", "connecting"):
