@@ -24,6 +24,7 @@ from .client import (
 from .clientstate import ClientState
 from .events import Event, EventLog
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
+from .sensor import SensorHandler
 from .server import PortInUse, ServerError, TutorialServer, running_servers, start_server, stop_all
 
 __version__ = "0.1.0"
@@ -40,6 +41,7 @@ __all__ = [
     "HelloHandler",
     "InvalidAddress",
     "PortInUse",
+    "SensorHandler",
     "ServerError",
     "StreamingHandler",
     "TutorialHandler",

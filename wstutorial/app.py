@@ -11,6 +11,7 @@ from tornado.websocket import WebSocketHandler
 from .events import EventLog
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
+from .sensor import SensorHandler
 from .streaming import Stream
 
 __all__ = ["make_app", "static_dir", "DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_PING_INTERVAL"]
@@ -25,6 +26,7 @@ ROUTES: dict[str, type[TutorialHandler]] = {
     "/ws": HelloHandler,
     "/streaming": StreamingHandler,
     "/echo": EchoHandler,
+    "/sensor": SensorHandler,
 }
 
 
@@ -71,7 +73,7 @@ def make_app(
     handlers: Mapping[str, type[WebSocketHandler]] | None = None,
     **settings: Any,
 ) -> tornado.web.Application:
-    """Build the application: ``/ws``, ``/streaming``, ``/echo`` and the pages.
+    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor`` and the pages.
 
     ``handlers`` adds or replaces WebSocket routes (``{"/ws": MyHandler}``),
     e.g. a handler written in a notebook. The hub is in

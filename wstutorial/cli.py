@@ -1,4 +1,4 @@
-"""The command line: ``python -m wstutorial serve`` and ``classroom``.
+"""The command line: ``python -m wstutorial serve``, ``check`` and ``classroom``.
 
 Bad arguments print one line and exit 2; a server that cannot start prints
 one line and exits 1; never a traceback.
@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--quiet", action="store_true", help="do not print the server's events")
     serve.set_defaults(run=run_serve)
+    check = commands.add_parser("check", help="check that this machine is ready for the tutorial")
+    check.set_defaults(run=run_check)
     add_classroom_command(commands)
     return parser
 
@@ -169,6 +171,12 @@ def run_classroom(args: argparse.Namespace) -> int:
     classroom = start_classroom(args.host, args.port, interval=args.interval)
     print_classroom_addresses(classroom)
     return serve_until_interrupted(classroom.server, args.quiet)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .check import main as check_main  # imports ipywidgets: only for this command
+
+    return check_main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

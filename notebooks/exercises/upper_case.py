@@ -1,0 +1,8 @@
+from wstutorial import TutorialHandler
+
+
+class UpperCaseHandler(TutorialHandler):
+    """Answer every message with the same text in upper case ("hi" -> "HI")."""
+
+    def on_message(self, message):
+        ...  # your code here: self.write_message(...)

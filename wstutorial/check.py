@@ -1,0 +1,226 @@
+"""``python -m wstutorial check``: is this machine ready for the tutorial?
+
+One line per check: ``ok`` or ``PROBLEM`` with what is wrong and the command
+that fixes it. Exits non-zero on any problem, so a teacher or CI can run it
+before class. Notebook 00 calls :func:`run_checks`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Callable, Iterable
+
+from packaging.requirements import Requirement
+from packaging.version import InvalidVersion, Version
+
+__all__ = ["Check", "Checks", "REQUIREMENTS", "LABEXTENSIONS", "MIN_PYTHON", "run_checks", "main"]
+
+MIN_PYTHON = (3, 11)
+
+# What the tutorial needs at run time, as in pyproject.toml's dependencies
+# (tests/test_check.py keeps the two lists equal), with why each matters.
+REQUIREMENTS: dict[str, tuple[str, str]] = {
+    "tornado": ("tornado>=6.4", "the WebSocket server and client"),
+    "jupyterlab": ("jupyterlab>=4,<5", "the tutorial's notebooks"),
+    "ipywidgets": ("ipywidgets>=8,<9", "the notebook panels"),
+    "jupyterlab_widgets": ("jupyterlab_widgets>=3,<4", "JupyterLab's frontend for ipywidgets"),
+    "ipykernel": (
+        "ipykernel>=6.29,!=7.0.0,!=7.0.1",
+        "the Python kernel (7.0.0 and 7.0.1 break widget updates from threads)",
+    ),
+    "bqplot": ("bqplot>=0.12.40,<0.14", "the live chart of a stream"),
+    "packaging": ("packaging>=23", "version checks like this one"),
+}
+
+# JupyterLab extensions that must be where JupyterLab looks, with the package that ships each.
+LABEXTENSIONS: dict[str, str] = {
+    "@jupyter-widgets/jupyterlab-manager": "jupyterlab_widgets",
+    "bqplot": "bqplot",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """The result of one check: what was checked, whether it is fine, what to do if not."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"ok       {self.name}: {self.detail}"
+        fix = f"; fix: {self.fix}" if self.fix else ""
+        return f"PROBLEM  {self.name}: {self.detail}{fix}"
+
+
+class Checks(list[Check]):
+    """The results of :func:`run_checks`; shows as one line per check."""
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self)
+
+    @property
+    def problems(self) -> list[Check]:
+        return [check for check in self if not check.ok]
+
+    def summary(self) -> str:
+        """One line that does not depend on versions (for a notebook's stored output)."""
+        if self.ok:
+            return f"all {len(self)} checks passed: ready for the tutorial"
+        names = ", ".join(check.name for check in self.problems)
+        return f"{len(self.problems)} of {len(self)} checks found a problem: {names}"
+
+    def __str__(self) -> str:
+        return "\n".join(str(check) for check in self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        printer.text(str(self))  # type: ignore[attr-defined]
+
+
+def _pip(requirement: str) -> str:
+    return f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(requirement)}"
+
+
+def check_python() -> Check:
+    version = ".".join(str(part) for part in sys.version_info[:3])
+    if sys.version_info[:2] >= MIN_PYTHON:
+        return Check("python", True, version)
+    wanted = ".".join(map(str, MIN_PYTHON))
+    return Check(
+        "python",
+        False,
+        f"{version} is too old, the tutorial needs {wanted} or newer",
+        f"install Python {wanted}+ (Debian: apt-get install python3) and run 'bash scripts/setup-env.sh'",
+    )
+
+
+def check_package(name: str, requirement: str, purpose: str) -> Check:
+    """Is ``name`` installed in a version that ``requirement`` accepts?"""
+    wanted = Requirement(requirement)
+    try:
+        installed = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return Check(name, False, f"not installed ({purpose})", _pip(requirement))
+    try:
+        fine = wanted.specifier.contains(Version(installed), prereleases=True)
+    except InvalidVersion:
+        fine = False
+    if fine:
+        return Check(name, True, installed)
+    return Check(name, False, f"{installed} is installed, the tutorial needs {wanted.specifier} ({purpose})", _pip(requirement))
+
+
+def labextension_dirs() -> list[Path]:
+    """Where JupyterLab looks for prebuilt extensions (``jupyter labextension list`` shows the same)."""
+    from jupyter_core.paths import jupyter_path
+
+    return [Path(path) for path in jupyter_path("labextensions")]
+
+
+def check_labextension(extension: str, package: str) -> Check:
+    name = f"labextension {extension}"
+    for folder in labextension_dirs():
+        manifest = folder / extension / "package.json"
+        if manifest.is_file():
+            try:
+                version = json.loads(manifest.read_text(encoding="utf-8")).get("version", "?")
+            except (OSError, ValueError):
+                version = "?"
+            return Check(name, True, f"{version} in {folder}")
+    return Check(
+        name,
+        False,
+        f"not found where JupyterLab looks ({', '.join(map(str, labextension_dirs()))}); widgets would show as text only",
+        f"{shlex.quote(sys.executable)} -m pip install --force-reinstall --no-deps {package}",
+    )
+
+
+def check_widget() -> Check:
+    """Build the tutorial's panel (no browser needed), as a notebook cell would."""
+    try:
+        from .widgets import GREEN, ClientPanel
+
+        panel = ClientPanel(port=8888)
+        panel.host_field.style.background = GREEN
+        panel.close()
+    except Exception as error:
+        return Check(
+            "widgets",
+            False,
+            f"building a panel failed: {type(error).__name__}: {error}",
+            _pip(REQUIREMENTS["ipywidgets"][0]),
+        )
+    import ipywidgets
+
+    return Check("widgets", True, f"a ClientPanel can be built (ipywidgets {ipywidgets.__version__})")
+
+
+def check_local_server() -> Check:
+    """Open a server on a free local port and talk to it with the Python client."""
+    from .client import connect_blocking
+    from .server import start_server
+
+    try:
+        server = start_server(port=0)
+    except Exception as error:
+        return Check(
+            "local server", False, f"cannot open a local port: {error}", "check that 127.0.0.1 is usable (no firewall rule blocks it)"
+        )
+    try:
+        with connect_blocking(server.ws_url("/ws")) as client:
+            greeting = client.receive(timeout=10)
+        with connect_blocking(server.ws_url("/echo")) as client:
+            client.send("round trip")
+            echoed = client.receive(timeout=10)
+    except Exception as error:
+        return Check("local server", False, f"the client could not talk to the server: {error}", "check that 127.0.0.1 is usable (no proxy or firewall in the way)")
+    finally:
+        server.stop()
+    if greeting != "Hello World" or echoed != "round trip":
+        return Check("local server", False, f"unexpected answers {greeting!r}, {echoed!r}", "reinstall: bash scripts/setup-env.sh")
+    return Check("local server", True, f"port {server.port}: Hello World and an echo round trip")
+
+
+def run_checks(on_result: Callable[[Check], None] | None = None) -> Checks:
+    """Run every check; returns the results (``.ok``, ``.problems``, ``.summary()``).
+
+    ``on_result`` is called with each result as soon as it is known.
+    """
+
+    def steps() -> Iterable[Callable[[], Check]]:
+        yield check_python
+        for name, (requirement, purpose) in REQUIREMENTS.items():
+            yield lambda name=name, requirement=requirement, purpose=purpose: check_package(name, requirement, purpose)
+        for extension, package in LABEXTENSIONS.items():
+            yield lambda extension=extension, package=package: check_labextension(extension, package)
+        yield check_widget
+        yield check_local_server
+
+    results = Checks()
+    for step in steps():
+        try:
+            result = step()
+        except Exception as error:  # a check that breaks is itself a problem, said in one line
+            result = Check(getattr(step, "__name__", "check"), False, f"{type(error).__name__}: {error}")
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def main() -> int:
+    """Print one line per check; 0 when all pass, 1 otherwise."""
+    results = run_checks(on_result=lambda result: print(result, flush=True))
+    print(results.summary())
+    return 0 if results.ok else 1
