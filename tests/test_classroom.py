@@ -202,3 +202,13 @@ def test_short_teacher_tokens_are_refused() -> None:
     """A guessable token is refused before the server starts."""
     with pytest.raises(ValueError, match="at least 8"):
         start_classroom(port=0, teacher_token="abc")
+
+
+def test_classroom_pages_use_text_only_and_nothing_from_the_network() -> None:
+    """chat.js, teacher.js and wsurl.js never use innerHTML and load nothing from elsewhere."""
+    from wstutorial.app import static_dir
+
+    for name in ("chat.js", "teacher.js", "wsurl.js", "chat.html", "teacher.html"):
+        text = (static_dir() / name).read_text()
+        assert "innerHTML" not in text and "outerHTML" not in text and "insertAdjacentHTML" not in text, name
+        assert "//cdn" not in text and 'src="http' not in text, name

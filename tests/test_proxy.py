@@ -167,3 +167,23 @@ def test_pages_in_a_browser_through_the_proxy(jupyter: JupyterServer, classroom:
     student.wait_for_function("document.getElementById('log').textContent.indexOf('stopped the stream') >= 0", timeout=15000)
     student.close()
     page.close()
+
+
+def test_chat_page_shows_names_and_messages_as_text(classroom: Classroom, browser) -> None:  # type: ignore[no-untyped-def]
+    """On the plain server: what another student sends is text in chat.html, never markup."""
+    page = browser.new_page()
+    page.goto(classroom.server.page_url("chat.html?name=Grace"))
+    page.wait_for_selector("#status.open", timeout=15000)
+    attack = '<img src=x onerror="window.hacked=1">'
+    with connect(classroom.chat_url("Mallory")) as mallory:
+        mallory.recv(timeout=10)
+        mallory.send(attack)
+        mallory.send('{"type": "reading", "value": 3.5}')
+        page.wait_for_function("window.chatState.plots['Mallory'] !== undefined", timeout=15000)
+    assert attack in page.text_content("#log")
+    assert page.query_selector("#log img") is None
+    assert page.evaluate("window.hacked") is None
+    page.fill("#text", "hello from the page")
+    page.click("#send")
+    page.wait_for_function("document.getElementById('log').textContent.indexOf('Grace: hello from the page') >= 0", timeout=15000)
+    page.close()
