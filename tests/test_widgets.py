@@ -125,6 +125,22 @@ def test_client_panel_failures_are_sentences(
     asyncio.run(main())
 
 
+def test_client_panel_click_from_another_thread(server: wstutorial.TutorialServer) -> None:
+    """A click handled in another thread still runs the connection on the panel's loop."""
+
+    async def main() -> None:
+        panel = ClientPanel("localhost", server.port, "/ws")
+        await asyncio.to_thread(panel.open_button.click)
+        await panel.wait()
+        await wait_until(lambda: colours(panel) == {GREEN})
+        assert panel.state.messages[-1] == "Hello World"
+        await asyncio.to_thread(panel.close_button.click)
+        await panel.wait()
+        await wait_until(lambda: colours(panel) == {RED})
+
+    asyncio.run(main())
+
+
 def test_client_panel_send_before_open_says_what_to_do() -> None:
     """Send with no connection says to press Open first."""
 
@@ -133,7 +149,7 @@ def test_client_panel_send_before_open_says_what_to_do() -> None:
         panel.send_field.value = "too early"
         panel.send_button.click()
         await panel.wait()
-        assert "press Open first" in panel.status.value
+        assert panel.status.value == "closed - not connected (closed): press Open first, then send"
 
     asyncio.run(main())
 

@@ -89,19 +89,19 @@ class ClientState:
 
     @property
     def summary(self) -> str:
-        """One sentence for a status line."""
+        """One sentence for a status line (with the last error, if any)."""
         if self.status == "failed":
             return f"failed: {self.error}"
         if self.status == "connecting":
-            return f"connecting to {self._url_or_fields()} ..."
-        if self.status == "open":
-            return f"open: {self._url_or_fields()} ({self.received} received, {self.sent} sent)"
-        if self.close_code is not None:
+            text = f"connecting to {self._url_or_fields()} ..."
+        elif self.status == "open":
+            text = f"open: {self._url_or_fields()} ({self.received} received, {self.sent} sent)"
+        elif self.close_code is not None:
             said = f", reason {self.close_reason!r}" if self.close_reason else ""
-            return f"closed with code {self.close_code}{said}"
-        if self.error:
-            return f"closed: {self.error}"
-        return "closed"
+            text = f"closed with code {self.close_code}{said}"
+        else:
+            text = "closed"
+        return f"{text} - {self.error}" if self.error else text
 
     def _url_or_fields(self) -> str:
         try:

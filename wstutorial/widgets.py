@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import json
 import math
 import re
@@ -49,25 +50,29 @@ class _Tasks:
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self.loop = loop
-        self.pending: set[asyncio.Future[Any]] = set()
+        self.pending: set[asyncio.Future[Any] | concurrent.futures.Future[Any]] = set()
 
-    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Future[Any] | None:
+    def spawn(
+        self, coroutine: Coroutine[Any, Any, Any]
+    ) -> asyncio.Future[Any] | concurrent.futures.Future[Any] | None:
         """Start ``coroutine`` on the loop; None (and the coroutine closed) when there is none."""
         loop = self.loop or running_loop()
         if loop is None or loop.is_closed():
             coroutine.close()
             return None
+        future: asyncio.Future[Any] | concurrent.futures.Future[Any]
         if running_loop() is loop:
-            future: asyncio.Future[Any] = loop.create_task(coroutine)
+            future = loop.create_task(coroutine)
         else:  # a click handled in another thread: the thread-safe way in
-            future = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, loop), loop=loop)
+            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
         self.pending.add(future)
         future.add_done_callback(self.pending.discard)
         return future
 
     async def wait(self) -> None:
+        """Wait (on the panel's loop) until every started coroutine has finished."""
         while self.pending:
-            await asyncio.gather(*list(self.pending), return_exceptions=True)
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in list(self.pending)), return_exceptions=True)
 
 
 def _text_area(rows: int) -> widgets.Textarea:
@@ -233,8 +238,7 @@ class ClientPanel(widgets.VBox):
         for field in self.fields:
             field.style.background = colour
         self.messages.value = "\n".join(f"message received: {m}" for m in self.state.messages)
-        error = f" - {self.state.error}" if self.state.error and self.state.status != "failed" else ""
-        self.status.value = self.state.summary + error
+        self.status.value = self.state.summary
 
     async def wait(self) -> None:
         """Wait until what the buttons started has finished, then show the state."""
@@ -319,7 +323,7 @@ class StreamView(widgets.VBox):
         self.start_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self._client: Client | None = None
-        self._reader: asyncio.Future[Any] | None = None
+        self._reader: asyncio.Future[Any] | concurrent.futures.Future[Any] | None = None
         self._started = 0.0
         self._tasks = _Tasks(running_loop())
         self._batcher: UpdateBatcher[tuple[int, str]] = UpdateBatcher(
