@@ -144,29 +144,31 @@ def browser() -> Iterator[object]:
 def test_pages_in_a_browser_through_the_proxy(jupyter: JupyterServer, classroom: Classroom, browser) -> None:  # type: ignore[no-untyped-def]
     """In Chromium, behind /proxy/<port>/: hello turns green, streaming and chat connect, teacher lists."""
     base = f"{jupyter.url}/proxy/{classroom.port}/"
-    page = browser.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # hello.js pops up each message, as the original
+    context = browser.new_context()  # its pages share Jupyter's login cookie
+    context.on("dialog", lambda dialog: dialog.accept())  # hello.js pops up each message, as the original
+    page = context.new_page()
     page.goto(f"{jupyter.url}/api/status?token={TOKEN}")  # logs in: Jupyter sets its cookie
     page.goto(base + "hello.html")
     assert page.input_value("#uri") == f"/proxy/{classroom.port}/ws"
     assert page.input_value("#port") == str(jupyter.port)
     page.click("#open")
     page.wait_for_function("document.getElementById('host').style.background.indexOf('0, 255, 0') >= 0", timeout=15000)
+    # A fresh page: leaving hello.html pops up "Connection close", which can stall navigation.
+    page.close()
+    page = context.new_page()
     page.goto(base + "streaming.html")
     assert page.input_value("#url") == f"ws://127.0.0.1:{jupyter.port}/proxy/{classroom.port}/streaming"
     page.wait_for_function("Number(document.getElementById('count').textContent) >= 2", timeout=15000)
     page.goto(base + "teacher.html?token=proxy-teacher-token")
     page.wait_for_function("window.teacherState.running === true", timeout=15000)
-    student = browser.new_page()
-    student.goto(f"{jupyter.url}/api/status?token={TOKEN}")
+    student = context.new_page()
     student.goto(base + "chat.html?name=Ada")
     student.wait_for_selector("#status.open", timeout=15000)
     page.wait_for_function("window.teacherState.members.join() === 'Ada'", timeout=15000)
     assert page.text_content("#members") == "Ada"
     page.click("#stop")
     student.wait_for_function("document.getElementById('log').textContent.indexOf('stopped the stream') >= 0", timeout=15000)
-    student.close()
-    page.close()
+    context.close()
 
 
 def test_chat_page_shows_names_and_messages_as_text(classroom: Classroom, browser) -> None:  # type: ignore[no-untyped-def]
@@ -186,4 +188,16 @@ def test_chat_page_shows_names_and_messages_as_text(classroom: Classroom, browse
     page.fill("#text", "hello from the page")
     page.click("#send")
     page.wait_for_function("document.getElementById('log').textContent.indexOf('Grace: hello from the page') >= 0", timeout=15000)
+    page.close()
+
+
+def test_plain_pages_keep_the_original_fields(classroom: Classroom, browser) -> None:  # type: ignore[no-untyped-def]
+    """Served directly, hello.html keeps host/port/uri as the original (uri /ws), streaming.html ws://host/streaming."""
+    page = browser.new_page()
+    page.goto(classroom.server.page_url("hello.html"))
+    assert (page.input_value("#host"), page.input_value("#port"), page.input_value("#uri")) == (
+        "localhost", str(classroom.port), "/ws",
+    )
+    page.goto(classroom.server.page_url("streaming.html"))
+    assert page.input_value("#url") == f"ws://127.0.0.1:{classroom.port}/streaming"
     page.close()
