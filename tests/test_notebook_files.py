@@ -63,7 +63,7 @@ def test_notebook_has_goals_exercise_solution_and_summary(name: str) -> None:
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     markdown = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
     assert "Learning goals" in markdown[0]
-    assert markdown[-1].startswith("## Summary")
+    assert notebook.cells[-1].cell_type == "markdown" and notebook.cells[-1].source.startswith("## Summary")
     assert any("## Exercise" in text for text in markdown)
     loaded = [path for notebook_name, path, _ in load_cells() if notebook_name == name]
     assert any(path.startswith("solutions/") for path in loaded)
@@ -146,3 +146,16 @@ def test_sessions_use_their_own_port() -> None:
     """The root conftest gives the notebooks a free port, never the shared 8888."""
     assert os.environ["WSTUTORIAL_PORT"] != "8888"
     assert wstutorial.server.default_port() == int(os.environ["WSTUTORIAL_PORT"])
+
+
+def test_hello_server_explains_the_protocol_with_a_diagram() -> None:
+    """Notebook 01 has the Mermaid sequence diagram (upgrade, open, messages, close) and the handler."""
+    notebook = nbformat.read(NOTEBOOKS / "01-hello-server.ipynb", as_version=4)
+    markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "```mermaid\nsequenceDiagram" in markdown
+    for step in ("Upgrade: websocket", "101 Switching Protocols", "close frame"):
+        assert step in markdown
+    assert "class MyHandler(wstutorial.TutorialHandler)" in code
+    assert 'start_server(handlers={"/ws": MyHandler})' in code
+    assert "print(" not in code.split("class MyHandler", 1)[1].split("server =", 1)[0]
