@@ -38,6 +38,19 @@ class Classroom:
                 return
         raise AssertionError(f"classroom did not start: {self.lines}")
 
+    def wait_for_line(self, text: str, timeout: float = 30) -> None:
+        """Read the output until a line contains ``text`` (the server prints events as they come)."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line.rstrip("\n"))
+            if text in line:
+                return
+        raise AssertionError(f"no line with {text!r}: {self.lines[-5:]}")
+
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
@@ -69,10 +82,11 @@ def test_classroom_prints_what_to_type_and_serves_chat_and_teacher() -> None:
                 assert json.loads(teacher.recv(timeout=10))["members"] == ["Ada"]
         with connect(f"ws://127.0.0.1:{port}/streaming") as listener:
             assert listener.recv(timeout=10).startswith("message: ")
+        running.wait_for_line("Ada joined the chat")
+        running.wait_for_line("chat hello class")
     finally:
         code, output = running.interrupt()
     assert code == 0
-    assert "Ada joined the chat" in output and "chat hello class" in output
     assert "Traceback" not in output
 
 

@@ -107,8 +107,9 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, request_stop)
-    print("Press Ctrl-C to stop.", flush=True)
     try:
+        # Inside the try: a Ctrl-C right after this line must still stop cleanly.
+        print("Press Ctrl-C to stop.", flush=True)
         for event in server.events.follow(after=server.events.next_seq):
             if not quiet:
                 print(event, flush=True)
