@@ -5,4 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-env.sh
 venv="${WSTUTORIAL_VENV:-.venv}"
 "$venv/bin/python" -m wstutorial check || echo "(the setup check found a problem: see above)"
-exec "$venv/bin/jupyter" lab notebooks/00-setup-check.ipynb "$@"
+options=(--ServerApp.port=8890)  # JupyterLab's default, 8888, is the tutorial server's port
+# Containers and fresh cloud machines often log in as root; JupyterLab refuses that unless told.
+[ "$(id -u)" = "0" ] && options+=(--allow-root)
+exec "$venv/bin/jupyter" lab "${options[@]}" notebooks/00-setup-check.ipynb "$@"

@@ -14,6 +14,7 @@
   var openButton = document.getElementById("open");
   var closeButton = document.getElementById("close");
   var plot = new LivePlot(document.getElementById("plot"), 300);
+  window.streamingPlot = plot; // the browser tests read plot.drawCount
 
   if (location.host) {
     // Next to the page, also behind jupyter-server-proxy (/user/ada/proxy/8888/).

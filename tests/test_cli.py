@@ -111,6 +111,8 @@ def test_ctrl_c_closes_clients_with_1001_and_exits_0(serving: Serving) -> None:
         (["--interval", "0"], "interval"),
         (["--interval", "soon"], "'soon'"),
         (["--bogus"], "--bogus"),
+        (["--host", ""], "host is empty"),
+        (["--host", "http://localhost"], "'http://localhost'"),
     ],
 )
 def test_bad_arguments_print_one_line_and_exit_2(args: list[str], message: str) -> None:
@@ -134,6 +136,17 @@ def test_port_in_use_and_unknown_host_exit_1() -> None:
     result = run_cli("serve", "--host", "no-such-host.invalid", "--port", "0")
     assert result.returncode == 1 and "no-such-host.invalid" in result.stderr
     assert "Traceback" not in result.stderr
+    result = run_cli("serve", "--host", "203.0.113.7", "--port", "0")  # TEST-NET-3: not this machine's
+    assert result.returncode == 1 and "'203.0.113.7'" in result.stderr and "not an address of this machine" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_port_variable_is_named_and_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad $WSTUTORIAL_PORT is named in one line, exit 1, no traceback."""
+    monkeypatch.setenv("WSTUTORIAL_PORT", "eighty")
+    result = run_cli("serve")
+    assert result.returncode == 1 and "$WSTUTORIAL_PORT" in result.stderr and "'eighty'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 def test_all_interfaces_warns_with_the_address_to_use() -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import gc
 import socket
 import threading
+import tracemalloc
 
 import pytest
 
 import wstutorial
-from conftest import free_port, open_fds
+from conftest import free_port, open_fds, rss_bytes
 
 
 def test_start_server_listens_and_answers(server: wstutorial.TutorialServer) -> None:
@@ -109,21 +110,35 @@ def test_handler_written_by_a_student_replaces_ws() -> None:
 
 
 def test_hundred_start_stop_cycles_leave_nothing_behind() -> None:
-    """100 start/stop cycles with a client each leave no thread or socket behind."""
+    """100 start/stop cycles with a client each leave no thread, socket or memory behind."""
     baseline_threads = threading.active_count()
     port = free_port()
-    for _ in range(3):  # warm up lazily created resources
-        wstutorial.start_server(port=port).stop()
-    gc.collect()
-    baseline_fds = open_fds()
-    for _ in range(100):
+
+    def cycle() -> None:
         server = wstutorial.start_server(port=port)
         with wstutorial.connect_blocking(server.ws_url()) as client:
             assert client.receive() == "Hello World"
         server.stop()
+
+    for _ in range(5):  # warm up lazily created resources and caches
+        cycle()
     gc.collect()
+    baseline_fds = open_fds()
+    baseline_rss = rss_bytes()
+    tracemalloc.start()
+    try:
+        baseline_traced = tracemalloc.get_traced_memory()[0]
+        for _ in range(100):
+            cycle()
+        gc.collect()
+        traced_growth = tracemalloc.get_traced_memory()[0] - baseline_traced
+    finally:
+        tracemalloc.stop()
     assert threading.active_count() <= baseline_threads
     assert open_fds() <= baseline_fds + 2
+    # A kept server (application, hub, event log, loop) costs tens of KiB: 100 would show.
+    assert traced_growth < 512 * 1024, f"Python memory grew by {traced_growth / 1024:.0f} KiB in 100 cycles"
+    assert rss_bytes() - baseline_rss < 32 * 2**20
     assert wstutorial.running_servers() == [] or all(s.port != port for s in wstutorial.running_servers())
 
 

@@ -133,7 +133,7 @@ def test_client_panel_click_from_another_thread(server: wstutorial.TutorialServe
         await asyncio.to_thread(panel.open_button.click)
         await panel.wait()
         await wait_until(lambda: colours(panel) == {GREEN})
-        assert panel.state.messages[-1] == "Hello World"
+        await wait_until(lambda: "Hello World" in panel.state.messages)
         await asyncio.to_thread(panel.close_button.click)
         await panel.wait()
         await wait_until(lambda: colours(panel) == {RED})
@@ -331,5 +331,19 @@ def test_stream_view_failure_is_a_sentence() -> None:
         view.start()
         await view.wait()
         assert view.status.value.startswith("failed: nothing is listening")
+
+    asyncio.run(main())
+
+
+def test_client_panel_shows_open_at_once_even_if_closed_right_after(server: wstutorial.TutorialServer) -> None:
+    """Open then close straight away (Run All) still shows green for a moment: status changes are not batched."""
+
+    async def main() -> None:
+        panel = ClientPanel("localhost", server.port, "/ws")
+        seen: list[str] = []
+        panel.host_field.style.observe(lambda change: seen.append(change["new"]), "background")
+        await panel.state.open()
+        await panel.state.close()
+        assert seen[:2] == [GREEN, RED], seen
 
     asyncio.run(main())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import urllib.parse
 
 __all__ = [
     "InvalidAddress",
@@ -17,6 +18,7 @@ __all__ = [
     "parse_host",
     "parse_path",
     "parse_port",
+    "check_ws_url",
     "ws_url",
 ]
 
@@ -74,6 +76,29 @@ def ws_url(host: object, port: object, path: object = "/ws", *, secure: bool = F
     return f"{scheme}://{host_text}:{parse_port(port, allow_zero=False)}{parse_path(path)}"
 
 
+def check_ws_url(url: object) -> str:
+    """Return ``url`` if it is a usable ``ws://host:port/path`` address, or raise :class:`InvalidAddress`.
+
+    Host, port and path get the same checks, and sentences, as the three
+    fields of :func:`ws_url`.
+    """
+    text = url.strip() if isinstance(url, str) else ""
+    if not text.startswith(("ws://", "wss://")):
+        raise InvalidAddress(
+            f"a WebSocket URL starts with ws:// or wss://, got {url!r} (for example 'ws://localhost:8888/ws')"
+        )
+    parts = urllib.parse.urlsplit(text)
+    host, colon, port = parts.netloc.rpartition(":")
+    if not colon or parts.netloc.endswith("]"):  # no port given, or a bare [IPv6] address
+        host, port = parts.netloc, ""
+    parse_host(host.strip("[]"))
+    if colon and not parts.netloc.endswith("]"):
+        parse_port(port, allow_zero=False)
+    if parts.path:
+        parse_path(parts.path)
+    return text
+
+
 def is_loopback(host: str) -> bool:
     """True for names and addresses that only this machine can reach."""
     host = host.strip("[]").lower()
@@ -88,15 +113,25 @@ def is_loopback(host: str) -> bool:
 def lan_addresses() -> list[str]:
     """This machine's non-loopback IPv4 addresses, as students on the network would type them.
 
-    Asks only the local resolver; sends nothing on the network.
+    Asks the local resolver, then the routing table; sends nothing on the network.
     """
     found: list[str] = []
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:
-        return found
-    for info in infos:
-        address = str(info[4][0])
-        if not is_loopback(address) and address not in found:
+        infos = []
+    candidates = [str(info[4][0]) for info in infos]
+    # Many machines map their own name to 127.0.x.1 only. "Connecting" a UDP
+    # socket sends no packet but makes the kernel pick the address it would
+    # send from: the one the network knows this machine by.
+    for probe in ("10.254.254.254", "192.168.254.254", "172.31.254.254"):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.connect((probe, 9))
+                candidates.append(str(udp.getsockname()[0]))
+            except OSError:
+                continue  # no route there
+    for address in candidates:
+        if not is_loopback(address) and address != "0.0.0.0" and address not in found:
             found.append(address)
     return found

@@ -57,6 +57,12 @@ def _log_request(hub: Hub) -> Any:
 class PageHandler(tornado.web.StaticFileHandler):
     """Serves the pages; never cached, so an edited page shows on reload."""
 
+    def parse_url_path(self, url_path: str) -> str:
+        # A NUL byte (%00) would make the file lookup raise, a 500; it is just a bad name.
+        if "\x00" in url_path:
+            raise tornado.web.HTTPError(400, "NUL byte in path")
+        return super().parse_url_path(url_path)
+
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Content-Type-Options", "nosniff")

@@ -94,8 +94,14 @@ def print_addresses(server: TutorialServer, out: Callable[[str], None] = print) 
         out(
             f"Warning: listening on {server.host}: anyone on your network can connect to this server."
         )
-        for url in server.lan_urls("/"):
+        urls = server.lan_urls("/")
+        for url in urls:
             out(f"  from other machines: {url}")
+        if not urls:
+            out(
+                f"  from other machines: http://<this machine's address>:{server.port}/ "
+                "(no network address found; see 'hostname -I' or 'ipconfig')"
+            )
 
 
 def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
@@ -107,8 +113,11 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, request_stop)
+    # Python leaves Ctrl-C ignored when it started ignored (a job started
+    # with '&' by a script): take it over, so Ctrl-C (SIGINT) always stops.
+    previous_int = signal.signal(signal.SIGINT, request_stop)
     try:
-        # Inside the try: a Ctrl-C right after this line must still stop cleanly.
+        # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
         print("Press Ctrl-C to stop.", flush=True)
         for event in server.events.follow(after=server.events.next_seq):
             if not quiet:
@@ -117,6 +126,7 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         closed = server.stop()
     print(f"Stopped: {closed} WebSocket client(s) closed with 1001 (going away).", flush=True)
     return EXIT_OK

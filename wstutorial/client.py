@@ -16,7 +16,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, WebSocketError, websocket_connect
 
-from .address import InvalidAddress
+from .address import check_ws_url
 from .app import DEFAULT_MAX_MESSAGE_SIZE
 from .loopthread import LoopThread
 
@@ -190,8 +190,7 @@ async def connect(
     Raises ``ConnectionFailed`` with a sentence saying what went wrong.
     ``origin`` sets the Origin header, as a browser page would.
     """
-    if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
-        raise InvalidAddress(f"a WebSocket URL starts with ws:// or wss://, got {url!r}")
+    url = check_ws_url(url)
     headers = {"Origin": origin} if origin else {}
     request = HTTPRequest(url, headers=headers, connect_timeout=timeout, request_timeout=timeout)
     try:

@@ -12,7 +12,8 @@ import asyncio
 from types import TracebackType
 from typing import Any, Optional
 
-from tornado.websocket import WebSocketHandler, WebSocketProtocol
+from tornado.web import HTTPError
+from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from .hub import Hub
 
@@ -29,6 +30,27 @@ def describe_message(message: str | bytes) -> str:
     if len(message) > EVENT_TEXT_LIMIT:
         return message[:EVENT_TEXT_LIMIT] + f"... ({len(message)} characters)"
     return message
+
+
+class StrictTextProtocol(WebSocketProtocol13):
+    """Tornado's protocol, but text that is not UTF-8 closes with 1007 as RFC 6455 asks.
+
+    Tornado drops such a connection without a close frame, so the client
+    sees 1006 ("dropped") and cannot tell it sent bad data.
+    """
+
+    def _handle_message(self, opcode: int, data: bytes) -> "Optional[asyncio.Future[None]]":
+        if opcode == 0x1 and not self._frame_compressed and not self.client_terminated:
+            try:
+                data.decode("utf-8")  # decoded again by Tornado; text messages are small
+            except UnicodeDecodeError:
+                handler = self.handler
+                if isinstance(handler, TutorialHandler):
+                    handler.record("closed with 1007: a text message was not valid UTF-8", kind="error")
+                self.close(1007, "text message is not valid UTF-8")
+                self._abort()  # as Tornado does after 1009: nothing more is read
+                return None
+        return super()._handle_message(opcode, data)
 
 
 class TutorialHandler(WebSocketHandler):
@@ -48,6 +70,7 @@ class TutorialHandler(WebSocketHandler):
         self.hub = hub
         self.client_name = hub.new_client_name()
         self.pending_writes = 0
+        self.pending_bytes = 0
         self.dropped_messages = 0
         self.protocol: WebSocketProtocol | None = None
 
@@ -59,18 +82,31 @@ class TutorialHandler(WebSocketHandler):
         # Browsers let any page open a WebSocket to any server, so the server
         # must check. Same origin (with localhost == 127.0.0.1) or an origin
         # listed in allowed_origins; never everything.
-        if self.hub.origin_allowed(origin, self.request.host, self.request.protocol):
+        fetch_site = self.request.headers.get("Sec-Fetch-Site")
+        if self.hub.origin_allowed(origin, self.request.host, self.request.protocol, fetch_site):
             return True
+        site = f" (Sec-Fetch-Site: {fetch_site})" if fetch_site else ""
         self.record(
-            f"origin rejected {origin!r} (403): add it to allowed_origins to let that page connect",
+            f"origin rejected {origin!r}{site} (403): add it to allowed_origins to let that page connect",
             kind="origin",
         )
         return False
+
+    def prepare(self) -> None:
+        # Tornado checks the origin only when an Origin header is present; a
+        # browser that marks the request cross-site without one is refused too.
+        if "Origin" not in self.request.headers and "Sec-Websocket-Origin" not in self.request.headers:
+            if self.request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
+                self.record("origin rejected: cross-site request without an Origin (403)", kind="origin")
+                raise HTTPError(403, "cross-site WebSocket requests are not allowed")
 
     def get_websocket_protocol(self) -> Optional[WebSocketProtocol]:
         # Called once the handshake checks pass, just before open(): the
         # connection is registered here so subclasses need not call super().open().
         self.protocol = super().get_websocket_protocol()
+        if type(self.protocol) is WebSocketProtocol13:
+            # Same object, one stricter method; Tornado builds it from private parameters.
+            self.protocol.__class__ = StrictTextProtocol
         if self.protocol is not None:
             self.hub.register(self.request.path, self)
         return self.protocol
@@ -81,20 +117,30 @@ class TutorialHandler(WebSocketHandler):
         finally:
             self.hub.unregister(self.request.path, self)
 
-    def write_finished(self, future: "asyncio.Future[None]") -> None:
-        """Done-callback of every write the hub queues: frees the slot, keeps errors quiet."""
-        self.pending_writes -= 1
-        if not future.cancelled():
-            future.exception()  # a closed client; on_close handles it
-
     def log_exception(
         self,
         typ: Optional[type[BaseException]],
         value: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
+        if isinstance(value, HTTPError):  # a refusal we chose (403, 404), already recorded
+            super().log_exception(typ, value, tb)
+            return
         self.record(f"error in {type(self).__name__}: {value!r}", kind="error")
         super().log_exception(typ, value, tb)
+        # Tornado drops the connection next, without a close frame; tell the
+        # client why first (1011: the server hit an unexpected error).
+        connection = self.ws_connection
+        if connection is not None and not connection.is_closing():
+            connection.close(1011, "server error")
+        if self.protocol is not None:
+            # After an error in open() Tornado never calls on_close, so the
+            # connection would stay registered: close the books now (a second
+            # call does nothing).
+            try:
+                self.on_connection_close()
+            except Exception as error:
+                self.record(f"error in {type(self).__name__}.on_close: {error!r}", kind="error")
 
 
 class HelloHandler(TutorialHandler):

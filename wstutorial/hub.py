@@ -9,24 +9,31 @@ slow client pile up memory.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import urllib.parse
 from typing import TYPE_CHECKING, Iterable, Protocol
 
+from tornado.iostream import IOStream, StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from .address import is_loopback
 from .events import EventLog
+from .frames import FrameBatch
 
 if TYPE_CHECKING:
     from tornado.websocket import WebSocketHandler
 
-__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES"]
+__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
 
-# A client that has this many of our messages still waiting to reach its socket
-# is not reading: further messages to it are dropped (and counted) until it
-# catches up, so one slow client costs bounded memory and never slows the rest.
+# A client that has this many of our messages (or this many bytes) still
+# waiting to reach its socket is not reading: further messages to it are
+# dropped (and counted) until it catches up, so one slow client costs bounded
+# memory and never slows the rest. Tornado's write future completes only once
+# the data has left its buffer for the socket (tests/test_reliability.py
+# measures this with a client that never reads).
 DEFAULT_MAX_PENDING_WRITES = 64
+DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 
 
 class Connection(Protocol):
@@ -34,6 +41,7 @@ class Connection(Protocol):
 
     client_name: str
     pending_writes: int
+    pending_bytes: int
     dropped_messages: int
 
     def write_message(self, message: str | bytes, binary: bool = False) -> "asyncio.Future[None]": ...
@@ -63,6 +71,44 @@ def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     return (parts.hostname or "").lower(), port
 
 
+def _raw_stream(handler: "WebSocketHandler") -> IOStream | None:
+    """The connection's IOStream, when frames built by ``frames.py`` are right for it.
+
+    Tornado has no public "write these ready-made frames"; its protocol
+    object keeps the socket's stream in ``.stream`` (``WebSocketProtocol13``,
+    the only protocol Tornado 6 has). Our frames carry no extension bits, so
+    they are only used when the handler does not offer compression
+    (``get_compression_options()`` is None, Tornado's default).
+    """
+    if handler.get_compression_options() is not None:
+        return None
+    stream = getattr(handler.ws_connection, "stream", None)
+    return stream if isinstance(stream, IOStream) else None
+
+
+def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: int, size: int) -> None:
+    """Count ``count`` messages (``size`` bytes) as pending for ``handler`` until ``future`` (their write) is done.
+
+    A write that reached the socket at once (the usual case) is done
+    already and costs nothing to track: only bytes waiting in Tornado's
+    buffer, i.e. a client that does not keep up, count against its limit.
+    """
+    if future.done():
+        if not future.cancelled():
+            future.exception()  # a closed client; on_close handles it
+        return
+    handler.pending_writes += count
+    handler.pending_bytes += size
+    future.add_done_callback(functools.partial(_release, handler, count, size))
+
+
+def _release(handler: "WebSocketHandler", count: int, size: int, future: "asyncio.Future[None]") -> None:
+    handler.pending_writes -= count
+    handler.pending_bytes -= size
+    if not future.cancelled():
+        future.exception()  # a closed client; on_close handles it
+
+
 class Hub:
     """Connections, origins and the stream of one server."""
 
@@ -72,10 +118,12 @@ class Hub:
         *,
         allowed_origins: Iterable[str] = (),
         max_pending_writes: int = DEFAULT_MAX_PENDING_WRITES,
+        max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
     ) -> None:
         self.events = events
         self.allowed_origins = frozenset(normalize_origin(origin) for origin in allowed_origins)
         self.max_pending_writes = max_pending_writes
+        self.max_pending_bytes = max_pending_bytes
         self.connections: dict[str, set[WebSocketHandler]] = {}
         self._names = itertools.count(1)
         self._changed: asyncio.Event | None = None
@@ -115,12 +163,16 @@ class Hub:
 
     # -- origins ------------------------------------------------------------------
 
-    def origin_allowed(self, origin: str, host_header: str, scheme: str = "http") -> bool:
+    def origin_allowed(
+        self, origin: str, host_header: str, scheme: str = "http", fetch_site: str | None = None
+    ) -> bool:
         """Same origin as the page's server, or listed in ``allowed_origins``.
 
         ``localhost``, ``127.0.0.1`` and ``::1`` count as one host when the
         port matches: the tutorial's page says ``localhost`` even when it was
         opened as ``127.0.0.1``, and both reach the same server.
+        ``fetch_site`` is the browser's ``Sec-Fetch-Site`` header: when it says
+        ``cross-site``, only a listed origin or that loopback alias may connect.
         """
         try:
             normalized = normalize_origin(origin)
@@ -134,9 +186,12 @@ class Hub:
         request_host, request_port = _host_and_port(host_header, 443 if scheme == "https" else 80)
         if origin_port != request_port or origin_port < 0:
             return False
-        if origin_host == request_host:
-            return True
-        return is_loopback(origin_host) and is_loopback(request_host)
+        loopback_alias = origin_host != request_host and is_loopback(origin_host) and is_loopback(request_host)
+        if (fetch_site or "").strip().lower() == "cross-site":
+            # The browser knows where the page came from; an Origin that merely
+            # repeats our Host does not outweigh it.
+            return loopback_alias
+        return origin_host == request_host or loopback_alias
 
     # -- sending ------------------------------------------------------------------
 
@@ -146,27 +201,64 @@ class Hub:
         Never raises for a closed or slow client: the message is dropped for
         that client (see ``DEFAULT_MAX_PENDING_WRITES``) and the others go on.
         """
-        if handler.pending_writes >= self.max_pending_writes:
-            handler.dropped_messages += 1
-            if handler.dropped_messages == 1:
-                self.events.record(
-                    "slow",
-                    f"client is not reading; dropping messages to it until it catches up",
-                    client=handler.client_name,
-                    path=handler.request.path,
-                )
-            return False
+        return self.send_frames(handler, FrameBatch((message,))) == 1
+
+    def send_frames(self, handler: "WebSocketHandler", batch: FrameBatch) -> int:
+        """Queue the messages of ``batch`` for one client; returns how many were queued.
+
+        A client with fewer than ``len(batch)`` free places (of
+        ``max_pending_writes``) gets the first messages that fit; the rest
+        are dropped for it. Never raises for a closed or slow client.
+        """
+        room = self.max_pending_writes - handler.pending_writes
+        count = min(len(batch), room)
+        if handler.pending_bytes and count > 0:
+            # A client already behind gets only what fits in its byte budget
+            # (one that is not behind may get a big message whole).
+            count = min(count, batch.count_within(self.max_pending_bytes - handler.pending_bytes))
+        if count < len(batch):
+            self._dropped(handler, len(batch) - max(count, 0))
+        if count <= 0:
+            return 0
+        connection = handler.ws_connection
+        if connection is None or connection.is_closing():
+            return 0
+        stream = _raw_stream(handler)
+        if stream is None:  # compression is on: Tornado must encode each message itself
+            sent = 0
+            for message in batch.messages[:count]:
+                try:
+                    future = handler.write_message(message, binary=isinstance(message, bytes))
+                except WebSocketClosedError:
+                    break
+                _track(handler, future, 1, len(message))
+                sent += 1
+            return sent
         try:
-            future = handler.write_message(message, binary=isinstance(message, bytes))
-        except WebSocketClosedError:
-            return False
-        handler.pending_writes += 1
-        future.add_done_callback(handler.write_finished)
-        return True
+            future = stream.write(batch.prefix(count))
+        except StreamClosedError:
+            return 0
+        _track(handler, future, count, batch.size(count))
+        return count
+
+    def _dropped(self, handler: "WebSocketHandler", count: int) -> None:
+        first = handler.dropped_messages == 0
+        handler.dropped_messages += count
+        if first:
+            self.events.record(
+                "slow",
+                "client is not reading; dropping messages to it until it catches up",
+                client=handler.client_name,
+                path=handler.request.path,
+            )
 
     def broadcast(self, path: str, message: str | bytes) -> int:
-        """Send ``message`` to every client on ``path``; returns how many it was queued for."""
-        return sum(self.send(handler, message) for handler in self.open_handlers(path))
+        """Send ``message`` to every client on ``path``; returns how many it was queued for.
+
+        The frame is built once and the same bytes go to every client.
+        """
+        batch = FrameBatch((message,))
+        return sum(self.send_frames(handler, batch) for handler in self.open_handlers(path))
 
     async def close_all(self, code: int = 1001, reason: str = "server shutting down", timeout: float = 3.0) -> int:
         """Close every WebSocket with ``code`` and wait (up to ``timeout``) for them to go.

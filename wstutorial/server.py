@@ -40,8 +40,10 @@ class PortInUse(ServerError):
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
+        # JupyterLab's own default port is 8888 too, the tutorial's classic port.
+        jupyter = " (JupyterLab itself listens on 8888 unless started with --port)" if port == 8888 else ""
         super().__init__(
-            f"port {port} on {host} is already in use by another program; "
+            f"port {port} on {host} is already in use by another program{jupyter}; "
             f"stop that program, choose another port, or pass port=0 to pick a free one"
         )
 
@@ -261,6 +263,7 @@ def start_server(
     allowed_origins: Iterable[str] = (),
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ping_interval: float | None = DEFAULT_PING_INTERVAL,
+    ping_timeout: float | None = None,
     handlers: Mapping[str, type[WebSocketHandler]] | None = None,
     events: EventLog | None = None,
     timeout: float = 10.0,
@@ -280,6 +283,8 @@ def start_server(
             e.g. ``["http://localhost:8889"]`` (never ``*``).
         max_message_size: larger messages close the connection with 1009.
         ping_interval: seconds between pings that detect dead clients; None to disable.
+        ping_timeout: seconds to wait for the answer to a ping before closing
+            (default and upper bound: ``ping_interval``).
         handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``.
         events: an event log to record into (a new one by default).
         **settings: further ``tornado.web.Application`` settings.
@@ -304,6 +309,7 @@ def start_server(
         ping_interval=ping_interval,
         handlers=handlers,
         events=events,
+        ping_timeout=ping_timeout,
         **settings,
     )
     server._start(timeout)

@@ -200,7 +200,8 @@ class ClientPanel(widgets.VBox):
         self.send_button.on_click(lambda _: self._start(self._send()))
         self._tasks = _Tasks(running_loop())
         self._batcher: UpdateBatcher[None] = UpdateBatcher(lambda items, dropped: self.refresh(), maxlen=1)
-        self.state.on_change(lambda state: self._batcher.put(None))
+        self._shown_status = ""
+        self.state.on_change(self._state_changed)
         super().__init__(
             [
                 widgets.HBox([self.host_field, self.port_field, self.uri_field]),
@@ -232,8 +233,18 @@ class ClientPanel(widgets.VBox):
         if await self.state.send(self.send_field.value):
             self.send_field.value = ""
 
+    def _state_changed(self, state: ClientState) -> None:
+        # The state changes on the panel's loop (the kernel's). An open or a
+        # close is shown at once, so that even "open, then close at once" (Run
+        # All) shows green for a moment; message bursts go in batches.
+        if state.status != self._shown_status:
+            self.refresh()
+        else:
+            self._batcher.put(None)
+
     def refresh(self) -> None:
         """Show the state now: field colours, messages, status line (normally done in batches)."""
+        self._shown_status = self.state.status
         colour = GREEN if self.state.is_open else RED
         for field in self.fields:
             field.style.background = colour

@@ -1,0 +1,293 @@
+"""The measurements: each runs against server processes started by ``ServerProcess``.
+
+Everything here runs in the measuring process, on blocking sockets, so the
+client's own cost per message is small and the same for every server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import wsclient
+from .servers import PUSH_PATH
+
+__all__ = [
+    "ServerProcess",
+    "echo_round",
+    "stream_round",
+    "connect_many",
+    "broadcast_once",
+    "slow_client",
+    "lifecycle",
+    "percentile",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) by nearest rank."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+class ServerProcess:
+    """One server of ``bench.servers`` in its own process."""
+
+    def __init__(self, kind: str, interval: float = 1e-6) -> None:
+        self.kind = kind
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.servers", kind, "--interval", repr(interval)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        assert self.process.stdout is not None and self.process.stdin is not None
+        line = self.process.stdout.readline()
+        if not line.startswith("PORT "):
+            self.close()
+            raise RuntimeError(f"the {kind} server did not start (it printed {line!r}); see its error above")
+        self.port = int(line.split()[1])
+        self.websocket = kind != "tcp"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def connect(self, path: str, rcvbuf: int | None = None) -> socket.socket:
+        return wsclient.connect(self.port, path, websocket=self.websocket, rcvbuf=rcvbuf)
+
+    def broadcast(self, text: str) -> None:
+        """Ask the server to broadcast ``text`` to its /echo clients (returns once asked)."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"broadcast {text}\n")
+        self.process.stdin.flush()
+
+    def broadcast_reply(self) -> int:
+        assert self.process.stdout is not None
+        return int(self.process.stdout.readline().split()[1])
+
+    def rss(self) -> int:
+        """The server process's resident memory, in bytes."""
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError(f"no VmRSS for process {self.pid}")
+
+    def close(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def echo_round(server: ServerProcess, messages: int, payload: bytes = b"hello") -> float:
+    """Median round trip (seconds) of ``messages`` small echoes on one connection."""
+    sock = server.connect("/echo")
+    frame = wsclient.client_frame(payload)
+    if server.websocket:
+        reader = wsclient.FrameReader(sock)
+        receive = reader.next_message
+    else:
+        def receive() -> bytes:
+            return wsclient.recv_exact(sock, len(frame))
+    times = []
+    clock = time.perf_counter
+    try:
+        for _ in range(max(20, messages // 10)):  # warm up
+            sock.sendall(frame)
+            receive()
+        for _ in range(messages):
+            start = clock()
+            sock.sendall(frame)
+            receive()
+            times.append(clock() - start)
+    finally:
+        sock.close()
+    return statistics.median(times)
+
+
+def stream_round(server: ServerProcess, seconds: float, warmup: float = 0.2) -> dict[str, float]:
+    """Messages per second one client receives from the server's push route."""
+    sock = server.connect(PUSH_PATH[server.kind])
+    if not server.websocket:
+        sock.sendall(b"PUSH")
+    reader = wsclient.FrameReader(sock)
+    try:
+        end_warmup = time.perf_counter() + warmup
+        last = None
+        while time.perf_counter() < end_warmup:
+            _, tail = reader.count(sock.recv(1 << 20))
+            last = tail or last
+        first_n = _number(last)
+        frames, start = 0, time.perf_counter()
+        end = start + seconds
+        while True:
+            now = time.perf_counter()
+            if now >= end:
+                break
+            got, tail = reader.count(sock.recv(1 << 20))
+            frames += got
+            last = tail or last
+        elapsed = time.perf_counter() - start
+    finally:
+        sock.close()
+    last_n = _number(last)
+    produced = last_n - first_n if first_n >= 0 and last_n >= 0 else frames
+    return {"rate": frames / elapsed, "dropped": max(0, produced - frames) / max(1, produced)}
+
+
+def _number(payload: bytes | None) -> int:
+    if not payload or not payload.startswith(b"message: "):
+        return -1
+    return int(payload[9:])
+
+
+def connect_many(server: ServerProcess, count: int) -> list[socket.socket]:
+    """``count`` idle clients on /echo (the broadcast target)."""
+    sockets = []
+    for _ in range(count):
+        sock = server.connect("/echo")
+        if not server.websocket:
+            sock.sendall(wsclient.client_frame(b"join"))  # tells the floor this is an echo client
+            wsclient.recv_exact(sock, len(wsclient.client_frame(b"join")))
+        sock.setblocking(False)
+        sockets.append(sock)
+    return sockets
+
+
+def broadcast_once(server: ServerProcess, sockets: list[socket.socket], tag: str, timeout: float = 30.0) -> list[float]:
+    """Seconds from asking for one broadcast until it reached each client."""
+    wanted = tag.encode()
+    selector = selectors.DefaultSelector()
+    readers = {}
+    for sock in sockets:
+        selector.register(sock, selectors.EVENT_READ)
+        readers[sock] = wsclient.FrameReader(sock)
+    latencies: list[float] = []
+    start = time.perf_counter()
+    server.broadcast(tag)
+    try:
+        while len(latencies) < len(sockets):
+            events = selector.select(timeout)
+            if not events:
+                raise TimeoutError(f"{server.kind}: {len(latencies)} of {len(sockets)} clients got the broadcast")
+            for key, _ in events:
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    data = sock.recv(65536)
+                except BlockingIOError:
+                    continue
+                if wanted in readers[sock].feed(data):
+                    latencies.append(time.perf_counter() - start)
+                    selector.unregister(sock)
+    finally:
+        selector.close()
+    server.broadcast_reply()
+    return latencies
+
+
+def slow_client(server: ServerProcess, seconds: float, readers: int = 3, baseline: float = 3.0) -> dict[str, float]:
+    """One client that reads nothing for ``seconds`` while others read the stream.
+
+    Returns the server's memory growth and the readers' rate with and
+    without the slow client.
+    """
+    path = PUSH_PATH[server.kind]
+    fast = [server.connect(path) for _ in range(readers)]
+    for sock in fast:
+        sock.setblocking(False)
+    frame_readers = {sock: wsclient.FrameReader(sock) for sock in fast}
+    selector = selectors.DefaultSelector()
+    for sock in fast:
+        selector.register(sock, selectors.EVENT_READ)
+
+    def read_for(duration: float, sample: list[int] | None = None) -> float:
+        frames, start, next_sample = 0, time.perf_counter(), 0.0
+        while (now := time.perf_counter()) - start < duration:
+            if sample is not None and now >= next_sample:
+                sample.append(server.rss())
+                next_sample = now + 0.25
+            for key, _ in selector.select(0.1):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    got, _ = frame_readers[sock].count(sock.recv(1 << 20))
+                except BlockingIOError:
+                    continue
+                frames += got
+        return frames / (time.perf_counter() - start) / readers
+
+    try:
+        read_for(0.3)  # warm up
+        rate_before = read_for(baseline)
+        rss_before = server.rss()
+        # A small receive buffer: the kernel holds little for it, the server the rest.
+        slow = server.connect(path, rcvbuf=4096)
+        samples: list[int] = []
+        try:
+            rate_during = read_for(seconds, samples)
+        finally:
+            slow.close()
+    finally:
+        selector.close()
+        for sock in fast:
+            sock.close()
+    return {
+        "rss_growth_mb": (max(samples) - rss_before) / 1e6,
+        "rss_before_mb": rss_before / 1e6,
+        "rate_without_slow": rate_before,
+        "rate_with_slow": rate_during,
+        "rate_ratio": rate_during / rate_before if rate_before else 0.0,
+    }
+
+
+LIFECYCLE_SCRIPT = r"""
+import json, sys, time, wstutorial
+cycles = int(sys.argv[1])
+start_times, stop_times, stop_client_times = [], [], []
+wstutorial.start_server(port=0).stop()  # first use: imports and lazy set-up
+for i in range(cycles):
+    t0 = time.perf_counter(); server = wstutorial.start_server(port=0); t1 = time.perf_counter()
+    if i % 2:
+        client = wstutorial.connect_blocking(server.ws_url("/ws")); client.receive()
+    t2 = time.perf_counter(); server.stop(); t3 = time.perf_counter()
+    start_times.append(t1 - t0)
+    (stop_client_times if i % 2 else stop_times).append(t3 - t2)
+    if i % 2:
+        client.close()
+print(json.dumps({"start": start_times, "stop": stop_times, "stop_with_client": stop_client_times}))
+"""
+
+
+def lifecycle(cycles: int) -> dict[str, list[float]]:
+    """``start_server`` and ``stop`` times, in a fresh process (as a kernel would call them)."""
+    result = subprocess.run(
+        [sys.executable, "-c", LIFECYCLE_SCRIPT, str(cycles)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the start/stop measurement failed: {result.stderr[-2000:]}")
+    return json.loads(result.stdout)

@@ -1,0 +1,1 @@
+"""Real-browser tests: the pages and the notebooks in Chromium."""

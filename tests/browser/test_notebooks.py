@@ -1,0 +1,199 @@
+"""Every tutorial notebook, run in a real JupyterLab in a real Chromium.
+
+Each notebook in ``notebooks/`` (found by glob, so a new one is covered at
+once) is opened from a temporary copy, run with Run → Run All Cells, and
+checked: every cell ran, no traceback outside cells tagged
+``raises-exception``, no "Error displaying widget"; some notebooks get
+checks of their own (``NOTEBOOK_CHECKS``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import ROOT, artifact_dir, failed, save_artifacts
+from .jupyterlab import RAISES_TAG, CellResult, JupyterLab, problems, run_all_cells
+
+NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
+GREEN = "rgb(0, 255, 0)"
+
+
+@pytest.fixture(scope="package")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """JupyterLab serving a temporary copy of notebooks/ (the committed ones stay untouched)."""
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root = base / "root"
+    if (ROOT / "notebooks").is_dir():
+        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    else:
+        root.mkdir()
+    home = base / "home"
+    home.mkdir()
+    committed = {path: path.read_bytes() for path in (ROOT / "notebooks").rglob("*") if path.is_file()}
+    running = JupyterLab(root=root, home=home)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+    changed = sorted(str(path) for path, data in committed.items() if not path.is_file() or path.read_bytes() != data)
+    assert not changed, f"the browser tests changed committed notebook files: {changed}"
+
+
+@pytest.fixture
+def lab_page(page: Page, lab: JupyterLab, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page for JupyterLab; on failure saves screenshot, page text and the lab's log; stops the kernels."""
+    try:
+        yield page
+    finally:
+        if failed(request):
+            save_artifacts(page, artifact_dir(request), {"jupyterlab.log": lab.log_tail()})
+            request.node.artifacts_saved = True
+        lab.shutdown_kernels()
+
+
+def assert_clean(page: Page, name: str, cells: list[CellResult]) -> None:
+    found = problems(page, cells)
+    assert not found, f"{name}:\n\n" + "\n\n".join(found)
+
+
+# -- checks of particular notebooks ------------------------------------------------------
+
+
+def green_inputs(page: Page) -> int:
+    """How many text fields of widgets have a green background now."""
+    return page.evaluate(
+        """green => Array.from(document.querySelectorAll(".jp-OutputArea .widget-text"))
+            .filter(text => [text, text.querySelector("input")].some(
+                element => element && getComputedStyle(element).backgroundColor === green)).length""",
+        GREEN,
+    )
+
+
+def check_client_notebook(seen: dict) -> None:
+    """02: the ClientPanel's host/port/uri fields turned green and 'Hello World' showed."""
+    wrong = []
+    if not seen["green"]:
+        wrong.append("the ClientPanel's host, port and uri fields never turned green together")
+    if "Hello World" not in seen["phrases"]:
+        wrong.append("'Hello World' never showed")
+    assert not wrong, "; ".join(wrong)
+
+
+def check_server_notebook(seen: dict) -> None:
+    """01: the ServerConsole showed 'new connection' once a client connected."""
+    assert "new connection" in seen["phrases"], "the ServerConsole never showed 'new connection'"
+
+
+# Per notebook: the phrases to watch for while it runs, and the check of what was seen.
+NOTEBOOK_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict], None]]] = {
+    "01-hello-server.ipynb": (("new connection",), check_server_notebook),
+    "02-hello-client.ipynb": (("Hello World",), check_client_notebook),
+}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("name", NOTEBOOKS or ["(none)"])
+def test_notebook_runs_in_jupyterlab(lab_page: Page, lab: JupyterLab, name: str) -> None:
+    """Run All Cells: no traceback outside raises-exception cells, widgets display, notebook's own checks."""
+    assert NOTEBOOKS, f"no notebooks found in {ROOT / 'notebooks'}"
+    watch, check = NOTEBOOK_CHECKS.get(name, ((), None))
+    cells = run_all_cells(lab_page, lab, name, watch)
+    assert_clean(lab_page, name, cells)
+    if check is not None:
+        check(lab_page.evaluate("window.__watch"))
+
+
+def test_every_checked_notebook_exists() -> None:
+    """NOTEBOOK_CHECKS names only notebooks that exist (a rename must not silently drop a check)."""
+    missing = sorted(set(NOTEBOOK_CHECKS) - set(NOTEBOOKS))
+    assert not missing, f"NOTEBOOK_CHECKS names notebooks not in notebooks/: {missing}"
+
+
+# -- the harness checks itself with notebooks it writes ----------------------------------
+
+
+def write_notebook(path: Path, cells: list[tuple[str, list[str]]]) -> str:
+    """A notebook of code cells ``(source, tags)``; returns its path relative to the lab's root."""
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "metadata": {"tags": tags}, "outputs": [], "source": source}
+            for source, tags in cells
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    return path.name if path.parent.name == "" else f"{path.parent.name}/{path.name}"
+
+
+@pytest.mark.timeout(600)
+def test_harness_runs_a_widget_notebook(lab_page: Page, lab: JupyterLab) -> None:
+    """Self-test: server, client, fields green for a while, a raising cell tagged raises-exception."""
+    name = write_notebook(
+        lab.root / "_harness" / "selftest.ipynb",
+        [
+            ("import ipywidgets\nimport wstutorial\nserver = wstutorial.start_server()  # port from $WSTUTORIAL_PORT", []),
+            ("client = await wstutorial.connect(server.ws_url('/ws'))\ngreeting = await client.receive()\nprint(greeting)", []),
+            (
+                "fields = [ipywidgets.Text(name, description=name) for name in ('host', 'port', 'uri')]\n"
+                "for field in fields:\n    field.style.background = '#00ff00'\n"
+                "ipywidgets.HBox(fields)",
+                [],
+            ),
+            ("import time\ntime.sleep(1)  # green long enough to be seen", []),
+            ("raise ValueError('this cell is meant to raise')", [RAISES_TAG]),
+            (
+                "for field in fields:\n    field.style.background = '#ff0000'\n"
+                "await client.close()\nserver.stop()\nprint('finished on port', server.port)",
+                [],
+            ),
+        ],
+    )
+    cells = run_all_cells(lab_page, lab, name, watch=("Hello World",))
+    assert_clean(lab_page, name, cells)
+    assert "ValueError" in cells[4].errors[0]
+    assert f"finished on port {lab.tutorial_port}" in cells[5].text
+    # The fields were green during the run and are red at its end: the watch saw it.
+    check_client_notebook(lab_page.evaluate("window.__watch"))
+    expect(lab_page.locator(".jp-OutputArea .widget-text input").first).to_have_value("host")
+    assert green_inputs(lab_page) == 0
+
+
+@pytest.mark.timeout(600)
+def test_harness_reports_untagged_traceback(lab_page: Page, lab: JupyterLab) -> None:
+    """Self-test: an undisplayable widget, an untagged raising cell, a tagged cell that does not raise: all reported."""
+    name = write_notebook(
+        lab.root / "_harness" / "broken.ipynb",
+        [
+            (
+                "import ipywidgets, traitlets\n\n"
+                "class Broken(ipywidgets.DOMWidget):\n"
+                "    _view_name = traitlets.Unicode('NoSuchView').tag(sync=True)\n"
+                "    _model_module = traitlets.Unicode('no-such-module').tag(sync=True)\n"
+                "    _view_module = traitlets.Unicode('no-such-module').tag(sync=True)\n\n"
+                "Broken()",
+                [],
+            ),
+            ("1 / 0", []),
+            ("print('never runs')", [RAISES_TAG]),
+        ],
+    )
+    cells = run_all_cells(lab_page, lab, name)
+    expect(lab_page.locator(".jp-OutputArea-output").first).to_contain_text("javascript error")
+    found = problems(lab_page, cells)
+    assert any("widget could not be displayed" in problem for problem in found), found
+    assert any("ZeroDivisionError" in problem for problem in found), found
+    assert any("cell 2" in problem and "did not run" in problem for problem in found), found
+    assert any("cell 2" in problem and "raised nothing" in problem for problem in found), found

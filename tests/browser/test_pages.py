@@ -1,0 +1,195 @@
+"""The browser pages in a real Chromium against a real tutorial server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import wstutorial
+
+from .conftest import ROOT
+from .dialogs import Dialogs
+
+RED = "rgb(255, 0, 0)"
+GREEN = "rgb(0, 255, 0)"
+FIELDS = ("#host", "#port", "#uri")
+
+# Runs only if a page inserts the message as HTML: the image fails to load.
+XSS_PAYLOAD = (
+    '<img class="xss-probe" src=x onerror="window.__xss = (window.__xss || 0) + 1">'
+    '<b class="xss-probe">bold</b>'
+)
+
+# Every page in static/ is either tested with XSS_PAYLOAD below or listed as
+# showing no messages, so a new page cannot be forgotten.
+PAGES_TESTED_WITH_HTML_MESSAGES = {"hello.html", "streaming.html"}
+PAGES_WITHOUT_MESSAGES = {"index.html"}
+
+
+def open_hello(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
+    page.goto(server.page_url("hello.html"))
+    for field in FIELDS:
+        expect(page.locator(field)).to_have_css("background-color", RED)
+    page.fill("#host", "127.0.0.1")
+    page.fill("#port", str(server.port))
+    page.fill("#uri", "/ws")
+    page.click("#open")
+    dialogs.wait_for("message received: Hello World")
+
+
+def test_hello_fields_turn_green_and_hello_world_pops_up(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
+    """Red fields; open; 'message received: Hello World'; all three fields green."""
+    open_hello(page, dialogs, server)
+    for field in FIELDS:
+        expect(page.locator(field)).to_have_css("background-color", GREEN)
+    assert server.events.wait_for("new connection", timeout=10)
+
+
+def test_hello_message_from_page_reaches_server(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
+    """The page's WebSocket is a real one: the server records what the page sends."""
+    open_hello(page, dialogs, server)
+    # The page itself has no send box (like the original); send through its origin.
+    page.evaluate(
+        """port => new Promise((resolve, reject) => {
+            const ws = new WebSocket("ws://127.0.0.1:" + port + "/ws");
+            ws.onopen = () => { ws.send("hi from the browser"); resolve(); };
+            ws.onerror = reject;
+        })""",
+        server.port,
+    )
+    assert server.events.wait_for("message received hi from the browser", timeout=10)
+
+
+def test_hello_server_stop_pops_up_connection_close(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
+    """Stopping the server closes the page's WebSocket: 'Connection close', fields red again."""
+    open_hello(page, dialogs, server)
+    expect(page.locator("#host")).to_have_css("background-color", GREEN)
+    server.stop()
+    dialogs.wait_for("Connection close")
+    for field in FIELDS:
+        expect(page.locator(field)).to_have_css("background-color", RED)
+
+
+def test_hello_rejects_bad_fields_without_connecting(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
+    """A port that is not a number is refused on the page: no connection, fields stay red."""
+    page.goto(server.page_url("hello.html"))
+    page.fill("#port", "eighty")
+    page.click("#open")
+    expect(page.locator("#status")).to_contain_text("port number")
+    expect(page.locator("#host")).to_have_css("background-color", RED)
+    assert dialogs.messages == []
+    assert server.clients("/ws") == []
+
+
+def log_lines(page: Page) -> list[str]:
+    return page.locator("#log > *").all_inner_texts()
+
+
+def test_streaming_log_is_newest_first(page: Page, server: wstutorial.TutorialServer) -> None:
+    """The stream's messages appear in #log, newest on top."""
+    page.goto(server.page_url("streaming.html"))
+    expect(page.locator("#status")).to_have_text("open")
+    page.wait_for_function("Number(document.getElementById('count').textContent) >= 4")
+    numbers = []
+    for line in log_lines(page):
+        match = re.fullmatch(r"message: (\d+)", line.strip())
+        assert match, f"unexpected log line {line!r}"
+        numbers.append(int(match.group(1)))
+    assert len(numbers) >= 4
+    assert numbers == sorted(numbers, reverse=True), f"log is not newest first: {numbers}"
+    assert len(set(numbers)) == len(numbers)
+
+
+def test_streaming_plot_draws_the_line(page: Page, server: wstutorial.TutorialServer) -> None:
+    """The plot redraws as messages arrive, and the canvas really shows the line."""
+    page.goto(server.page_url("streaming.html"))
+    page.wait_for_function("window.streamingPlot && window.streamingPlot.drawCount >= 3")
+    # Pixels of the line's colour (#1f77b4), allowing for anti-aliasing.
+    line_pixels = page.evaluate(
+        """() => {
+            const canvas = document.getElementById("plot");
+            const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+            let count = 0;
+            for (let i = 0; i < data.length; i += 4) {
+                if (data[i + 3] > 200 && Math.abs(data[i] - 0x1f) < 40 &&
+                    Math.abs(data[i + 1] - 0x77) < 40 && Math.abs(data[i + 2] - 0xb4) < 40) { count++; }
+            }
+            return count;
+        }"""
+    )
+    assert line_pixels > 20, f"the canvas shows almost none of the plot's line ({line_pixels} pixels)"
+
+
+def test_streaming_close_button_and_server_stop(page: Page, server: wstutorial.TutorialServer) -> None:
+    """Stopping the server shows 'Connection close' on top of the log, code 1001."""
+    page.goto(server.page_url("streaming.html"))
+    page.wait_for_function("Number(document.getElementById('count').textContent) >= 1")
+    server.stop()
+    expect(page.locator("#status")).to_have_text("closed (code 1001)")
+    expect(page.locator("#log > *").first).to_have_text("Connection close")
+
+
+# -- messages are shown as text, never as HTML ------------------------------------------
+
+
+def assert_not_html(page: Page) -> None:
+    """No element came from the payload and its onerror never ran."""
+    page.wait_for_timeout(500)  # time for the broken image's onerror, had it been created
+    assert page.locator(".xss-probe").count() == 0, "the message was inserted as HTML (its elements exist)"
+    assert page.evaluate("window.__xss") is None, "the message's onerror handler ran"
+
+
+def test_hello_shows_html_message_as_text(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
+    """hello.html pops up a message containing HTML literally and runs none of it."""
+    open_hello(page, dialogs, server)
+    assert server.broadcast("/ws", XSS_PAYLOAD) == 1
+    dialogs.wait_for("message received: " + XSS_PAYLOAD)
+    assert_not_html(page)
+
+
+def test_streaming_shows_html_message_as_text(page: Page, server: wstutorial.TutorialServer) -> None:
+    """streaming.html logs a message containing HTML literally and runs none of it."""
+    page.goto(server.page_url("streaming.html"))
+    expect(page.locator("#status")).to_have_text("open")
+    page.wait_for_function("Number(document.getElementById('count').textContent) >= 1")
+    assert server.broadcast("/streaming", XSS_PAYLOAD) == 1
+    # Messages arrive in order: once the marker is shown, the payload was handled.
+    assert server.broadcast("/streaming", "after the payload") == 1
+    expect(page.locator("#log > *", has_text="after the payload")).to_have_count(1)
+    assert_not_html(page)
+    expect(page.locator("#log > *", has_text="onerror")).to_have_text([XSS_PAYLOAD])
+
+
+def test_every_page_is_checked_for_html_messages() -> None:
+    """Each page in static/ is tested with an HTML message, or listed as showing no messages."""
+    pages = {path.name for path in (ROOT / "static").glob("*.html")}
+    unchecked = sorted(pages - PAGES_TESTED_WITH_HTML_MESSAGES - PAGES_WITHOUT_MESSAGES)
+    assert not unchecked, (
+        f"pages without a test that messages containing HTML are shown as text: {unchecked}; "
+        "add a test like test_streaming_shows_html_message_as_text, or list the page in PAGES_WITHOUT_MESSAGES"
+    )
+    assert PAGES_TESTED_WITH_HTML_MESSAGES <= pages
+
+
+# -- the browser tests fail, never skip, without Chromium --------------------------------
+
+
+def test_missing_chromium_fails_instead_of_skipping(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No chromium on the PATH and no $WSTUTORIAL_CHROMIUM: a failure that says what to install."""
+    from .conftest import chromium_path
+
+    monkeypatch.delenv("WSTUTORIAL_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="apt-get install chromium"):
+        chromium_path()
+
+
+def test_wrong_wstutorial_chromium_fails(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """$WSTUTORIAL_CHROMIUM naming no executable is a failure naming the value."""
+    from .conftest import chromium_path
+
+    monkeypatch.setenv("WSTUTORIAL_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    with pytest.raises(pytest.fail.Exception, match="no-such-chromium"):
+        chromium_path()

@@ -1,0 +1,168 @@
+"""Clients that misbehave on purpose, for the reliability and security tests.
+
+``RawClient`` speaks WebSocket through the ``websockets`` library's sans-I/O
+protocol over a plain blocking socket, so a test decides exactly what goes on
+the wire and when (or whether) anything is read: it can send text that is not
+UTF-8, never answer pings, stop reading, or vanish with a TCP reset.
+``raw_http_get`` sends a request line exactly as written, without the
+normalisation (``..`` removal) real HTTP clients do.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import Any
+
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.protocol import State
+from websockets.uri import parse_uri
+
+__all__ = ["RawClient", "raw_http_get", "listening_addresses"]
+
+
+class RawClient:
+    """A WebSocket client on a plain socket; nothing happens unless the test asks."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        origin: str | None = None,
+        headers: dict[str, str] | None = None,
+        receive_buffer: int | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        uri = parse_uri(url)
+        self.protocol = ClientProtocol(uri, origin=origin, max_size=None)  # type: ignore[arg-type]
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:
+            # Before connect, so the window the server sees is small from the start.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(timeout)
+        self.sock.connect((uri.host, uri.port))
+        request = self.protocol.connect()
+        for name, value in (headers or {}).items():
+            request.headers[name] = value
+        self.protocol.send_request(request)
+        self.flush()
+        self.frames: list[Frame] = []
+        while self.protocol.state is State.CONNECTING:
+            self.feed()
+        self.response: Response | None = None
+        for event in self.protocol.events_received():
+            if isinstance(event, Response):
+                self.response = event
+            else:
+                self.frames.append(event)
+        if self.protocol.handshake_exc is not None:
+            self.sock.close()
+            raise self.protocol.handshake_exc
+
+    def flush(self) -> None:
+        """Send whatever the protocol has queued (requests, frames, pongs)."""
+        for data in self.protocol.data_to_send():
+            if data:
+                self.sock.sendall(data)
+
+    def feed(self) -> bool:
+        """Read once from the socket into the protocol (answering pings); False at EOF."""
+        data = self.sock.recv(65536)
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        self.flush()
+        return bool(data)
+
+    def send_text_bytes(self, data: bytes) -> None:
+        """Send ``data`` in a text frame exactly as given, valid UTF-8 or not."""
+        self.protocol.send_text(data)
+        self.flush()
+
+    def send_binary(self, data: bytes) -> None:
+        self.protocol.send_binary(data)
+        self.flush()
+
+    def receive(self) -> Frame:
+        """The next data frame (text or binary), reading as needed."""
+        while True:
+            while self.frames:
+                frame = self.frames.pop(0)
+                if frame.opcode in (Opcode.TEXT, Opcode.BINARY):
+                    return frame
+            if self.protocol.state is State.CLOSED:
+                raise ConnectionError(f"closed with {self.protocol.close_code}")
+            if not self.feed() and not self._collect():
+                raise ConnectionError(f"closed with {self.protocol.close_code}")
+            self._collect()
+
+    def _collect(self) -> bool:
+        events = self.protocol.events_received()
+        self.frames.extend(event for event in events if isinstance(event, Frame))
+        return bool(events)
+
+    def wait_closed(self) -> int | None:
+        """Read until the server closes; return the close code it sent (None: no close frame)."""
+        while self.protocol.state is not State.CLOSED:
+            try:
+                if not self.feed():
+                    break
+            except (ConnectionResetError, socket.timeout):
+                break
+        self._collect()
+        return self.protocol.close_rcvd.code if self.protocol.close_rcvd is not None else None
+
+    def reset(self) -> None:
+        """Vanish with a TCP reset (SO_LINGER 0, then close), as a killed client does."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "RawClient":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
+def raw_http_get(port: int, target: str, *, host: str = "127.0.0.1", timeout: float = 10.0) -> tuple[int, bytes]:
+    """Send ``GET <target>`` exactly as written; return (status, body)."""
+    with socket.create_connection((host, port), timeout) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        chunks = []
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    reply = b"".join(chunks)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+    return status, body
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a socket in LISTEN state on ``port``, read from /proc/net/tcp{,6}."""
+    found: set[str] = set()
+    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        try:
+            with open(table) as rows:
+                lines = rows.readlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            address_hex, port_hex = local.split(":")
+            if state != "0A" or int(port_hex, 16) != port:  # 0A = LISTEN
+                continue
+            raw = bytes.fromhex(address_hex)
+            # The kernel prints each 32-bit word in host (little-endian) order.
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            found.add(socket.inet_ntop(family, raw))
+    return found
