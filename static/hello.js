@@ -16,6 +16,17 @@
   if (location.hostname && loopback.indexOf(location.hostname) < 0) {
     document.getElementById("host").value = location.hostname;
   }
+  // Behind jupyter-server-proxy (https://hub/user/ada/proxy/8888/hello.html)
+  // the WebSocket is next to the page: the page's own host and port, its
+  // folder before "ws" in the uri, and wss when the page came over https.
+  var secure = location.protocol === "https:";
+  var dir = location.pathname.replace(/[^\/]*$/, "");
+  if (dir !== "/") {
+    // The proxy's login cookie belongs to the page's host name exactly.
+    document.getElementById("host").value = location.hostname;
+    document.getElementById("port").value = location.port || (secure ? "443" : "80");
+    document.getElementById("uri").value = dir + "ws";
+  }
 
   function paint(color) {
     fields.forEach(function (field) { field.style.background = color; });
@@ -31,8 +42,9 @@
       return;
     }
     if (ws) { ws.onclose = null; ws.close(); }
-    status.textContent = "connecting to ws://" + host + ":" + port + uri + " ...";
-    ws = new WebSocket("ws://" + host + ":" + port + uri);
+    var scheme = secure ? "wss://" : "ws://";
+    status.textContent = "connecting to " + scheme + host + ":" + port + uri + " ...";
+    ws = new WebSocket(scheme + host + ":" + port + uri);
     ws.onmessage = function (evt) { alert("message received: " + evt.data); };
     ws.onclose = function (evt) {
       paint("#ff0000");
@@ -41,7 +53,7 @@
     };
     ws.onopen = function () {
       paint("#00ff00");
-      status.textContent = "open: ws://" + host + ":" + port + uri;
+      status.textContent = "open: " + scheme + host + ":" + port + uri;
     };
   });
 })();

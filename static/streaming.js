@@ -17,7 +17,9 @@
   window.streamingPlot = plot; // the browser tests read plot.drawCount
 
   if (location.host) {
-    url.value = "ws://" + location.host + "/streaming";
+    // Next to the page, also behind jupyter-server-proxy (/user/ada/proxy/8888/).
+    url.value = (location.protocol === "https:" ? "wss://" : "ws://") + location.host +
+      location.pathname.replace(/[^\/]*$/, "") + "streaming";
   }
 
   function addLine(text) {

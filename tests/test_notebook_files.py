@@ -23,6 +23,7 @@ NAMES = [
     "03-browser-client.ipynb",
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
+    "06-classroom.ipynb",
 ]
 LOAD = re.compile(r"^# %load (\S+)\n")
 
@@ -35,6 +36,7 @@ DEFINES = {
     "upper_case.py": ["UpperCaseHandler"],
     "count_clients.py": ["CountClientsHandler"],
     "stream_time.py": ["StreamTimeHandler"],
+    "mini_chat.py": ["MiniChatHandler"],
 }
 
 
@@ -50,7 +52,7 @@ def load_cells() -> list[tuple[str, str, str]]:
     return found
 
 
-def test_the_six_notebooks_exist_and_nothing_else() -> None:
+def test_the_notebooks_exist_and_nothing_else() -> None:
     """The notebook names other parts of the project refer to are all there."""
     assert sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")) == NAMES
 

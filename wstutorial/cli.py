@@ -1,4 +1,4 @@
-"""The command line: ``python -m wstutorial serve`` and ``python -m wstutorial check``.
+"""The command line: ``python -m wstutorial serve``, ``check`` and ``classroom``.
 
 Bad arguments print one line and exit 2; a server that cannot start prints
 one line and exits 1; never a traceback.
@@ -10,10 +10,13 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
-from .address import InvalidAddress, is_loopback, parse_host, parse_port
+from .address import InvalidAddress, is_loopback, lan_addresses, parse_host, parse_port
 from .server import ServerError, TutorialServer, start_server
+
+if TYPE_CHECKING:
+    from .classroom import Classroom
 
 __all__ = ["main", "build_parser"]
 
@@ -78,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=run_serve)
     check = commands.add_parser("check", help="check that this machine is ready for the tutorial")
     check.set_defaults(run=run_check)
+    add_classroom_command(commands)
     return parser
 
 
@@ -132,6 +136,52 @@ def run_serve(args: argparse.Namespace) -> int:
     server = start_server(args.host, args.port, interval=args.interval)
     print_addresses(server)
     return serve_until_interrupted(server, args.quiet)
+
+
+def add_classroom_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
+    """``classroom``: one server for a class, with the chat room and the teacher's page."""
+    classroom = commands.add_parser(
+        "classroom", help="run one server for a class: chat room, teacher page, stream (until Ctrl-C)"
+    )
+    # A classroom server exists for other machines to reach, so it listens on
+    # every interface unless told otherwise; it says so loudly when it starts.
+    add_server_arguments(classroom, default_host="0.0.0.0")
+    classroom.add_argument(
+        "--interval", type=_interval, default=2.0, help="seconds between two stream messages (default 2)"
+    )
+    classroom.add_argument("--quiet", action="store_true", help="do not print the server's events")
+    classroom.set_defaults(run=run_classroom)
+
+
+def print_classroom_addresses(classroom: "Classroom", out: Callable[[str], None] = print) -> None:
+    """What students type (LAN addresses), and the teacher's secret page (this terminal only)."""
+    server = classroom.server
+    out(f"Classroom server for the WebSocket tutorial, port {server.port}")
+    if server.exposed:
+        out(f"Warning: listening on {server.host}: anyone on your network can connect to this server.")
+        hosts = lan_addresses() if server.host in ("0.0.0.0", "", "::") else [server.host]
+        if not hosts:
+            out("  No network address found for this machine: check the network (ip addr) and use its address below.")
+            hosts = ["<this machine's address>"]
+    else:
+        out(f"Listening on {server.host} only: just this machine can connect (use --host 0.0.0.0 for a class).")
+        hosts = ["localhost"]
+    out("Students type into the notebook's ClientPanel:")
+    for host in hosts:
+        out(f"  host {host}   port {server.port}   uri /chat?name=YourName   (the stream: uri /streaming)")
+    out("or open in a browser:")
+    for host in hosts:
+        out(f"  http://{host}:{server.port}/chat.html")
+    out("Teacher page (the token is secret: do not project or share it):")
+    out(f"  {classroom.teacher_url}")
+
+
+def run_classroom(args: argparse.Namespace) -> int:
+    from .classroom import start_classroom
+
+    classroom = start_classroom(args.host, args.port, interval=args.interval)
+    print_classroom_addresses(classroom)
+    return serve_until_interrupted(classroom.server, args.quiet)
 
 
 def run_check(args: argparse.Namespace) -> int:

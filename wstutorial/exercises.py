@@ -269,3 +269,61 @@ def check_stream_time(handler_class: object, interval: float = 0.1, messages: in
     Checked.interval = interval  # type: ignore[attr-defined]
     Checked.__name__ = Checked.__qualname__ = learner.__name__
     return _run(Checked, "StreamTimeHandler", body)
+
+
+# -- exercise (notebook 06): a chat room in a few lines -------------------------------------
+
+__all__ += ["check_mini_chat"]
+
+
+def check_mini_chat(handler_class: object) -> CheckResult:
+    """Exercise "a mini chat" (notebook 06): ``MiniChatHandler`` sends each message to every client.
+
+    Clients connect to ``/exercise?name=Ada``; a message ``hello`` from Ada
+    reaches every connected client, Ada included, as ``"Ada: hello"``. A
+    client that left gets nothing more (and sending to it raises no error).
+    """
+
+    def join(server: TutorialServer, name: str) -> BlockingClient:
+        try:
+            return connect_blocking(f"{server.ws_url(PATH)}?name={name}", timeout=ANSWER_TIMEOUT)
+        except ConnectionFailed as error:
+            raise _Failed(f"could not connect to your handler: {error.reason}") from None
+
+    def says(sender: BlockingClient, name: str, text: str, everyone: dict[str, BlockingClient]) -> None:
+        sender.send(text)
+        expected = f"{name}: {text}"
+        for who, client in everyone.items():
+            answer = _answer(client, f"{name} sent {text!r} ({who} is waiting)", skip=("Hello World",))
+            if answer != expected:
+                hint = " (add the sender's name: self.get_argument('name') in open)" if answer == text else ""
+                raise _Failed(f"{who} got {answer!r} after {name} sent {text!r}, expected {expected!r}{hint}")
+
+    def body(server: TutorialServer) -> str:
+        ada = join(server, "Ada")
+        try:
+            bob = join(server, "Bob")
+            try:
+                says(ada, "Ada", "hello", {"Ada": ada, "Bob": bob})
+                says(bob, "Bob", "hi Ada", {"Ada": ada, "Bob": bob})
+            finally:
+                bob.close()
+            # The server notices Bob's close a moment after Bob: wait until it has
+            # (a TutorialHandler leaves the server's list once its on_close ran).
+            deadline = time.monotonic() + ANSWER_TIMEOUT
+            while len(server.clients(PATH)) > 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            left = "sending to a client that had left failed (WebSocketClosedError): remove it from the room in on_close"
+            try:
+                says(ada, "Ada", "anyone left?", {"Ada": ada})
+            except _Failed:
+                if "WebSocketClosedError" in _raised(server.events):
+                    raise _Failed(left) from None
+                raise
+            if _raised(server.events):
+                raise _Failed(left)
+        finally:
+            ada.close()
+        return "your handler sent each message to everyone as '<name>: <text>', and forgot a client that left."
+
+    return _run(handler_class, "MiniChatHandler", body)

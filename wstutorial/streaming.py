@@ -38,6 +38,7 @@ class Stream:
         self.interval = float(interval)
         self.clients: set[WebSocketHandler] = set()
         self.sent = 0  # messages produced since the server started
+        self.paused = False  # set by pause(): the teacher stopped the stream for everyone
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -63,6 +64,22 @@ class Stream:
             self._task.cancel()
             self._task = None
 
+    def pause(self) -> bool:
+        """Stop sending to everyone (clients stay connected); False if already paused."""
+        if self.paused:
+            return False
+        self.paused = True
+        self.hub.events.record("stream", "stream paused for everyone", path="/streaming")
+        return True
+
+    def resume(self) -> bool:
+        """Send again, counting on from where it paused; False if not paused."""
+        if not self.paused:
+            return False
+        self.paused = False
+        self.hub.events.record("stream", "stream resumed for everyone", path="/streaming")
+        return True
+
     async def _run(self) -> None:
         # Keeps the rate 1/interval without drift: each wake-up sends every
         # message due by now (at least one), built into frames once for all
@@ -73,6 +90,11 @@ class Stream:
         start = loop.time()
         n = 0
         while self.clients:
+            if self.paused:
+                await asyncio.sleep(self.interval)
+                # Resume on the beat, without a burst for the time spent paused.
+                start = loop.time() - n * self.interval
+                continue
             due = int((loop.time() - start) / self.interval) + 1 - n
             count = min(max(due, 1), MAX_BURST)
             batch = FrameBatch([stream_message(i) for i in range(n, n + count)])

@@ -1,0 +1,58 @@
+"""The classroom pages (chat.html, teacher.html) in a real Chromium: students' text stays text."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+from websockets.sync.client import connect
+
+from wstutorial.classroom import Classroom, start_classroom
+
+from .test_pages import XSS_PAYLOAD, assert_not_html
+
+TOKEN = "browser-test-teacher-token"
+
+
+@pytest.fixture
+def classroom() -> Iterator[Classroom]:
+    running = start_classroom(port=0, interval=0.05, teacher_token=TOKEN)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_chat_shows_html_message_as_text(page: Page, classroom: Classroom) -> None:
+    """chat.html shows another student's message containing HTML literally and runs none of it."""
+    page.goto(classroom.server.page_url("chat.html?name=Grace"))
+    expect(page.locator("#status")).to_have_text("joined as Grace")
+    with connect(classroom.chat_url("Mallory")) as mallory:
+        mallory.recv(timeout=10)
+        mallory.send(json.dumps({"type": "chat", "text": XSS_PAYLOAD}))
+        mallory.send("after the payload")
+        expect(page.locator("#log > *", has_text="after the payload")).to_have_count(1)
+    assert_not_html(page)
+    expect(page.locator("#log > *", has_text="onerror")).to_have_text(["Mallory: " + XSS_PAYLOAD])
+
+
+def test_teacher_page_lists_names_as_text_and_html_names_never_join(page: Page, classroom: Classroom) -> None:
+    """teacher.html lists who is in the chat; a name with HTML is refused before it could be shown."""
+    page.goto(classroom.server.page_url(f"teacher.html?token={TOKEN}"))
+    expect(page.locator("#stream")).to_have_text("running")
+    with connect(classroom.server.ws_url("/chat") + "?name=%3Cb%20class%3Dxss-probe%3E") as bad:
+        with pytest.raises(Exception):
+            bad.recv(timeout=10)
+    with connect(classroom.chat_url("Ada O'Neil")):
+        expect(page.locator("#members > li")).to_have_text(["Ada O'Neil"])
+    expect(page.locator("#members > li")).to_have_count(0)
+    assert_not_html(page)
+
+
+def test_teacher_page_without_token_does_nothing(page: Page, classroom: Classroom) -> None:
+    """A student who opens teacher.html with a wrong token sees the refusal, and the buttons stay off."""
+    page.goto(classroom.server.page_url("teacher.html?token=guess"))
+    expect(page.locator("#status")).to_contain_text("wrong or missing teacher token")
+    expect(page.locator("#stop")).to_be_disabled()

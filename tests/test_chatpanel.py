@@ -1,0 +1,163 @@
+"""The student's side: ChatState (logic) and ChatPanel (widget) against a real classroom server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Callable, Iterator
+
+import pytest
+from websockets.sync.client import connect
+
+from wstutorial.chat import ChatState
+from wstutorial.chatpanel import ChatPanel
+from wstutorial.classroom import Classroom, start_classroom
+
+
+@pytest.fixture
+def classroom() -> Iterator[Classroom]:
+    running = start_classroom(port=0, interval=0.05)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the loop run (batches get applied) until ``condition()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+def test_chat_state_joins_talks_and_leaves(classroom: Classroom) -> None:
+    """join, say, send_reading, leave: the lines and members follow; a browser-like client sees it all."""
+    with connect(classroom.chat_url("Bob")) as bob, connect(classroom.server.ws_url("/readings")) as chart:
+        assert json.loads(bob.recv(timeout=10))["type"] == "welcome"
+
+        async def main() -> None:
+            ada = ChatState("localhost", classroom.port, "Ada")
+            assert await ada.join()
+            assert ada.members == ["Ada", "Bob"] and ada.lines[-1] == "* you joined as Ada"
+            assert await ada.say("<b>hello</b>")
+            assert await ada.send_reading(21.5)
+            assert await ada.wait_for("<b>hello") == "Ada: <b>hello</b>"
+            with pytest.raises(TimeoutError, match="nobody said this"):
+                await ada.wait_for("nobody said this", timeout=0.1)
+            await ada.leave()
+            assert ada.status == "closed" and ada.close_code == 1000
+            assert not await ada.say("too late")
+            assert "join first" in ada.error
+
+        asyncio.run(main())
+        seen = [json.loads(bob.recv(timeout=10)) for _ in range(4)]
+        assert [m["type"] for m in seen] == ["join", "chat", "reading", "leave"]
+        assert seen[1] == {"type": "chat", "name": "Ada", "text": "<b>hello</b>"}
+        assert json.loads(chart.recv(timeout=10)) == {"Ada": 21.5}
+
+
+def test_readings_channel_carries_everyones_latest_value(classroom: Classroom) -> None:
+    """/readings sends every sender's newest value on each reading; it is read-only."""
+    with connect(classroom.server.ws_url("/readings")) as chart:
+        with connect(classroom.chat_url("Ada")) as ada, connect(classroom.chat_url("Bob")) as bob:
+            ada.send(json.dumps({"type": "reading", "value": 1}))
+            assert json.loads(chart.recv(timeout=10)) == {"Ada": 1}
+            bob.send(json.dumps({"type": "reading", "value": 2.5}))
+            assert json.loads(chart.recv(timeout=10)) == {"Ada": 1, "Bob": 2.5}
+        chart.send("hello?")
+        assert "read-only" in json.loads(chart.recv(timeout=10))["text"]
+
+
+@pytest.mark.parametrize("name, says", [("", "name is empty"), ("<x>", "not allowed")])
+def test_chat_state_bad_name_fails_before_connecting(classroom: Classroom, name: str, says: str) -> None:
+    """A bad name is explained without a connection."""
+
+    async def main() -> None:
+        state = ChatState("localhost", classroom.port, name)
+        assert not await state.join()
+        assert state.status == "failed" and says in state.summary
+
+    asyncio.run(main())
+
+
+def test_chat_state_taken_name_gives_the_servers_reason(classroom: Classroom) -> None:
+    """A name someone already has: the server's close reason is the sentence."""
+    with connect(classroom.chat_url("Ada")) as first:
+        first.recv(timeout=10)
+
+        async def main() -> None:
+            state = ChatState("localhost", classroom.port, "ada")
+            assert not await state.join()
+            assert "already in the room" in state.summary and state.close_code == 1008
+
+        asyncio.run(main())
+
+
+def test_chat_state_nobody_listening_is_a_sentence() -> None:
+    """A port with no server: 'nothing is listening', not a traceback."""
+    from conftest import free_port
+
+    async def main() -> None:
+        state = ChatState("127.0.0.1", free_port(), "Ada")
+        assert not await state.join()
+        assert "nothing is listening" in state.summary
+
+    asyncio.run(main())
+
+
+def test_chat_panel_join_say_leave(classroom: Classroom) -> None:
+    """Join with the fields, send with the box, see the lines (as text), leave."""
+
+    async def main() -> None:
+        panel = ChatPanel("localhost", classroom.port, "Ada")
+        assert panel.leave_button.disabled and not panel.join_button.disabled
+        panel.join_button.click()
+        await panel.wait()
+        await wait_until(lambda: "you joined as Ada" in panel.lines.value)
+        assert panel.members.value == "in the room: Ada" and panel.join_button.disabled
+        assert panel.name_field.disabled
+        panel.say_field.value = '<img src=x onerror="alert(1)">'
+        panel.say_button.click()
+        await panel.wait()
+        await wait_until(lambda: 'Ada: <img src=x onerror="alert(1)">' in panel.lines.value)
+        assert panel.say_field.value == ""
+        assert classroom.set_stream_running(False) is True
+        await wait_until(lambda: "the teacher stopped the stream" in panel.lines.value)
+        panel.leave_button.click()
+        await panel.wait()
+        await wait_until(lambda: panel.status.value.startswith("left the room (code 1000"))
+        assert not panel.join_button.disabled
+        panel.close()
+
+    asyncio.run(main())
+
+
+def test_chat_panel_batches_a_burst() -> None:
+    """A burst of 60 messages from the room reaches the panel in a few display updates."""
+    from wstutorial.chat import ChatRoom
+
+    room = ChatRoom(rate=1000, burst=1000)
+    with start_classroom(port=0, room=room) as classroom:
+
+        async def main() -> None:
+            panel = ChatPanel("localhost", classroom.port, "Ada", max_lines=20)
+            panel.join_button.click()
+            await panel.wait()
+            updates = []
+            panel.lines.observe(lambda change: updates.append(change), names="value")
+
+            def talk() -> None:  # another student, in another thread (the loop keeps reading)
+                # (under the server's 64 queued messages per client, beyond which it drops)
+                with connect(classroom.chat_url("Bob"), max_queue=None) as bob:
+                    for i in range(60):
+                        bob.send(f"line {i}")
+
+            await asyncio.to_thread(talk)
+            await wait_until(lambda: "Bob: line 59" in panel.lines.value)
+            assert len(panel.lines.value.splitlines()) == 20
+            assert len(updates) < 30  # batched, not one update per message
+            panel.close()
+
+        asyncio.run(main())

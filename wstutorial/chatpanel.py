@@ -1,0 +1,102 @@
+"""The classroom chat in a notebook: host, port and your name; the room's lines; a box to say something.
+
+UI only: the logic is :class:`~wstutorial.chat.ChatState`. Updates are
+applied in batches on the kernel's loop (``UpdateBatcher``, about ten per
+second) like the other panels, and every name and message is shown as text
+(a disabled ``Textarea``), never as HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Coroutine
+
+import ipywidgets as widgets
+
+from .batching import UpdateBatcher, running_loop
+from .chat import ChatState
+# The other panels' helpers: a task runner bound to the kernel's loop, a text-only area.
+from .widgets import NO_LOOP, _Tasks, _text_area
+
+__all__ = ["ChatPanel"]
+
+
+class ChatPanel(widgets.VBox):
+    """Join the classroom's chat room from a notebook.
+
+    Args:
+        host, port: the classroom server (the teacher's terminal prints them);
+            ``port`` defaults to ``$WSTUTORIAL_PORT``, else 8888.
+        name: your name in the room.
+        max_lines: how many lines are shown (the newest).
+    """
+
+    def __init__(
+        self, host: str = "localhost", port: int | str | None = None, name: str = "", *, max_lines: int = 200, **kwargs: Any
+    ) -> None:
+        self.state = ChatState(host, port, name, max_lines=max_lines)
+        self.host_field = widgets.Text(str(self.state.host), description="host", style={"description_width": "3em"})
+        self.port_field = widgets.Text(str(self.state.port), description="port", style={"description_width": "3em"})
+        self.name_field = widgets.Text(name, description="name", placeholder="your name", style={"description_width": "3em"})
+        self.join_button = widgets.Button(description="Join", button_style="success")
+        self.leave_button = widgets.Button(description="Leave", button_style="warning")
+        self.members = widgets.Label()
+        self.lines = _text_area(rows=8)
+        self.say_field = widgets.Text(placeholder="a message for everyone", layout=widgets.Layout(flex="1"))
+        self.say_button = widgets.Button(description="Send")
+        self.status = widgets.Label()
+        self.join_button.on_click(lambda _: self._start(self._join()))
+        self.leave_button.on_click(lambda _: self._start(self.state.leave()))
+        self.say_button.on_click(lambda _: self._start(self._say()))
+        self._tasks = _Tasks(running_loop())
+        self._batcher: UpdateBatcher[None] = UpdateBatcher(lambda items, dropped: self.refresh(), maxlen=1)
+        self.state.on_change(lambda state: self._batcher.put(None))
+        super().__init__(
+            [
+                widgets.HBox([self.host_field, self.port_field, self.name_field]),
+                widgets.HBox([self.join_button, self.leave_button, self.members]),
+                self.lines,
+                widgets.HBox([self.say_field, self.say_button]),
+                self.status,
+            ],
+            **kwargs,
+        )
+        self.refresh()
+
+    def _start(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        if self._tasks.spawn(coroutine) is None:
+            self.status.value = NO_LOOP
+
+    async def _join(self) -> None:
+        self.state.host = self.host_field.value
+        self.state.port = self.port_field.value
+        self.state.name = self.name_field.value
+        await self.state.join()
+
+    async def _say(self) -> None:
+        if self.say_field.value.strip() and await self.state.say(self.say_field.value):
+            self.say_field.value = ""
+
+    def refresh(self) -> None:
+        """Show the state now (normally done in batches)."""
+        self.lines.value = "\n".join(self.state.lines)
+        self.members.value = f"in the room: {', '.join(self.state.members)}" if self.state.members else ""
+        error = f" - {self.state.error}" if self.state.error and self.state.status != "failed" else ""
+        self.status.value = self.state.summary + error
+        joined = self.state.status == "open"
+        self.join_button.disabled = joined
+        self.leave_button.disabled = not joined
+        for field in (self.host_field, self.port_field, self.name_field):
+            field.disabled = joined
+
+    async def wait(self) -> None:
+        """Wait until what the buttons started has finished, then show the state."""
+        await self._tasks.wait()
+        self.refresh()
+
+    def close(self) -> None:
+        """Leave the room (if in it) and remove the widget."""
+        if hasattr(self, "_batcher"):  # also called by __del__ of a half-built panel
+            if self.state.status == "open":
+                self._start(self.state.leave())
+            self._batcher.close()
+        super().close()

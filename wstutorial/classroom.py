@@ -1,0 +1,256 @@
+"""One server for a whole class: the tutorial's routes plus a chat room and a teacher's page.
+
+``start_classroom()`` starts the usual tutorial server (``/ws``,
+``/streaming``, ``/echo``, the pages) with two more WebSocket routes, which
+exist only in classroom mode:
+
+- ``/chat?name=Ada`` — the chat room of ``chat.py`` (students, notebooks, browsers);
+- ``/readings`` — read-only: everyone's newest reading, for a live chart;
+- ``/teacher?token=...`` — the teacher's page: the live list of who is in
+  the room, and start/stop of the part-2 stream for everyone. The token is
+  random, made when the server starts, shown only on the teacher's terminal
+  (``teacher_url``); a connection without the right token is closed with
+  1008 before it can do anything.
+
+Teacher actions (JSON sent on ``/teacher``): ``{"action": "stop_stream"}``,
+``{"action": "start_stream"}``. The teacher's page receives
+``{"type": "members", "members": [...]}`` and
+``{"type": "stream", "running": bool}``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import urllib.parse
+from typing import Any, Iterable
+
+from .chat import CLOSE_POLICY, ChatRoom, NameRejected
+from .handlers import TutorialHandler, describe_message
+from .server import TutorialServer, start_server
+from .streaming import Stream
+
+__all__ = [
+    "ChatHandler",
+    "Classroom",
+    "ReadingsHandler",
+    "TeacherHandler",
+    "start_classroom",
+    "set_stream_running",
+    "close_reason",
+    "CLASSROOM_MAX_MESSAGE_SIZE",
+]
+
+# A chat line is at most 500 characters; nothing a student sends needs more
+# than this, and a class of 30 must not make the server buffer megabytes.
+CLASSROOM_MAX_MESSAGE_SIZE = 16 * 1024
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to the 123 bytes a close frame's reason may hold (RFC 6455, 5.5)."""
+    data = text.encode("utf-8")
+    if len(data) <= 123:
+        return text
+    return data[:120].decode("utf-8", errors="ignore") + "..."
+
+
+def set_stream_running(stream: Stream, room: ChatRoom, running: bool) -> bool:
+    """Start or stop the part-2 stream for everyone; tell the room and the teacher. Server loop only."""
+    changed = stream.resume() if running else stream.pause()
+    if changed:
+        room.announce({"type": "stream", "running": running})
+        text = json.dumps({"type": "stream", "running": running})
+        for send in list(room.watchers.values()):
+            send(text)
+    return changed
+
+
+class ChatHandler(TutorialHandler):
+    """``/chat?name=...``: one student in the room."""
+
+    member_name: str | None = None
+
+    @property
+    def room(self) -> ChatRoom:
+        return self.application.settings["wstutorial_room"]
+
+    def _send(self, text: str) -> None:
+        self.hub.send(self, text)
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        raw = self.get_argument("name", "")
+        try:
+            member = self.room.join(raw, self._send)
+        except NameRejected as error:
+            self.record(f"name rejected: {error}", kind="close")
+            self.close(CLOSE_POLICY, close_reason(str(error)))
+            return
+        self.member_name = member.name
+        self.client_name = member.name
+        self.record(f"{member.name} joined the chat", kind="open")
+
+    def on_message(self, message: str | bytes) -> None:
+        if self.member_name is None:
+            return
+        verdict = self.room.receive(self.member_name, message)
+        if verdict.close_code is not None:
+            self.record(f"closed for too many refused messages: {verdict.close_reason}", kind="close")
+            self.close(verdict.close_code, close_reason(verdict.close_reason))
+        elif verdict.accepted:
+            self.record(f"chat {describe_message(message)}", kind="message")
+
+    def on_close(self) -> None:
+        if self.member_name is not None:
+            self.room.leave(self.member_name)
+            self.record(f"{self.member_name} left the chat", kind="close")
+            self.member_name = None
+
+
+class ReadingsHandler(TutorialHandler):
+    """``/readings``: read-only; everyone's newest reading by name, on every reading."""
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        self.record("new connection", kind="open")
+        self.application.settings["wstutorial_room"].read(self, lambda text: self.hub.send(self, text))
+
+    def on_message(self, message: str | bytes) -> None:
+        self.hub.send(self, json.dumps({"type": "notice", "text": "/readings is read-only: send readings on /chat"}))
+
+    def on_close(self) -> None:
+        self.application.settings["wstutorial_room"].unread(self)
+        self.record("connection closed", kind="close")
+
+
+class TeacherHandler(TutorialHandler):
+    """``/teacher?token=...``: the teacher's page; everyone else is closed with 1008."""
+
+    authorized = False
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        expected: str = self.application.settings["wstutorial_teacher_token"]
+        given = self.get_argument("token", "")
+        # compare_digest: the time taken does not tell how much of a guess was right.
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            self.record("teacher page refused: wrong or missing token", kind="origin")
+            self.close(CLOSE_POLICY, "wrong or missing teacher token: use the address printed on the teacher's terminal")
+            return
+        self.authorized = True
+        self.record("teacher connected", kind="open")
+        room: ChatRoom = self.application.settings["wstutorial_room"]
+        room.watch(self, lambda text: self.hub.send(self, text))
+        self.hub.send(self, json.dumps({"type": "stream", "running": not self._stream.paused}))
+
+    @property
+    def _stream(self) -> Stream:
+        return self.application.settings["wstutorial_stream"]
+
+    def on_message(self, message: str | bytes) -> None:
+        if not self.authorized:
+            return
+        try:
+            action = json.loads(message).get("action")
+        except (ValueError, AttributeError):
+            action = None
+        room: ChatRoom = self.application.settings["wstutorial_room"]
+        if action in ("start_stream", "stop_stream"):
+            set_stream_running(self._stream, room, action == "start_stream")
+        else:
+            self.hub.send(self, json.dumps({"type": "notice", "text": f"unknown teacher action in {describe_message(message)!r}"}))
+
+    def on_close(self) -> None:
+        if self.authorized:
+            self.application.settings["wstutorial_room"].unwatch(self)
+            self.record("teacher disconnected", kind="close")
+
+
+class Classroom:
+    """A running classroom server: the tutorial's ``server`` plus its chat ``room``.
+
+    Create it with :func:`start_classroom`. ``teacher_url`` holds the secret
+    token: show it to nobody but the teacher.
+    """
+
+    def __init__(self, server: TutorialServer, room: ChatRoom, teacher_token: str) -> None:
+        self.server = server
+        self.room = room
+        self.teacher_token = teacher_token
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def teacher_url(self) -> str:
+        return self.server.page_url("teacher.html") + "?token=" + urllib.parse.quote(self.teacher_token)
+
+    def chat_url(self, name: str) -> str:
+        """The WebSocket address a student called ``name`` connects to."""
+        return self.server.ws_url("/chat") + "?name=" + urllib.parse.quote(name)
+
+    def members(self, timeout: float = 5.0) -> list[str]:
+        """Who is in the chat room now (from any thread)."""
+        if not self.server.running:
+            return []
+
+        async def names() -> list[str]:
+            return self.room.names
+
+        return self.server._loop_thread.run(names(), timeout)
+
+    def set_stream_running(self, running: bool, timeout: float = 5.0) -> bool:
+        """Start or stop the part-2 stream for everyone (from any thread); False if it already was."""
+        self.server._check_running()
+
+        async def change() -> bool:
+            return set_stream_running(self.server.stream, self.room, running)
+
+        return self.server._loop_thread.run(change(), timeout)
+
+    def stop(self, timeout: float = 5.0) -> int:
+        return self.server.stop(timeout)
+
+    def __enter__(self) -> "Classroom":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<Classroom {self.server.url} {len(self.room.members)} in the chat>"
+
+
+def start_classroom(
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    *,
+    teacher_token: str | None = None,
+    room: ChatRoom | None = None,
+    interval: float = 2.0,
+    allowed_origins: Iterable[str] = (),
+    max_message_size: int = CLASSROOM_MAX_MESSAGE_SIZE,
+    **kwargs: Any,
+) -> Classroom:
+    """Start a tutorial server with the chat room and the teacher's page.
+
+    Arguments are those of :func:`start_server`, plus ``teacher_token``
+    (random by default) and ``room`` (a :class:`ChatRoom` with your own
+    limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
+    the class connect.
+    """
+    token = teacher_token if teacher_token is not None else secrets.token_urlsafe(16)
+    if len(token) < 8:
+        raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
+    chat_room = room if room is not None else ChatRoom()
+    server = start_server(
+        host,
+        port,
+        interval=interval,
+        allowed_origins=allowed_origins,
+        max_message_size=max_message_size,
+        handlers={"/chat": ChatHandler, "/readings": ReadingsHandler, "/teacher": TeacherHandler},
+        wstutorial_room=chat_room,
+        wstutorial_teacher_token=token,
+        **kwargs,
+    )
+    return Classroom(server, chat_room, token)
