@@ -25,10 +25,19 @@ if [ ! -x "$venv/bin/python" ]; then
         exit 1
     }
     echo "==> creating $venv with $($python --version)"
-    "$python" -m venv "$venv" || {
-        echo "error: could not create $venv; on Debian install the venv module: apt-get install python3-venv" >&2
-        exit 1
-    }
+    if ! "$python" -m venv "$venv"; then
+        rm -rf "$venv"
+        # Debian's own Python keeps venv/ensurepip in a separate package.
+        if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+            echo "==> installing Debian's python3-venv"
+            DEBIAN_FRONTEND=noninteractive apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+            "$python" -m venv "$venv"
+        else
+            echo "error: could not create $venv; on Debian install the venv module: sudo apt-get install python3-venv" >&2
+            exit 1
+        fi
+    fi
 fi
 
 target="."
