@@ -25,11 +25,14 @@ from .clientstate import ClientState
 from .events import Event, EventLog
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .sensor import SensorHandler
+from .classroom import Classroom, start_classroom
 from .server import PortInUse, ServerError, TutorialServer, running_servers, start_server, stop_all
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Classroom",
+    "start_classroom",
     "BlockingClient",
     "Client",
     "ClientState",

@@ -12,15 +12,13 @@ from typing import Any, Coroutine
 
 import ipywidgets as widgets
 
-from .batching import UpdateBatcher, running_loop
 from .chat import ChatState
-# The other panels' helpers: a task runner bound to the kernel's loop, a text-only area.
-from .widgets import NO_LOOP, _Tasks, _text_area
+from .widgets import StatePanel, text_area
 
 __all__ = ["ChatPanel"]
 
 
-class ChatPanel(widgets.VBox):
+class ChatPanel(StatePanel):
     """Join the classroom's chat room from a notebook.
 
     Args:
@@ -40,15 +38,14 @@ class ChatPanel(widgets.VBox):
         self.join_button = widgets.Button(description="Join", button_style="success")
         self.leave_button = widgets.Button(description="Leave", button_style="warning")
         self.members = widgets.Label()
-        self.lines = _text_area(rows=8)
+        self.lines = text_area(rows=8)
         self.say_field = widgets.Text(placeholder="a message for everyone", layout=widgets.Layout(flex="1"))
         self.say_button = widgets.Button(description="Send")
         self.status = widgets.Label()
         self.join_button.on_click(lambda _: self._start(self._join()))
         self.leave_button.on_click(lambda _: self._start(self.state.leave()))
         self.say_button.on_click(lambda _: self._start(self._say()))
-        self._tasks = _Tasks(running_loop())
-        self._batcher: UpdateBatcher[None] = UpdateBatcher(lambda items, dropped: self.refresh(), maxlen=1)
+        self._start_updates()
         self.state.on_change(lambda state: self._batcher.put(None))
         super().__init__(
             [
@@ -61,10 +58,6 @@ class ChatPanel(widgets.VBox):
             **kwargs,
         )
         self.refresh()
-
-    def _start(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        if self._tasks.spawn(coroutine) is None:
-            self.status.value = NO_LOOP
 
     async def _join(self) -> None:
         self.state.host = self.host_field.value
@@ -88,15 +81,5 @@ class ChatPanel(widgets.VBox):
         for field in (self.host_field, self.port_field, self.name_field):
             field.disabled = joined
 
-    async def wait(self) -> None:
-        """Wait until what the buttons started has finished, then show the state."""
-        await self._tasks.wait()
-        self.refresh()
-
-    def close(self) -> None:
-        """Leave the room (if in it) and remove the widget."""
-        if hasattr(self, "_batcher"):  # also called by __del__ of a half-built panel
-            if self.state.status == "open":
-                self._start(self.state.leave())
-            self._batcher.close()
-        super().close()
+    def _disconnect(self) -> Coroutine[Any, Any, Any] | None:
+        return self.state.leave() if self.state.status == "open" else None

@@ -33,6 +33,8 @@ __all__ = [
     "RED",
     "GREEN",
     "parse_reading",
+    "StatePanel",
+    "text_area",
 ]
 
 # The colours of the original page's fields (static/hello.js uses the same).
@@ -75,9 +77,50 @@ class _Tasks:
             await asyncio.gather(*(asyncio.wrap_future(f) for f in list(self.pending)), return_exceptions=True)
 
 
-def _text_area(rows: int) -> widgets.Textarea:
+def text_area(rows: int) -> widgets.Textarea:
+    """A read-only text area for messages."""
     # A disabled Textarea shows text as text (never HTML) and can be scrolled.
     return widgets.Textarea(disabled=True, rows=rows, layout=widgets.Layout(width="100%"))
+
+
+class StatePanel(widgets.VBox):
+    """Base of the panels that drive a state object (``ClientPanel``, ``ChatPanel``).
+
+    Buttons start coroutines on the loop the panel was made on (the
+    kernel's); ``refresh()`` shows the state, called in batches by
+    ``self.batcher`` so a burst of messages costs a few widget updates.
+    """
+
+    status: widgets.Label
+
+    def _start_updates(self) -> None:
+        self._tasks = _Tasks(running_loop())
+        self._batcher: UpdateBatcher[None] = UpdateBatcher(lambda items, dropped: self.refresh(), maxlen=1)
+
+    def _start(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        if self._tasks.spawn(coroutine) is None:
+            self.status.value = NO_LOOP
+
+    def refresh(self) -> None:
+        raise NotImplementedError
+
+    async def wait(self) -> None:
+        """Wait until what the buttons started has finished, then show the state."""
+        await self._tasks.wait()
+        self.refresh()
+
+    def _disconnect(self) -> Coroutine[Any, Any, Any] | None:
+        """The coroutine that ends the panel's connection, if one is open."""
+        return None
+
+    def close(self) -> None:
+        """End the connection (if open) and remove the widget."""
+        if hasattr(self, "_batcher"):  # also called by __del__ of a half-built panel
+            leaving = self._disconnect()
+            if leaving is not None:
+                self._start(leaving)
+            self._batcher.close()
+        super().close()
 
 
 # -- the server's console ---------------------------------------------------------------
@@ -107,7 +150,7 @@ class ServerConsole(widgets.VBox):
         self.events = events
         self.max_lines = max_lines
         self.lines: collections.deque[str] = collections.deque(maxlen=max_lines)
-        self.output = _text_area(rows=min(max_lines, 12))
+        self.output = text_area(rows=min(max_lines, 12))
         self.clear_button = widgets.Button(description="Clear", tooltip="forget the lines shown")
         self.status = widgets.Label()
         self.clear_button.on_click(lambda _: self.clear())
@@ -160,7 +203,7 @@ class ServerConsole(widgets.VBox):
 # -- the tutorial page's client ---------------------------------------------------------
 
 
-class ClientPanel(widgets.VBox):
+class ClientPanel(StatePanel):
     """The original page in a notebook: host, port, uri fields, red until open, green while open.
 
     Open and Close buttons, the messages received (where ``Hello World``
@@ -191,15 +234,14 @@ class ClientPanel(widgets.VBox):
         self.uri_field = widgets.Text(str(self.state.uri), description="uri", style=dict(style))
         self.open_button = widgets.Button(description="Open", button_style="success")
         self.close_button = widgets.Button(description="Close", button_style="warning")
-        self.messages = _text_area(rows=6)
+        self.messages = text_area(rows=6)
         self.send_field = widgets.Text(placeholder="a message to send", layout=widgets.Layout(flex="1"))
         self.send_button = widgets.Button(description="Send")
         self.status = widgets.Label("closed")
         self.open_button.on_click(lambda _: self._start(self._open()))
         self.close_button.on_click(lambda _: self._start(self.state.close()))
         self.send_button.on_click(lambda _: self._start(self._send()))
-        self._tasks = _Tasks(running_loop())
-        self._batcher: UpdateBatcher[None] = UpdateBatcher(lambda items, dropped: self.refresh(), maxlen=1)
+        self._start_updates()
         self._shown_status = ""
         self.state.on_change(self._state_changed)
         super().__init__(
@@ -217,10 +259,6 @@ class ClientPanel(widgets.VBox):
     @property
     def fields(self) -> tuple[widgets.Text, widgets.Text, widgets.Text]:
         return (self.host_field, self.port_field, self.uri_field)
-
-    def _start(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        if self._tasks.spawn(coroutine) is None:
-            self.status.value = NO_LOOP
 
     async def _open(self) -> None:
         # The fields as typed; ClientState checks them and explains a bad one.
@@ -251,18 +289,8 @@ class ClientPanel(widgets.VBox):
         self.messages.value = "\n".join(f"message received: {m}" for m in self.state.messages)
         self.status.value = self.state.summary
 
-    async def wait(self) -> None:
-        """Wait until what the buttons started has finished, then show the state."""
-        await self._tasks.wait()
-        self.refresh()
-
-    def close(self) -> None:
-        """Close the connection (if open) and remove the widget."""
-        if hasattr(self, "_batcher"):  # also called by __del__ of a half-built panel
-            if self.state.status == "open":
-                self._start(self.state.close())
-            self._batcher.close()
-        super().close()
+    def _disconnect(self) -> Coroutine[Any, Any, Any] | None:
+        return self.state.close() if self.state.status == "open" else None
 
 
 # -- a live stream ------------------------------------------------------------------------
@@ -329,7 +357,7 @@ class StreamView(widgets.VBox):
         self.start_button = widgets.Button(description="Start", button_style="success")
         self.stop_button = widgets.Button(description="Stop", button_style="warning")
         self.status = widgets.Label("stopped")
-        self.messages = _text_area(rows=8)
+        self.messages = text_area(rows=8)
         self.figure, self._lines_mark = self._make_chart()
         self.start_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
