@@ -111,3 +111,28 @@ def test_plain_http_server_is_not_a_websocket_server() -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_close_while_another_coroutine_iterates_ends_the_iteration(server: wstutorial.TutorialServer) -> None:
+    """close() (even with timeout=0) while an `async for` reads a fast stream: the loop ends, never hangs."""
+
+    async def once() -> None:
+        client = await wstutorial.connect(server.ws_url("/sensor?rate=500"))
+        received = 0
+
+        async def read_all() -> None:
+            nonlocal received
+            async for _ in client:
+                received += 1
+
+        reader = asyncio.ensure_future(read_all())
+        while received < 5:
+            await asyncio.sleep(0.005)
+        await client.close(1000, "enough", timeout=0)
+        await asyncio.wait_for(reader, 10)  # before the fix: waited forever, now and then
+
+    async def scenario() -> None:
+        for _ in range(20):
+            await once()
+
+    asyncio.run(scenario())

@@ -105,6 +105,10 @@ class Client:
         self._connection = connection
         self.url = url
         self._closed = False
+        # Tornado hands out the end of the connection (None) once: only one
+        # coroutine may read at a time, so close() must know about a reader.
+        self._readers = 0
+        self._ended = asyncio.Event()
 
     @property
     def closed(self) -> bool:
@@ -135,14 +139,21 @@ class Client:
         """
         if self._closed:
             raise ConnectionClosed(self.close_code, self.close_reason)
+        self._readers += 1
         try:
             message = await asyncio.wait_for(self._connection.read_message(), timeout)
         except asyncio.TimeoutError:
             raise TimeoutError(f"no message from {self.url} within {timeout} s") from None
+        finally:
+            self._readers -= 1
         if message is None:
-            self._closed = True
+            self._mark_closed()
             raise ConnectionClosed(self.close_code, self.close_reason)
         return message
+
+    def _mark_closed(self) -> None:
+        self._closed = True
+        self._ended.set()
 
     async def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
         """Close with ``code`` and ``reason`` and wait for the server to confirm."""
@@ -151,11 +162,17 @@ class Client:
         self._connection.close(code, reason)
         try:
             async with asyncio.timeout(timeout):
-                while await self._connection.read_message() is not None:
-                    pass  # messages already on their way before the close
+                if self._readers:
+                    # Another coroutine is in receive() (an `async for` loop):
+                    # it will read the end of the connection; reading here too
+                    # could take that end from it and leave it waiting forever.
+                    await self._ended.wait()
+                else:
+                    while await self._connection.read_message() is not None:
+                        pass  # messages already on their way before the close
         except (asyncio.TimeoutError, TimeoutError):
             pass
-        self._closed = True
+        self._mark_closed()
 
     def __aiter__(self) -> AsyncIterator[str | bytes]:
         return self._iterate()

@@ -37,6 +37,9 @@ __all__ = [
     "text_area",
 ]
 
+# How long stop() waits for the server's answer before it drops the connection.
+STOP_TIMEOUT = 5.0
+
 # The colours of the original page's fields (static/hello.js uses the same).
 RED = "#ff0000"
 GREEN = "#00ff00"
@@ -411,8 +414,20 @@ class StreamView(widgets.VBox):
         """Close the connection; what was received stays shown."""
         client = getattr(self, "_client", None)
         if client is not None:
-            # The reader task waits for the server's close frame; close only sends ours.
-            self._tasks.spawn(client.close(1000, "stream view stopped", timeout=0))
+            self._tasks.spawn(self._stop(client))
+
+    async def _stop(self, client: Client) -> None:
+        # The reader task ends when the server answers our close frame. A
+        # server that never answers must not leave the view (and a cell
+        # awaiting wait()) hanging: after STOP_TIMEOUT the reader is cancelled.
+        await client.close(1000, "stream view stopped", timeout=0)
+        reader = self._reader
+        if reader is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(reader)), STOP_TIMEOUT)
+        except asyncio.TimeoutError:
+            reader.cancel()
 
     async def wait(self) -> None:
         """Wait until the connection has ended (after :meth:`stop` or the server closing)."""
@@ -442,6 +457,9 @@ class StreamView(widgets.VBox):
             async for message in client:
                 self.count += 1
                 self._batcher.put((self.count, message if isinstance(message, str) else f"<{len(message)} bytes>"))
+        except asyncio.CancelledError:
+            self._set_status(f"stopped after {self.count} messages (the server did not confirm the close)")
+            raise
         except Exception as error:
             self._set_status(f"the connection broke: {error}")
         finally:

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Callable, Any
 
 from playwright.sync_api import Page
 
@@ -307,11 +307,27 @@ def run_all_cells(
     (see ``WATCH``; ``watch`` lists the phrases to look for).
     """
     open_notebook(page, lab, relative)
+    return _run(page, relative, watch, timeout, lambda: click_menu(page, "Run", "Run All Cells"))
+
+
+def restart_and_run_all(page: Page, relative: str, timeout: float = 300.0) -> list[CellResult]:
+    """In the open notebook: Kernel → Restart Kernel and Run All Cells…, confirmed, as a student does."""
+
+    def restart() -> None:
+        click_menu(page, "Kernel", "Restart Kernel and Run All Cells…")
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+
+    return _run(page, relative, (), timeout, restart)
+
+
+def _run(
+    page: Page, relative: str, watch: tuple[str, ...], timeout: float, start: Callable[[], None]
+) -> list[CellResult]:
     # Without the stored outputs and execution counts, all that shows comes from this run.
     click_menu(page, "Edit", "Clear Outputs of All Cells")
     page.wait_for_function(f"() => ({EXECUTED_CELLS})() === 0")
     page.evaluate(WATCH, list(watch))
-    click_menu(page, "Run", "Run All Cells")
+    start()
     deadline = time.monotonic() + timeout
     # Finished: something ran, no cell waits or runs and the kernel is idle,
     # twice in a row (the kernel goes idle for a moment between two cells).

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import ROOT, artifact_dir, failed, save_artifacts
-from .jupyterlab import RAISES_TAG, CellResult, JupyterLab, problems, run_all_cells
+from .jupyterlab import RAISES_TAG, CellResult, JupyterLab, problems, restart_and_run_all, run_all_cells
 
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
 GREEN = "rgb(0, 255, 0)"
@@ -101,13 +101,17 @@ NOTEBOOK_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict], None]]] = {
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", NOTEBOOKS or ["(none)"])
 def test_notebook_runs_in_jupyterlab(lab_page: Page, lab: JupyterLab, name: str) -> None:
-    """Run All Cells: no traceback outside raises-exception cells, widgets display, notebook's own checks."""
+    """Run All, then Restart Kernel and Run All: no traceback outside raises-exception cells, widgets display, own checks."""
     assert NOTEBOOKS, f"no notebooks found in {ROOT / 'notebooks'}"
     watch, check = NOTEBOOK_CHECKS.get(name, ((), None))
     cells = run_all_cells(lab_page, lab, name, watch)
     assert_clean(lab_page, name, cells)
     if check is not None:
         check(lab_page.evaluate("window.__watch"))
+    # A student re-runs a notebook: Restart Kernel and Run All must work again
+    # (the old server's port, widgets of the first run, ...).
+    again = restart_and_run_all(lab_page, name)
+    assert_clean(lab_page, f"{name} (Restart Kernel and Run All)", again)
 
 
 def test_every_checked_notebook_exists() -> None:
