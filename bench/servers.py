@@ -103,7 +103,7 @@ async def run_standalone(interval: float) -> None:
     from tornado.httpserver import HTTPServer
     from tornado.netutil import bind_sockets
 
-    from wstutorial.app import make_app
+    from wstutorial.server.app import make_app
 
     app = make_app(interval=interval)
     sockets = bind_sockets(0, "127.0.0.1")

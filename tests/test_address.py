@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from wstutorial.address import InvalidAddress, is_loopback, parse_host, parse_path, parse_port, ws_url
+from wstutorial.address import (
+    InvalidAddress,
+    is_loopback,
+    parse_host,
+    parse_path,
+    parse_port,
+    ws_url,
+)
 
 
 @pytest.mark.parametrize("value, expected", [("8888", 8888), (" 80 ", 80), (0, 0), (65535, 65535)])

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from wstutorial.batching import UpdateBatcher
+from wstutorial.widgets.batching import UpdateBatcher
 
 
 class Recorder:
@@ -183,5 +183,5 @@ def test_no_ipywidgets_needed() -> None:
     """The batching module works without importing ipywidgets."""
     import subprocess
 
-    code = "import sys, wstutorial.batching; assert 'ipywidgets' not in sys.modules"
+    code = "import sys, wstutorial.widgets.batching; assert 'ipywidgets' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from wstutorial.chat import (
+from wstutorial.classroom.room import ChatRoom
+from wstutorial.classroom.rules import (
     CLOSE_POLICY,
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
-    ChatRoom,
     NameRejected,
     TokenBucket,
     parse_incoming,
@@ -170,5 +170,5 @@ def test_chat_logic_does_not_import_ipywidgets() -> None:
     import subprocess
     import sys
 
-    code = "import sys, wstutorial.chat, wstutorial.classroom, wstutorial.links\nassert 'ipywidgets' not in sys.modules\n"
+    code = "import sys, wstutorial.classroom.room, wstutorial.classroom.server, wstutorial.classroom.student, wstutorial.teaching.links\nassert 'ipywidgets' not in sys.modules\n"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

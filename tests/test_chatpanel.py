@@ -10,9 +10,9 @@ from typing import Callable, Iterator
 import pytest
 from websockets.sync.client import connect
 
-from wstutorial.chat import ChatState
-from wstutorial.chatpanel import ChatPanel
 from wstutorial.classroom import Classroom, start_classroom
+from wstutorial.classroom.student import ChatState
+from wstutorial.widgets.chatpanel import ChatPanel
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_chat_panel_join_say_leave(classroom: Classroom) -> None:
 
 def test_chat_panel_batches_a_burst() -> None:
     """A burst of 60 messages from the room reaches the panel in a few display updates."""
-    from wstutorial.chat import ChatRoom
+    from wstutorial.classroom.room import ChatRoom
 
     room = ChatRoom(rate=1000, burst=1000)
     with start_classroom(port=0, room=room) as classroom:

@@ -11,7 +11,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from wstutorial import check
+from wstutorial.teaching import check
 
 ROOT = Path(__file__).resolve().parent.parent
 

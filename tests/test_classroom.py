@@ -12,8 +12,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 import wstutorial
-from wstutorial.chat import ChatRoom
-from wstutorial.classroom import CLASSROOM_MAX_MESSAGE_SIZE, Classroom, close_reason, start_classroom
+from wstutorial.classroom.room import ChatRoom
+from wstutorial.classroom.server import (
+    CLASSROOM_MAX_MESSAGE_SIZE,
+    Classroom,
+    close_reason,
+    start_classroom,
+)
 
 
 @pytest.fixture
@@ -206,7 +211,7 @@ def test_short_teacher_tokens_are_refused() -> None:
 
 def test_classroom_pages_use_text_only_and_nothing_from_the_network() -> None:
     """chat.js, teacher.js and wsurl.js never use innerHTML and load nothing from elsewhere."""
-    from wstutorial.app import static_dir
+    from wstutorial.server.app import static_dir
 
     for name in ("chat.js", "teacher.js", "wsurl.js", "chat.html", "teacher.html"):
         text = (static_dir() / name).read_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-from wstutorial.exercises import CheckResult, check_mini_chat
+from wstutorial.teaching.exercises import CheckResult, check_mini_chat
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 

@@ -11,9 +11,8 @@ from typing import Callable
 import pytest
 
 import wstutorial
-from wstutorial.clientstate import ClientState
-
 from conftest import free_port
+from wstutorial.clientstate import ClientState
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -10,7 +10,12 @@ import pytest
 from tornado.ioloop import PeriodicCallback
 
 from wstutorial import HelloHandler, TutorialHandler
-from wstutorial.exercises import CheckResult, check_count_clients, check_stream_time, check_upper_case
+from wstutorial.teaching.exercises import (
+    CheckResult,
+    check_count_clients,
+    check_stream_time,
+    check_upper_case,
+)
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 

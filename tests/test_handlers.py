@@ -8,10 +8,10 @@ import tornado.web
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.testing import AsyncHTTPTestCase, gen_test
 from tornado.websocket import WebSocketClientConnection, websocket_connect
+from wstutorial.server.handlers import TutorialHandler
 
-from wstutorial.app import make_app
 from wstutorial.events import EventLog
-from wstutorial.handlers import TutorialHandler
+from wstutorial.server.app import make_app
 
 
 class BrokenHandler(TutorialHandler):

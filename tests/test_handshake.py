@@ -11,7 +11,7 @@ import websockets.utils
 from tornado.websocket import WebSocketProtocol13
 
 import wstutorial
-from wstutorial import handshake
+from wstutorial.teaching import handshake
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # the example of RFC 6455, section 1.3
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import wstutorial
-from wstutorial.links import hosting, hub_prefix, page_link
+from wstutorial.teaching.links import hosting, hub_prefix, page_link
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 import wstutorial
-from wstutorial import handshake
+from wstutorial.teaching import handshake
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = [
@@ -145,7 +145,7 @@ def test_free_port_solution_stops_its_server(capsys: pytest.CaptureFixture[str])
 def test_sessions_use_their_own_port() -> None:
     """The root conftest gives the notebooks a free port, never the shared 8888."""
     assert os.environ["WSTUTORIAL_PORT"] != "8888"
-    assert wstutorial.server.default_port() == int(os.environ["WSTUTORIAL_PORT"])
+    assert wstutorial.address.default_port() == int(os.environ["WSTUTORIAL_PORT"])
 
 
 def test_hello_server_explains_the_protocol_with_a_diagram() -> None:

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import tomllib
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -43,7 +42,7 @@ def test_installed_copy_serves_the_pages(wheel: Path, tmp_path: Path) -> None:
         timeout=300,
     )
     script = (
-        "import urllib.request, wstutorial, wstutorial.app as app\n"
+        "import urllib.request, wstutorial, wstutorial.server.app as app\n"
         "s = wstutorial.start_server(port=0)\n"
         "print(app.static_dir())\n"
         "print(urllib.request.urlopen(s.page_url('hello.html'), timeout=5).read().decode())\n"

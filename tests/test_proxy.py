@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 from websockets.sync.client import connect
 
-import wstutorial
-from wstutorial.classroom import Classroom, start_classroom
-from wstutorial.links import page_link
-
 from conftest import free_port
+from wstutorial.classroom import Classroom, start_classroom
+from wstutorial.teaching.links import page_link
 
 TOKEN = "proxy-test-token-8b1c"
 

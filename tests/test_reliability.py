@@ -14,10 +14,10 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+from wire import RawClient
 
 import wstutorial
 from conftest import free_port, rss_bytes
-from wire import RawClient
 
 # -- helpers ---------------------------------------------------------------------------
 
@@ -70,7 +70,7 @@ def test_unknown_paths_are_404_for_pages_and_websockets(server: wstutorial.Tutor
 def test_message_over_the_limit_closes_only_that_connection_with_1009() -> None:
     """One byte over max_message_size closes that client with 1009; its neighbour and new clients go on."""
     with wstutorial.start_server(port=0) as server:  # the default limit, 1 MiB
-        limit = wstutorial.app.DEFAULT_MAX_MESSAGE_SIZE
+        limit = wstutorial.protocol.DEFAULT_MAX_MESSAGE_SIZE
         with connect(server.ws_url("/echo"), max_size=None) as neighbour, connect(
             server.ws_url("/echo"), max_size=None
         ) as big_sender:

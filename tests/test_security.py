@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from test_cli import Serving
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+from wire import listening_addresses, raw_http_get
 
 import wstutorial
 from wstutorial.address import lan_addresses
-from wstutorial.app import static_dir
-from test_cli import Serving
-from wire import listening_addresses, raw_http_get
+from wstutorial.server.app import static_dir
 
 PACKAGE = Path(wstutorial.__file__).resolve().parent
 ROUTES = ["/ws", "/streaming", "/echo"]

@@ -9,9 +9,9 @@ import random
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from wstutorial.server.sensor import BAD_RATE_CODE, MAX_RATE, parse_rate, reading
 
 import wstutorial
-from wstutorial.sensor import BAD_RATE_CODE, MAX_RATE, parse_rate, reading
 
 
 def test_readings_at_the_asked_rate(server: wstutorial.TutorialServer) -> None:

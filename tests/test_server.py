@@ -145,7 +145,7 @@ def test_hundred_start_stop_cycles_leave_nothing_behind() -> None:
 def test_default_port_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """start_server() with no port uses $WSTUTORIAL_PORT (8888 when unset); a bad value is named."""
     monkeypatch.delenv("WSTUTORIAL_PORT", raising=False)
-    assert wstutorial.server.default_port() == 8888
+    assert wstutorial.address.default_port() == 8888
     port = free_port()
     monkeypatch.setenv("WSTUTORIAL_PORT", str(port))
     with wstutorial.start_server() as server:

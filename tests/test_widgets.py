@@ -13,9 +13,15 @@ import pytest
 import tornado.websocket
 
 import wstutorial
-from wstutorial.widgets import GREEN, RED, ClientPanel, ServerConsole, StreamView, parse_reading
-
 from conftest import free_port
+from wstutorial.widgets.panels import (
+    GREEN,
+    RED,
+    ClientPanel,
+    ServerConsole,
+    StreamView,
+    parse_reading,
+)
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -12,7 +12,7 @@
 from typing import Any
 
 from .address import InvalidAddress, ws_url
-from .batching import UpdateBatcher
+from .classroom.server import Classroom, start_classroom
 from .client import (
     BlockingClient,
     Client,
@@ -23,10 +23,22 @@ from .client import (
 )
 from .clientstate import ClientState
 from .events import Event, EventLog
-from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
-from .sensor import SensorHandler
-from .classroom import Classroom, start_classroom
-from .server import PortInUse, ServerError, TutorialServer, running_servers, start_server, stop_all
+from .server.handlers import (
+    EchoHandler,
+    HelloHandler,
+    StreamingHandler,
+    TutorialHandler,
+)
+from .server.runner import (
+    PortInUse,
+    ServerError,
+    TutorialServer,
+    running_servers,
+    start_server,
+    stop_all,
+)
+from .server.sensor import SensorHandler
+from .widgets.batching import UpdateBatcher
 
 __version__ = "0.1.0"
 

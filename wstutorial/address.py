@@ -7,10 +7,14 @@ bad value gets the same sentence everywhere.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import urllib.parse
 
 __all__ = [
+    "DEFAULT_PORT",
+    "PORT_VARIABLE",
+    "default_port",
     "InvalidAddress",
     "LOOPBACK_NAMES",
     "is_loopback",
@@ -135,3 +139,22 @@ def lan_addresses() -> list[str]:
         if not is_loopback(address) and address != "0.0.0.0" and address not in found:
             found.append(address)
     return found
+
+
+DEFAULT_PORT = 8888
+PORT_VARIABLE = "WSTUTORIAL_PORT"
+
+
+def default_port() -> int:
+    """The port ``start_server()`` uses when none is given: $WSTUTORIAL_PORT, else 8888.
+
+    Tests and a class with several tutorials on one machine set the variable
+    so that the notebooks' ``start_server()`` cells need no change.
+    """
+    value = os.environ.get(PORT_VARIABLE)
+    if value is None or not value.strip():
+        return DEFAULT_PORT
+    try:
+        return parse_port(value)
+    except InvalidAddress as error:
+        raise InvalidAddress(f"${PORT_VARIABLE}: {error}") from None

@@ -13,10 +13,10 @@ import threading
 from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
 from .address import InvalidAddress, is_loopback, lan_addresses, parse_host, parse_port
-from .server import ServerError, TutorialServer, start_server
+from .server.runner import ServerError, TutorialServer, start_server
 
 if TYPE_CHECKING:
-    from .classroom import Classroom
+    from .classroom.server import Classroom
 
 __all__ = ["main", "build_parser"]
 
@@ -177,7 +177,7 @@ def print_classroom_addresses(classroom: "Classroom", out: Callable[[str], None]
 
 
 def run_classroom(args: argparse.Namespace) -> int:
-    from .classroom import start_classroom
+    from .classroom.server import start_classroom
 
     classroom = start_classroom(args.host, args.port, interval=args.interval)
     print_classroom_addresses(classroom)
@@ -185,7 +185,9 @@ def run_classroom(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from .check import main as check_main  # imports ipywidgets: only for this command
+    from .teaching.check import (
+        main as check_main,  # imports ipywidgets: only for this command
+    )
 
     return check_main()
 

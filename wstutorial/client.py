@@ -14,11 +14,16 @@ from typing import Any, AsyncIterator, Iterator
 
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, WebSocketError, websocket_connect
+from tornado.websocket import (
+    WebSocketClientConnection,
+    WebSocketClosedError,
+    WebSocketError,
+    websocket_connect,
+)
 
 from .address import check_ws_url
-from .app import DEFAULT_MAX_MESSAGE_SIZE
 from .loopthread import LoopThread
+from .protocol import DEFAULT_MAX_MESSAGE_SIZE
 
 __all__ = [
     "Client",

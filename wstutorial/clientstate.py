@@ -21,9 +21,8 @@ import collections
 import logging
 from typing import Callable, Literal
 
-from .address import InvalidAddress, ws_url
+from .address import InvalidAddress, default_port, ws_url
 from .client import Client, ConnectionClosed, ConnectionFailed, connect
-from .server import default_port
 
 __all__ = ["ClientState", "Status", "DEFAULT_MAX_MESSAGES"]
 

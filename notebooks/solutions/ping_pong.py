@@ -1,7 +1,7 @@
 import os
 import socket
 
-from wstutorial import handshake
+from wstutorial.teaching import handshake
 
 
 def ping(sock: socket.socket, payload: bytes) -> bytes:

@@ -18,7 +18,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import ROOT, artifact_dir, failed, save_artifacts
-from .jupyterlab import RAISES_TAG, CellResult, JupyterLab, problems, restart_and_run_all, run_all_cells
+from .jupyterlab import (
+    RAISES_TAG,
+    CellResult,
+    JupyterLab,
+    problems,
+    restart_and_run_all,
+    run_all_cells,
+)
 
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
 GREEN = "rgb(0, 255, 0)"

@@ -26,10 +26,11 @@ import secrets
 import urllib.parse
 from typing import Any, Iterable
 
-from .chat import CLOSE_POLICY, ChatRoom, NameRejected
-from .handlers import TutorialHandler, describe_message
-from .server import TutorialServer, start_server
-from .streaming import Stream
+from ..server.handlers import TutorialHandler, describe_message
+from ..server.runner import TutorialServer, start_server
+from ..server.streaming import Stream
+from .room import ChatRoom
+from .rules import CLOSE_POLICY, NameRejected
 
 __all__ = [
     "ChatHandler",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import errno
-import os
 import socket
 import threading
 from typing import Any, Iterable, Mapping
@@ -20,14 +19,22 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.websocket import WebSocketHandler
 
-from .address import InvalidAddress, is_loopback, lan_addresses, parse_host, parse_port
-from .app import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PING_INTERVAL, make_app
-from .events import EventLog
+from ..address import (
+    InvalidAddress,
+    default_port,
+    is_loopback,
+    lan_addresses,
+    parse_host,
+    parse_port,
+)
+from ..events import EventLog
+from ..loopthread import LoopThread
+from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
+from .app import DEFAULT_PING_INTERVAL, make_app
 from .hub import Hub
-from .loopthread import LoopThread
 from .streaming import Stream
 
-__all__ = ["TutorialServer", "start_server", "default_port", "DEFAULT_PORT", "running_servers", "stop_all", "PortInUse", "ServerError"]
+__all__ = ["TutorialServer", "start_server", "running_servers", "stop_all", "PortInUse", "ServerError"]
 
 
 class ServerError(RuntimeError):
@@ -46,25 +53,6 @@ class PortInUse(ServerError):
             f"port {port} on {host} is already in use by another program{jupyter}; "
             f"stop that program, choose another port, or pass port=0 to pick a free one"
         )
-
-
-DEFAULT_PORT = 8888
-PORT_VARIABLE = "WSTUTORIAL_PORT"
-
-
-def default_port() -> int:
-    """The port ``start_server()`` uses when none is given: $WSTUTORIAL_PORT, else 8888.
-
-    Tests and a class with several tutorials on one machine set the variable
-    so that the notebooks' ``start_server()`` cells need no change.
-    """
-    value = os.environ.get(PORT_VARIABLE)
-    if value is None or not value.strip():
-        return DEFAULT_PORT
-    try:
-        return parse_port(value)
-    except InvalidAddress as error:
-        raise InvalidAddress(f"${PORT_VARIABLE}: {error}") from None
 
 
 _registry: dict[int, "TutorialServer"] = {}

@@ -149,7 +149,7 @@ def check_labextension(extension: str, package: str) -> Check:
 def check_widget() -> Check:
     """Build the tutorial's panel (no browser needed), as a notebook cell would."""
     try:
-        from .widgets import GREEN, ClientPanel
+        from ..widgets.panels import GREEN, ClientPanel
 
         panel = ClientPanel(port=8888)
         panel.host_field.style.background = GREEN
@@ -168,8 +168,8 @@ def check_widget() -> Check:
 
 def check_local_server() -> Check:
     """Open a server on a free local port and talk to it with the Python client."""
-    from .client import connect_blocking
-    from .server import start_server
+    from ..client import connect_blocking
+    from ..server.runner import start_server
 
     try:
         server = start_server(port=0)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Iterable, Protocol
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
-from .address import is_loopback
-from .events import EventLog
+from ..address import is_loopback
+from ..events import EventLog
 from .frames import FrameBatch
 
 if TYPE_CHECKING:

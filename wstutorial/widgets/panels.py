@@ -21,10 +21,10 @@ from typing import Any, Coroutine
 
 import ipywidgets as widgets
 
+from ..client import Client, ConnectionFailed, connect
+from ..clientstate import ClientState
+from ..events import Event, EventLog
 from .batching import UpdateBatcher, running_loop
-from .client import Client, ConnectionFailed, connect
-from .clientstate import ClientState
-from .events import Event, EventLog
 
 __all__ = [
     "ServerConsole",
@@ -217,7 +217,7 @@ class ClientPanel(StatePanel):
 
     Args:
         host, port, uri: the fields' first values; ``port`` defaults to
-            ``wstutorial.server.default_port()`` ($WSTUTORIAL_PORT, else 8888).
+            ``wstutorial.address.default_port()`` ($WSTUTORIAL_PORT, else 8888).
         max_lines: how many received messages are shown.
     """
 

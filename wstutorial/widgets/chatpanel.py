@@ -12,8 +12,8 @@ from typing import Any, Coroutine
 
 import ipywidgets as widgets
 
-from .chat import ChatState
-from .widgets import StatePanel, text_area
+from ..classroom.student import ChatState
+from .panels import StatePanel, text_area
 
 __all__ = ["ChatPanel"]
 

@@ -8,7 +8,8 @@ from typing import Any, Iterable, Mapping
 import tornado.web
 from tornado.websocket import WebSocketHandler
 
-from .events import EventLog
+from ..events import EventLog
+from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
 from .sensor import SensorHandler
@@ -16,9 +17,6 @@ from .streaming import Stream
 
 __all__ = ["make_app", "static_dir", "DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_PING_INTERVAL"]
 
-# Tornado's default is 10 MiB; a tutorial's messages are small, and a class of
-# students sharing one server should not be able to make it buffer much.
-DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 # Without pings, a client whose network silently drops is never noticed.
 DEFAULT_PING_INTERVAL = 10.0
 
@@ -32,7 +30,7 @@ ROUTES: dict[str, type[TutorialHandler]] = {
 
 def static_dir() -> Path:
     """Where the browser pages are: inside the installed package, or ``static/`` in a checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the wstutorial package
     for candidate in (here / "static", here.parent / "static"):
         if (candidate / "hello.html").is_file():
             return candidate

@@ -19,7 +19,7 @@ import os
 import urllib.parse
 from typing import Mapping
 
-from .address import is_loopback
+from ..address import is_loopback
 
 __all__ = ["PageLink", "hub_prefix", "hosting", "page_link"]
 

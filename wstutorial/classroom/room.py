@@ -1,0 +1,169 @@
+"""The classroom chat room on the server: who is in it, and what each message makes happen.
+
+One room per classroom server. The room decides; the WebSocket handlers in
+``classroom/server.py`` only pass messages in and out, so this module is
+tested without a network. The message format is in ``classroom/rules.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import deque
+from typing import Any, Callable
+
+from .rules import (
+    CLOSE_POLICY,
+    DEFAULT_BURST,
+    DEFAULT_MAX_REFUSALS,
+    DEFAULT_RATE,
+    HISTORY_LENGTH,
+    TokenBucket,
+    dump,
+    parse_incoming,
+    validate_name,
+)
+
+logger = logging.getLogger("wstutorial")
+
+__all__ = ["ChatRoom", "Member", "Verdict"]
+
+
+@dataclasses.dataclass
+class Member:
+    """One student in the room; ``send`` delivers a JSON text to them."""
+
+    name: str
+    send: Callable[[str], object]
+    bucket: TokenBucket
+    refused_in_a_row: int = 0
+    sent: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What the handler must do with a student's message: nothing, or close."""
+
+    accepted: bool
+    close_code: int | None = None
+    close_reason: str = ""
+
+
+
+class ChatRoom:
+    """Who is in the room, and what each message makes happen.
+
+    Lives on the server's event loop (one thread); ``send`` callables must
+    not block. ``watchers`` (the teacher's page) get the member list on every
+    change.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate: float = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
+        max_refusals: int = DEFAULT_MAX_REFUSALS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        TokenBucket(rate, burst)  # validates the numbers now, with a clear message
+        self.rate = rate
+        self.burst = burst
+        self.max_refusals = max_refusals
+        self._clock = clock
+        self.members: dict[str, Member] = {}
+        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LENGTH)
+        self.watchers: dict[object, Callable[[str], object]] = {}
+        self.readers: dict[object, Callable[[str], object]] = {}
+        self.latest: dict[str, float] = {}  # each sender's newest reading, for /readings
+        self.refused = 0  # messages refused since the room opened
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.members, key=str.casefold)
+
+    def join(self, raw_name: object, send: Callable[[str], object]) -> Member:
+        """Add a student; raises :class:`NameRejected` (the handler closes with 1008)."""
+        name = validate_name(raw_name, self.members)
+        member = Member(name, send, TokenBucket(self.rate, self.burst, self._clock))
+        self.members[name] = member
+        send(dump({"type": "welcome", "name": name, "members": self.names, "history": list(self.history)}))
+        self._broadcast({"type": "join", "name": name, "members": self.names}, skip=name)
+        self._tell_watchers()
+        return member
+
+    def leave(self, name: str) -> None:
+        self.latest.pop(name, None)
+        if self.members.pop(name, None) is not None:
+            self._broadcast({"type": "leave", "name": name, "members": self.names})
+            self._tell_watchers()
+
+    def receive(self, name: str, raw: str | bytes) -> Verdict:
+        """Handle one message from ``name``: broadcast it, or refuse it with a notice."""
+        member = self.members.get(name)
+        if member is None:
+            return Verdict(False)
+        if not member.bucket.allow():
+            return self._refuse(member, f"too many messages: at most {self.rate:g} a second (bursts of {self.burst}); wait a moment")
+        try:
+            message = parse_incoming(raw)
+        except ValueError as error:
+            return self._refuse(member, str(error))
+        member.refused_in_a_row = 0
+        member.sent += 1
+        message = {"type": message["type"], "name": name, **{k: v for k, v in message.items() if k != "type"}}
+        if message["type"] == "chat":
+            self.history.append(message)
+        self._broadcast(message)
+        if message["type"] == "reading":
+            self.latest[name] = message["value"]
+            self._tell_readers()
+        return Verdict(True)
+
+    def announce(self, message: dict[str, Any]) -> int:
+        """Send a server message (e.g. ``{"type": "stream", "running": True}``) to everyone."""
+        return self._broadcast(message)
+
+    def watch(self, key: object, send: Callable[[str], object]) -> None:
+        """Send the member list to ``send`` now and on every change (the teacher's page)."""
+        self.watchers[key] = send
+        send(dump({"type": "members", "members": self.names}))
+
+    def unwatch(self, key: object) -> None:
+        self.watchers.pop(key, None)
+
+    def read(self, key: object, send: Callable[[str], object]) -> None:
+        """Send ``{"Ada": 21.5, "Bob": 19.0}`` (everyone's newest reading) on every reading (``/readings``)."""
+        self.readers[key] = send
+
+    def unread(self, key: object) -> None:
+        self.readers.pop(key, None)
+
+    def _tell_readers(self) -> None:
+        text = dump({name: self.latest[name] for name in sorted(self.latest, key=str.casefold)})
+        for send in list(self.readers.values()):
+            send(text)
+
+    def _refuse(self, member: Member, why: str) -> Verdict:
+        self.refused += 1
+        member.refused_in_a_row += 1
+        if member.refused_in_a_row > self.max_refusals:
+            return Verdict(False, CLOSE_POLICY, f"{member.refused_in_a_row} messages refused in a row; closed")
+        member.send(dump({"type": "notice", "text": why}))
+        return Verdict(False)
+
+    def _broadcast(self, message: dict[str, Any], skip: str | None = None) -> int:
+        text = dump(message)
+        count = 0
+        for name, member in list(self.members.items()):
+            if name != skip:
+                member.send(text)
+                count += 1
+        return count
+
+    def _tell_watchers(self) -> None:
+        text = dump({"type": "members", "members": self.names})
+        for send in list(self.watchers.values()):
+            send(text)
+

@@ -1,0 +1,183 @@
+"""The classroom chat's rules and message format, shared by the room (server) and the student (client).
+
+One room per classroom server. A student joins ``/chat?name=Ada``; each
+message a student sends reaches everyone, with the sender's name. The room
+decides; the WebSocket handlers in ``classroom.py`` only pass messages in and
+out, so this module is tested without a network.
+
+Message format (JSON objects, one per WebSocket text message)
+--------------------------------------------------------------
+
+A student sends either plain text (a chat line, what the tutorial's Hello
+World panel sends) or a JSON object:
+
+- ``{"type": "chat", "text": "hello"}`` — a chat line;
+- ``{"type": "reading", "value": 21.5}`` — a sensor-like reading (a finite
+  number) that everyone's live chart shows.
+
+Everyone in the room receives JSON objects:
+
+- ``{"type": "welcome", "name": "Ada", "members": [...], "history": [...]}`` —
+  to the student who just joined (``history``: the last chat lines);
+- ``{"type": "join", "name": "Ada", "members": [...]}`` and
+  ``{"type": "leave", "name": "Ada", "members": [...]}``;
+- ``{"type": "chat", "name": "Ada", "text": "hello"}``;
+- ``{"type": "reading", "name": "Ada", "value": 21.5}``;
+- ``{"type": "stream", "running": true}`` — the teacher started or stopped
+  the part-2 stream;
+- ``{"type": "notice", "text": "..."}`` — to one student only: why their
+  message was refused (too long, too fast, not understood).
+
+Read-only, on ``/readings`` (for a live chart, e.g. ``StreamView``): on every
+reading, everyone's newest value by name, ``{"Ada": 21.5, "Bob": 19.0}``.
+
+Names and texts are data: every page and widget shows them as text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import unicodedata
+from typing import Any, Callable
+
+__all__ = [
+    "NameRejected",
+    "TokenBucket",
+    "validate_name",
+    "parse_incoming",
+    "describe",
+    "dump",
+    "MAX_NAME_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "DEFAULT_RATE",
+    "DEFAULT_BURST",
+    "DEFAULT_MAX_REFUSALS",
+    "HISTORY_LENGTH",
+    "CLOSE_POLICY",
+]
+
+MAX_NAME_LENGTH = 24
+# A chat line, not a file: long enough for a sentence or a short code snippet.
+MAX_TEXT_LENGTH = 500
+# Per student: a steady 2 messages a second, bursts of up to 10 (a notebook
+# sending readings twice a second stays within it; a loop gone wild does not).
+DEFAULT_RATE = 2.0
+DEFAULT_BURST = 10
+# Refused messages in a row before the room closes the connection (1008).
+DEFAULT_MAX_REFUSALS = 20
+HISTORY_LENGTH = 20
+CLOSE_POLICY = 1008  # "policy violation" (RFC 6455, 7.4.1)
+
+_NAME_PUNCTUATION = frozenset(" -_.'")
+
+
+class NameRejected(ValueError):
+    """A name that cannot be used; ``str()`` says why and what to type instead."""
+
+
+def validate_name(raw: object, taken: Any = ()) -> str:
+    """Return ``raw`` as a clean chat name, or raise :class:`NameRejected`.
+
+    A name has 1 to ``MAX_NAME_LENGTH`` characters: letters (any alphabet),
+    digits, spaces and ``- _ . '``; it starts with a letter or digit and is
+    not already ``taken`` (compared without case).
+    """
+    name = unicodedata.normalize("NFC", str(raw)).strip()
+    if not name:
+        raise NameRejected("name is empty: add ?name=YourName to the address")
+    if len(name) > MAX_NAME_LENGTH:
+        raise NameRejected(f"name is {len(name)} characters long; use at most {MAX_NAME_LENGTH}")
+    bad = sorted({ch for ch in name if not (ch.isalnum() or ch in _NAME_PUNCTUATION)})
+    if bad:
+        shown = "".join(bad)[:10]
+        raise NameRejected(f"name has characters that are not allowed: {shown!r}; use letters, digits, spaces, - _ . '")
+    if not name[0].isalnum():
+        raise NameRejected(f"name must start with a letter or a digit, got {name[:MAX_NAME_LENGTH]!r}")
+    if name.casefold() in {other.casefold() for other in taken}:
+        raise NameRejected(f"name {name!r} is already in the room; choose another one")
+    return name
+
+
+class TokenBucket:
+    """Allow ``rate`` events per second on average, and bursts of ``burst``.
+
+    ``clock`` is injectable so tests need not sleep.
+    """
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        if not rate > 0 or burst < 1:
+            raise ValueError(f"rate must be positive and burst at least 1, got rate={rate!r} burst={burst!r}")
+        self.rate = float(rate)
+        self.burst = int(burst)
+        self._clock = clock
+        self._tokens = float(burst)
+        self._last = clock()
+
+    def allow(self) -> bool:
+        """Take one token if there is one; False when over the limit."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+
+def dump(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_incoming(raw: str | bytes) -> dict[str, Any]:
+    """Turn what a student sent into ``{"type": "chat"|"reading", ...}``, or raise ``ValueError``."""
+    if isinstance(raw, bytes):
+        raise ValueError("binary messages are not part of the chat; send text or JSON")
+    text = raw
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None  # text that merely starts with "{" is a chat line
+        if isinstance(data, dict):
+            kind = data.get("type")
+            if kind == "chat" and isinstance(data.get("text"), str):
+                text = data["text"]
+            elif kind == "reading":
+                value = data.get("value")
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    raise ValueError(f"a reading's value must be a finite number, got {value!r}")
+                return {"type": "reading", "value": value}
+            else:
+                raise ValueError(
+                    f'unknown message {text[:60]!r}: send text, {{"type": "chat", "text": ...}} '
+                    f'or {{"type": "reading", "value": <number>}}'
+                )
+    if not text.strip():
+        raise ValueError("empty message: type something first")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValueError(f"message is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}")
+    return {"type": "chat", "text": text}
+
+
+
+def describe(message: dict[str, Any]) -> str | None:
+    """One line of text for a message from the room (None for those not shown as lines)."""
+    kind = message.get("type")
+    if kind == "chat":
+        return f"{message.get('name')}: {message.get('text')}"
+    if kind == "join":
+        return f"* {message.get('name')} joined"
+    if kind == "leave":
+        return f"* {message.get('name')} left"
+    if kind == "welcome":
+        return f"* you joined as {message.get('name')}"
+    if kind == "stream":
+        return f"* the teacher {'started' if message.get('running') else 'stopped'} the stream"
+    if kind == "notice":
+        return f"(only you see this) {message.get('text')}"
+    if kind == "reading":
+        return None  # readings go to the chart (/readings), not the log
+    return f"? {message}"
+

@@ -1,0 +1,206 @@
+"""A student's side of the classroom chat (no UI; ``widgets/chatpanel.py`` displays it)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import urllib.parse
+from collections import deque
+from typing import Any, Callable
+
+from ..address import InvalidAddress, default_port, ws_url
+from ..client import Client, ConnectionClosed, ConnectionFailed, connect
+from .rules import NameRejected, describe, validate_name
+
+logger = logging.getLogger("wstutorial")
+
+__all__ = ["ChatState", "ChatListener"]
+
+# -- the student's side ------------------------------------------------------------------
+
+ChatListener = Callable[["ChatState"], None]
+
+
+
+class ChatState:
+    """A student's connection to the room: name, status, members, the lines to show.
+
+    Runs on the event loop that calls it (the kernel's, in a notebook); no
+    ipywidgets here (``ChatPanel`` in ``chatpanel.py`` displays it)::
+
+        chat = ChatState("localhost", server.port, "Ada")
+        await chat.join()                 # True; chat.members == ["Ada"]
+        await chat.say("hello")
+        await chat.send_reading(21.5)
+        await chat.leave()
+
+    Args:
+        host, port: the classroom server, as typed (the teacher prints them).
+        name: your name in the room (see :func:`validate_name`).
+        max_lines: how many lines are kept (newest).
+    """
+
+    def __init__(self, host: str = "localhost", port: int | str | None = None, name: str = "", *, max_lines: int = 200) -> None:
+        if not isinstance(max_lines, int) or max_lines < 1:
+            raise ValueError(f"max_lines must be a whole number of at least 1, got {max_lines!r}")
+        self.host = host
+        self.port = default_port() if port is None else port
+        self.name = name
+        self.status = "closed"  # closed, connecting, open, failed
+        self.error = ""
+        self.members: list[str] = []
+        self.lines: deque[str] = deque(maxlen=max_lines)
+        self.received: list[dict[str, Any]] = []  # the last messages, parsed (bounded like lines)
+        self.stream_running: bool | None = None
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._max = max_lines
+        self._client: Client | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._listeners: list[ChatListener] = []
+
+    @property
+    def url(self) -> str:
+        """``ws://host:port/chat?name=...``; raises ``InvalidAddress`` or :class:`NameRejected`."""
+
+        name = validate_name(self.name)
+        return ws_url(self.host, self.port, "/chat") + "?name=" + urllib.parse.quote(name)
+
+    @property
+    def summary(self) -> str:
+        if self.status == "open":
+            return f"in the room as {self.name} ({len(self.members)} there)"
+        if self.status == "failed":
+            return f"failed: {self.error}"
+        if self.close_code is not None:
+            said = f": {self.close_reason}" if self.close_reason else ""
+            return f"left the room (code {self.close_code}{said})"
+        return self.status
+
+    def on_change(self, callback: ChatListener) -> Callable[[], None]:
+        """Call ``callback(state)`` after every change; returns a function that removes it."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:  # a broken display must not break the connection
+
+                logger.exception("ChatState listener %r failed", listener)
+
+    def apply(self, raw: str | bytes) -> None:
+        """Take one message from the room into the state (what the reader does for each)."""
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            message = {"type": "?", "text": raw if isinstance(raw, str) else f"<{len(raw)} bytes>"}
+        self.received.append(message)
+        del self.received[: -self._max]
+        if isinstance(message.get("members"), list):
+            self.members = [str(name) for name in message["members"]]
+        if message.get("type") == "stream":
+            self.stream_running = bool(message.get("running"))
+        line = describe(message)
+        if line is not None:
+            self.lines.append(line)
+        self._changed()
+
+    async def wait_for(self, text: str, timeout: float = 5.0) -> str:
+        """Wait until a line containing ``text`` is shown; return it (``TimeoutError`` naming it otherwise)."""
+        changed = asyncio.Event()
+        remove = self.on_change(lambda state: changed.set())
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    for line in reversed(self.lines):
+                        if text in line:
+                            return line
+                    changed.clear()
+                    await changed.wait()
+        except TimeoutError:
+            raise TimeoutError(f"no line containing {text!r} within {timeout} s; last lines: {list(self.lines)[-3:]}") from None
+        finally:
+            remove()
+
+    async def join(self) -> bool:
+        """Connect as :attr:`name`; True once in the room, False with :attr:`error` set otherwise."""
+        if self.status in ("open", "connecting"):
+            return self.status == "open"
+        try:
+            url = self.url
+        except (InvalidAddress, NameRejected) as error:
+            self.status, self.error = "failed", str(error)
+            self._changed()
+            return False
+        self.status, self.error, self.close_code, self.close_reason = "connecting", "", None, ""
+        self._changed()
+        try:
+            client = await connect(url)
+        except ConnectionFailed as error:
+            self.status, self.error = "failed", error.reason
+            self._changed()
+            return False
+        self._client = client
+        try:  # the welcome, or the server's reason for closing (a taken name)
+            self.apply(await client.receive(timeout=5))
+        except Exception:
+            self.status, self.error = "failed", f"refused: {client.close_reason or 'no welcome from the server'}"
+            self.close_code, self.close_reason = client.close_code, client.close_reason or ""
+            self._client = None
+            self._changed()
+            return False
+        self.status = "open"
+        self._changed()
+
+        self._reader = asyncio.get_running_loop().create_task(self._read(client))
+        return True
+
+    async def _read(self, client: Client) -> None:
+        async for message in client:
+            self.apply(message)
+        if self._client is client:
+            self._client = None
+            self.status = "closed"
+            self.close_code, self.close_reason = client.close_code, client.close_reason or ""
+            self._changed()
+
+    async def _send(self, text: str) -> bool:
+        if self._client is None:
+            self.error = "not in the room: join first"
+            self._changed()
+            return False
+        try:
+            await self._client.send(text)
+        except ConnectionClosed as error:
+            self.error = f"not sent: {error}"
+            self._changed()
+            return False
+        return True
+
+    async def say(self, text: str) -> bool:
+        """Send a chat line to everyone."""
+        return await self._send(json.dumps({"type": "chat", "text": str(text)}))
+
+    async def send_reading(self, value: float) -> bool:
+        """Send a sensor-like reading; everyone's chart on ``/readings`` shows it."""
+        return await self._send(json.dumps({"type": "reading", "value": float(value)}))
+
+    async def leave(self) -> None:
+        """Leave the room (close with 1000) and wait until the server has confirmed."""
+        client, reader = self._client, self._reader
+        if client is None:
+            return
+        await client.close(1000, "bye", timeout=0 if reader is not None else 5)
+        if reader is not None:
+            try:
+                await asyncio.wait_for(reader, 5)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                pass
+
+    def __repr__(self) -> str:
+        return f"<ChatState {self.name!r} {self.summary}>"

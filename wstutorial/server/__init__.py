@@ -1,0 +1,35 @@
+"""The tutorial's server: the Tornado application, its handlers, and the runner that puts it in a background thread.
+
+``app`` builds the application, ``handlers`` / ``streaming`` / ``sensor`` are
+its WebSocket handlers, ``hub`` keeps the connections and sends to them,
+``frames`` builds a frame once for many clients, ``runner`` runs it all in a
+thread (``start_server``).
+"""
+
+from .app import make_app, static_dir
+from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
+from .runner import (
+    PortInUse,
+    ServerError,
+    TutorialServer,
+    running_servers,
+    start_server,
+    stop_all,
+)
+from .sensor import SensorHandler
+
+__all__ = [
+    "EchoHandler",
+    "HelloHandler",
+    "PortInUse",
+    "SensorHandler",
+    "ServerError",
+    "StreamingHandler",
+    "TutorialHandler",
+    "TutorialServer",
+    "make_app",
+    "running_servers",
+    "start_server",
+    "static_dir",
+    "stop_all",
+]

@@ -1,0 +1,338 @@
+"""Self-checks for the tutorial's exercises.
+
+Each check runs the learner's handler class on a real server on a free
+port, drives it with a real client, and returns a :class:`CheckResult` that
+shows as one sentence: what is right, or what is wrong and what to try.
+A check never raises, whatever the class does.
+
+Starting points are in ``notebooks/exercises/``, solutions in
+``notebooks/solutions/`` (same file names).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from typing import Any, Callable
+
+from tornado.websocket import WebSocketHandler
+
+from ..client import (
+    BlockingClient,
+    ConnectionClosed,
+    ConnectionFailed,
+    connect_blocking,
+)
+from ..events import EventLog
+from ..server.runner import TutorialServer, start_server
+
+__all__ = ["CheckResult", "check_upper_case", "check_count_clients", "check_stream_time", "ANSWER_TIMEOUT"]
+
+# How long a check waits for an answer. A correct handler answers within
+# milliseconds; this only bounds the wait for one that never answers.
+ANSWER_TIMEOUT = 3.0
+
+PATH = "/exercise"
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckResult:
+    """The outcome of a check: ``passed`` and one sentence saying why."""
+
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        return f"{'Passed' if self.passed else 'Not yet'}: {self.message}"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+class _Failed(Exception):
+    """Ends a check early with the sentence to show."""
+
+
+def _check_class(handler_class: object, name: str) -> None:
+    if isinstance(handler_class, WebSocketHandler):
+        raise _Failed(f"pass the class itself ({type(handler_class).__name__}), not an instance of it")
+    if not isinstance(handler_class, type):
+        raise _Failed(
+            f"expected a handler class such as {name}, got {type(handler_class).__name__} {handler_class!r:.60}"
+        )
+    if not issubclass(handler_class, WebSocketHandler):
+        raise _Failed(
+            f"{handler_class.__name__} is not a WebSocket handler: define it as "
+            f"'class {name}(TutorialHandler):' (from wstutorial import TutorialHandler)"
+        )
+
+
+def _raised(events: EventLog) -> str:
+    """The first exception the handler raised, as the server recorded it ('' if none)."""
+    for event in events.snapshot():
+        if event.kind == "error":
+            return event.text
+    return ""
+
+
+def _run(handler_class: object, name: str, body: Callable[[TutorialServer], str]) -> CheckResult:
+    """Serve ``handler_class`` at /exercise, run ``body`` against it, turn everything into a sentence."""
+    try:
+        _check_class(handler_class, name)
+        assert isinstance(handler_class, type)
+        server = start_server("127.0.0.1", 0, handlers={PATH: handler_class}, ping_interval=None)
+    except _Failed as failure:
+        return CheckResult(False, str(failure))
+    except Exception as error:
+        return CheckResult(False, f"the server could not use {getattr(handler_class, '__name__', handler_class)}: {error}")
+    try:
+        return CheckResult(True, body(server))
+    except _Failed as failure:
+        raised = _raised(server.events)
+        hint = f" (the server recorded: {raised})" if raised else ""
+        return CheckResult(False, f"{failure}{hint}")
+    except Exception as error:  # never a traceback for the learner
+        raised = _raised(server.events)
+        return CheckResult(False, f"the check stopped: {type(error).__name__}: {error}" + (f" (the server recorded: {raised})" if raised else ""))
+    finally:
+        server.stop()
+
+
+def _connect(server: TutorialServer) -> BlockingClient:
+    try:
+        return connect_blocking(server.ws_url(PATH), timeout=ANSWER_TIMEOUT)
+    except ConnectionFailed as error:
+        raise _Failed(f"could not connect to your handler: {error.reason}") from None
+
+
+def _answer(client: BlockingClient, after: str, skip: tuple[str, ...] = ()) -> str:
+    """The next text message (skipping greetings in ``skip``); a sentence when none comes."""
+    while True:
+        try:
+            message = client.receive(timeout=ANSWER_TIMEOUT)
+        except TimeoutError:
+            raise _Failed(f"no answer within {ANSWER_TIMEOUT:g} s after {after}") from None
+        except ConnectionClosed as closed:
+            raise _Failed(f"the connection closed after {after}: {closed}") from None
+        if not isinstance(message, str):
+            raise _Failed(f"after {after} the answer was binary ({len(message)} bytes); send text (a str)")
+        if message not in skip:
+            return message
+
+
+# -- exercise: shout back ------------------------------------------------------------------
+
+
+def check_upper_case(handler_class: object) -> CheckResult:
+    """Exercise "shout back": ``UpperCaseHandler`` answers every message with it in upper case.
+
+    ``"hi"`` → ``"HI"``; one answer per message, nothing else. (A greeting
+    such as ``Hello World`` on open is fine.)
+    """
+
+    def body(server: TutorialServer) -> str:
+        pairs = []
+        with _connect(server) as client:
+            for text in ("hello websockets", "Mixed Case 123!"):
+                client.send(text)
+                answer = _answer(client, f"sending {text!r}", skip=("Hello World",) if not pairs else ())
+                if answer != text.upper():
+                    hint = " (same text: call .upper() on it)" if answer == text else ""
+                    raise _Failed(f"you answered {text!r} with {answer!r}, expected {text.upper()!r}{hint}")
+                pairs.append(f"{text!r} with {answer!r}")
+        return f"your handler answered {' and '.join(pairs)}."
+
+    return _run(handler_class, "UpperCaseHandler", body)
+
+
+# -- exercise: count the clients -----------------------------------------------------------
+
+_NUMBERS = re.compile(r"\d+")
+
+
+def check_count_clients(handler_class: object) -> CheckResult:
+    """Exercise "count the clients": ``CountClientsHandler`` answers every message with
+    the number of clients connected to it right now.
+
+    The answer is text holding that one number, e.g. ``"2"`` (words around it,
+    like ``"2 clients"``, are fine). A client that left is no longer counted.
+    Keep the connected handlers in a class-level set: add ``self`` in
+    ``open``, remove it in ``on_close``.
+    """
+
+    def ask(client: BlockingClient, who: str, skip: tuple[str, ...] = ()) -> int | None:
+        client.send("how many?")
+        answer = _answer(client, f"{who} sent a message", skip)
+        numbers = _NUMBERS.findall(answer)
+        if len(numbers) != 1:
+            raise _Failed(f"{who} got {answer!r}: answer with the number of connected clients, e.g. '2'")
+        return int(numbers[0])
+
+    def body(server: TutorialServer) -> str:
+        first = _connect(server)
+        try:
+            # Greetings sent on open are skipped, but must not be numbers.
+            seen = ask(first, "the first client")
+            if seen != 1:
+                raise _Failed(f"with one client connected, the answer was {seen}, expected 1")
+            second = _connect(server)
+            try:
+                for who, client in (("the second client", second), ("the first client", first)):
+                    seen = ask(client, who)
+                    if seen != 2:
+                        raise _Failed(f"with two clients connected, {who} was told {seen}, expected 2")
+            finally:
+                second.close()
+            # The server notices the close a moment after the client: ask again for a while.
+            deadline = time.monotonic() + ANSWER_TIMEOUT
+            while (seen := ask(first, "the first client")) != 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if seen != 1:
+                raise _Failed(
+                    f"after the second client left, the answer stayed {seen}, expected 1: "
+                    "remove the handler from your set in on_close"
+                )
+        finally:
+            first.close()
+        return "your handler counted 1, then 2 with a second client, then 1 again after it left."
+
+    return _run(handler_class, "CountClientsHandler", body)
+
+
+# -- exercise: stream the time ---------------------------------------------------------------
+
+_TIME = re.compile(r"\b(\d{1,2}):(\d{2}):(\d{2})\b")
+
+
+def check_stream_time(handler_class: object, interval: float = 0.1, messages: int = 3) -> CheckResult:
+    """Exercise "stream the time": ``StreamTimeHandler`` sends the time every ``self.interval`` seconds.
+
+    From ``open`` on, the handler sends the current local time as text,
+    ``HH:MM:SS`` (e.g. ``"14:03:07"``, ``time.strftime("%H:%M:%S")``), every
+    ``self.interval`` seconds (a class attribute, ``interval = 1.0``), and
+    stops when the client leaves (``on_close``). The check sets ``interval``
+    to ``0.1`` on a subclass so it is quick, and waits for ``messages``
+    messages.
+    """
+
+    def body(server: TutorialServer) -> str:
+        received: list[str] = []
+        with _connect(server) as client:
+            for n in range(messages):
+                after = "opening" if n == 0 else f"message {n} ({received[-1]!r})"
+                text = _answer(client, after + f"; send the time every self.interval ({interval:g} s here)")
+                found = _TIME.search(text)
+                if not found:
+                    raise _Failed(f"message {n + 1} was {text!r}: send the time as HH:MM:SS, e.g. time.strftime('%H:%M:%S')")
+                hours, minutes, seconds = (int(part) for part in found.groups())
+                now = time.localtime()
+                difference = abs((hours * 3600 + minutes * 60 + seconds) - (now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec))
+                if min(difference, 86400 - difference) > 60:
+                    raise _Failed(f"message {n + 1} said {text!r} but it is {time.strftime('%H:%M:%S', now)}: send the current time")
+                received.append(text)
+        # Give a stream that does not stop a few intervals to try sending to the closed connection.
+        time.sleep(interval * 3)
+        if late:
+            raise _Failed(
+                f"your handler still sent {len(late)} message(s) after the client left: "
+                "stop the timer or loop in on_close"
+            )
+        return f"your handler sent the time {messages} times ({', '.join(received)}) and stopped when the client left."
+
+    late: list[object] = []  # messages sent after on_close (appended in the server thread)
+
+    try:
+        _check_class(handler_class, "StreamTimeHandler")
+    except _Failed as failure:
+        return CheckResult(False, str(failure))
+    assert isinstance(handler_class, type)
+    learner: type[WebSocketHandler] = handler_class
+
+    class Checked(learner):  # type: ignore[valid-type,misc]
+        """The learner's handler with a short interval, noticing messages sent after the close."""
+
+        _left = False
+
+        def write_message(self, message: Any, binary: bool = False) -> Any:
+            if self._left:
+                late.append(message)
+            return super().write_message(message, binary)
+
+        def on_close(self) -> None:
+            try:
+                super().on_close()
+            finally:
+                self._left = True
+
+    Checked.interval = interval  # type: ignore[attr-defined]
+    Checked.__name__ = Checked.__qualname__ = learner.__name__
+    return _run(Checked, "StreamTimeHandler", body)
+
+
+# -- exercise (notebook 06): a chat room in a few lines -------------------------------------
+
+__all__ += ["check_mini_chat"]
+
+
+def check_mini_chat(handler_class: object) -> CheckResult:
+    """Exercise "a mini chat" (notebook 06): ``MiniChatHandler`` sends each message to every client.
+
+    Clients connect to ``/exercise?name=Ada``; a message ``hello`` from Ada
+    reaches every connected client, Ada included, as ``"Ada: hello"``. A
+    client that left gets nothing more (and sending to it raises no error).
+    """
+
+    def join(server: TutorialServer, name: str) -> BlockingClient:
+        try:
+            return connect_blocking(f"{server.ws_url(PATH)}?name={name}", timeout=ANSWER_TIMEOUT)
+        except ConnectionFailed as error:
+            raise _Failed(f"could not connect to your handler: {error.reason}") from None
+
+    def says(sender: BlockingClient, name: str, text: str, everyone: dict[str, BlockingClient]) -> None:
+        sender.send(text)
+        expected = f"{name}: {text}"
+        for who, client in everyone.items():
+            answer = _answer(client, f"{name} sent {text!r} ({who} is waiting)", skip=("Hello World",))
+            if answer != expected:
+                hint = " (add the sender's name: self.get_argument('name') in open)" if answer == text else ""
+                raise _Failed(f"{who} got {answer!r} after {name} sent {text!r}, expected {expected!r}{hint}")
+
+    def body(server: TutorialServer) -> str:
+        ada = join(server, "Ada")
+        try:
+            bob = join(server, "Bob")
+            try:
+                says(ada, "Ada", "hello", {"Ada": ada, "Bob": bob})
+                says(bob, "Bob", "hi Ada", {"Ada": ada, "Bob": bob})
+            finally:
+                bob.close()
+            # The server notices Bob's close a moment after Bob: wait until it has
+            # (a TutorialHandler leaves the server's list once its on_close ran).
+            deadline = time.monotonic() + ANSWER_TIMEOUT
+            while len(server.clients(PATH)) > 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            left = "sending to a client that had left failed (WebSocketClosedError): remove it from the room in on_close"
+            try:
+                says(ada, "Ada", "anyone left?", {"Ada": ada})
+            except _Failed:
+                if "WebSocketClosedError" in _raised(server.events):
+                    raise _Failed(left) from None
+                raise
+            # Ada can read the answer before the server thread has finished the
+            # on_message that sent it (and raised for Bob): one round trip through
+            # the server's loop makes sure that call is over and recorded.
+            server.clients(PATH)
+            if _raised(server.events):
+                raise _Failed(left)
+        finally:
+            ada.close()
+        return "your handler sent each message to everyone as '<name>: <text>', and forgot a client that left."
+
+    return _run(handler_class, "MiniChatHandler", body)
