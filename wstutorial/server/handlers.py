@@ -15,21 +15,10 @@ from typing import Any, Optional
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
+from ..protocol import CloseCode, Opcode, describe_message
 from .hub import Hub
 
 __all__ = ["TutorialHandler", "HelloHandler", "StreamingHandler", "EchoHandler", "describe_message"]
-
-# Long messages are cut in the event log; the handler still gets all of it.
-EVENT_TEXT_LIMIT = 200
-
-
-def describe_message(message: str | bytes) -> str:
-    """How a message appears in the event log: text as is (cut when long), binary by size."""
-    if isinstance(message, bytes):
-        return f"<{len(message)} bytes of binary data>"
-    if len(message) > EVENT_TEXT_LIMIT:
-        return message[:EVENT_TEXT_LIMIT] + f"... ({len(message)} characters)"
-    return message
 
 
 class StrictTextProtocol(WebSocketProtocol13):
@@ -40,14 +29,14 @@ class StrictTextProtocol(WebSocketProtocol13):
     """
 
     def _handle_message(self, opcode: int, data: bytes) -> "Optional[asyncio.Future[None]]":
-        if opcode == 0x1 and not self._frame_compressed and not self.client_terminated:
+        if opcode == Opcode.TEXT and not self._frame_compressed and not self.client_terminated:
             try:
                 data.decode("utf-8")  # decoded again by Tornado; text messages are small
             except UnicodeDecodeError:
                 handler = self.handler
                 if isinstance(handler, TutorialHandler):
                     handler.record("closed with 1007: a text message was not valid UTF-8", kind="error")
-                self.close(1007, "text message is not valid UTF-8")
+                self.close(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
                 self._abort()  # as Tornado does after 1009: nothing more is read
                 return None
         return super()._handle_message(opcode, data)
@@ -132,7 +121,7 @@ class TutorialHandler(WebSocketHandler):
         # client why first (1011: the server hit an unexpected error).
         connection = self.ws_connection
         if connection is not None and not connection.is_closing():
-            connection.close(1011, "server error")
+            connection.close(CloseCode.INTERNAL_ERROR, "server error")
         if self.protocol is not None:
             # After an error in open() Tornado never calls on_close, so the
             # connection would stay registered: close the books now (a second

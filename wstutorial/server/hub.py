@@ -12,19 +12,18 @@ import asyncio
 import functools
 import itertools
 import urllib.parse
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import Any, Iterable, Protocol
 
+from tornado.httputil import HTTPServerRequest
 from tornado.iostream import IOStream, StreamClosedError
-from tornado.websocket import WebSocketClosedError
+from tornado.websocket import WebSocketClosedError, WebSocketProtocol
 
 from ..address import is_loopback
 from ..events import EventLog
+from ..protocol import CloseCode
 from .frames import FrameBatch
 
-if TYPE_CHECKING:
-    from tornado.websocket import WebSocketHandler
-
-__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
+__all__ = ["Hub", "Connection", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
 
 # A client that has this many of our messages (or this many bytes) still
 # waiting to reach its socket is not reading: further messages to it are
@@ -37,16 +36,24 @@ DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 
 
 class Connection(Protocol):
-    """The parts of a WebSocket handler the hub uses (see ``handlers.TutorialHandler``)."""
+    """The parts of a WebSocket handler the hub uses (``handlers.TutorialHandler`` has them all).
+
+    The hub is typed against this, not against ``TutorialHandler``, so it
+    does not import the handlers (they import the hub).
+    """
 
     client_name: str
     pending_writes: int
     pending_bytes: int
     dropped_messages: int
+    request: HTTPServerRequest
+    ws_connection: WebSocketProtocol | None
 
     def write_message(self, message: str | bytes, binary: bool = False) -> "asyncio.Future[None]": ...
 
     def close(self, code: int | None = None, reason: str | None = None) -> None: ...
+
+    def get_compression_options(self) -> dict[str, Any] | None: ...
 
 
 def normalize_origin(origin: str) -> str:
@@ -71,7 +78,7 @@ def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     return (parts.hostname or "").lower(), port
 
 
-def _raw_stream(handler: "WebSocketHandler") -> IOStream | None:
+def _raw_stream(handler: Connection) -> IOStream | None:
     """The connection's IOStream, when frames built by ``frames.py`` are right for it.
 
     Tornado has no public "write these ready-made frames"; its protocol
@@ -86,7 +93,7 @@ def _raw_stream(handler: "WebSocketHandler") -> IOStream | None:
     return stream if isinstance(stream, IOStream) else None
 
 
-def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: int, size: int) -> None:
+def _track(handler: Connection, future: "asyncio.Future[None]", count: int, size: int) -> None:
     """Count ``count`` messages (``size`` bytes) as pending for ``handler`` until ``future`` (their write) is done.
 
     A write that reached the socket at once (the usual case) is done
@@ -102,7 +109,7 @@ def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: i
     future.add_done_callback(functools.partial(_release, handler, count, size))
 
 
-def _release(handler: "WebSocketHandler", count: int, size: int, future: "asyncio.Future[None]") -> None:
+def _release(handler: Connection, count: int, size: int, future: "asyncio.Future[None]") -> None:
     handler.pending_writes -= count
     handler.pending_bytes -= size
     if not future.cancelled():
@@ -124,7 +131,7 @@ class Hub:
         self.allowed_origins = frozenset(normalize_origin(origin) for origin in allowed_origins)
         self.max_pending_writes = max_pending_writes
         self.max_pending_bytes = max_pending_bytes
-        self.connections: dict[str, set[WebSocketHandler]] = {}
+        self.connections: dict[str, set[Connection]] = {}
         self._names = itertools.count(1)
         self._changed: asyncio.Event | None = None
 
@@ -133,10 +140,10 @@ class Hub:
     def new_client_name(self) -> str:
         return f"client-{next(self._names)}"
 
-    def register(self, path: str, handler: "WebSocketHandler") -> None:
+    def register(self, path: str, handler: Connection) -> None:
         self.connections.setdefault(path, set()).add(handler)
 
-    def unregister(self, path: str, handler: "WebSocketHandler") -> None:
+    def unregister(self, path: str, handler: Connection) -> None:
         handlers = self.connections.get(path)
         if handlers is not None:
             handlers.discard(handler)
@@ -145,7 +152,7 @@ class Hub:
         if self._changed is not None:
             self._changed.set()
 
-    def open_handlers(self, path: str | None = None) -> list["WebSocketHandler"]:
+    def open_handlers(self, path: str | None = None) -> list[Connection]:
         """Handlers whose WebSocket is open, on ``path`` or on every path."""
         paths = [path] if path is not None else list(self.connections)
         return [
@@ -195,7 +202,7 @@ class Hub:
 
     # -- sending ------------------------------------------------------------------
 
-    def send(self, handler: "WebSocketHandler", message: str | bytes) -> bool:
+    def send(self, handler: Connection, message: str | bytes) -> bool:
         """Queue ``message`` for one client without waiting; False if it was not sent.
 
         Never raises for a closed or slow client: the message is dropped for
@@ -203,7 +210,7 @@ class Hub:
         """
         return self.send_frames(handler, FrameBatch((message,))) == 1
 
-    def send_frames(self, handler: "WebSocketHandler", batch: FrameBatch) -> int:
+    def send_frames(self, handler: Connection, batch: FrameBatch) -> int:
         """Queue the messages of ``batch`` for one client; returns how many were queued.
 
         A client with fewer than ``len(batch)`` free places (of
@@ -241,7 +248,7 @@ class Hub:
         _track(handler, future, count, batch.size(count))
         return count
 
-    def _dropped(self, handler: "WebSocketHandler", count: int) -> None:
+    def _dropped(self, handler: Connection, count: int) -> None:
         first = handler.dropped_messages == 0
         handler.dropped_messages += count
         if first:
@@ -260,7 +267,7 @@ class Hub:
         batch = FrameBatch((message,))
         return sum(self.send_frames(handler, batch) for handler in self.open_handlers(path))
 
-    async def close_all(self, code: int = 1001, reason: str = "server shutting down", timeout: float = 3.0) -> int:
+    async def close_all(self, code: int = CloseCode.GOING_AWAY, reason: str = "server shutting down", timeout: float = 3.0) -> int:
         """Close every WebSocket with ``code`` and wait (up to ``timeout``) for them to go.
 
         Returns how many connections were open.
