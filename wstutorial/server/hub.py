@@ -12,15 +12,16 @@ import asyncio
 import functools
 import itertools
 import urllib.parse
-from typing import Any, Iterable, Protocol
+from typing import Iterable, Protocol
 
 from tornado.httputil import HTTPServerRequest
-from tornado.iostream import IOStream, StreamClosedError
-from tornado.websocket import WebSocketClosedError, WebSocketProtocol
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketClosedError
 
 from ..address import is_loopback
 from ..events import EventLog
 from ..protocol import CloseCode
+from ..tornado_internals import WebSocketSide, drop_socket, is_open, raw_stream
 from .frames import FrameBatch
 
 __all__ = ["Hub", "Connection", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
@@ -35,7 +36,7 @@ DEFAULT_MAX_PENDING_WRITES = 64
 DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 
 
-class Connection(Protocol):
+class Connection(WebSocketSide, Protocol):
     """The parts of a WebSocket handler the hub uses (``handlers.TutorialHandler`` has them all).
 
     The hub is typed against this, not against ``TutorialHandler``, so it
@@ -47,13 +48,10 @@ class Connection(Protocol):
     pending_bytes: int
     dropped_messages: int
     request: HTTPServerRequest
-    ws_connection: WebSocketProtocol | None
 
     def write_message(self, message: str | bytes, binary: bool = False) -> "asyncio.Future[None]": ...
 
     def close(self, code: int | None = None, reason: str | None = None) -> None: ...
-
-    def get_compression_options(self) -> dict[str, Any] | None: ...
 
 
 def normalize_origin(origin: str) -> str:
@@ -76,21 +74,6 @@ def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     except ValueError:
         port = -1
     return (parts.hostname or "").lower(), port
-
-
-def _raw_stream(handler: Connection) -> IOStream | None:
-    """The connection's IOStream, when frames built by ``frames.py`` are right for it.
-
-    Tornado has no public "write these ready-made frames"; its protocol
-    object keeps the socket's stream in ``.stream`` (``WebSocketProtocol13``,
-    the only protocol Tornado 6 has). Our frames carry no extension bits, so
-    they are only used when the handler does not offer compression
-    (``get_compression_options()`` is None, Tornado's default).
-    """
-    if handler.get_compression_options() is not None:
-        return None
-    stream = getattr(handler.ws_connection, "stream", None)
-    return stream if isinstance(stream, IOStream) else None
 
 
 def _track(handler: Connection, future: "asyncio.Future[None]", count: int, size: int) -> None:
@@ -134,6 +117,8 @@ class Hub:
         self.connections: dict[str, set[Connection]] = {}
         self._names = itertools.count(1)
         self._changed: asyncio.Event | None = None
+        # Messages sent through write_message instead of ready-made frames.
+        self.slow_path_writes = 0
 
     # -- names and bookkeeping -------------------------------------------------
 
@@ -159,7 +144,7 @@ class Hub:
             handler
             for p in paths
             for handler in list(self.connections.get(p, ()))
-            if handler.ws_connection is not None and not handler.ws_connection.is_closing()
+            if is_open(handler)
         ]
 
     def client_names(self, path: str | None = None) -> list[str]:
@@ -227,11 +212,11 @@ class Hub:
             self._dropped(handler, len(batch) - max(count, 0))
         if count <= 0:
             return 0
-        connection = handler.ws_connection
-        if connection is None or connection.is_closing():
+        if not is_open(handler):
             return 0
-        stream = _raw_stream(handler)
+        stream = raw_stream(handler)
         if stream is None:  # compression is on: Tornado must encode each message itself
+            self._slow_path(handler)
             sent = 0
             for message in batch.messages[:count]:
                 try:
@@ -247,6 +232,17 @@ class Hub:
             return 0
         _track(handler, future, count, batch.size(count))
         return count
+
+    def _slow_path(self, handler: Connection) -> None:
+        """Record, once per server, that frames go through ``write_message`` (one Task per message)."""
+        if self.slow_path_writes == 0:
+            reason = (
+                "the handler offers compression"
+                if handler.get_compression_options() is not None
+                else "Tornado no longer exposes the connection's stream (see tornado_internals.raw_stream)"
+            )
+            self.events.record("server", f"sending through write_message, not the fast path: {reason}")
+        self.slow_path_writes += 1
 
     def _dropped(self, handler: Connection, count: int) -> None:
         first = handler.dropped_messages == 0
@@ -289,7 +285,5 @@ class Hub:
             self._changed = None
         # Clients that did not answer the close frame in time lose their socket.
         for handler in [h for hs in self.connections.values() for h in hs]:
-            protocol = getattr(handler, "protocol", None)
-            if protocol is not None and protocol.stream is not None:
-                protocol.stream.close()
+            drop_socket(handler)
         return len(handlers)
