@@ -78,7 +78,7 @@ def main() -> int:
     args = parser.parse_args()
     outdir = Path(args.outdir or tempfile.mkdtemp(prefix="autobahn-")).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
-    results = run(args.wstest, args.cases.split(","), outdir, args.max_message_size)
+    results = run(str(Path(args.wstest).resolve()), args.cases.split(","), outdir, args.max_message_size)
     print(f"report: {outdir / 'index.html'}")
     return 1 if summarise(results) else 0
 

@@ -1,7 +1,7 @@
 """RFC 6455 on the receive side, against a real server (issue 15, item 3).
 
 Frames are written as raw bytes after a handshake made by the ``websockets``
-library's sans-I/O client (``wire.RawClient``), which also parses the
+library's sans-I/O client (``helpers.RawClient``), which also parses the
 server's answer: each protocol error must come back as a close frame with
 the right code (1002, 1007), not as a dropped TCP connection, and the server
 goes on serving. ``scripts/autobahn.sh`` runs the whole Autobahn|Testsuite.
@@ -14,9 +14,9 @@ import struct
 import pytest
 from websockets.frames import Opcode
 from websockets.sync.client import connect
-from wire import RawClient
 
 import wstutorial
+from helpers import RawClient
 
 MASK = b"\x37\xfa\x21\x3d"
 

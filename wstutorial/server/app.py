@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import tornado.web
+from tornado.httputil import HTTPServerRequest
+from tornado.routing import Matcher, Rule
 from tornado.websocket import WebSocketHandler
 
 from ..events import EventLog
@@ -52,6 +54,37 @@ def _log_request(hub: Hub) -> Any:
     return log_request
 
 
+class HostMatches(Matcher):
+    """Matches requests whose ``Host`` the hub allows (see ``Hub.host_allowed``)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
+        # jupyter-server-proxy marks what it forwards; a browser cannot add
+        # this header to a WebSocket handshake.
+        proxied = "X-ProxyContextPath" in request.headers
+        return {} if self.hub.host_allowed(request.host, proxied=proxied) else None
+
+
+class HostRefused(tornado.web.RequestHandler):
+    """Every request whose ``Host`` is not this machine's: 403 and an event."""
+
+    def initialize(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def prepare(self) -> None:
+        host = self.request.host
+        self.hub.events.record(
+            "origin",
+            f"request for Host {host!r} refused (403): this server listens on loopback and answers only "
+            "localhost, 127.0.0.1 and ::1 (a page that points its own name at 127.0.0.1, DNS rebinding, "
+            f"says its own name); add {host.rsplit(':', 1)[0]!r} to allowed_hosts if you use that name",
+            path=self.request.path,
+        )
+        raise tornado.web.HTTPError(403, "this server answers only requests for localhost")
+
+
 class PageHandler(tornado.web.StaticFileHandler):
     """Serves the pages; never cached, so an edited page shows on reload."""
 
@@ -76,6 +109,8 @@ def make_app(
     ping_timeout: float | None = None,
     handlers: Mapping[str, type[WebSocketHandler]] | None = None,
     student_dir: str | Path | None = None,
+    allowed_hosts: Iterable[str] = (),
+    check_host: bool = True,
     **settings: Any,
 ) -> tornado.web.Application:
     """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor`` and the pages.
@@ -84,10 +119,18 @@ def make_app(
     e.g. a handler written in a notebook. ``student_dir``: a folder of the
     student's own pages, served at ``/my/`` (e.g. ``/my/send_on_open.html``).
     The hub is in ``app.settings["wstutorial_hub"]``.
+    ``check_host`` (for a server listening on loopback only, the default)
+    refuses requests whose ``Host`` is not ``localhost``, a loopback address
+    or a name in ``allowed_hosts`` with 403 (DNS rebinding).
     """
     if not isinstance(max_message_size, int) or max_message_size < 1:
         raise ValueError(f"max_message_size must be a positive number of bytes, got {max_message_size!r}")
-    hub = Hub(events if events is not None else EventLog(), allowed_origins=allowed_origins)
+    hub = Hub(
+        events if events is not None else EventLog(),
+        allowed_origins=allowed_origins,
+        allowed_hosts=allowed_hosts,
+        check_host=check_host,
+    )
     stream = Stream(hub, interval)
     routes: dict[str, type[WebSocketHandler]] = dict(ROUTES)
     for path, handler in (handlers or {}).items():
@@ -107,7 +150,7 @@ def make_app(
         rules.append((r"/my/(.*)", PageHandler, {"path": str(folder), "default_filename": "index.html"}))
     rules.append((r"/(.*)", PageHandler, {"path": str(static_dir()), "default_filename": "index.html"}))
     return tornado.web.Application(
-        rules,
+        [Rule(HostMatches(hub), rules), (r"/.*", HostRefused, {"hub": hub})],
         websocket_max_message_size=max_message_size,
         websocket_ping_interval=ping_interval,
         websocket_ping_timeout=ping_timeout,

@@ -80,6 +80,9 @@ class TutorialServer:
         self.requested_port = parse_port(port)
         self.port = self.requested_port
         self.events = events if events is not None else EventLog()
+        # On loopback only, refuse other Host names (DNS rebinding); a server
+        # on the network is reached by names and addresses we cannot list.
+        settings.setdefault("check_host", is_loopback(self.host))
         self._app = make_app(
             events=self.events,
             interval=interval,
@@ -259,6 +262,7 @@ def start_server(
     ping_timeout: float | None = None,
     handlers: Mapping[str, type[WebSocketHandler]] | None = None,
     events: EventLog | None = None,
+    allowed_hosts: Iterable[str] = (),
     timeout: float = 10.0,
     **settings: Any,
 ) -> TutorialServer:
@@ -280,6 +284,10 @@ def start_server(
             (default and upper bound: ``ping_interval``).
         handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``.
         events: an event log to record into (a new one by default).
+        allowed_hosts: on a server listening on loopback, further names that
+            may appear in a request's ``Host`` (besides ``localhost``,
+            ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
+            names get 403 (a DNS rebinding page says its own name).
         **settings: further ``tornado.web.Application`` settings.
 
     Raises:
@@ -303,6 +311,7 @@ def start_server(
         handlers=handlers,
         events=events,
         ping_timeout=ping_timeout,
+        allowed_hosts=allowed_hosts,
         **settings,
     )
     server._start(timeout)
