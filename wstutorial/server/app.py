@@ -97,20 +97,24 @@ class PageHandler(tornado.web.StaticFileHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
 
 
-def make_app(options: ServerOptions | None = None, *, events: EventLog | None = None) -> TutorialApp:
+def make_app(
+    options: ServerOptions | None = None, *, events: EventLog | None = None, loopback: bool = True
+) -> TutorialApp:
     """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor`` and the pages.
 
     ``options.handlers`` adds or replaces WebSocket routes (``{"/ws": MyHandler}``),
     e.g. a handler written in a notebook; ``options.student_dir`` is a folder
     of the student's own pages, served at ``/my/`` (e.g. ``/my/send_on_open.html``).
     Handlers get the server's ``ServerContext`` (also ``app.context``).
+    ``loopback``: the server listens on loopback only, so ``Host`` is checked
+    unless ``options.check_host`` says otherwise.
     """
     options = options if options is not None else ServerOptions()
     hub = Hub(
         events if events is not None else EventLog(),
         allowed_origins=options.allowed_origins,
         allowed_hosts=options.allowed_hosts,
-        check_host=options.check_host is not False,
+        check_host=loopback if options.check_host is None else options.check_host,
     )
     context = ServerContext(hub=hub, stream=Stream(hub, options.interval), options=options)
     routes: dict[str, HandlerSpec] = {**ROUTES, **options.handlers}

@@ -71,13 +71,9 @@ class TutorialServer:
         self.host = parse_host(host)
         self.requested_port = parse_port(port)
         self.port = self.requested_port
-        if options.check_host is None:
-            # On loopback only, refuse other Host names (DNS rebinding); a server
-            # on the network is reached by names and addresses we cannot list.
-            options = options.replace(check_host=is_loopback(self.host))
         self.options = options
         self.events = events if events is not None else EventLog()
-        self._app = make_app(options, events=self.events)
+        self._app = make_app(options, events=self.events, loopback=is_loopback(self.host))
         self.context: ServerContext = self._app.context
         self.hub: Hub = self.context.hub
         self.stream: Stream = self.context.stream
