@@ -62,8 +62,14 @@ def _names(requirements: list[str]) -> dict[str, str]:
     return {req.split(">")[0].split("=")[0].split("<")[0].split("!")[0].strip().lower(): req.replace(" ", "") for req in requirements}
 
 
+# conda-forge names of packages that PyPI knows under another name.
+CONDA_NAMES = {"redis-py": "redis"}
+# Programs (not Python packages) the notebooks run; conda-forge has them, pip has not.
+PROGRAMS = {"redis-server", "nginx"}
+
+
 def test_environment_yml_matches_pyproject() -> None:
-    """environment.yml lists the same packages and versions as pyproject.toml (core + test)."""
+    """environment.yml lists the same packages and versions as pyproject.toml (core + test), and the programs."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = _names(project["dependencies"] + project["optional-dependencies"]["test"])
     listed = []
@@ -72,4 +78,9 @@ def test_environment_yml_matches_pyproject() -> None:
         item = line.strip()
         if item.startswith("- ") and not item.startswith(("- python=", "- pip", "- -")) and ":" not in item:
             listed.append(item[2:])
-    assert _names(listed) == wanted
+    programs = {item for item in listed if item in PROGRAMS}
+    assert programs == PROGRAMS
+    packages = [item for item in listed if item not in PROGRAMS]
+    for conda, pip in CONDA_NAMES.items():
+        packages = [pip + item[len(conda):] if item.startswith(conda) else item for item in packages]
+    assert _names(packages) == wanted
