@@ -24,8 +24,9 @@ NAMES = [
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
     "06-classroom.ipynb",
+    "09-several-processes.ipynb",
 ]
-LOAD = re.compile(r"^# %load (\S+)\n")
+LOAD = re.compile(r"^# %load (\S+)(?:\n|$)")
 
 # What each exercise file must define (the stub and the solution alike).
 DEFINES = {
@@ -37,6 +38,7 @@ DEFINES = {
     "count_clients.py": ["CountClientsHandler"],
     "stream_time.py": ["StreamTimeHandler"],
     "mini_chat.py": ["MiniChatHandler"],
+    "relay.py": ["relay"],
 }
 
 
@@ -80,9 +82,15 @@ def test_notebook_is_saved_executed(name: str) -> None:
 
 @pytest.mark.parametrize("notebook, path, body", load_cells(), ids=lambda value: str(value)[:40])
 def test_loaded_cell_matches_its_file(notebook: str, path: str, body: str) -> None:
-    """A '# %load X' cell holds exactly the file X, so the two never drift apart."""
+    """A '# %load X' cell holds exactly the file X, so the two never drift apart.
+
+    A solution may also be offered by the load line alone (the learner
+    removes the '#' to load it), so Run All never overwrites their work.
+    """
     file = NOTEBOOKS / path
     assert file.is_file(), f"{notebook} loads {path}, which does not exist"
+    if path.startswith("solutions/") and not body.strip():
+        return
     assert body.rstrip("\n") == file.read_text().rstrip("\n"), f"{notebook}: the cell of {path} differs from the file"
 
 
