@@ -8,6 +8,7 @@ from typing import Iterator
 
 import pytest
 import redis
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
@@ -44,7 +45,7 @@ def test_redis_server_answers_and_stops(redis_server: RedisServer) -> None:
     assert extra.url.startswith("redis://127.0.0.1:")
     extra.stop()
     extra.stop()  # twice is fine
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         socket.create_connection((extra.host, extra.port), timeout=2).close()
 
 
@@ -105,7 +106,7 @@ def test_stop_closes_clients_with_going_away(redis_server: RedisServer) -> None:
     processes = [worker.process for worker in small.workers]
     with websockets_connect(small.ws_url("/updates", 1)) as client:
         assert small.stop() == 2
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionClosed):
             client.recv(timeout=10)
         assert client.close_code == 1001
     assert all(process.poll() is not None for process in processes)

@@ -44,6 +44,11 @@ def _emit_event(event: Event) -> None:
     _emit({"event": {"kind": event.kind, "client": event.client, "path": event.path, "text": event.text}})
 
 
+def _finish(future: "asyncio.Future[None]") -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 async def _stdin_closed() -> None:
     """Wait until the parent closes our standard input (or dies)."""
     loop = asyncio.get_running_loop()
@@ -51,7 +56,7 @@ async def _stdin_closed() -> None:
 
     def read_until_eof() -> None:
         sys.stdin.buffer.read()
-        loop.call_soon_threadsafe(lambda: closed.done() or closed.set_result(None))
+        loop.call_soon_threadsafe(_finish, closed)
 
     # A daemon thread, not the loop's executor: asyncio.run would wait for a
     # blocked executor thread at exit (e.g. after Ctrl-C).

@@ -54,7 +54,7 @@ def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeou
     while True:
         if process.poll() is not None:
             raise ServiceError(
-                f"{Path(str(process.args[0])).name} exited with code {process.returncode} before listening "
+                f"{_program_name(process)} exited with code {process.returncode} before listening "
                 f"on {host}:{port}{_tail(log)}"
             )
         try:
@@ -64,6 +64,12 @@ def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeou
             if time.monotonic() > deadline:
                 raise ServiceError(f"nothing listens on {host}:{port} after {timeout} s{_tail(log)}") from None
             time.sleep(0.05)
+
+
+def _program_name(process: subprocess.Popen[bytes]) -> str:
+    args = process.args
+    first = args[0] if isinstance(args, (list, tuple)) else args
+    return Path(str(first)).name
 
 
 def _tail(log: Path | None) -> str:

@@ -366,7 +366,7 @@ async def check_relay(relay: object, redis_url: str) -> CheckResult:
         arrived.set()
 
     publisher = redis.asyncio.Redis.from_url(redis_url)
-    task = asyncio.ensure_future(relay(redis_url, channel, send))  # type: ignore[operator]
+    task = asyncio.ensure_future(relay(redis_url, channel, send))
 
     def ended(when: str) -> str:
         error = task.exception() if not task.cancelled() else None
