@@ -14,6 +14,7 @@ from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .context import ServerContext, TutorialApp
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
+from .limits import ReceiveBudget
 from .options import DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .sensor import SensorHandler
 from .streaming import Stream
@@ -116,7 +117,12 @@ def make_app(
         allowed_hosts=options.allowed_hosts,
         check_host=loopback if options.check_host is None else options.check_host,
     )
-    context = ServerContext(hub=hub, stream=Stream(hub, options.interval), options=options)
+    context = ServerContext(
+        hub=hub,
+        stream=Stream(hub, options.interval),
+        options=options,
+        receive_budget=ReceiveBudget(options.max_partial_bytes),
+    )
     routes: dict[str, HandlerSpec] = {**ROUTES, **options.handlers}
     rules: list[Any] = []
     for path, spec in routes.items():
