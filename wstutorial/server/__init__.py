@@ -8,6 +8,7 @@ thread (``start_server``).
 
 from .app import make_app, static_dir
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
+from .jsonproto import JsonHandler
 from .runner import (
     PortInUse,
     ServerError,
@@ -21,6 +22,7 @@ from .sensor import SensorHandler
 __all__ = [
     "EchoHandler",
     "HelloHandler",
+    "JsonHandler",
     "PortInUse",
     "SensorHandler",
     "ServerError",

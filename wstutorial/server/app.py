@@ -12,6 +12,7 @@ from ..events import EventLog
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
+from .jsonproto import JsonHandler
 from .sensor import SensorHandler
 from .streaming import Stream
 
@@ -25,6 +26,7 @@ ROUTES: dict[str, type[TutorialHandler]] = {
     "/streaming": StreamingHandler,
     "/echo": EchoHandler,
     "/sensor": SensorHandler,
+    "/json": JsonHandler,
 }
 
 
@@ -77,7 +79,7 @@ def make_app(
     handlers: Mapping[str, type[WebSocketHandler]] | None = None,
     **settings: Any,
 ) -> tornado.web.Application:
-    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor`` and the pages.
+    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor``, ``/json`` and the pages.
 
     ``handlers`` adds or replaces WebSocket routes (``{"/ws": MyHandler}``),
     e.g. a handler written in a notebook. The hub is in
