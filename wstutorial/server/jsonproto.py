@@ -17,7 +17,8 @@ when it is wrong (the server never trusts a message's shape).
 ``ping`` is the heartbeat a browser can do: a page cannot send WebSocket ping
 frames, so it sends a ``ping`` message and expects the ``pong`` in time.
 ``count`` shows backpressure: it awaits each ``write_message``, so a client
-that does not read pauses the loop instead of filling the server's memory.
+that does not read pauses the sending instead of filling the server's memory,
+and it catches ``WebSocketClosedError``, which says the client has left.
 
 Add a type by naming its fields in ``fields`` and writing ``handle_<type>``
 (see the exercise of notebook 07).
@@ -118,6 +119,8 @@ class JsonHandler(TutorialHandler):
         "count": {"to": int, "size": int},
     }
 
+    counting: "asyncio.Future[None] | None" = None
+
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.record("new connection", kind="open")
 
@@ -162,27 +165,40 @@ class JsonHandler(TutorialHandler):
         # Not recorded: a heartbeat every few seconds would bury everything else.
         return {"type": "pong", "id": message["id"]}
 
-    async def handle_count(self, message: dict[str, Any]) -> dict[str, Any] | None:
+    def handle_count(self, message: dict[str, Any]) -> None:
         to, size = message["to"], message["size"]
         if not 1 <= to <= MAX_COUNT or not 0 <= size or to * size > MAX_COUNT_BYTES:
             raise ProtocolError(
                 f"count to 1..{MAX_COUNT} with size >= 0 and at most {MAX_COUNT_BYTES // 2**20} MiB in all, "
                 f"got to={to}, size={size}"
             )
+        if self.counting is not None and not self.counting.done():
+            raise ProtocolError("a count is still running on this connection; wait for its done message")
+        # A task of its own, so on_message returns at once: Tornado goes on
+        # reading this client's messages (its pings, its close frame) while
+        # the count is sent. Keep a reference: asyncio keeps tasks only weakly.
+        self.counting = asyncio.ensure_future(self.count(to, size))
+
+    async def count(self, to: int, size: int) -> None:
+        """Send ``to`` messages of ``size`` characters, each only once the previous one is on its way."""
         data = "x" * size
         longest = 0.0
         loop = asyncio.get_running_loop()
-        for n in range(1, to + 1):
-            started = loop.time()
-            try:
+        try:
+            for n in range(1, to + 1):
+                started = loop.time()
                 # Backpressure: the future completes once this message has left
                 # Tornado's buffer for the socket. Awaiting it pauses this loop
                 # while the client does not read; without the await, every
                 # message would pile up in the server's memory.
                 await self.write_message({"type": "count", "n": n, "data": data})
-            except WebSocketClosedError:
-                self.record(f"count stopped after {n - 1} of {to} messages: the client left (WebSocketClosedError)", kind="close")
-                return None
-            longest = max(longest, loop.time() - started)
-        self.record(f"count sent {to} messages; the longest wait for the client was {longest:.2f} s", kind="message")
-        return {"type": "done", "sent": to, "longest_wait": round(longest, 3)}
+                longest = max(longest, loop.time() - started)
+            self.record(f"count sent {to} messages; the longest wait for the client was {longest:.2f} s", kind="message")
+            await self.write_message({"type": "done", "sent": to, "longest_wait": round(longest, 3)})
+        except WebSocketClosedError:
+            # Not a bug: the client left. write_message raises it at once when
+            # the connection is closing, or through the future when it closes
+            # while the message waits.
+            self.record(f"count stopped after {n - 1} of {to} messages: the client left (WebSocketClosedError)", kind="close")
+        except Exception as error:  # a task's exception would otherwise go unseen
+            self.record(f"error in count: {error!r}", kind="error")
