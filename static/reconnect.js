@@ -32,7 +32,7 @@
   var pongTimer = null;
   var nextPingId = 1;
   var pendingPing = null;  // {id, sent} of the ping waiting for its pong
-  var state = { connections: 0, attempts: 0, pongs: 0, status: "" };
+  var state = { connections: 0, attempts: 0, pongs: 0, status: "", scheduled: false };
   window.reconnectState = state;  // the browser tests read it
 
   var statusText = document.getElementById("status");
@@ -67,7 +67,12 @@
     if (!wanted || retryTimer !== null) { return; }
     var delay = backoffDelay(failed + 1);
     setStatus("reconnecting in " + delay.toFixed(1) + " s (attempt " + (failed + 1) + ")", false);
-    retryTimer = setTimeout(function () { retryTimer = null; connect(); }, delay * 1000);
+    state.scheduled = true;
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      state.scheduled = false;
+      connect();
+    }, delay * 1000);
   }
 
   function stopHeartbeat() {
@@ -173,6 +178,7 @@
     wanted = false;
     clearTimeout(retryTimer);
     retryTimer = null;
+    state.scheduled = false;
     stopHeartbeat();
     if (ws) {
       var old = ws;

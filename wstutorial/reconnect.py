@@ -58,7 +58,7 @@ class Backoff:
             raise ValueError(f"attempts are counted from 1, got {attempt!r}")
         # min() before the power would be nicer, but factor ** 1000 overflows.
         exponent = min(attempt - 1, 64)
-        return min(self.maximum, self.initial * self.factor**exponent)
+        return float(min(self.maximum, self.initial * self.factor**exponent))
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """The wait before attempt ``attempt``: a random part of :meth:`cap` (all of it without jitter)."""
