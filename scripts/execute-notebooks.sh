@@ -28,12 +28,6 @@ for name in names:
     path = pathlib.Path(name)
     notebook = nbformat.reads(re.sub(r"(?<![.\w])" + port + r"(?!\d)", "8888", path.read_text()), as_version=4)
     notebook.metadata.pop("widgets", None)
-    for cell in notebook.cells:
-        # A solution stays behind its '# %load solutions/...' line until the
-        # student asks; saved unexecuted, like a cell nobody ran.
-        if cell.cell_type == "code" and re.fullmatch(r"# %load solutions/\S+\s*", cell.source):
-            cell.execution_count = None
-            cell.outputs = []
     nbformat.write(notebook, str(path))
 PY
 echo "==> done; check with: $venv/bin/python -m pytest notebooks"
