@@ -34,6 +34,7 @@ from .server.jsonproto import JsonHandler
 from .server.runner import (
     PortInUse,
     ServerError,
+    ServerOptions,
     TutorialServer,
     running_servers,
     start_server,
@@ -63,6 +64,7 @@ __all__ = [
     "ReconnectingClient",
     "SensorHandler",
     "ServerError",
+    "ServerOptions",
     "StreamingHandler",
     "TutorialHandler",
     "TutorialServer",
