@@ -24,7 +24,11 @@ NAMES = [
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
     "06-classroom.ipynb",
+<<<<<<< HEAD
     "07-protocols-and-reconnecting.ipynb",
+=======
+    "09-several-processes.ipynb",
+>>>>>>> main
 ]
 LOAD = re.compile(r"^# %load (\S+)\n?")
 
@@ -34,7 +38,11 @@ LOAD = re.compile(r"^# %load (\S+)\n?")
 # (06-classroom.ipynb still runs its solution; its owner converts it.)
 KEEP_WORK = [
     "01-hello-server.ipynb",
+<<<<<<< HEAD
     "07-protocols-and-reconnecting.ipynb",
+=======
+    "09-several-processes.ipynb",
+>>>>>>> main
 ]
 NOT_RUN = "skip-execution"  # nbclient (execute-notebooks.sh) does not run the cell
 
@@ -48,8 +56,12 @@ DEFINES = {
     "count_clients.py": ["CountClientsHandler"],
     "stream_time.py": ["StreamTimeHandler"],
     "mini_chat.py": ["MiniChatHandler"],
+<<<<<<< HEAD
     "add_type.py": ["AddHandler"],
     "backoff_delay.py": ["delay"],
+=======
+    "relay.py": ["relay"],
+>>>>>>> main
 }
 
 
@@ -205,3 +217,16 @@ def test_hello_server_explains_the_protocol_with_a_diagram() -> None:
     assert "class MyHandler(wstutorial.TutorialHandler)" in code
     assert 'start_server(handlers={"/ws": MyHandler})' in code
     assert "print(" not in code.split("class MyHandler", 1)[1].split("server =", 1)[0]
+
+
+def test_relay_solution_passes_its_check() -> None:
+    """relay() passes on what is published on a real Redis; the starting point does not."""
+    from wstutorial.services.redisserver import start_redis
+    from wstutorial.teaching.exercises import check_relay
+
+    with start_redis() as redis_server:
+        passed = asyncio.run(check_relay(solution("relay.py")["relay"], redis_server.url))
+        stub = runpy.run_path(str(NOTEBOOKS / "exercises" / "relay.py"))["relay"]
+        not_yet = asyncio.run(check_relay(stub, redis_server.url))
+    assert passed, str(passed)
+    assert str(not_yet).startswith("Not yet: your relay returned before subscribing")
