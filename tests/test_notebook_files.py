@@ -24,11 +24,8 @@ NAMES = [
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
     "06-classroom.ipynb",
-<<<<<<< HEAD
     "07-protocols-and-reconnecting.ipynb",
-=======
     "09-several-processes.ipynb",
->>>>>>> main
 ]
 LOAD = re.compile(r"^# %load (\S+)\n?")
 
@@ -38,11 +35,8 @@ LOAD = re.compile(r"^# %load (\S+)\n?")
 # (06-classroom.ipynb still runs its solution; its owner converts it.)
 KEEP_WORK = [
     "01-hello-server.ipynb",
-<<<<<<< HEAD
     "07-protocols-and-reconnecting.ipynb",
-=======
     "09-several-processes.ipynb",
->>>>>>> main
 ]
 NOT_RUN = "skip-execution"  # nbclient (execute-notebooks.sh) does not run the cell
 
@@ -56,12 +50,9 @@ DEFINES = {
     "count_clients.py": ["CountClientsHandler"],
     "stream_time.py": ["StreamTimeHandler"],
     "mini_chat.py": ["MiniChatHandler"],
-<<<<<<< HEAD
     "add_type.py": ["AddHandler"],
     "backoff_delay.py": ["delay"],
-=======
     "relay.py": ["relay"],
->>>>>>> main
 }
 
 
