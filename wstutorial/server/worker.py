@@ -29,6 +29,7 @@ from tornado.netutil import bind_sockets
 
 from ..events import Event, EventLog
 from .app import make_app
+from .options import ServerOptions
 from .relay import DEFAULT_CHANNEL, Relay, UpdatesHandler
 
 __all__ = ["main", "serve"]
@@ -68,8 +69,8 @@ async def serve(host: str, port: int, redis_url: str, channel: str = DEFAULT_CHA
     """Listen, subscribe, announce the port, and run until stdin closes."""
     events = EventLog()
     events.subscribe(_emit_event)
-    app = make_app(events=events, interval=interval, handlers={"/updates": UpdatesHandler})
-    hub = app.settings["wstutorial_hub"]
+    app = make_app(ServerOptions(interval=interval, handlers={"/updates": UpdatesHandler}), events=events)
+    hub = app.context.hub
     sockets = bind_sockets(port, host)
     server = HTTPServer(app)
     server.add_sockets(sockets)
@@ -82,7 +83,7 @@ async def serve(host: str, port: int, redis_url: str, channel: str = DEFAULT_CHA
         server.stop()
         await relay.stop()
         closed = await hub.close_all(1001, "server shutting down")
-        app.settings["wstutorial_stream"].stop()
+        app.context.stream.stop()
         await server.close_all_connections()
         events.record("server", f"worker stopped ({closed} clients closed with 1001)")
 
