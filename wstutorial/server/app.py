@@ -8,7 +8,9 @@ from typing import Any, Iterable, Mapping
 import tornado.web
 from tornado.websocket import WebSocketHandler
 
+from ..address import is_loopback
 from ..events import EventLog
+from ..identity import HEADER, PATH as IDENTITY_PATH, ServerIdentity, header_value, this_process
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
@@ -66,6 +68,29 @@ class PageHandler(tornado.web.StaticFileHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
 
 
+class IdentityHandler(tornado.web.RequestHandler):
+    """``GET /wstutorial-server.json``: which process and notebook run this server (this machine only)."""
+
+    def initialize(self, identity: ServerIdentity) -> None:
+        self.identity = identity
+
+    def get(self) -> None:
+        if not is_loopback(self.request.remote_ip or ""):
+            raise tornado.web.HTTPError(404)
+        self.set_header("Cache-Control", "no-store")
+        self.write(self.identity.as_json())
+
+
+class IdentityHeader(tornado.web.OutputTransform):
+    """Adds ``X-Wstutorial-Server`` to every answer, the WebSocket handshake's 101 included."""
+
+    value = ""
+
+    def transform_first_chunk(self, status_code: int, headers: Any, chunk: bytes, finishing: bool) -> Any:
+        headers[HEADER] = self.value
+        return status_code, headers, chunk
+
+
 def make_app(
     *,
     events: EventLog | None = None,
@@ -98,9 +123,13 @@ def make_app(
         (path, handler, {"hub": hub}) if issubclass(handler, TutorialHandler) else (path, handler)
         for path, handler in routes.items()
     ]
+    identity = this_process()
+    rules.append((IDENTITY_PATH, IdentityHandler, {"identity": identity}))
     rules.append((r"/(.*)", PageHandler, {"path": str(static_dir()), "default_filename": "index.html"}))
+    identify = type("IdentityHeader", (IdentityHeader,), {"value": header_value(identity)})
     return tornado.web.Application(
         rules,
+        transforms=[identify],
         websocket_max_message_size=max_message_size,
         websocket_ping_interval=ping_interval,
         websocket_ping_timeout=ping_timeout,
