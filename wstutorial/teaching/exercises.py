@@ -352,7 +352,8 @@ def check_mini_chat(handler_class: object) -> CheckResult:
     def says(sender: BlockingClient, name: str, text: str, everyone: dict[str, BlockingClient]) -> None:
         sender.send(text)
         expected = f"{name}: {text}"
-        for who, client in everyone.items():
+        # The others first: "Bob did not receive Ada's message" is the usual mistake.
+        for who, client in sorted(everyone.items(), key=lambda item: item[0] == name):
             try:
                 answer = _answer(client, f"{name} sent {text!r} ({who} is waiting)", skip=("Hello World",))
             except _NoAnswer:
