@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${WSTUTORIAL_VENV:-.venv}"
 if [ "${WSTUTORIAL_SETUP:-1}" != "0" ]; then
-    bash scripts/setup-env.sh
+    bash scripts/setup-env.sh notebook
 fi
 "$venv/bin/python" -m wstutorial check || echo "(the setup check found a problem: see above)"
 exec "$venv/bin/python" scripts/lab.py "$@"

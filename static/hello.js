@@ -19,12 +19,12 @@
   // Behind jupyter-server-proxy (https://hub/user/ada/proxy/8888/hello.html)
   // the WebSocket is next to the page: the page's own host and port, its
   // folder before "ws" in the uri, and wss when the page came over https.
-  var secure = location.protocol === "https:";
-  var dir = location.pathname.replace(/[^\/]*$/, "");
+  // (pageDir, pagePort and wsScheme are in wsurl.js.)
+  var dir = pageDir();
   if (dir !== "/") {
     // The proxy's login cookie belongs to the page's host name exactly.
     document.getElementById("host").value = location.hostname;
-    document.getElementById("port").value = location.port || (secure ? "443" : "80");
+    document.getElementById("port").value = pagePort();
     document.getElementById("uri").value = dir + "ws";
   }
 
@@ -43,12 +43,12 @@
   // hides the reason from the page on purpose. An ordinary request to the
   // same address tells the usual mistakes apart; `done` gets the sentence.
   function explainFailure(host, port, uri, done) {
-    var sameServer = port === (location.port || (secure ? "443" : "80")) &&
+    var sameServer = port === pagePort() &&
       (host === location.hostname || (LOOPBACK.indexOf(host) >= 0 && LOOPBACK.indexOf(location.hostname) >= 0));
     var where = host + ":" + port;
     if (sameServer) {
       // The page's own server: its answer can be read.
-      fetch(location.protocol + "//" + location.host + uri, {cache: "no-store"}).then(function (response) {
+      fetch(uri, {cache: "no-store"}).then(function (response) {
         if (response.status === 404) {
           done("the server has no WebSocket at " + uri + " (404 Not Found); check the uri, e.g. /ws");
         } else if (response.status === 400 || response.status === 426) {
@@ -62,7 +62,7 @@
       return;
     }
     // Another server: the browser lets the page learn only whether anything answers.
-    fetch((secure ? "https://" : "http://") + where + "/", {mode: "no-cors", cache: "no-store"}).then(function () {
+    fetch((wsScheme() === "wss://" ? "https://" : "http://") + where + "/", {mode: "no-cors", cache: "no-store"}).then(function () {
       done("something answers at " + where + ", but not with a WebSocket at " + uri +
         "; check the uri (e.g. /ws), and that this server lets pages from " + location.host + " connect");
     }, function () {
@@ -84,7 +84,7 @@
       return;
     }
     if (ws) { ws.onclose = null; ws.close(); }
-    var scheme = secure ? "wss://" : "ws://";
+    var scheme = wsScheme();
     status.textContent = "connecting to " + scheme + host + ":" + port + uri + " ...";
     var url = scheme + host + ":" + port + uri;
     var opened = false;

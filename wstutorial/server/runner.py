@@ -16,6 +16,7 @@ import threading
 from typing import Any, Callable, Iterable, Mapping
 
 from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 from tornado.websocket import WebSocketHandler
 
@@ -31,8 +32,8 @@ from ..errors import Explained
 from ..events import EventLog
 from ..identity import ServerIdentity, describe_holder, probe
 from ..loopthread import LoopThread
+from ..protocol import DEFAULT_MAX_MESSAGE_SIZE, CloseCode
 from ..wording import count
-from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .app import DEFAULT_PING_INTERVAL, make_app
 from .hub import Hub
 from .quietlog import quiet_thread, release_thread
@@ -112,6 +113,9 @@ class TutorialServer:
         self._http_server: HTTPServer | None = None
         self._stopped = threading.Event()
         self.quiet = quiet
+        # Tornado's IOLoop of the server's thread: io_loop.add_callback(f) is the
+        # one call other threads may make into it (set once the server listens).
+        self.io_loop: IOLoop | None = None
 
     # -- addresses ------------------------------------------------------------------
 
@@ -206,12 +210,13 @@ class TutorialServer:
         server = HTTPServer(self._app)
         server.add_sockets(sockets)
         self._http_server = server
+        self.io_loop = IOLoop.current()
         return int(sockets[0].getsockname()[1])
 
     async def _shutdown(self, timeout: float) -> int:
         assert self._http_server is not None
         self._http_server.stop()  # stop accepting; frees the port
-        closed = await self.hub.close_all(1001, "server shutting down", timeout)
+        closed = await self.hub.close_all(CloseCode.GOING_AWAY, "server shutting down", timeout)
         self.stream.stop()
         await self._http_server.close_all_connections()
         return closed

@@ -176,7 +176,7 @@ def check_upper_case(handler_class: object) -> CheckResult:
     """
 
     def body(server: TutorialServer) -> str:
-        pairs = []
+        pairs: list[str] = []
         with _connect(server) as client:
             for text in ("hello websockets", "Mixed Case 123!"):
                 client.send(text)
@@ -277,7 +277,7 @@ def check_stream_time(handler_class: object, interval: float = 0.1, messages: in
                 received.append(text)
         # Sends from the timer (after the one open() may make at once) come
         # `interval` apart; a PeriodicCallback given seconds (0.1) calls every 0.1 ms.
-        gaps = [later - earlier for earlier, later in zip(sent[1:], sent[2:])]
+        gaps = [later - earlier for earlier, later in zip(sent[1:], sent[2:], strict=False)]
         if gaps and min(gaps) < interval / 4:
             raise _Failed(
                 f"your handler sent messages {min(gaps) * 1000:.2g} ms apart instead of every self.interval "
@@ -325,7 +325,7 @@ def check_stream_time(handler_class: object, interval: float = 0.1, messages: in
             finally:
                 self._left = True
 
-    Checked.interval = interval  # type: ignore[attr-defined]
+    Checked.interval = interval
     Checked.__name__ = Checked.__qualname__ = learner.__name__
     return _run(Checked, "StreamTimeHandler", body)
 

@@ -24,6 +24,7 @@ import ipywidgets as widgets
 from ..client import Client, ConnectionFailed, connect
 from ..clientstate import ClientState, NotOpen
 from ..events import Event, EventLog
+from ..protocol import CloseCode
 from ..wording import count
 from .batching import UpdateBatcher, running_loop
 
@@ -257,7 +258,7 @@ class ClientPanel(StatePanel):
         self.send_button.on_click(lambda _: self._start(self._send()))
         # What is typed is the state's address at once, so an open from code
         # (await panel.state.open()) uses the fields just as the button does.
-        for name, field in zip(("host", "port", "uri"), (self.host_field, self.port_field, self.uri_field)):
+        for name, field in zip(("host", "port", "uri"), (self.host_field, self.port_field, self.uri_field), strict=True):
             field.observe(lambda change, name=name: setattr(self.state, name, change["new"]), "value")
         self._start_updates()
         self._shown_status = ""
@@ -306,7 +307,7 @@ class ClientPanel(StatePanel):
         """Show the state now: field colours, messages, status line (normally done in batches)."""
         self._shown_status = self.state.status
         colour = GREEN if self.state.is_open else RED
-        for field, value in zip(self.fields, (self.state.host, self.state.port, self.state.uri)):
+        for field, value in zip(self.fields, (self.state.host, self.state.port, self.state.uri), strict=True):
             field.style.background = colour
             if field.value != str(value):  # changed from code: panel.state.port = 8889
                 field.value = str(value)
@@ -444,7 +445,7 @@ class StreamView(widgets.VBox):
         # The reader task ends when the server answers our close frame. A
         # server that never answers must not leave the view (and a cell
         # awaiting wait()) hanging: after STOP_TIMEOUT the reader is cancelled.
-        await client.close(1000, "stream view stopped", timeout=0)
+        await client.close(CloseCode.NORMAL_CLOSURE, "stream view stopped", timeout=0)
         reader = self._reader
         if reader is None:
             return
