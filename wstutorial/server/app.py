@@ -17,6 +17,7 @@ from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .context import ServerContext, TutorialApp
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
+from .jsonproto import JsonHandler
 from .options import DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .sensor import SensorHandler
 from .streaming import Stream
@@ -28,6 +29,7 @@ ROUTES: dict[str, HandlerSpec] = {
     "/streaming": StreamingHandler,
     "/echo": EchoHandler,
     "/sensor": SensorHandler,
+    "/json": JsonHandler,
 }
 
 
@@ -126,7 +128,7 @@ class IdentityHeader(tornado.web.OutputTransform):
 def make_app(
     options: ServerOptions | None = None, *, events: EventLog | None = None, loopback: bool = True
 ) -> TutorialApp:
-    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor`` and the pages.
+    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor``, ``/json`` and the pages.
 
     ``options.handlers`` adds or replaces WebSocket routes (``{"/ws": MyHandler}``),
     e.g. a handler written in a notebook; ``options.student_dir`` is a folder
