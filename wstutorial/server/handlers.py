@@ -107,7 +107,10 @@ class TutorialHandler(WebSocketHandler):
         # (400, 426) leaves nothing behind and subclasses need not call
         # super().open().
         self.protocol = make_server_protocol(
-            self, on_open=self._websocket_opened, on_violation=self._protocol_violation
+            self,
+            on_open=self._websocket_opened,
+            on_violation=self._protocol_violation,
+            budget=self.context.receive_budget,
         )
         return self.protocol
 

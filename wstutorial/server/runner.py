@@ -16,7 +16,6 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Coroutine, Iterable, Mapping, TypeVar
 
-from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
@@ -37,6 +36,7 @@ from ..wording import count
 from .app import make_app
 from .context import ServerContext
 from .hub import Hub
+from .limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PARTIAL_BYTES, TutorialHTTPServer
 from .options import DEFAULT_INTERVAL, DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .quietlog import quiet_thread, release_thread
 from .streaming import Stream
@@ -98,7 +98,7 @@ class TutorialServer:
         self.hub: Hub = self.context.hub
         self.stream: Stream = self.context.stream
         self._loop_thread = LoopThread(f"wstutorial-server-{self.requested_port}")
-        self._http_server: HTTPServer | None = None
+        self._http_server: TutorialHTTPServer | None = None
         self._stopped = threading.Event()
         # Tornado's IOLoop of the server's thread: io_loop.add_callback(f) is the
         # one call other threads may make into it (set once the server listens).
@@ -194,7 +194,13 @@ class TutorialServer:
                     "administrator rights); use a port such as 8888, or port=0"
                 ) from None
             raise
-        server = HTTPServer(self._app)
+        options = self.options
+        server = TutorialHTTPServer(
+            self._app,
+            events=self.events,
+            max_connections=options.max_connections,
+            header_timeout=options.header_timeout,
+        )
         server.add_sockets(sockets)
         self._http_server = server
         self.io_loop = IOLoop.current()
@@ -291,6 +297,9 @@ def start_server(
     handlers: Mapping[str, HandlerSpec] | None = None,
     student_dir: str | Path | None = None,
     allowed_hosts: Iterable[str] = (),
+    max_connections: int | None = DEFAULT_MAX_CONNECTIONS,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    max_partial_bytes: int = DEFAULT_MAX_PARTIAL_BYTES,
     events: EventLog | None = None,
     timeout: float = 10.0,
     options: ServerOptions | None = None,
@@ -322,6 +331,13 @@ def start_server(
             may appear in a request's ``Host`` (besides ``localhost``,
             ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
             names get 403 (a DNS rebinding page says its own name).
+        max_connections: TCP connections open at once (default: the file
+            limit, ``ulimit -n``, less 100); more get 503 Service
+            Unavailable, recorded once.
+        header_timeout: seconds a client has to send a request's headers
+            (default 10).
+        max_partial_bytes: bytes of messages still arriving, all clients
+            together (default 64 MiB); beyond it a client is closed with 1013.
         events: an event log to record into (a new one by default).
         timeout: seconds to wait for the server to listen.
         options: all of the settings above as one ``ServerOptions`` (then
@@ -346,6 +362,9 @@ def start_server(
         "handlers": handlers or {},
         "student_dir": student_dir,
         "allowed_hosts": tuple(allowed_hosts),
+        "max_connections": max_connections,
+        "header_timeout": header_timeout,
+        "max_partial_bytes": max_partial_bytes,
         "tornado_settings": settings,
     }
     if options is None:
