@@ -30,6 +30,8 @@ from tornado.websocket import (
     WebSocketProtocol13,
 )
 
+from .protocol import CloseCode, Opcode
+
 if TYPE_CHECKING:
     import asyncio
 
@@ -52,7 +54,8 @@ __all__ = [
 # and a partly received message is counted against the server's budget.
 READ_CHUNK = 64 * 1024
 
-_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+# Plain ints (wstutorial.protocol.Opcode's values): compared for every frame received.
+_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = (int(opcode) for opcode in Opcode)
 _KNOWN_OPCODES = frozenset((_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG))
 _FIN, _RSV1, _RSV_MASK, _MASK_BIT = 0x80, 0x40, 0x70, 0x80
 
@@ -229,12 +232,12 @@ class ServerProtocol(WebSocketProtocol13):
         in_message = self._parts_size if opcode == _CONTINUATION else 0
         if error is None and not control and in_message + length > self.params.max_message_size:
             # As Tornado does: say so and drop the connection without reading the rest.
-            self._on_violation(1009, "message too big")
-            self.close(1009, "message too big")
+            self._on_violation(CloseCode.MESSAGE_TOO_BIG, "message too big")
+            self.close(CloseCode.MESSAGE_TOO_BIG, "message too big")
             self._abort()
             return
         if error is not None:
-            self._fail(1002, error)
+            self._fail(CloseCode.PROTOCOL_ERROR, error)
             return
 
         if opcode in (_TEXT, _BINARY):
@@ -259,7 +262,7 @@ class ServerProtocol(WebSocketProtocol13):
             try:
                 self._text_decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                self._fail(1007, "text message is not valid UTF-8")
+                self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
                 return
         message = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
         opcode = self._message_opcode
@@ -299,8 +302,8 @@ class ServerProtocol(WebSocketProtocol13):
             chunk = await self.stream.read_bytes(min(length - done, READ_CHUNK), partial=True)
             if counted and self._budget is not None:
                 if not self._budget.take(len(chunk)):
-                    self._on_violation(1013, "the server holds too much partly received data")
-                    self.close(1013, "server busy, try again later")
+                    self._on_violation(CloseCode.TRY_AGAIN_LATER, "the server holds too much partly received data")
+                    self.close(CloseCode.TRY_AGAIN_LATER, "server busy, try again later")
                     self._abort()
                     return None
                 self._held += len(chunk)
@@ -310,7 +313,7 @@ class ServerProtocol(WebSocketProtocol13):
                 try:
                     self._text_decoder.decode(chunk)
                 except UnicodeDecodeError:
-                    self._fail(1007, "text message is not valid UTF-8")
+                    self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
                     return None
             chunks.append(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -318,21 +321,21 @@ class ServerProtocol(WebSocketProtocol13):
     def _handle_control(self, opcode: int, payload: bytes) -> None:
         if opcode == _CLOSE:
             if len(payload) == 1:
-                self._fail(1002, "a close frame's payload is empty or at least 2 bytes")
+                self._fail(CloseCode.PROTOCOL_ERROR, "a close frame's payload is empty or at least 2 bytes")
                 self.client_terminated = True  # its close frame came: finish now
                 self.close()
                 return
             if len(payload) >= 2:
                 (code,) = struct.unpack("!H", payload[:2])
                 if not close_code_may_be_sent(code):
-                    self._fail(1002, f"close code {code} may not be sent")
+                    self._fail(CloseCode.PROTOCOL_ERROR, f"close code {code} may not be sent")
                     self.client_terminated = True
                     self.close()
                     return
                 try:
                     payload[2:].decode("utf-8")
                 except UnicodeDecodeError:
-                    self._fail(1007, "close reason is not valid UTF-8")
+                    self._fail(CloseCode.INVALID_DATA, "close reason is not valid UTF-8")
                     self.client_terminated = True
                     self.close()
                     return

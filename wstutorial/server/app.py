@@ -14,6 +14,7 @@ from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .context import ServerContext, TutorialApp
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
+from .jsonproto import JsonHandler
 from .options import DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .sensor import SensorHandler
 from .streaming import Stream
@@ -25,6 +26,7 @@ ROUTES: dict[str, HandlerSpec] = {
     "/streaming": StreamingHandler,
     "/echo": EchoHandler,
     "/sensor": SensorHandler,
+    "/json": JsonHandler,
 }
 
 
@@ -100,7 +102,7 @@ class PageHandler(tornado.web.StaticFileHandler):
 def make_app(
     options: ServerOptions | None = None, *, events: EventLog | None = None, loopback: bool = True
 ) -> TutorialApp:
-    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor`` and the pages.
+    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor``, ``/json`` and the pages.
 
     ``options.handlers`` adds or replaces WebSocket routes (``{"/ws": MyHandler}``),
     e.g. a handler written in a notebook; ``options.student_dir`` is a folder
