@@ -127,7 +127,7 @@ def measure_broadcast(clients: int, broadcasts: int, kinds: tuple[str, ...] = BR
                 "memory": result["memory_per_connection_kb"][k] / result["memory_per_connection_kb"][REFERENCE],
                 # the median over broadcasts of each broadcast's p99 ratio: steadier than one p99
                 "p99_per_broadcast_median": statistics.median(
-                    a / b for a, b in zip(per_broadcast_p99[k], per_broadcast_p99[REFERENCE])
+                    a / b for a, b in zip(per_broadcast_p99[k], per_broadcast_p99[REFERENCE], strict=True)
                 ),
             }
             for k in kinds

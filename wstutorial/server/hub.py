@@ -266,11 +266,11 @@ class Hub:
                 sent += 1
             return sent
         try:
-            future = write_frames(stream, batch.prefix(count))
+            waiting = write_frames(stream, batch.prefix(count))
         except StreamClosedError:
             return 0
-        if future is not None:  # some bytes wait in Tornado's buffer: a client that does not keep up
-            _track(handler, future, count, batch.size(count))
+        if waiting is not None:  # some bytes wait in Tornado's buffer: a client that does not keep up
+            _track(handler, waiting, count, batch.size(count))
         return count
 
     def _slow_path(self, handler: Connection) -> None:
