@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import errno
 import socket
+import ssl
 import threading
 from pathlib import Path
 from typing import Any, Callable, Coroutine, Iterable, Mapping, TypeVar
@@ -96,7 +97,8 @@ class TutorialServer:
     @property
     def url(self) -> str:
         """The address of the index page, e.g. ``http://127.0.0.1:8888/``."""
-        return f"http://{self._url_host}:{self.port}/"
+        scheme = "https" if self.options.ssl_context is not None else "http"
+        return f"{scheme}://{self._url_host}:{self.port}/"
 
     def page_url(self, page: str = "hello.html") -> str:
         return f"{self.url}{page.lstrip('/')}"
@@ -105,7 +107,8 @@ class TutorialServer:
         """The WebSocket address of ``path``, e.g. ``ws://127.0.0.1:8888/ws``."""
         if not path.startswith("/"):
             raise InvalidAddress(f"path must start with '/', got {path!r}")
-        return f"ws://{self._url_host}:{self.port}{path}"
+        scheme = "wss" if self.options.ssl_context is not None else "ws"
+        return f"{scheme}://{self._url_host}:{self.port}{path}"
 
     @property
     def exposed(self) -> bool:
@@ -164,7 +167,7 @@ class TutorialServer:
                     "administrator rights); use a port such as 8888, or port=0"
                 ) from None
             raise
-        server = HTTPServer(self._app)
+        server = HTTPServer(self._app, ssl_options=self.options.ssl_context, xheaders=self.options.xheaders)
         server.add_sockets(sockets)
         self._http_server = server
         self.io_loop = IOLoop.current()
@@ -256,6 +259,8 @@ def start_server(
     handlers: Mapping[str, HandlerSpec] | None = None,
     student_dir: str | Path | None = None,
     allowed_hosts: Iterable[str] = (),
+    ssl_context: ssl.SSLContext | None = None,
+    xheaders: bool = False,
     events: EventLog | None = None,
     timeout: float = 10.0,
     options: ServerOptions | None = None,
@@ -283,6 +288,11 @@ def start_server(
             may appear in a request's ``Host`` (besides ``localhost``,
             ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
             names get 403 (a DNS rebinding page says its own name).
+        ssl_context: serve https:// and wss:// with this TLS context
+            (``wstutorial.server.tls``); None for plain http:// and ws://.
+        xheaders: trust a reverse proxy's X-Real-Ip / X-Forwarded-For /
+            X-Forwarded-Proto (Tornado's ``xheaders``); only for a server that
+            only the proxy can reach.
         events: an event log to record into (a new one by default).
         timeout: seconds to wait for the server to listen.
         options: all of the settings above as one ``ServerOptions`` (then
@@ -303,6 +313,8 @@ def start_server(
         "handlers": handlers or {},
         "student_dir": student_dir,
         "allowed_hosts": tuple(allowed_hosts),
+        "ssl_context": ssl_context,
+        "xheaders": xheaders,
         "tornado_settings": settings,
     }
     if options is None:
