@@ -22,6 +22,8 @@ before the upgrade, so a refused client gets HTTP 401 and never a WebSocket.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import json
 from typing import Any, Mapping
@@ -48,13 +50,21 @@ _COOKIE_MAX_AGE_DAYS = 1
 
 
 def make_token(secret: str | bytes, user: str) -> str:
-    """A signed, timestamped token naming ``user`` (what ``/login`` also returns)."""
-    return create_signed_value(secret, _TOKEN_NAME, user).decode()
+    """A signed, timestamped token naming ``user`` (what ``/login`` also returns).
+
+    Tornado's signed value, base64url-encoded so it fits in an address as it is.
+    """
+    signed = create_signed_value(secret, _TOKEN_NAME, user)
+    return base64.urlsafe_b64encode(signed).decode().rstrip("=")
 
 
 def read_token(secret: str | bytes, token: str, max_age: float = TOKEN_MAX_AGE) -> str | None:
     """The user a token names, or None when it is forged, changed or older than ``max_age`` seconds."""
-    value = decode_signed_value(secret, _TOKEN_NAME, token, max_age_days=max_age / 86400)
+    try:
+        signed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, binascii.Error):
+        return None
+    value = decode_signed_value(secret, _TOKEN_NAME, signed, max_age_days=max_age / 86400)
     return value.decode() if value is not None else None
 
 
@@ -78,7 +88,9 @@ class LoginHandler(RequestHandler):
         expected = users.get(user)
         # compare_digest takes as long for a wrong first letter as for a wrong last one.
         if expected is None or not hmac.compare_digest(expected.encode(), password.encode()):
-            raise HTTPError(401, "wrong user name or password")
+            self.set_status(401)  # no HTTPError: that would print a warning from the server's thread
+            self.finish("wrong user name or password")
+            return
         self.set_signed_cookie(
             USER_COOKIE,
             user,
@@ -107,7 +119,7 @@ class PrivateHandler(TutorialHandler):
         super().prepare()  # the tutorial's cross-site check
         if self.current_user is None:
             self.record("login required: no valid cookie or token (401)", kind="auth")
-            raise HTTPError(401, "log in first")
+            raise HTTPError(401, "log in first")  # before the upgrade: no WebSocket is opened
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.record(f"new connection from {self.current_user}", kind="open")

@@ -14,12 +14,32 @@ this CA accept it.
 
 from __future__ import annotations
 
+import logging
 import ssl
 from pathlib import Path
 
 import trustme
 
 __all__ = ["LocalCA", "LOCAL_NAMES"]
+
+
+class _QuietTLSRefusals(logging.Filter):
+    """Drop Tornado's "SSL Error on <fd> ..." warnings.
+
+    A refused TLS handshake (an untrusted certificate, ``ws://`` to a TLS
+    port) already reaches the client as ``ConnectionFailed`` with a sentence;
+    Tornado's warning would be printed from whichever thread noticed it, i.e.
+    into a random notebook cell (Jupyter's kernel gives Tornado's loggers a
+    handler of its own).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("SSL Error on")
+
+
+_quiet = _QuietTLSRefusals()
+if not any(isinstance(existing, _QuietTLSRefusals) for existing in logging.getLogger("tornado.general").filters):
+    logging.getLogger("tornado.general").addFilter(_quiet)
 
 # The names a certificate for this machine is valid for.
 LOCAL_NAMES = ("127.0.0.1", "localhost", "::1")
