@@ -10,7 +10,7 @@ import pytest
 
 import wstutorial
 from helpers import free_port, wait_until
-from wstutorial.clientstate import ClientState
+from wstutorial.clientstate import ClientState, NotOpen
 
 
 def test_open_send_close(server: wstutorial.TutorialServer) -> None:
@@ -75,31 +75,26 @@ def test_bad_fields_fail_with_a_sentence(host: str, port: str, uri: str, expecte
     asyncio.run(main())
 
 
-def test_connection_failures_are_sentences(server: wstutorial.TutorialServer) -> None:
-    """Refused, 404, unknown host and a non-WebSocket page each fail with a sentence."""
-
-    async def attempt(host: str, port: int, uri: str) -> str:
-        state = ClientState(host, port, uri, timeout=5)
-        assert await state.open() is False
-        assert state.status == "failed"
-        return state.error
+def test_connection_failure_is_the_clients_sentence() -> None:
+    """A failed open leaves status 'failed' and the client's sentence in .error (the sentences: test_client.py)."""
 
     async def main() -> None:
-        assert "connection refused" in await attempt("127.0.0.1", free_port(), "/ws")
-        assert "no WebSocket at /nothing" in await attempt("127.0.0.1", server.port, "/nothing")
-        assert "not found" in await attempt("nonexistent.invalid", server.port, "/ws")
-        assert "not a WebSocket server" in await attempt("127.0.0.1", server.port, "/hello.html")
+        state = ClientState("127.0.0.1", free_port(), "/ws", timeout=5)
+        assert await state.open() is False
+        assert state.status == "failed"
+        assert "connection refused" in state.error
 
     asyncio.run(main())
 
 
-def test_send_when_not_open_is_a_sentence() -> None:
-    """Sending before opening returns False and says to press Open."""
+def test_send_when_not_open_says_so_at_once() -> None:
+    """Sending before opening raises NotOpen at once, with the sentence also in state.error."""
 
     async def main() -> None:
         state = ClientState("localhost", 8888, "/ws")
-        assert await state.send("hello") is False
-        assert "press Open first" in state.error
+        with pytest.raises(NotOpen, match="the connection is closed; open it first"):
+            await state.send("hello")
+        assert "open it first" in state.error and state.summary.endswith(state.error)
 
     asyncio.run(main())
 

@@ -24,6 +24,7 @@ NAMES = [
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
     "06-classroom.ipynb",
+    "07-protocols-and-reconnecting.ipynb",
     "08-security-and-deployment.ipynb",
     "09-several-processes.ipynb",
 ]
@@ -35,6 +36,7 @@ LOAD = re.compile(r"^# %load (\S+)\n?")
 # (06-classroom.ipynb still runs its solution; its owner converts it.)
 KEEP_WORK = [
     "01-hello-server.ipynb",
+    "07-protocols-and-reconnecting.ipynb",
     "08-security-and-deployment.ipynb",
     "09-several-processes.ipynb",
 ]
@@ -50,6 +52,8 @@ DEFINES = {
     "count_clients.py": ["CountClientsHandler"],
     "stream_time.py": ["StreamTimeHandler"],
     "mini_chat.py": ["MiniChatHandler"],
+    "add_type.py": ["AddHandler"],
+    "backoff_delay.py": ["delay"],
     "relay.py": ["relay"],
     "members_only.py": ["MembersOnlyHandler"],
 }
