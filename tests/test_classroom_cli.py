@@ -82,6 +82,7 @@ def test_classroom_prints_what_to_type_and_serves_chat_and_teacher() -> None:
                 seen = []  # the board and who is connected come too
                 while {"type": "members", "members": ["Ada"]} not in seen and len(seen) < 20:
                     seen.append(json.loads(teacher.recv(timeout=10)))
+                assert {"type": "members", "members": ["Ada"]} in seen, seen
         with connect(f"ws://127.0.0.1:{port}/streaming") as listener:
             assert listener.recv(timeout=10).startswith("message: ")
         running.wait_for_line("Ada joined the chat")
