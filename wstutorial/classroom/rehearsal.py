@@ -30,10 +30,14 @@ FIRST_NAMES = (
     "Karen", "Niklaus", "Adele", "Bjarne", "Jean", "Leslie", "Mary", "Ward", "Shafi", "Whitfield",
 )  # fmt: skip
 
-# The tutorial's exercises in lesson order, with a typical first mistake and the passing sentence.
+# The tutorial's exercises (named like their files in notebooks/exercises/) in lesson order, with a typical first mistake and the passing sentence.
 EXERCISES = (
     ("upper_case", "you answered 'hello websockets' with 'hello websockets', expected 'HELLO WEBSOCKETS' (same text: call .upper() on it)",
      "your handler answered 'hello websockets' with 'HELLO WEBSOCKETS'."),
+    ("echo_roundtrip", "no answer within 3 s after sending 'hello': await client.receive() after send",
+     "your ask() sent 'hello' and returned the echo 'hello'."),
+    ("origin_accepted", "the page's origin was refused (403): add it to allowed_origins",
+     "the page connected from its own origin."),
     ("count_clients", "after the second client left, the answer stayed 2, expected 1: remove the handler from your set in on_close",
      "your handler counted 1, then 2 with a second client, then 1 again after it left."),
     ("stream_time", "your handler still sent 3 message(s) after the client left: stop the timer or loop in on_close",
