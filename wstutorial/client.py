@@ -24,6 +24,7 @@ from tornado.websocket import (
 from .address import check_ws_url
 from .loopthread import LoopThread
 from .protocol import DEFAULT_MAX_MESSAGE_SIZE
+from .tornado_internals import client_has_ended
 
 __all__ = [
     "Client",
@@ -117,7 +118,7 @@ class Client:
 
     @property
     def closed(self) -> bool:
-        return self._closed or self._connection.protocol is None
+        return self._closed or client_has_ended(self._connection)
 
     @property
     def close_code(self) -> int | None:

@@ -75,13 +75,15 @@ def make_app(
     ping_interval: float | None = DEFAULT_PING_INTERVAL,
     ping_timeout: float | None = None,
     handlers: Mapping[str, type[WebSocketHandler]] | None = None,
+    student_dir: str | Path | None = None,
     **settings: Any,
 ) -> tornado.web.Application:
     """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor`` and the pages.
 
     ``handlers`` adds or replaces WebSocket routes (``{"/ws": MyHandler}``),
-    e.g. a handler written in a notebook. The hub is in
-    ``app.settings["wstutorial_hub"]``.
+    e.g. a handler written in a notebook. ``student_dir``: a folder of the
+    student's own pages, served at ``/my/`` (e.g. ``/my/send_on_open.html``).
+    The hub is in ``app.settings["wstutorial_hub"]``.
     """
     if not isinstance(max_message_size, int) or max_message_size < 1:
         raise ValueError(f"max_message_size must be a positive number of bytes, got {max_message_size!r}")
@@ -98,6 +100,11 @@ def make_app(
         (path, handler, {"hub": hub}) if issubclass(handler, TutorialHandler) else (path, handler)
         for path, handler in routes.items()
     ]
+    if student_dir is not None:
+        folder = Path(student_dir).resolve()
+        if not folder.is_dir():
+            raise ValueError(f"student_dir must be a folder of pages, {str(student_dir)!r} is not one ({folder})")
+        rules.append((r"/my/(.*)", PageHandler, {"path": str(folder), "default_filename": "index.html"}))
     rules.append((r"/(.*)", PageHandler, {"path": str(static_dir()), "default_filename": "index.html"}))
     return tornado.web.Application(
         rules,

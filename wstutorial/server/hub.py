@@ -14,11 +14,12 @@ import itertools
 import urllib.parse
 from typing import TYPE_CHECKING, Iterable, Protocol
 
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from ..address import is_loopback
 from ..events import EventLog
+from ..tornado_internals import drop_socket, is_open, raw_stream
 from .frames import FrameBatch
 
 if TYPE_CHECKING:
@@ -71,21 +72,6 @@ def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     return (parts.hostname or "").lower(), port
 
 
-def _raw_stream(handler: "WebSocketHandler") -> IOStream | None:
-    """The connection's IOStream, when frames built by ``frames.py`` are right for it.
-
-    Tornado has no public "write these ready-made frames"; its protocol
-    object keeps the socket's stream in ``.stream`` (``WebSocketProtocol13``,
-    the only protocol Tornado 6 has). Our frames carry no extension bits, so
-    they are only used when the handler does not offer compression
-    (``get_compression_options()`` is None, Tornado's default).
-    """
-    if handler.get_compression_options() is not None:
-        return None
-    stream = getattr(handler.ws_connection, "stream", None)
-    return stream if isinstance(stream, IOStream) else None
-
-
 def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: int, size: int) -> None:
     """Count ``count`` messages (``size`` bytes) as pending for ``handler`` until ``future`` (their write) is done.
 
@@ -127,6 +113,8 @@ class Hub:
         self.connections: dict[str, set[WebSocketHandler]] = {}
         self._names = itertools.count(1)
         self._changed: asyncio.Event | None = None
+        # Messages sent through write_message instead of ready-made frames.
+        self.slow_path_writes = 0
 
     # -- names and bookkeeping -------------------------------------------------
 
@@ -152,7 +140,7 @@ class Hub:
             handler
             for p in paths
             for handler in list(self.connections.get(p, ()))
-            if handler.ws_connection is not None and not handler.ws_connection.is_closing()
+            if is_open(handler)
         ]
 
     def client_names(self, path: str | None = None) -> list[str]:
@@ -220,11 +208,11 @@ class Hub:
             self._dropped(handler, len(batch) - max(count, 0))
         if count <= 0:
             return 0
-        connection = handler.ws_connection
-        if connection is None or connection.is_closing():
+        if not is_open(handler):
             return 0
-        stream = _raw_stream(handler)
+        stream = raw_stream(handler)
         if stream is None:  # compression is on: Tornado must encode each message itself
+            self._slow_path(handler)
             sent = 0
             for message in batch.messages[:count]:
                 try:
@@ -240,6 +228,17 @@ class Hub:
             return 0
         _track(handler, future, count, batch.size(count))
         return count
+
+    def _slow_path(self, handler: "WebSocketHandler") -> None:
+        """Record, once per server, that frames go through ``write_message`` (one Task per message)."""
+        if self.slow_path_writes == 0:
+            reason = (
+                "the handler offers compression"
+                if handler.get_compression_options() is not None
+                else "Tornado no longer exposes the connection's stream (see tornado_internals.raw_stream)"
+            )
+            self.events.record("server", f"sending through write_message, not the fast path: {reason}")
+        self.slow_path_writes += 1
 
     def _dropped(self, handler: "WebSocketHandler", count: int) -> None:
         first = handler.dropped_messages == 0
@@ -282,7 +281,5 @@ class Hub:
             self._changed = None
         # Clients that did not answer the close frame in time lose their socket.
         for handler in [h for hs in self.connections.values() for h in hs]:
-            protocol = getattr(handler, "protocol", None)
-            if protocol is not None and protocol.stream is not None:
-                protocol.stream.close()
+            drop_socket(handler)
         return len(handlers)

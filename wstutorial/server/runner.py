@@ -16,6 +16,7 @@ import threading
 from typing import Any, Iterable, Mapping
 
 from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 from tornado.websocket import WebSocketHandler
 
@@ -93,6 +94,9 @@ class TutorialServer:
         self._loop_thread = LoopThread(f"wstutorial-server-{self.requested_port}")
         self._http_server: HTTPServer | None = None
         self._stopped = threading.Event()
+        # Tornado's IOLoop of the server's thread: io_loop.add_callback(f) is the
+        # one call other threads may make into it (set once the server listens).
+        self.io_loop: IOLoop | None = None
 
     # -- addresses ------------------------------------------------------------------
 
@@ -177,6 +181,7 @@ class TutorialServer:
         server = HTTPServer(self._app)
         server.add_sockets(sockets)
         self._http_server = server
+        self.io_loop = IOLoop.current()
         return int(sockets[0].getsockname()[1])
 
     async def _shutdown(self, timeout: float) -> int:
