@@ -17,9 +17,9 @@
   // Read by the browser tests; the page itself draws from the same data.
   var state = window.teacherState = { members: [], running: null, exercises: [], students: {}, paths: {} };
 
-  document.getElementById("chat-address").textContent = location.origin + location.pathname.replace(/[^\/]*$/, "") + "chat.html";
+  document.getElementById("chat-address").textContent = location.origin + pageDir() + "chat.html";
   document.getElementById("host").textContent = location.hostname;
-  document.getElementById("port").textContent = location.port || (location.protocol === "https:" ? "443" : "80");
+  document.getElementById("port").textContent = pagePort();
 
   function fillList(element, names, more) {
     while (element.firstChild) { element.removeChild(element.firstChild); }

@@ -11,27 +11,19 @@ from __future__ import annotations
 import base64
 import binascii
 from types import TracebackType
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
+from ..protocol import CloseCode, describe_message
 from ..tornado_internals import ServerProtocol, make_server_protocol, send_close_frame
 from .hub import Hub
 
+if TYPE_CHECKING:
+    from .context import ServerContext
+
 __all__ = ["TutorialHandler", "HelloHandler", "StreamingHandler", "EchoHandler", "describe_message"]
-
-# Long messages are cut in the event log; the handler still gets all of it.
-EVENT_TEXT_LIMIT = 200
-
-
-def describe_message(message: str | bytes) -> str:
-    """How a message appears in the event log: text as is (cut when long), binary by size."""
-    if isinstance(message, bytes):
-        return f"<{len(message)} bytes of binary data>"
-    if len(message) > EVENT_TEXT_LIMIT:
-        return message[:EVENT_TEXT_LIMIT] + f"... ({len(message)} characters)"
-    return message
 
 
 def _valid_key(key: str) -> bool:
@@ -51,12 +43,15 @@ class TutorialHandler(WebSocketHandler):
     become ``error`` events instead of killing anything.
     """
 
-    hub: Hub
+    context: ServerContext
+    hub: Hub  # context.hub, used on every message
     client_name: str
 
-    def initialize(self, hub: Hub) -> None:
-        self.hub = hub
-        self.client_name = hub.new_client_name()
+    def initialize(self, context: ServerContext) -> None:
+        # Tornado calls this with the route's arguments (make_app passes the context).
+        self.context = context
+        self.hub = context.hub
+        self.client_name = self.hub.new_client_name()
         self.pending_writes = 0
         self.pending_bytes = 0
         self.dropped_messages = 0
@@ -136,7 +131,7 @@ class TutorialHandler(WebSocketHandler):
         super().log_exception(typ, value, tb)
         # Tornado drops the connection next, without a close frame; tell the
         # client why first (1011: the server hit an unexpected error).
-        send_close_frame(self, 1011, "server error")
+        send_close_frame(self, CloseCode.INTERNAL_ERROR, "server error")
         if self.registered:
             # After an error in open() Tornado never calls on_close, so the
             # connection would stay registered: close the books now (a second
@@ -181,11 +176,11 @@ class StreamingHandler(TutorialHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.record("new connection", kind="open")
-        self.application.settings["wstutorial_stream"].join(self)
+        self.context.stream.join(self)
 
     def on_message(self, message: str | bytes) -> None:
         self.record(f"message received {describe_message(message)}", kind="message")
 
     def on_close(self) -> None:
-        self.application.settings["wstutorial_stream"].leave(self)
+        self.context.stream.leave(self)
         self.record("connection closed", kind="close")
