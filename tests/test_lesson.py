@@ -11,13 +11,12 @@ import pytest
 from websockets.sync.client import connect as ws_connect
 
 import wstutorial
+from helpers import free_port
 from wstutorial import TutorialHandler
 from wstutorial.classroom.lesson import MAX_BASE_LENGTH, Lesson, Sentence, suggest_name
 from wstutorial.classroom.server import Classroom, start_classroom
 from wstutorial.classroom.student import ChatState
 from wstutorial.teaching.exercises import check_upper_case
-
-from conftest import free_port
 
 
 class Shouter(TutorialHandler):

@@ -9,10 +9,9 @@ from typing import Iterator
 
 import pytest
 
+from helpers import free_port
 from wstutorial.classroom.rehearsal import EXERCISES, rehearse, student_names
 from wstutorial.classroom.server import Classroom, start_classroom
-
-from conftest import free_port
 
 
 @pytest.fixture

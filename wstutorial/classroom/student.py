@@ -178,9 +178,10 @@ class ChatState:
         if self.report_progress and self._stop_reporting is None:
             # Checks run in the kernel's thread while the loop waits for the cell:
             # the result is sent as soon as the loop runs again.
-            self._stop_reporting = progress.add_reporter(
-                lambda result: loop.call_soon_threadsafe(self._send_progress, result)
-            )
+            def reporter(result: progress.Progress) -> None:
+                loop.call_soon_threadsafe(self._send_progress, result)
+
+            self._stop_reporting = progress.add_reporter(reporter)
         return True
 
     def _send_progress(self, result: progress.Progress) -> None:

@@ -14,11 +14,13 @@ import dataclasses
 import logging
 import sys
 import threading
-from typing import Callable, Protocol
+from collections.abc import Callable
+from types import FrameType
+from typing import Protocol
 
 logger = logging.getLogger("wstutorial")
 
-__all__ = ["Progress", "Reporter", "add_reporter", "report", "exercise_name", "MAX_REASON_LENGTH"]
+__all__ = ["MAX_REASON_LENGTH", "Progress", "Reporter", "add_reporter", "exercise_name", "report"]
 
 # The board shows one line per result: a long reason is cut (with "...").
 MAX_REASON_LENGTH = 300
@@ -27,8 +29,11 @@ _MAX_FRAMES = 12
 
 
 class _Result(Protocol):
-    passed: bool
-    message: str
+    @property
+    def passed(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +70,7 @@ def exercise_name(depth: int = 1) -> str:
     The checks are named for their exercise (``check_mini_chat`` for
     ``exercises/mini_chat.py``), so a new check is reported without registering it.
     """
-    frame = sys._getframe(depth)
+    frame: FrameType | None = sys._getframe(depth)
     for _ in range(_MAX_FRAMES):
         if frame is None:
             break
