@@ -6,12 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import tornado.web
+from tornado.httputil import HTTPServerRequest
+from tornado.routing import Matcher, Rule
 
 from ..events import EventLog
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .context import ServerContext, TutorialApp
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
+from .jsonproto import JsonHandler
 from .options import DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .sensor import SensorHandler
 from .streaming import Stream
@@ -23,6 +26,7 @@ ROUTES: dict[str, HandlerSpec] = {
     "/streaming": StreamingHandler,
     "/echo": EchoHandler,
     "/sensor": SensorHandler,
+    "/json": JsonHandler,
 }
 
 
@@ -50,6 +54,37 @@ def _log_request(hub: Hub) -> Any:
     return log_request
 
 
+class HostMatches(Matcher):
+    """Matches requests whose ``Host`` the hub allows (see ``Hub.host_allowed``)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
+        # jupyter-server-proxy marks what it forwards; a browser cannot add
+        # this header to a WebSocket handshake.
+        proxied = "X-ProxyContextPath" in request.headers
+        return {} if self.hub.host_allowed(request.host, proxied=proxied) else None
+
+
+class HostRefused(tornado.web.RequestHandler):
+    """Every request whose ``Host`` is not this machine's: 403 and an event."""
+
+    def initialize(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def prepare(self) -> None:
+        host = self.request.host
+        self.hub.events.record(
+            "origin",
+            f"request for Host {host!r} refused (403): this server listens on loopback and answers only "
+            "localhost, 127.0.0.1 and ::1 (a page that points its own name at 127.0.0.1, DNS rebinding, "
+            f"says its own name); add {host.rsplit(':', 1)[0]!r} to allowed_hosts if you use that name",
+            path=self.request.path,
+        )
+        raise tornado.web.HTTPError(403, "this server answers only requests for localhost")
+
+
 class PageHandler(tornado.web.StaticFileHandler):
     """Serves the pages; never cached, so an edited page shows on reload."""
 
@@ -64,16 +99,25 @@ class PageHandler(tornado.web.StaticFileHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
 
 
-def make_app(options: ServerOptions | None = None, *, events: EventLog | None = None) -> TutorialApp:
-    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor`` and the pages.
+def make_app(
+    options: ServerOptions | None = None, *, events: EventLog | None = None, loopback: bool = True
+) -> TutorialApp:
+    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor``, ``/json`` and the pages.
 
     ``options.handlers`` adds or replaces WebSocket routes (``{"/ws": MyHandler}``),
     e.g. a handler written in a notebook; ``options.student_dir`` is a folder
     of the student's own pages, served at ``/my/`` (e.g. ``/my/send_on_open.html``).
     Handlers get the server's ``ServerContext`` (also ``app.context``).
+    ``loopback``: the server listens on loopback only, so ``Host`` is checked
+    unless ``options.check_host`` says otherwise.
     """
     options = options if options is not None else ServerOptions()
-    hub = Hub(events if events is not None else EventLog(), allowed_origins=options.allowed_origins)
+    hub = Hub(
+        events if events is not None else EventLog(),
+        allowed_origins=options.allowed_origins,
+        allowed_hosts=options.allowed_hosts,
+        check_host=loopback if options.check_host is None else options.check_host,
+    )
     context = ServerContext(hub=hub, stream=Stream(hub, options.interval), options=options)
     routes: dict[str, HandlerSpec] = {**ROUTES, **options.handlers}
     rules: list[Any] = []
@@ -87,7 +131,8 @@ def make_app(options: ServerOptions | None = None, *, events: EventLog | None = 
         rules.append((r"/my/(.*)", PageHandler, {"path": str(options.student_dir), "default_filename": "index.html"}))
     rules.append((r"/(.*)", PageHandler, {"path": str(static_dir()), "default_filename": "index.html"}))
     app = TutorialApp(
-        rules,
+        # Requests for a Host that is not this machine's (DNS rebinding) find only HostRefused.
+        [Rule(HostMatches(hub), rules), (r"/.*", HostRefused, {"hub": hub})],
         websocket_max_message_size=options.max_message_size,
         websocket_ping_interval=options.ping_interval,
         websocket_ping_timeout=options.ping_timeout,

@@ -15,7 +15,7 @@ from typing import Any, Mapping, TypeAlias
 from tornado.websocket import WebSocketHandler
 
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
-from .hub import normalize_origin
+from .hub import normalize_host_name, normalize_origin
 
 __all__ = ["ServerOptions", "HandlerSpec", "DEFAULT_PING_INTERVAL", "DEFAULT_INTERVAL"]
 
@@ -44,6 +44,12 @@ class ServerOptions:
             or ``{"/chat": (ChatHandler, {"room": room})}``.
         student_dir: a folder of the student's own pages, served at ``/my/``.
         tornado_settings: further ``tornado.web.Application`` settings.
+        allowed_hosts: names besides ``localhost``, ``127.0.0.1`` and ``::1``
+            that may appear in a request's ``Host`` when ``check_host`` is on,
+            e.g. ``("mylaptop.local",)``. Kept normalized.
+        check_host: refuse requests for other ``Host`` names with 403 (DNS
+            rebinding); None (the default): on when the server listens on
+            loopback only, off when it listens on the network.
     """
 
     interval: float = DEFAULT_INTERVAL
@@ -54,6 +60,8 @@ class ServerOptions:
     handlers: Mapping[str, HandlerSpec] = dataclasses.field(default_factory=dict)
     student_dir: Path | None = None
     tornado_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    allowed_hosts: tuple[str, ...] = ()
+    check_host: bool | None = None
 
     def __post_init__(self) -> None:
         # Frozen: normalized values are set through object.__setattr__, once, here.
@@ -86,6 +94,11 @@ class ServerOptions:
                 raise ValueError(f"student_dir must be a folder of pages, {str(self.student_dir)!r} is not one ({folder})")
             set("student_dir", folder)
         set("tornado_settings", types.MappingProxyType(dict(self.tornado_settings)))
+        if isinstance(self.allowed_hosts, str):
+            raise TypeError(f"allowed_hosts is a list of names, e.g. [{self.allowed_hosts!r}], not one string")
+        set("allowed_hosts", tuple(normalize_host_name(name) for name in self.allowed_hosts))
+        if self.check_host is not None and not isinstance(self.check_host, bool):
+            raise TypeError(f"check_host is True, False or None (decided by the address), got {self.check_host!r}")
 
     def replace(self, **changes: Any) -> ServerOptions:
         """A copy with ``changes`` (checked like the original)."""

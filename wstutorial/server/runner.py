@@ -73,7 +73,7 @@ class TutorialServer:
         self.port = self.requested_port
         self.options = options
         self.events = events if events is not None else EventLog()
-        self._app = make_app(options, events=self.events)
+        self._app = make_app(options, events=self.events, loopback=is_loopback(self.host))
         self.context: ServerContext = self._app.context
         self.hub: Hub = self.context.hub
         self.stream: Stream = self.context.stream
@@ -255,6 +255,7 @@ def start_server(
     ping_timeout: float | None = None,
     handlers: Mapping[str, HandlerSpec] | None = None,
     student_dir: str | Path | None = None,
+    allowed_hosts: Iterable[str] = (),
     events: EventLog | None = None,
     timeout: float = 10.0,
     options: ServerOptions | None = None,
@@ -278,6 +279,10 @@ def start_server(
             (default and upper bound: ``ping_interval``).
         handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``.
         student_dir: a folder of the student's own pages, served at ``/my/``.
+        allowed_hosts: on a server listening on loopback, further names that
+            may appear in a request's ``Host`` (besides ``localhost``,
+            ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
+            names get 403 (a DNS rebinding page says its own name).
         events: an event log to record into (a new one by default).
         timeout: seconds to wait for the server to listen.
         options: all of the settings above as one ``ServerOptions`` (then
@@ -297,6 +302,7 @@ def start_server(
         "ping_timeout": ping_timeout,
         "handlers": handlers or {},
         "student_dir": student_dir,
+        "allowed_hosts": tuple(allowed_hosts),
         "tornado_settings": settings,
     }
     if options is None:
