@@ -24,6 +24,7 @@ NAMES = [
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
     "06-classroom.ipynb",
+    "07-protocols-and-reconnecting.ipynb",
     "09-several-processes.ipynb",
 ]
 LOAD = re.compile(r"^# %load (\S+)\n?")
@@ -34,6 +35,7 @@ LOAD = re.compile(r"^# %load (\S+)\n?")
 # (06-classroom.ipynb still runs its solution; its owner converts it.)
 KEEP_WORK = [
     "01-hello-server.ipynb",
+    "07-protocols-and-reconnecting.ipynb",
     "09-several-processes.ipynb",
 ]
 NOT_RUN = "skip-execution"  # nbclient (execute-notebooks.sh) does not run the cell
@@ -48,6 +50,8 @@ DEFINES = {
     "count_clients.py": ["CountClientsHandler"],
     "stream_time.py": ["StreamTimeHandler"],
     "mini_chat.py": ["MiniChatHandler"],
+    "add_type.py": ["AddHandler"],
+    "backoff_delay.py": ["delay"],
     "relay.py": ["relay"],
 }
 
