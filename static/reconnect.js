@@ -183,7 +183,7 @@
     if (ws) {
       var old = ws;
       ws = null;
-      old.onclose = null;
+      old.onopen = old.onmessage = old.onclose = old.onerror = null;
       old.close(1000, "bye");
     }
     setStatus("disconnected", false);

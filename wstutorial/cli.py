@@ -105,6 +105,10 @@ def print_addresses(server: TutorialServer, out: Callable[[str], None] = print) 
             )
 
 
+def already_stopping(signum: int, frame: object) -> None:
+    print("Already stopping; a few seconds at most.", flush=True)
+
+
 def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
     """Print events (from this, the main thread) until Ctrl-C or SIGTERM; then stop."""
     stop_requested = threading.Event()
@@ -118,17 +122,24 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
     # with '&' by a script): take it over, so Ctrl-C (SIGINT) always stops.
     previous_int = signal.signal(signal.SIGINT, request_stop)
     try:
-        # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
-        print("Press Ctrl-C to stop.", flush=True)
-        for event in server.events.follow(after=server.events.next_seq):
-            if not quiet:
-                print(event, flush=True)
-    except KeyboardInterrupt:
-        pass
+        try:
+            # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
+            print("Press Ctrl-C to stop.", flush=True)
+            for event in server.events.follow(after=server.events.next_seq):
+                if not quiet:
+                    print(event, flush=True)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            # A second Ctrl-C while the clients are being closed only says so:
+            # stop() must finish (1001 to every client, the port freed) without a traceback.
+            signal.signal(signal.SIGTERM, already_stopping)
+            signal.signal(signal.SIGINT, already_stopping)
+            print("Stopping: closing every client with 1001 (going away)...", flush=True)
+            closed = server.stop()
     finally:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
-        closed = server.stop()
     print(f"Stopped: {closed} WebSocket client(s) closed with 1001 (going away).", flush=True)
     return EXIT_OK
 
