@@ -269,7 +269,12 @@ class TutorialServer:
         return self.run(invoke(), timeout)
 
     def broadcast(self, path: str, message: str | bytes, timeout: float = 5.0) -> int:
-        """Send ``message`` to every client on ``path``; returns how many it was sent to."""
+        """Send ``message`` to every client on ``path``; returns how many it was sent to.
+
+        Raises ``TypeError`` for anything but ``str`` (text) and ``bytes`` (binary).
+        """
+        if not isinstance(message, (str, bytes, bytearray, memoryview)):
+            raise TypeError(f"a message is str (text) or bytes (binary), got {type(message).__name__}: {message!r:.60}")
         return self.call(self.hub.broadcast, path, message, timeout=timeout)
 
     def clients(self, path: str | None = None, timeout: float = 5.0) -> list[str]:

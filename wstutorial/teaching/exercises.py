@@ -28,6 +28,7 @@ from ..client import (
 from ..events import EventLog
 from ..server.runner import TutorialServer, start_server
 from ..wording import count
+from . import progress
 
 __all__ = ["CheckResult", "check_upper_case", "check_count_clients", "check_stream_time", "ANSWER_TIMEOUT"]
 
@@ -44,6 +45,9 @@ class CheckResult:
 
     passed: bool
     message: str
+
+    def __post_init__(self) -> None:
+        progress.report(self)  # to the teacher's board, only when this notebook joined a classroom
 
     def __bool__(self) -> bool:
         return self.passed
