@@ -233,7 +233,11 @@ async def run_websockets() -> None:
 
 
 def server_frame(payload: bytes) -> bytes:
-    """An unmasked server text frame (the floor writes frames it built itself)."""
+    """An unmasked server text frame (the floor writes frames it built itself).
+
+    Written out rather than taken from wstutorial.protocol.frame_header: the
+    floor's process does not import the package (nor Tornado) it is compared with.
+    """
     n = len(payload)
     if n < 126:
         return bytes((0x81, n)) + payload

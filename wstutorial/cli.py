@@ -1,4 +1,4 @@
-"""The command line: ``python -m wstutorial serve``, ``check`` and ``classroom``.
+"""The command line: ``python -m wstutorial serve``, ``check``, ``classroom`` and ``rehearse``.
 
 Bad arguments print one line and exit 2; a server that cannot start prints
 one line and exits 1; never a traceback.
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check that this machine is ready for the tutorial")
     check.set_defaults(run=run_check)
     add_classroom_command(commands)
+    add_rehearse_command(commands)
     return parser
 
 
@@ -193,6 +194,45 @@ def run_classroom(args: argparse.Namespace) -> int:
     classroom = start_classroom(args.host, args.port, interval=args.interval)
     print_classroom_addresses(classroom)
     return serve_until_interrupted(classroom.server, args.quiet)
+
+
+def _students(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 500:
+        raise argparse.ArgumentTypeError(f"students must be a whole number from 1 to 500, got {text!r}")
+    return int(text)
+
+
+def add_rehearse_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
+    """``rehearse``: simulated students against a running classroom server, before class."""
+    rehearse = commands.add_parser(
+        "rehearse", help="simulate a class (join, chat, pass and fail checks) against a running classroom server"
+    )
+    rehearse.add_argument("--students", type=_students, default=30, help="how many simulated students (default 30)")
+    rehearse.add_argument("--host", type=_host, default="localhost", help="the classroom server's host (default localhost)")
+    rehearse.add_argument("--port", type=_port, default=None, help="its port (default $WSTUTORIAL_PORT or 8888)")
+    rehearse.add_argument(
+        "--duration", type=_interval, default=60.0, help="seconds the simulated lesson lasts (default 60)"
+    )
+    rehearse.add_argument("--seed", type=int, default=None, help="same seed, same rehearsal")
+    rehearse.set_defaults(run=run_rehearse)
+
+
+def run_rehearse(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .address import default_port
+    from .classroom.rehearsal import rehearse
+
+    port = default_port() if args.port is None else args.port
+    print(f"Rehearsing with {args.students} simulated students at {args.host}:{port} for about {args.duration:g} s;")
+    print("watch the teacher page fill. Ctrl-C stops early.", flush=True)
+    try:
+        report = asyncio.run(rehearse(args.host, port, args.students, args.duration, args.seed))
+    except KeyboardInterrupt:
+        print("Stopped.")
+        return EXIT_OK
+    print(report)
+    return EXIT_FAILURE if not report.joined else EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:
