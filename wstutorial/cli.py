@@ -1,4 +1,4 @@
-"""The command line: ``python -m wstutorial serve``, ``check`` and ``classroom``.
+"""The command line: ``python -m wstutorial serve``, ``check``, ``lab`` and ``classroom``.
 
 Bad arguments print one line and exit 2; a server that cannot start prints
 one line and exits 1; never a traceback.
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=run_serve)
     check = commands.add_parser("check", help="check that this machine is ready for the tutorial")
     check.set_defaults(run=run_check)
+    add_lab_command(commands)
     add_classroom_command(commands)
     return parser
 
@@ -104,18 +105,26 @@ def print_addresses(server: TutorialServer, out: Callable[[str], None] = print) 
             )
 
 
+def stop_signals() -> list[int]:
+    """The signals that stop a server: Ctrl-C, SIGTERM, and Ctrl-Break where it exists (Windows)."""
+    numbers = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGBREAK"):
+        numbers.append(signal.SIGBREAK)
+    return numbers
+
+
 def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
-    """Print events (from this, the main thread) until Ctrl-C or SIGTERM; then stop."""
+    """Print events (from this, the main thread) until Ctrl-C, Ctrl-Break or SIGTERM; then stop."""
     stop_requested = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
         stop_requested.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, request_stop)
     # Python leaves Ctrl-C ignored when it started ignored (a job started
     # with '&' by a script): take it over, so Ctrl-C (SIGINT) always stops.
-    previous_int = signal.signal(signal.SIGINT, request_stop)
+    # signal.signal() with these works on Windows too, where Ctrl-Break is SIGBREAK.
+    previous = {number: signal.signal(number, request_stop) for number in stop_signals()}
     try:
         # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
         print("Press Ctrl-C to stop.", flush=True)
@@ -125,8 +134,8 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         closed = server.stop()
     print(f"Stopped: {closed} WebSocket client(s) closed with 1001 (going away).", flush=True)
     return EXIT_OK
@@ -182,6 +191,35 @@ def run_classroom(args: argparse.Namespace) -> int:
     classroom = start_classroom(args.host, args.port, interval=args.interval)
     print_classroom_addresses(classroom)
     return serve_until_interrupted(classroom.server, args.quiet)
+
+
+def add_lab_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
+    """``lab``: copy the notebooks into the student's folder and open JupyterLab there."""
+    from .teaching.lab import DEFAULT_FOLDER
+
+    lab = commands.add_parser(
+        "lab", help=f"copy the notebooks into FOLDER (default ./{DEFAULT_FOLDER}) and open them in JupyterLab"
+    )
+    lab.add_argument(
+        "folder", nargs="?", default=DEFAULT_FOLDER, metavar="FOLDER",
+        help=f"where your notebooks go (default: {DEFAULT_FOLDER} in the current folder); "
+        "files you changed are never overwritten",
+    )
+    lab.add_argument(
+        "--no-browser", action="store_true", help="do not open a browser; just print the address (remote machines)"
+    )
+    lab.set_defaults(run=run_lab)
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    from .teaching.lab import LabError
+    from .teaching.lab import run_lab as lab_main
+
+    try:
+        return lab_main(args.folder, open_browser=not args.no_browser)
+    except (LabError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import json
-import shlex
 import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
 from packaging.requirements import Requirement
+
+from .commands import pip_install_command
 from packaging.version import InvalidVersion, Version
 
 __all__ = ["Check", "Checks", "REQUIREMENTS", "LABEXTENSIONS", "MIN_PYTHON", "run_checks", "main"]
@@ -89,7 +90,7 @@ class Checks(list[Check]):
 
 
 def _pip(requirement: str) -> str:
-    return f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(requirement)}"
+    return pip_install_command(requirement)
 
 
 def check_python() -> Check:
@@ -101,7 +102,8 @@ def check_python() -> Check:
         "python",
         False,
         f"{version} is too old, the tutorial needs {wanted} or newer",
-        f"install Python {wanted}+ (Debian: apt-get install python3) and run 'bash scripts/setup-env.sh'",
+        f"install Python {wanted}+ (python.org or the Microsoft Store; Debian: apt-get install python3), "
+        'then: python -m pip install "wstutorial[notebook]"',
     )
 
 
@@ -142,7 +144,7 @@ def check_labextension(extension: str, package: str) -> Check:
         name,
         False,
         f"not found where JupyterLab looks ({', '.join(map(str, labextension_dirs()))}); widgets would show as text only",
-        f"{shlex.quote(sys.executable)} -m pip install --force-reinstall --no-deps {package}",
+        pip_install_command(package, options=("--force-reinstall", "--no-deps")),
     )
 
 
@@ -188,7 +190,7 @@ def check_local_server() -> Check:
     finally:
         server.stop()
     if greeting != "Hello World" or echoed != "round trip":
-        return Check("local server", False, f"unexpected answers {greeting!r}, {echoed!r}", "reinstall: bash scripts/setup-env.sh")
+        return Check("local server", False, f"unexpected answers {greeting!r}, {echoed!r}", "reinstall: " + pip_install_command("wstutorial[notebook]", options=("--force-reinstall",)))
     return Check("local server", True, f"port {server.port}: Hello World and an echo round trip")
 
 
