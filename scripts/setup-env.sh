@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.11+ and install wstutorial into it (editable).
-# Usage: scripts/setup-env.sh [EXTRA]   e.g. "test" for the test tools.
-# Sourced by tutorial.sh and test.sh; safe to run again (it only tops up).
+# Create .venv with Python 3.11+ and install wstutorial into it (editable),
+# at the tested versions of constraints.txt (refresh: bash scripts/lock.sh).
+# Usage: scripts/setup-env.sh [EXTRA]
+#   no EXTRA: the lean install (Tornado: the server and client, for scripts)
+#   notebook: + JupyterLab, ipywidgets, the chart (scripts/tutorial.sh)
+#   test:     + notebook + the test tools (scripts/test.sh)
+# Run by tutorial.sh and test.sh; safe to run again (it only tops up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,5 +54,5 @@ pip_install() {
         2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
 }
 pip_install --upgrade pip
-pip_install -e "$target"
+pip_install -c constraints.txt -e "$target"
 echo "==> $venv is ready"

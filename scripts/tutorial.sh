@@ -2,7 +2,7 @@
 # Set everything up and open the tutorial in JupyterLab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-env.sh
+bash scripts/setup-env.sh notebook
 venv="${WSTUTORIAL_VENV:-.venv}"
 "$venv/bin/python" -m wstutorial check || echo "(the setup check found a problem: see above)"
 options=(--ServerApp.port=8890)  # JupyterLab's default, 8888, is the tutorial server's port

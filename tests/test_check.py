@@ -87,10 +87,18 @@ def test_run_checks_for_the_notebook() -> None:
 
 
 def test_requirements_match_pyproject() -> None:
-    """The versions the check demands are exactly pyproject.toml's dependencies."""
+    """The versions the check demands are exactly pyproject.toml's: the dependencies and the notebook extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = {canonicalize_name(Requirement(text).name): Requirement(text).specifier for text in project["dependencies"]}
-    checked = {
-        canonicalize_name(Requirement(text).name): Requirement(text).specifier for text, _ in check.REQUIREMENTS.values()
-    }
-    assert checked == declared
+
+    def specs(texts: list[str]) -> dict[str, object]:
+        return {canonicalize_name(Requirement(text).name): Requirement(text).specifier for text in texts}
+
+    assert specs([text for text, _ in check.CORE_REQUIREMENTS.values()]) == specs(project["dependencies"])
+    notebook = project["optional-dependencies"]["notebook"]
+    assert specs([text for text, _ in check.NOTEBOOK_REQUIREMENTS.values()]) == specs(notebook)
+
+
+def test_notebook_install_command_from_a_checkout() -> None:
+    """Run from this checkout, the fix for a missing notebook part installs the extra at the locked versions."""
+    command = check.notebook_install_command()
+    assert f'-m pip install -c {ROOT / "constraints.txt"} -e "{ROOT}[notebook]"' in command

@@ -1,7 +1,8 @@
-"""Packaging: the pages ship in the wheel, and the two dependency lists agree."""
+"""Packaging: the pages ship in the wheel, the lean install runs a script, and the dependency lists agree."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -10,8 +11,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
+CONSTRAINTS = ROOT / "constraints.txt"
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+NOTEBOOK_PART = ("jupyterlab", "ipywidgets", "ipykernel", "bqplot", "jupyter_server", "packaging")
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +64,30 @@ def test_installed_copy_serves_the_pages(wheel: Path, tmp_path: Path) -> None:
     assert 'id="uri"' in page
 
 
-def _names(requirements: list[str]) -> dict[str, str]:
-    return {req.split(">")[0].split("=")[0].split("<")[0].split("!")[0].strip().lower(): req.replace(" ", "") for req in requirements}
+def _names(requirements: list[str]) -> dict[str, object]:
+    return {canonicalize_name(Requirement(text).name): Requirement(text).specifier for text in requirements}
+
+
+def _declared() -> list[Requirement]:
+    """Every dependency of pyproject.toml: core and every extra (not wstutorial's own extras)."""
+    texts = PROJECT["dependencies"] + [text for extra in PROJECT["optional-dependencies"].values() for text in extra]
+    return [Requirement(text) for text in texts if Requirement(text).name != "wstutorial"]
+
+
+def _locked() -> dict[str, str]:
+    """constraints.txt as {canonical name: pinned version}."""
+    pins = {}
+    for line in CONSTRAINTS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not a pin 'name==version'; refresh with bash scripts/lock.sh"
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
 
 
 def test_environment_yml_matches_pyproject() -> None:
-    """environment.yml lists the same packages and versions as pyproject.toml (core + test)."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = _names(project["dependencies"] + project["optional-dependencies"]["test"])
+    """environment.yml lists the same packages and versions as pyproject.toml (core + notebook + test)."""
+    wanted = {canonicalize_name(requirement.name): requirement.specifier for requirement in _declared()}
     listed = []
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("\ndependencies:", 1)[1].splitlines():
@@ -73,3 +95,75 @@ def test_environment_yml_matches_pyproject() -> None:
         if item.startswith("- ") and not item.startswith(("- python=", "- pip", "- -")) and ":" not in item:
             listed.append(item[2:])
     assert _names(listed) == wanted
+
+
+def test_test_extra_includes_the_notebook_extra() -> None:
+    assert "wstutorial[notebook]" in PROJECT["optional-dependencies"]["test"]
+
+
+def test_lock_pins_every_dependency() -> None:
+    """constraints.txt pins every dependency of pyproject.toml, at a version its range accepts."""
+    pins = _locked()
+    for requirement in _declared():
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is not in constraints.txt: run bash scripts/lock.sh"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"constraints.txt pins {name}=={pins[name]}, outside {requirement}: run bash scripts/lock.sh"
+        )
+
+
+def test_tests_run_against_the_lock() -> None:
+    """This environment has the locked version of every package it has (setup-env.sh installs with -c)."""
+    pins = _locked()
+    different = {}
+    for dist in importlib.metadata.distributions():
+        name = canonicalize_name(dist.metadata["Name"])
+        if name in pins and dist.version != pins[name]:
+            different[name] = f"{dist.version} installed, {pins[name]} locked"
+    assert not different, f"not the locked versions (run bash scripts/setup-env.sh test): {different}"
+
+
+def test_lean_install_runs_a_script(wheel: Path, tmp_path: Path) -> None:
+    """pip install wstutorial alone (the wheel, at the locked Tornado) in a fresh venv: a script works, no JupyterLab."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    python = venv / "bin" / "python"
+    # This environment's pip installs into the new one: tornado from pip's cache or the package registry.
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--disable-pip-version-check",
+         "-c", str(CONSTRAINTS), str(wheel)],
+        check=True,
+        timeout=240,
+    )
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "list", "--format=freeze", "--disable-pip-version-check"],
+        check=True, capture_output=True, text=True, timeout=60,
+    ).stdout
+    names = {canonicalize_name(line.split("==")[0]) for line in installed.splitlines() if "==" in line}
+    assert names == {"tornado", "wstutorial"}, installed
+    script = (
+        "import importlib.util, sys\n"
+        "import wstutorial\n"
+        "server = wstutorial.start_server(port=0)\n"
+        "with wstutorial.connect_blocking(server.ws_url('/echo')) as client:\n"
+        "    client.send('from a script')\n"
+        "    print(client.receive(timeout=10))\n"
+        "server.stop()\n"
+        f"print([name for name in {NOTEBOOK_PART!r} if importlib.util.find_spec(name)])\n"
+    )
+    result = subprocess.run([str(python), "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["from a script", "[]"]
+    # The setup check works there too, and says what to install for the notebooks.
+    check = subprocess.run(
+        [str(python), "-m", "wstutorial", "check"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert check.returncode == 1, check.stdout + check.stderr
+    lines = check.stdout.splitlines()
+    assert lines[0].startswith("ok       python: ")
+    assert lines[1].startswith("ok       tornado: ") and "not compared" in lines[1]
+    assert lines[2].startswith("PROBLEM  notebook part: not installed (jupyterlab, ipywidgets,")
+    assert lines[2].endswith("-m pip install 'wstutorial[notebook]'")
+    assert lines[3].startswith("ok       local server: ")
+    assert lines[4] == "1 of 4 checks found a problem: notebook part"
+    assert check.stderr == ""

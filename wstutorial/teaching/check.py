@@ -3,6 +3,10 @@
 One line per check: ``ok`` or ``PROBLEM`` with what is wrong and the command
 that fixes it. Exits non-zero on any problem, so a teacher or CI can run it
 before class. Notebook 00 calls :func:`run_checks`.
+
+It runs with the lean install too (``pip install wstutorial``: Tornado only):
+then the server and client checks pass and one line says how to add the
+notebook part (``wstutorial[notebook]``).
 """
 
 from __future__ import annotations
@@ -14,19 +18,29 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from packaging.requirements import Requirement
+from .commands import pip_install_command, python_command
 
-from .commands import pip_install_command
-from packaging.version import InvalidVersion, Version
-
-__all__ = ["Check", "Checks", "REQUIREMENTS", "LABEXTENSIONS", "MIN_PYTHON", "run_checks", "main"]
+__all__ = [
+    "Check",
+    "Checks",
+    "CORE_REQUIREMENTS",
+    "NOTEBOOK_REQUIREMENTS",
+    "REQUIREMENTS",
+    "LABEXTENSIONS",
+    "MIN_PYTHON",
+    "run_checks",
+    "main",
+]
 
 MIN_PYTHON = (3, 11)
 
-# What the tutorial needs at run time, as in pyproject.toml's dependencies
-# (tests/test_check.py keeps the two lists equal), with why each matters.
-REQUIREMENTS: dict[str, tuple[str, str]] = {
-    "tornado": ("tornado>=6.4", "the WebSocket server and client"),
+# What the tutorial needs at run time, with why each matters, as in
+# pyproject.toml (tests/test_check.py keeps the lists equal): the lean
+# install's dependencies, and the notebook extra.
+CORE_REQUIREMENTS: dict[str, tuple[str, str]] = {
+    "tornado": ("tornado>=6.4,<7", "the WebSocket server and client"),
+}
+NOTEBOOK_REQUIREMENTS: dict[str, tuple[str, str]] = {
     "jupyterlab": ("jupyterlab>=4,<5", "the tutorial's notebooks"),
     "ipywidgets": ("ipywidgets>=8,<9", "the notebook panels"),
     "jupyterlab_widgets": ("jupyterlab_widgets>=3,<4", "JupyterLab's frontend for ipywidgets"),
@@ -37,6 +51,7 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
     "bqplot": ("bqplot>=0.12.40,<0.14", "the live chart of a stream"),
     "packaging": ("packaging>=23", "version checks like this one"),
 }
+REQUIREMENTS: dict[str, tuple[str, str]] = {**CORE_REQUIREMENTS, **NOTEBOOK_REQUIREMENTS}
 
 # JupyterLab extensions that must be where JupyterLab looks, with the package that ships each.
 LABEXTENSIONS: dict[str, str] = {
@@ -93,6 +108,20 @@ def _pip(requirement: str) -> str:
     return pip_install_command(requirement)
 
 
+def _checkout() -> Path | None:
+    """The repository this package runs from (an editable install), if any."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "constraints.txt").is_file() else None
+
+
+def notebook_install_command() -> str:
+    """The command that adds the notebook part (JupyterLab, widgets, chart) to this Python."""
+    root = _checkout()
+    if root is None:
+        return _pip("wstutorial[notebook]")
+    return python_command("-m", "pip", "install", "-c", str(root / "constraints.txt"), "-e", f"{root}[notebook]")
+
+
 def check_python() -> Check:
     version = ".".join(str(part) for part in sys.version_info[:3])
     if sys.version_info[:2] >= MIN_PYTHON:
@@ -109,11 +138,16 @@ def check_python() -> Check:
 
 def check_package(name: str, requirement: str, purpose: str) -> Check:
     """Is ``name`` installed in a version that ``requirement`` accepts?"""
-    wanted = Requirement(requirement)
     try:
         installed = importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return Check(name, False, f"not installed ({purpose})", _pip(requirement))
+    try:
+        from packaging.requirements import Requirement
+        from packaging.version import InvalidVersion, Version
+    except ImportError:  # the lean install: pip checked the range when it installed the package
+        return Check(name, True, f"{installed} (range {requirement} not compared: 'packaging' is not installed)")
+    wanted = Requirement(requirement)
     try:
         fine = wanted.specifier.contains(Version(installed), prereleases=True)
     except InvalidVersion:
@@ -194,19 +228,46 @@ def check_local_server() -> Check:
     return Check("local server", True, f"port {server.port}: Hello World and an echo round trip")
 
 
+def _installed(name: str) -> bool:
+    try:
+        importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def check_notebook_part() -> Check:
+    """The lean install (server and client only): say how to add the notebooks' packages."""
+    return Check(
+        "notebook part",
+        False,
+        f"not installed ({', '.join(NOTEBOOK_REQUIREMENTS)}): scripts can use the server and client, "
+        "the tutorial's notebooks need them",
+        notebook_install_command(),
+    )
+
+
 def run_checks(on_result: Callable[[Check], None] | None = None) -> Checks:
     """Run every check; returns the results (``.ok``, ``.problems``, ``.summary()``).
 
     ``on_result`` is called with each result as soon as it is known.
     """
 
+    notebook_missing = [name for name in NOTEBOOK_REQUIREMENTS if not _installed(name)]
+    lean = len(notebook_missing) == len(NOTEBOOK_REQUIREMENTS)
+
     def steps() -> Iterable[Callable[[], Check]]:
         yield check_python
-        for name, (requirement, purpose) in REQUIREMENTS.items():
+        for name, (requirement, purpose) in CORE_REQUIREMENTS.items():
             yield lambda name=name, requirement=requirement, purpose=purpose: check_package(name, requirement, purpose)
-        for extension, package in LABEXTENSIONS.items():
-            yield lambda extension=extension, package=package: check_labextension(extension, package)
-        yield check_widget
+        if lean:  # one line, not one per package: the notebook part was never installed
+            yield check_notebook_part
+        else:
+            for name, (requirement, purpose) in NOTEBOOK_REQUIREMENTS.items():
+                yield lambda name=name, requirement=requirement, purpose=purpose: check_package(name, requirement, purpose)
+            for extension, package in LABEXTENSIONS.items():
+                yield lambda extension=extension, package=package: check_labextension(extension, package)
+            yield check_widget
         yield check_local_server
 
     results = Checks()
