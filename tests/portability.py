@@ -15,7 +15,7 @@ import ast
 import json
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 __all__ = ["posix_only_uses", "notebook_sources", "student_path_files"]
 
@@ -112,7 +112,7 @@ class _Finder(ast.NodeVisitor):
         if not self.guarded:
             self.found.append((getattr(node, "lineno", 0), what))
 
-    def _visit_guarded(self, nodes: list[ast.AST]) -> None:
+    def _visit_guarded(self, nodes: Sequence[ast.AST]) -> None:
         self.guarded += 1
         for node in nodes:
             self.visit(node)

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from wstutorial.teaching.notebook_files import MANIFEST, notebooks_source, sync_notebooks, tutorial_files
+from wstutorial.teaching.notebook_files import (
+    MANIFEST,
+    notebooks_source,
+    sync_notebooks,
+    tutorial_files,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +42,8 @@ def test_first_run_copies_and_second_run_changes_nothing(tmp_path: Path) -> None
     manifest = json.loads((student / MANIFEST).read_text())
     assert manifest["tutorial_version"] == "0.1.0" and set(manifest["files"]) == {"01.ipynb", "exercises/a.py"}
     again = sync_notebooks(student, source, "0.1.0")
-    assert again.copied == again.updated == again.kept == [] and again.lines() == []
+    assert again.copied == again.updated == again.kept == []
+    assert again.lines() == [f"The tutorial's files in {student} are up to date."]
     assert sorted(again.unchanged) == ["01.ipynb", "exercises/a.py"]
 
 
@@ -47,7 +53,8 @@ def test_a_changed_file_stays_and_the_newer_version_goes_beside_it(tmp_path: Pat
     (student / "01.ipynb").write_text("one, with my answer")
     # Same tutorial version: the student's change is kept, nothing is added.
     same = sync_notebooks(student, tmp_path / "v1", "0.1.0")
-    assert same.kept == [("01.ipynb", "")] and same.lines() == []
+    assert same.kept == [("01.ipynb", "")]
+    assert same.lines() == ["Kept your changes in: 01.ipynb.", f"The tutorial's files in {student} are up to date."]
     v2 = tutorial(tmp_path / "v2", {"01.ipynb": "one v2", "02.ipynb": "two v2", "03.ipynb": "three"})
     report = sync_notebooks(student, v2, "0.2.0")
     assert (student / "01.ipynb").read_text() == "one, with my answer"

@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from portability import notebook_sources, posix_only_uses, student_path_files
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
-
-from portability import notebook_sources, posix_only_uses, student_path_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,7 +105,7 @@ def test_ctrl_break_stops_the_server_where_windows_has_it() -> None:
     )
     try:
         assert process.stdout is not None
-        lines = []
+        lines: list[str] = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             line = process.stdout.readline()

@@ -176,8 +176,6 @@ def run_lab(folder: Path | str = DEFAULT_FOLDER, open_browser: bool = True, out:
     report = sync_notebooks(folder)
     for line in report.lines():
         out(line)
-    if not report.copied and not report.updated and not report.kept:
-        out(f"The notebooks in {folder} are up to date.")
     out("Starting JupyterLab (the first start can take half a minute)...")
     process, url = start_lab(folder, open_browser, out=out)
     try:

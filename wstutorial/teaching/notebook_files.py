@@ -16,8 +16,8 @@ import dataclasses
 import hashlib
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 __all__ = ["MANIFEST", "SKIPPED_NAMES", "SyncReport", "notebooks_source", "tutorial_files", "sync_notebooks"]
 
@@ -82,6 +82,11 @@ class SyncReport:
         for mine, newer in self.kept:
             if newer:
                 out.append(f"Kept your changed {mine}; the newer tutorial version is beside it: {newer}")
+        yours = [mine for mine, newer in self.kept if not newer]
+        if yours:
+            out.append(f"Kept your changes in: {', '.join(yours)}.")
+        if not (self.copied or self.updated or len(yours) < len(self.kept)):
+            out.append(f"The tutorial's files in {self.folder} are up to date.")
         return out
 
 
@@ -108,7 +113,9 @@ def sync_notebooks(folder: Path, source: Path | None = None, version: str | None
     if source is None:
         source = notebooks_source()
     if version is None:
-        from .. import __version__ as version
+        from .. import __version__
+
+        version = __version__
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"{folder} is a file, not a folder: give another folder for the notebooks")
