@@ -8,10 +8,11 @@ import tornado.web
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.testing import AsyncHTTPTestCase, gen_test
 from tornado.websocket import WebSocketClientConnection, websocket_connect
-from wstutorial.server.handlers import TutorialHandler
 
 from wstutorial.events import EventLog
 from wstutorial.server.app import make_app
+from wstutorial.server.handlers import TutorialHandler
+from wstutorial.server.options import ServerOptions
 
 
 class BrokenHandler(TutorialHandler):
@@ -24,7 +25,8 @@ class BrokenHandler(TutorialHandler):
 class HandlerTest(AsyncHTTPTestCase):
     def get_app(self) -> tornado.web.Application:
         self.events = EventLog()
-        return make_app(events=self.events, interval=0.02, max_message_size=1024, handlers={"/broken": BrokenHandler})
+        options = ServerOptions(interval=0.02, max_message_size=1024, handlers={"/broken": BrokenHandler})
+        return make_app(options, events=self.events)
 
     def tearDown(self) -> None:
         for connection in getattr(self, "_connections", []):
@@ -78,7 +80,7 @@ class HandlerTest(AsyncHTTPTestCase):
     @gen_test
     async def test_stream_starts_with_first_client_and_ends_with_last(self) -> None:
         """The sending task runs only while someone listens."""
-        stream = self._app.settings["wstutorial_stream"]
+        stream = self._app.context.stream
         assert not stream.running
         connection = await self.ws_connect("/streaming")
         await connection.read_message()

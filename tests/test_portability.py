@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-from portability import notebook_sources, posix_only_uses, student_path_files
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+
+from portability import notebook_sources, posix_only_uses, student_path_files
 
 ROOT = Path(__file__).resolve().parent.parent
 

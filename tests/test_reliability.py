@@ -14,10 +14,9 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
-from wire import RawClient
 
 import wstutorial
-from conftest import free_port, rss_bytes
+from helpers import RawClient, free_port, rss_bytes
 
 # -- helpers ---------------------------------------------------------------------------
 
@@ -25,22 +24,15 @@ from conftest import free_port, rss_bytes
 def handler_state(server: wstutorial.TutorialServer, path: str) -> list[tuple[str, int, int, int]]:
     """(name, pending writes, pending bytes, dropped) of each client on ``path``, read in the server thread."""
 
-    async def read() -> list[tuple[str, int, int, int]]:
-        return [
-            (h.client_name, h.pending_writes, h.pending_bytes, h.dropped_messages)  # type: ignore[attr-defined]
-            for h in server.hub.open_handlers(path)
-        ]
-
-    return server._loop_thread.run(read())
+    return server.call(
+        lambda: [(h.client_name, h.pending_writes, h.pending_bytes, h.dropped_messages) for h in server.hub.open_handlers(path)]
+    )
 
 
 def registered(server: wstutorial.TutorialServer) -> int:
     """How many connections the hub still keeps (open or not), read in the server thread."""
 
-    async def count() -> int:
-        return sum(len(handlers) for handlers in server.hub.connections.values())
-
-    return server._loop_thread.run(count())
+    return server.call(lambda: sum(len(handlers) for handlers in server.hub.connections.values()))
 
 
 def still_serves(server: wstutorial.TutorialServer) -> None:

@@ -29,7 +29,7 @@ from typing import Iterator
 
 import pytest
 
-from conftest import free_port
+from helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = pytest.mark.timeout(900)  # builds a wheelhouse and installs JupyterLab into a fresh venv

@@ -32,6 +32,7 @@ from .server.handlers import (
 from .server.runner import (
     PortInUse,
     ServerError,
+    ServerOptions,
     TutorialServer,
     running_servers,
     start_server,
@@ -58,6 +59,7 @@ __all__ = [
     "PortInUse",
     "SensorHandler",
     "ServerError",
+    "ServerOptions",
     "StreamingHandler",
     "TutorialHandler",
     "TutorialServer",

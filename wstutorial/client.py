@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator, Mapping
 
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import StreamClosedError
@@ -23,7 +23,8 @@ from tornado.websocket import (
 
 from .address import check_ws_url
 from .loopthread import LoopThread
-from .protocol import DEFAULT_MAX_MESSAGE_SIZE
+from .protocol import DEFAULT_MAX_MESSAGE_SIZE, CloseCode
+from .tornado_internals import client_has_ended
 
 __all__ = [
     "Client",
@@ -37,18 +38,7 @@ __all__ = [
 ]
 
 # The close codes a learner meets, with what they mean (RFC 6455, section 7.4.1).
-CLOSE_CODES: dict[int, str] = {
-    1000: "normal closure",
-    1001: "going away (the server is shutting down or the page is leaving)",
-    1002: "protocol error",
-    1003: "data of a type the endpoint cannot accept",
-    1005: "no close code was given",
-    1006: "the connection dropped without a close frame",
-    1007: "invalid data (for example text that is not UTF-8)",
-    1008: "policy violation",
-    1009: "message too big",
-    1011: "the server hit an unexpected error",
-}
+CLOSE_CODES: dict[int, str] = {code: code.meaning for code in CloseCode}
 
 
 class ConnectionFailed(ConnectionError):
@@ -66,7 +56,7 @@ class ConnectionClosed(ConnectionError):
     def __init__(self, code: int | None, reason: str | None) -> None:
         self.code = code
         self.reason = reason or ""
-        meaning = CLOSE_CODES.get(code or 1005, "")
+        meaning = CLOSE_CODES.get(code or CloseCode.NO_STATUS_RCVD, "")
         detail = f" ({meaning})" if meaning else ""
         said = f", reason {self.reason!r}" if self.reason else ""
         super().__init__(f"connection closed with code {code}{detail}{said}")
@@ -82,6 +72,8 @@ def explain_failure(url: str, error: BaseException, timeout: float) -> Connectio
     elif isinstance(error, HTTPClientError) and error.code == 404:
         path = "/" + url.split("://", 1)[-1].split("/", 1)[-1] if url.count("/") > 2 else "/"
         reason = f"the server has no WebSocket at {path} (404 Not Found); check the uri, e.g. '/ws'"
+    elif isinstance(error, HTTPClientError) and error.code == 401:
+        reason = "the server wants a login first (401 Unauthorized): send its cookie or token with the handshake"
     elif isinstance(error, HTTPClientError) and error.code == 403:
         reason = "the server refused this origin (403 Forbidden); the server must list it in allowed_origins"
     elif isinstance(error, HTTPClientError) and error.code == 599:
@@ -94,8 +86,13 @@ def explain_failure(url: str, error: BaseException, timeout: float) -> Connectio
         reason = f"no answer within {timeout} s; is the host reachable and the port right?"
     elif isinstance(error, (StreamClosedError, ConnectionResetError)):
         reason = "the server closed the connection during the handshake; is it a WebSocket server?"
+    elif isinstance(error, ssl.SSLCertVerificationError):
+        reason = (
+            f"the server's certificate is not trusted ({error.verify_message}); pass ssl_context= a context "
+            "that trusts its certificate authority (see wstutorial.server.tls)"
+        )
     elif isinstance(error, ssl.SSLError):
-        reason = f"secure connection failed ({error.reason}); use ws:// for the tutorial's server"
+        reason = f"secure connection failed ({error.reason}); wss:// needs a server with TLS, ws:// one without"
     elif isinstance(error, OSError):
         reason = f"{error.strerror or error}"
     else:
@@ -117,7 +114,7 @@ class Client:
 
     @property
     def closed(self) -> bool:
-        return self._closed or self._connection.protocol is None
+        return self._closed or client_has_ended(self._connection)
 
     @property
     def close_code(self) -> int | None:
@@ -160,7 +157,7 @@ class Client:
         self._closed = True
         self._ended.set()
 
-    async def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "", timeout: float = 5.0) -> None:
         """Close with ``code`` and ``reason`` and wait for the server to confirm."""
         if self._closed:
             return
@@ -206,15 +203,23 @@ async def connect(
     origin: str | None = None,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ping_interval: float | None = None,
+    headers: Mapping[str, str] | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Client:
-    """Open a WebSocket to ``url`` (``ws://host:port/path``); use with ``await``.
+    """Open a WebSocket to ``url`` (``ws://host:port/path`` or ``wss://...``); use with ``await``.
 
     Raises ``ConnectionFailed`` with a sentence saying what went wrong.
-    ``origin`` sets the Origin header, as a browser page would.
+    ``origin`` sets the Origin header, as a browser page would; ``headers``
+    adds others (e.g. a ``Cookie``). For ``wss://``, ``ssl_context`` says
+    which certificate authorities to trust (default: the system's).
     """
     url = check_ws_url(url)
-    headers = {"Origin": origin} if origin else {}
-    request = HTTPRequest(url, headers=headers, connect_timeout=timeout, request_timeout=timeout)
+    all_headers = dict(headers or {})
+    if origin:
+        all_headers["Origin"] = origin
+    request = HTTPRequest(
+        url, headers=all_headers, connect_timeout=timeout, request_timeout=timeout, ssl_options=ssl_context
+    )
     try:
         connection = await asyncio.wait_for(
             websocket_connect(request, max_message_size=max_message_size, ping_interval=ping_interval),
@@ -262,7 +267,7 @@ class BlockingClient:
         """Wait for the next message (``TimeoutError`` after ``timeout`` s, None waits forever)."""
         return self._loop_thread.run(self._client.receive(timeout), None)
 
-    def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
+    def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "", timeout: float = 5.0) -> None:
         if self._loop_thread.is_alive():
             try:
                 self._loop_thread.run(self._client.close(code, reason, timeout), timeout + 5)

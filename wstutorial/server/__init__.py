@@ -2,8 +2,9 @@
 
 ``app`` builds the application, ``handlers`` / ``streaming`` / ``sensor`` are
 its WebSocket handlers, ``hub`` keeps the connections and sends to them,
-``frames`` builds a frame once for many clients, ``runner`` runs it all in a
-thread (``start_server``).
+``frames`` builds a frame once for many clients, ``options`` holds a
+server's settings (``ServerOptions``), ``context`` what its handlers share,
+``runner`` runs it all in a thread (``start_server``).
 """
 
 from .app import make_app, static_dir
@@ -11,6 +12,7 @@ from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandl
 from .runner import (
     PortInUse,
     ServerError,
+    ServerOptions,
     TutorialServer,
     running_servers,
     start_server,
@@ -24,6 +26,7 @@ __all__ = [
     "PortInUse",
     "SensorHandler",
     "ServerError",
+    "ServerOptions",
     "StreamingHandler",
     "TutorialHandler",
     "TutorialServer",

@@ -8,49 +8,29 @@ thread must not print (see ``events.py``).
 
 from __future__ import annotations
 
-import asyncio
+import base64
+import binascii
 from types import TracebackType
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from tornado.web import HTTPError
-from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
+from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
+from ..protocol import CloseCode, describe_message
+from ..tornado_internals import ServerProtocol, make_server_protocol, send_close_frame
 from .hub import Hub
+
+if TYPE_CHECKING:
+    from .context import ServerContext
 
 __all__ = ["TutorialHandler", "HelloHandler", "StreamingHandler", "EchoHandler", "describe_message"]
 
-# Long messages are cut in the event log; the handler still gets all of it.
-EVENT_TEXT_LIMIT = 200
 
-
-def describe_message(message: str | bytes) -> str:
-    """How a message appears in the event log: text as is (cut when long), binary by size."""
-    if isinstance(message, bytes):
-        return f"<{len(message)} bytes of binary data>"
-    if len(message) > EVENT_TEXT_LIMIT:
-        return message[:EVENT_TEXT_LIMIT] + f"... ({len(message)} characters)"
-    return message
-
-
-class StrictTextProtocol(WebSocketProtocol13):
-    """Tornado's protocol, but text that is not UTF-8 closes with 1007 as RFC 6455 asks.
-
-    Tornado drops such a connection without a close frame, so the client
-    sees 1006 ("dropped") and cannot tell it sent bad data.
-    """
-
-    def _handle_message(self, opcode: int, data: bytes) -> "Optional[asyncio.Future[None]]":
-        if opcode == 0x1 and not self._frame_compressed and not self.client_terminated:
-            try:
-                data.decode("utf-8")  # decoded again by Tornado; text messages are small
-            except UnicodeDecodeError:
-                handler = self.handler
-                if isinstance(handler, TutorialHandler):
-                    handler.record("closed with 1007: a text message was not valid UTF-8", kind="error")
-                self.close(1007, "text message is not valid UTF-8")
-                self._abort()  # as Tornado does after 1009: nothing more is read
-                return None
-        return super()._handle_message(opcode, data)
+def _valid_key(key: str) -> bool:
+    try:
+        return len(base64.b64decode(key.strip(), validate=True)) == 16
+    except (binascii.Error, ValueError):
+        return False
 
 
 class TutorialHandler(WebSocketHandler):
@@ -63,16 +43,20 @@ class TutorialHandler(WebSocketHandler):
     become ``error`` events instead of killing anything.
     """
 
-    hub: Hub
+    context: ServerContext
+    hub: Hub  # context.hub, used on every message
     client_name: str
 
-    def initialize(self, hub: Hub) -> None:
-        self.hub = hub
-        self.client_name = hub.new_client_name()
+    def initialize(self, context: ServerContext) -> None:
+        # Tornado calls this with the route's arguments (make_app passes the context).
+        self.context = context
+        self.hub = context.hub
+        self.client_name = self.hub.new_client_name()
         self.pending_writes = 0
         self.pending_bytes = 0
         self.dropped_messages = 0
-        self.protocol: WebSocketProtocol | None = None
+        self.protocol: ServerProtocol | None = None
+        self.registered = False
 
     def record(self, text: str, kind: str = "info") -> None:
         """Add ``text`` to the server's event log, tagged with this client."""
@@ -93,6 +77,15 @@ class TutorialHandler(WebSocketHandler):
         return False
 
     def prepare(self) -> None:
+        if self.request.version == "HTTP/1.0":
+            # RFC 6455 section 4.1: the upgrade is an HTTP/1.1 (or later) GET.
+            self.record("handshake refused: an upgrade needs HTTP/1.1, got HTTP/1.0 (400)", kind="http")
+            raise HTTPError(400, "a WebSocket upgrade needs HTTP/1.1")
+        key = self.request.headers.get("Sec-WebSocket-Key")
+        if key is not None and not _valid_key(key):
+            # RFC 6455 section 4.2.1: the key is 16 random bytes in base64.
+            self.record(f"handshake refused: Sec-WebSocket-Key {key[:40]!r} is not 16 bytes in base64 (400)", kind="http")
+            raise HTTPError(400, "Sec-WebSocket-Key must be 16 bytes in base64")
         # Tornado checks the origin only when an Origin header is present; a
         # browser that marks the request cross-site without one is refused too.
         if "Origin" not in self.request.headers and "Sec-Websocket-Origin" not in self.request.headers:
@@ -101,21 +94,29 @@ class TutorialHandler(WebSocketHandler):
                 raise HTTPError(403, "cross-site WebSocket requests are not allowed")
 
     def get_websocket_protocol(self) -> Optional[WebSocketProtocol]:
-        # Called once the handshake checks pass, just before open(): the
-        # connection is registered here so subclasses need not call super().open().
-        self.protocol = super().get_websocket_protocol()
-        if type(self.protocol) is WebSocketProtocol13:
-            # Same object, one stricter method; Tornado builds it from private parameters.
-            self.protocol.__class__ = StrictTextProtocol
-        if self.protocol is not None:
-            self.hub.register(self.request.path, self)
+        # The connection is registered with the hub only once the upgrade is
+        # done (on_open below, just before open()), so a refused handshake
+        # (400, 426) leaves nothing behind and subclasses need not call
+        # super().open().
+        self.protocol = make_server_protocol(
+            self, on_open=self._websocket_opened, on_violation=self._protocol_violation
+        )
         return self.protocol
+
+    def _websocket_opened(self) -> None:
+        self.registered = True
+        self.hub.register(self.request.path, self)
+
+    def _protocol_violation(self, code: int, reason: str) -> None:
+        self.record(f"closed with {code}: {reason}", kind="error")
 
     def on_connection_close(self) -> None:
         try:
             super().on_connection_close()
         finally:
-            self.hub.unregister(self.request.path, self)
+            if self.registered:
+                self.registered = False
+                self.hub.unregister(self.request.path, self)
 
     def log_exception(
         self,
@@ -130,10 +131,8 @@ class TutorialHandler(WebSocketHandler):
         super().log_exception(typ, value, tb)
         # Tornado drops the connection next, without a close frame; tell the
         # client why first (1011: the server hit an unexpected error).
-        connection = self.ws_connection
-        if connection is not None and not connection.is_closing():
-            connection.close(1011, "server error")
-        if self.protocol is not None:
+        send_close_frame(self, CloseCode.INTERNAL_ERROR, "server error")
+        if self.registered:
             # After an error in open() Tornado never calls on_close, so the
             # connection would stay registered: close the books now (a second
             # call does nothing).
@@ -148,7 +147,9 @@ class HelloHandler(TutorialHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.record("new connection", kind="open")
-        self.write_message("Hello World")
+        # hub.send, not write_message: a client that resets right away must not
+        # make open() raise or leave a failed Task behind.
+        self.hub.send(self, "Hello World")
 
     def on_message(self, message: str | bytes) -> None:
         self.record(f"message received {describe_message(message)}", kind="message")
@@ -175,11 +176,11 @@ class StreamingHandler(TutorialHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.record("new connection", kind="open")
-        self.application.settings["wstutorial_stream"].join(self)
+        self.context.stream.join(self)
 
     def on_message(self, message: str | bytes) -> None:
         self.record(f"message received {describe_message(message)}", kind="message")
 
     def on_close(self) -> None:
-        self.application.settings["wstutorial_stream"].leave(self)
+        self.context.stream.leave(self)
         self.record("connection closed", kind="close")

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import itertools
 import urllib.parse
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import Iterable, Protocol
 
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.httputil import HTTPServerRequest
+from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from ..address import is_loopback
 from ..events import EventLog
+from ..protocol import CloseCode
+from ..tornado_internals import WebSocketSide, drop_socket, is_open, raw_stream
 from .frames import FrameBatch
 
-if TYPE_CHECKING:
-    from tornado.websocket import WebSocketHandler
-
-__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
+__all__ = ["Hub", "Connection", "normalize_origin", "normalize_host_name", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
 
 # A client that has this many of our messages (or this many bytes) still
 # waiting to reach its socket is not reading: further messages to it are
@@ -36,13 +37,18 @@ DEFAULT_MAX_PENDING_WRITES = 64
 DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 
 
-class Connection(Protocol):
-    """The parts of a WebSocket handler the hub uses (see ``handlers.TutorialHandler``)."""
+class Connection(WebSocketSide, Protocol):
+    """The parts of a WebSocket handler the hub uses (``handlers.TutorialHandler`` has them all).
+
+    The hub is typed against this, not against ``TutorialHandler``, so it
+    does not import the handlers (they import the hub).
+    """
 
     client_name: str
     pending_writes: int
     pending_bytes: int
     dropped_messages: int
+    request: HTTPServerRequest
 
     def write_message(self, message: str | bytes, binary: bool = False) -> "asyncio.Future[None]": ...
 
@@ -62,6 +68,22 @@ def normalize_origin(origin: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def normalize_host_name(name: str) -> str:
+    """``name`` as the Host check compares it (lower case, no brackets), or raise ``ValueError``."""
+    text = name.strip().lower().rstrip(".").strip("[]")
+    valid = bool(text) and not any(c in text for c in "/ @?#")
+    if valid and ":" in text:  # only an IPv6 address has colons; "name:port" does not belong here
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            valid = False
+    if not valid:
+        raise ValueError(
+            f"an allowed host is a name or address without scheme or port, e.g. 'mylaptop.local', got {name!r}"
+        )
+    return text
+
+
 def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     parts = urllib.parse.urlsplit(f"//{netloc}")
     try:
@@ -71,22 +93,7 @@ def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     return (parts.hostname or "").lower(), port
 
 
-def _raw_stream(handler: "WebSocketHandler") -> IOStream | None:
-    """The connection's IOStream, when frames built by ``frames.py`` are right for it.
-
-    Tornado has no public "write these ready-made frames"; its protocol
-    object keeps the socket's stream in ``.stream`` (``WebSocketProtocol13``,
-    the only protocol Tornado 6 has). Our frames carry no extension bits, so
-    they are only used when the handler does not offer compression
-    (``get_compression_options()`` is None, Tornado's default).
-    """
-    if handler.get_compression_options() is not None:
-        return None
-    stream = getattr(handler.ws_connection, "stream", None)
-    return stream if isinstance(stream, IOStream) else None
-
-
-def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: int, size: int) -> None:
+def _track(handler: Connection, future: "asyncio.Future[None]", count: int, size: int) -> None:
     """Count ``count`` messages (``size`` bytes) as pending for ``handler`` until ``future`` (their write) is done.
 
     A write that reached the socket at once (the usual case) is done
@@ -102,7 +109,7 @@ def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: i
     future.add_done_callback(functools.partial(_release, handler, count, size))
 
 
-def _release(handler: "WebSocketHandler", count: int, size: int, future: "asyncio.Future[None]") -> None:
+def _release(handler: Connection, count: int, size: int, future: "asyncio.Future[None]") -> None:
     handler.pending_writes -= count
     handler.pending_bytes -= size
     if not future.cancelled():
@@ -117,26 +124,32 @@ class Hub:
         events: EventLog,
         *,
         allowed_origins: Iterable[str] = (),
+        allowed_hosts: Iterable[str] = (),
+        check_host: bool = True,
         max_pending_writes: int = DEFAULT_MAX_PENDING_WRITES,
         max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
     ) -> None:
         self.events = events
         self.allowed_origins = frozenset(normalize_origin(origin) for origin in allowed_origins)
+        self.allowed_hosts = frozenset(normalize_host_name(name) for name in allowed_hosts)
+        self.check_host = check_host
         self.max_pending_writes = max_pending_writes
         self.max_pending_bytes = max_pending_bytes
-        self.connections: dict[str, set[WebSocketHandler]] = {}
+        self.connections: dict[str, set[Connection]] = {}
         self._names = itertools.count(1)
         self._changed: asyncio.Event | None = None
+        # Messages sent through write_message instead of ready-made frames.
+        self.slow_path_writes = 0
 
     # -- names and bookkeeping -------------------------------------------------
 
     def new_client_name(self) -> str:
         return f"client-{next(self._names)}"
 
-    def register(self, path: str, handler: "WebSocketHandler") -> None:
+    def register(self, path: str, handler: Connection) -> None:
         self.connections.setdefault(path, set()).add(handler)
 
-    def unregister(self, path: str, handler: "WebSocketHandler") -> None:
+    def unregister(self, path: str, handler: Connection) -> None:
         handlers = self.connections.get(path)
         if handlers is not None:
             handlers.discard(handler)
@@ -145,14 +158,14 @@ class Hub:
         if self._changed is not None:
             self._changed.set()
 
-    def open_handlers(self, path: str | None = None) -> list["WebSocketHandler"]:
+    def open_handlers(self, path: str | None = None) -> list[Connection]:
         """Handlers whose WebSocket is open, on ``path`` or on every path."""
         paths = [path] if path is not None else list(self.connections)
         return [
             handler
             for p in paths
             for handler in list(self.connections.get(p, ()))
-            if handler.ws_connection is not None and not handler.ws_connection.is_closing()
+            if is_open(handler)
         ]
 
     def client_names(self, path: str | None = None) -> list[str]:
@@ -161,7 +174,25 @@ class Hub:
             key=lambda name: (len(name), name),
         )
 
-    # -- origins ------------------------------------------------------------------
+    # -- hosts and origins ----------------------------------------------------------
+
+    def host_allowed(self, host_header: str, *, proxied: bool = False) -> bool:
+        """May a request with this ``Host`` header be served? (DNS rebinding)
+
+        A server listening on loopback only (``check_host``) serves only
+        requests addressed to a loopback name or address (``localhost``,
+        ``127.0.0.1``, ``[::1]``) or to a name in ``allowed_hosts``, as
+        Jupyter's own server does. A page on ``evil.example`` whose name the
+        attacker re-points at 127.0.0.1 reaches this machine, but its
+        requests still say ``Host: evil.example``, and are refused.
+        ``proxied``: the request came through jupyter-server-proxy (JupyterHub,
+        Binder), which keeps the browser's Host and checks it itself.
+        """
+        if not self.check_host or proxied:
+            return True
+        name, _ = _host_and_port(host_header, 80)
+        name = name.rstrip(".")
+        return is_loopback(name) or name.endswith(".localhost") or name in self.allowed_hosts
 
     def origin_allowed(
         self, origin: str, host_header: str, scheme: str = "http", fetch_site: str | None = None
@@ -195,7 +226,7 @@ class Hub:
 
     # -- sending ------------------------------------------------------------------
 
-    def send(self, handler: "WebSocketHandler", message: str | bytes) -> bool:
+    def send(self, handler: Connection, message: str | bytes) -> bool:
         """Queue ``message`` for one client without waiting; False if it was not sent.
 
         Never raises for a closed or slow client: the message is dropped for
@@ -203,7 +234,7 @@ class Hub:
         """
         return self.send_frames(handler, FrameBatch((message,))) == 1
 
-    def send_frames(self, handler: "WebSocketHandler", batch: FrameBatch) -> int:
+    def send_frames(self, handler: Connection, batch: FrameBatch) -> int:
         """Queue the messages of ``batch`` for one client; returns how many were queued.
 
         A client with fewer than ``len(batch)`` free places (of
@@ -220,11 +251,11 @@ class Hub:
             self._dropped(handler, len(batch) - max(count, 0))
         if count <= 0:
             return 0
-        connection = handler.ws_connection
-        if connection is None or connection.is_closing():
+        if not is_open(handler):
             return 0
-        stream = _raw_stream(handler)
+        stream = raw_stream(handler)
         if stream is None:  # compression is on: Tornado must encode each message itself
+            self._slow_path(handler)
             sent = 0
             for message in batch.messages[:count]:
                 try:
@@ -241,7 +272,18 @@ class Hub:
         _track(handler, future, count, batch.size(count))
         return count
 
-    def _dropped(self, handler: "WebSocketHandler", count: int) -> None:
+    def _slow_path(self, handler: Connection) -> None:
+        """Record, once per server, that frames go through ``write_message`` (one Task per message)."""
+        if self.slow_path_writes == 0:
+            reason = (
+                "the handler offers compression"
+                if handler.get_compression_options() is not None
+                else "Tornado no longer exposes the connection's stream (see tornado_internals.raw_stream)"
+            )
+            self.events.record("server", f"sending through write_message, not the fast path: {reason}")
+        self.slow_path_writes += 1
+
+    def _dropped(self, handler: Connection, count: int) -> None:
         first = handler.dropped_messages == 0
         handler.dropped_messages += count
         if first:
@@ -260,7 +302,7 @@ class Hub:
         batch = FrameBatch((message,))
         return sum(self.send_frames(handler, batch) for handler in self.open_handlers(path))
 
-    async def close_all(self, code: int = 1001, reason: str = "server shutting down", timeout: float = 3.0) -> int:
+    async def close_all(self, code: int = CloseCode.GOING_AWAY, reason: str = "server shutting down", timeout: float = 3.0) -> int:
         """Close every WebSocket with ``code`` and wait (up to ``timeout``) for them to go.
 
         Returns how many connections were open.
@@ -282,7 +324,5 @@ class Hub:
             self._changed = None
         # Clients that did not answer the close frame in time lose their socket.
         for handler in [h for hs in self.connections.values() for h in hs]:
-            protocol = getattr(handler, "protocol", None)
-            if protocol is not None and protocol.stream is not None:
-                protocol.stream.close()
+            drop_socket(handler)
         return len(handlers)

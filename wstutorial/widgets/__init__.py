@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["ChatPanel", "ClientPanel", "ServerConsole", "StreamView", "UpdateBatcher"]
+__all__ = ["ChatPanel", "ClientPanel", "ProgramView", "ServerConsole", "StreamView", "UpdateBatcher"]
 
 _WHERE = {
     "ChatPanel": "chatpanel",
     "ClientPanel": "panels",
+    "ProgramView": "programview",
     "ServerConsole": "panels",
     "StreamView": "panels",
     "UpdateBatcher": "batching",

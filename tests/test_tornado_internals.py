@@ -1,0 +1,83 @@
+"""Tornado's undocumented internals: used only in wstutorial/tornado_internals.py, and still there.
+
+If a Tornado release renames what the fast path or the stricter protocol
+rely on, these tests fail instead of the server silently falling back to
+``write_message`` or to Tornado's laxer receive side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+from tornado.iostream import IOStream
+from websockets.sync.client import connect
+
+import wstutorial
+from wstutorial import tornado_internals
+from wstutorial.server.handlers import EchoHandler
+
+PACKAGE = Path(wstutorial.__file__).parent
+
+# What only tornado_internals.py may touch.
+INTERNALS = re.compile(
+    r"ws_connection|\._abort\b|_handle_message|_receive_frame|_WebSocketParams|__class__\s*=|"
+    r"\.protocol\s+is\s+None|WebSocketProtocol13|from tornado\.\w+ import _|\.stream\.(close|write)\("
+)
+
+
+def test_only_tornado_internals_touches_tornado_internals() -> None:
+    offenders = [
+        f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "tornado_internals.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if INTERNALS.search(line)
+    ]
+    assert offenders == [], "move these into wstutorial/tornado_internals.py:\n" + "\n".join(offenders)
+
+
+def in_server(server: wstutorial.TutorialServer, function: Any) -> Any:
+    return server.call(function)
+
+
+def test_broadcast_writes_ready_made_frames_to_the_stream() -> None:
+    """The fast path is taken: frames go straight to the IOStream, never through write_message."""
+    with wstutorial.start_server(port=0) as server, connect(server.ws_url("/echo"), open_timeout=10) as client:
+        handlers = in_server(server, lambda: server.hub.open_handlers("/echo"))
+        assert len(handlers) == 1
+        assert isinstance(in_server(server, lambda: tornado_internals.raw_stream(handlers[0])), IOStream)
+        for n in range(3):
+            assert server.broadcast("/echo", f"fast {n}") == 1
+        client.send("echoed")
+        assert [client.recv(timeout=10) for _ in range(4)] == ["fast 0", "fast 1", "fast 2", "echoed"]
+        assert in_server(server, lambda: server.hub.slow_path_writes) == 0
+        assert not server.events.find("not the fast path")
+
+
+class CompressedEcho(EchoHandler):
+    def get_compression_options(self) -> dict[str, Any]:
+        return {}
+
+
+def test_a_handler_with_compression_falls_back_loudly() -> None:
+    """The one case without ready-made frames is counted and recorded, so a silent fallback would show."""
+    with wstutorial.start_server(port=0, handlers={"/zip": CompressedEcho}) as server:
+        with connect(server.ws_url("/zip"), open_timeout=10) as client:
+            assert server.broadcast("/zip", "deflated") == 1
+            assert client.recv(timeout=10) == "deflated"
+            assert in_server(server, lambda: server.hub.slow_path_writes) == 1
+        assert server.events.find("not the fast path: the handler offers compression")
+
+
+def test_client_has_ended_follows_the_connection() -> None:
+    async def run(url: str) -> tuple[bool, bool]:
+        client = await wstutorial.connect(url)
+        before = client.closed
+        await client.close()
+        return before, client.closed
+
+    with wstutorial.start_server(port=0) as server:
+        assert asyncio.run(run(server.ws_url("/echo"))) == (False, True)

@@ -1,0 +1,436 @@
+"""Every use of Tornado's undocumented internals, in one place.
+
+Tornado documents ``WebSocketHandler`` and ``WebSocketClientConnection`` by
+their public methods. The tutorial needs a little more: frames built once
+and written straight to many sockets (the fast path of ``server/frames.py``),
+a receive side that holds clients to RFC 6455 (close codes, masking, 1002 on
+protocol errors, 1007 on bad UTF-8, a memory budget for partly received
+messages), and telling whether a client connection has ended. Each of these
+relies on something Tornado may change in any release; each says here what
+it relies on, and ``tests/test_tornado_internals.py`` fails if it breaks.
+``pyproject.toml`` pins ``tornado>=6.4,<7``; checked against 6.4 to 6.6.
+
+Nothing else in the package touches a name with a leading underscore of
+Tornado's, ``ws_connection`` or ``WebSocketClientConnection.protocol``.
+The client side imports this module too, so it imports only Tornado.
+"""
+
+from __future__ import annotations
+
+import codecs
+import socket
+import struct
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+
+from tornado.iostream import IOStream
+from tornado.websocket import (
+    WebSocketClientConnection,
+    WebSocketHandler,
+    WebSocketProtocol,
+    WebSocketProtocol13,
+)
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = [
+    "ReceiveBudget",
+    "ServerProtocol",
+    "WebSocketSide",
+    "client_has_ended",
+    "close_code_may_be_sent",
+    "drop_socket",
+    "is_open",
+    "make_server_protocol",
+    "raw_stream",
+    "send_close_frame",
+]
+
+# Bytes read from the socket at a time while a frame's payload arrives: text
+# is checked as it comes (a bad byte closes at once, not after the message),
+# and a partly received message is counted against the server's budget.
+READ_CHUNK = 64 * 1024
+
+_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+_KNOWN_OPCODES = frozenset((_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG))
+_FIN, _RSV1, _RSV_MASK, _MASK_BIT = 0x80, 0x40, 0x70, 0x80
+
+
+class WebSocketSide(Protocol):
+    """What the fast-path helpers below read of a server-side handler (every ``WebSocketHandler`` has it).
+
+    A protocol, so the hub can type its connections without importing the handlers.
+    """
+
+    ws_connection: WebSocketProtocol | None
+
+    def get_compression_options(self) -> dict[str, Any] | None: ...
+
+
+def close_code_may_be_sent(code: int) -> bool:
+    """True for close codes a peer may put in a close frame (RFC 6455 section 7.4, IANA registry).
+
+    1004 is reserved, 1005, 1006 and 1015 must never be sent, other codes
+    below 3000 are unassigned; 3000-3999 are registered by libraries and
+    4000-4999 are for applications.
+    """
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+class ReceiveBudget(Protocol):
+    """Bytes of partly received messages the whole server may hold (see ``server/limits.py``)."""
+
+    def take(self, size: int) -> bool:
+        """Reserve ``size`` bytes; False (and nothing reserved) when that would exceed the budget."""
+        ...
+
+    def give(self, size: int) -> None:
+        """Return ``size`` bytes reserved earlier."""
+        ...
+
+
+def _unmask(mask: bytes, data: bytes, offset: int) -> bytes:
+    """``data`` XOR the 4-byte ``mask`` (RFC 6455 section 5.3), starting ``offset`` bytes into the payload."""
+    if not data:
+        return data
+    shift = offset % 4
+    key = (mask[shift:] + mask[:shift]) * (len(data) // 4 + 1)
+    size = len(data)
+    return (int.from_bytes(data, "big") ^ int.from_bytes(key[:size], "big")).to_bytes(size, "big")
+
+
+class ServerProtocol(WebSocketProtocol13):
+    """Tornado's RFC 6455 protocol, with the receive side held to the RFC.
+
+    Relies on: ``WebSocketProtocol13.__init__(handler, mask_outgoing, params)``
+    and ``tornado.websocket._WebSocketParams`` (built in
+    ``make_server_protocol``); ``_receive_frame_loop`` awaiting
+    ``_receive_frame()`` once per frame until ``client_terminated``;
+    ``_handle_message(opcode, payload)`` acting on a whole message;
+    ``start_pinging()`` being called once, after the 101 response and before
+    ``handler.open()``; ``_abort()`` closing the socket;
+    ``_decompressor``/``_frame_compressed`` for permessage-deflate.
+
+    What it changes (Tornado 6.6 drops the TCP connection or accepts):
+
+    - protocol errors (reserved bits or opcodes, an unmasked frame, a
+      fragmented or long control frame, a continuation with nothing to
+      continue, a new message inside a fragmented one, a close frame with a
+      1-byte payload or a code that may not be sent) close with 1002;
+    - text that is not UTF-8 (also in a close reason) closes with 1007, as
+      soon as the bad byte arrives, not after the whole message;
+    - the bytes of partly received messages count against ``budget``; a
+      client that would exceed it is closed with 1013 (try again later).
+
+    After such a close nothing more from the client is processed; the
+    socket is half-closed and drained (see ``_fail``).
+    """
+
+    def __init__(
+        self,
+        handler: WebSocketHandler,
+        params: object,
+        *,
+        on_open: Callable[[], None],
+        on_violation: Callable[[int, str], None],
+        budget: ReceiveBudget | None,
+    ) -> None:
+        super().__init__(handler, False, params)  # type: ignore[arg-type]
+        self._on_open = on_open
+        self._on_violation = on_violation
+        self._budget = budget
+        self._held = 0  # bytes of the current partial message counted against the budget
+        self._parts: list[bytes] | None = None  # fragments of a message in progress
+        self._parts_size = 0
+        self._message_opcode = 0
+        self._text_decoder: codecs.IncrementalDecoder | None = None
+        self._failed = False
+
+    # -- life cycle hooks ------------------------------------------------------------
+
+    def start_pinging(self) -> None:
+        # Tornado calls this once the 101 response is written and the stream is
+        # ours, just before handler.open(): the moment the WebSocket is open.
+        self._on_open()
+        super().start_pinging()
+
+    def _abort(self) -> None:
+        self._release()
+        super()._abort()
+
+    # -- failing the connection ------------------------------------------------------
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Fail the connection (RFC 6455 section 7.1.7): a close frame with ``code``, then no more processing.
+
+        The socket is half-closed once the frame is on its way and what the
+        client still sends is read and dropped until it closes (or Tornado's
+        5 s timer does): closing at once with unread data would send a TCP
+        reset, which can destroy the close frame before the client reads it.
+        """
+        if self._failed:
+            return
+        self._failed = True
+        self._reset_message()
+        self._on_violation(code, reason)
+        self.close(code, reason)  # the close frame, then Tornado's 5 s timer
+        if not self.stream.closed():
+            self.stream.write(b"").add_done_callback(self._half_close)
+
+    def _half_close(self, flushed: "asyncio.Future[None]") -> None:
+        # Relies on IOStream.socket; write(b"") completes once all before it is written.
+        if flushed.cancelled() or flushed.exception() is not None or self.stream.closed():
+            return
+        try:
+            self.stream.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # already gone
+
+    def _reset_message(self) -> None:
+        self._parts = None
+        self._parts_size = 0
+        self._text_decoder = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._held and self._budget is not None:
+            self._budget.give(self._held)
+        self._held = 0
+
+    # -- reading frames --------------------------------------------------------------
+
+    async def _read(self, size: int) -> bytes:
+        return await self.stream.read_bytes(size)
+
+    async def _receive_frame(self) -> None:
+        if self._failed:
+            await self.stream.read_bytes(READ_CHUNK, partial=True)  # dropped unread, as 7.1.7 asks
+            return
+        header, second = struct.unpack("BB", await self._read(2))
+        fin = bool(header & _FIN)
+        rsv = header & _RSV_MASK
+        opcode = header & 0x0F
+        control = bool(opcode & 0x8)
+        compressed = False
+        if self._decompressor is not None and opcode in (_TEXT, _BINARY):
+            # permessage-deflate (RFC 7692): RSV1 on a message's first frame only.
+            compressed = bool(rsv & _RSV1)
+            rsv &= ~_RSV1
+        length = second & 0x7F
+        if length == 126:
+            (length,) = struct.unpack("!H", await self._read(2))
+        elif length == 127:
+            (length,) = struct.unpack("!Q", await self._read(8))
+        masked = bool(second & _MASK_BIT)
+        mask = await self._read(4) if masked else b""
+
+        error = self._frame_error(fin, rsv, opcode, control, masked, length)
+        in_message = self._parts_size if opcode == _CONTINUATION else 0
+        if error is None and not control and in_message + length > self.params.max_message_size:
+            # As Tornado does: say so and drop the connection without reading the rest.
+            self._on_violation(1009, "message too big")
+            self.close(1009, "message too big")
+            self._abort()
+            return
+        if error is not None:
+            self._fail(1002, error)
+            return
+
+        if opcode in (_TEXT, _BINARY):
+            self._message_opcode = opcode
+            self._frame_compressed = compressed
+            self._parts = []
+            self._parts_size = 0
+            text = opcode == _TEXT and not compressed
+            self._text_decoder = codecs.getincrementaldecoder("utf-8")() if text else None
+        payload = await self._read_payload(length, mask, counted=not control)
+        if payload is None:
+            return
+        if control:
+            self._handle_control(opcode, payload)
+            return
+        assert self._parts is not None
+        self._parts.append(payload)
+        self._parts_size += len(payload)
+        if not fin:
+            return
+        if self._text_decoder is not None:
+            try:
+                self._text_decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self._fail(1007, "text message is not valid UTF-8")
+                return
+        message = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
+        opcode = self._message_opcode
+        self._parts = None
+        self._text_decoder = None
+        self._parts_size = 0
+        try:
+            handled: Optional["asyncio.Future[None]"] = self._handle_message(opcode, message)
+            if handled is not None:
+                await handled
+        finally:
+            self._release()
+
+    def _frame_error(self, fin: bool, rsv: int, opcode: int, control: bool, masked: bool, length: int) -> str | None:
+        """Why this frame header breaks RFC 6455 (section 5), or None."""
+        if rsv:
+            return f"reserved bits {rsv >> 4:03b} set without an extension that defines them"
+        if opcode not in _KNOWN_OPCODES:
+            return f"reserved opcode {opcode:#x}"
+        if not masked:
+            return "client frames must be masked"
+        if control and not fin:
+            return "control frames must not be fragmented"
+        if control and length > 125:
+            return f"control frame of {length} bytes (at most 125)"
+        if opcode == _CONTINUATION and self._parts is None:
+            return "continuation frame without a message to continue"
+        if opcode in (_TEXT, _BINARY) and self._parts is not None:
+            return "new message started before the previous one ended"
+        return None
+
+    async def _read_payload(self, length: int, mask: bytes, *, counted: bool) -> bytes | None:
+        """The unmasked payload; None when the connection failed while it arrived."""
+        chunks: list[bytes] = []
+        done = 0
+        while done < length:
+            chunk = await self.stream.read_bytes(min(length - done, READ_CHUNK), partial=True)
+            if counted and self._budget is not None:
+                if not self._budget.take(len(chunk)):
+                    self._on_violation(1013, "the server holds too much partly received data")
+                    self.close(1013, "server busy, try again later")
+                    self._abort()
+                    return None
+                self._held += len(chunk)
+            chunk = _unmask(mask, chunk, done)
+            done += len(chunk)
+            if self._text_decoder is not None:
+                try:
+                    self._text_decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    self._fail(1007, "text message is not valid UTF-8")
+                    return None
+            chunks.append(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _handle_control(self, opcode: int, payload: bytes) -> None:
+        if opcode == _CLOSE:
+            if len(payload) == 1:
+                self._fail(1002, "a close frame's payload is empty or at least 2 bytes")
+                self.client_terminated = True  # its close frame came: finish now
+                self.close()
+                return
+            if len(payload) >= 2:
+                (code,) = struct.unpack("!H", payload[:2])
+                if not close_code_may_be_sent(code):
+                    self._fail(1002, f"close code {code} may not be sent")
+                    self.client_terminated = True
+                    self.close()
+                    return
+                try:
+                    payload[2:].decode("utf-8")
+                except UnicodeDecodeError:
+                    self._fail(1007, "close reason is not valid UTF-8")
+                    self.client_terminated = True
+                    self.close()
+                    return
+        # Tornado's _handle_message inflates whatever it is given while
+        # _frame_compressed is set; a control frame is never compressed.
+        compressed, self._frame_compressed = self._frame_compressed, False
+        try:
+            self._handle_message(opcode, payload)
+        finally:
+            self._frame_compressed = compressed
+
+
+def make_server_protocol(
+    handler: WebSocketHandler,
+    *,
+    on_open: Callable[[], None],
+    on_violation: Callable[[int, str], None],
+    budget: ReceiveBudget | None = None,
+) -> ServerProtocol | None:
+    """What ``WebSocketHandler.get_websocket_protocol`` returns, with ``ServerProtocol`` instead of Tornado's.
+
+    Relies on ``tornado.websocket._WebSocketParams`` (keyword arguments
+    ping_interval, ping_timeout, max_message_size, compression_options),
+    built as Tornado 6.4-6.6 build it; None (426 Upgrade Required) for a
+    version other than 13, as Tornado answers.
+    """
+    from tornado.websocket import _WebSocketParams
+
+    if handler.request.headers.get("Sec-WebSocket-Version") != "13":
+        return None
+    params = _WebSocketParams(
+        ping_interval=handler.ping_interval,
+        ping_timeout=handler.ping_timeout,
+        max_message_size=handler.max_message_size,
+        compression_options=handler.get_compression_options(),
+    )
+    return ServerProtocol(handler, params, on_open=on_open, on_violation=on_violation, budget=budget)
+
+
+# -- the server's fast path and shutdown ------------------------------------------------
+
+
+def is_open(handler: WebSocketSide) -> bool:
+    """True while ``handler``'s WebSocket is open and not closing.
+
+    Relies on ``handler.ws_connection`` (set by Tornado once the upgrade
+    starts, None after close) and its ``is_closing()``.
+    """
+    connection = handler.ws_connection
+    return connection is not None and connection.stream is not None and not connection.is_closing()
+
+
+def raw_stream(handler: WebSocketSide) -> IOStream | None:
+    """The connection's IOStream, to write frames built by ``server/frames.py`` to; None if not usable.
+
+    Tornado has no public "write these ready-made frames": its protocol
+    object keeps the socket's stream in ``ws_connection.stream``
+    (``WebSocketProtocol13``, Tornado 6's only protocol). Frames built
+    here carry no extension bits, so they are only right when the handler
+    does not offer compression (``get_compression_options()`` is None,
+    Tornado's default); otherwise None and the caller uses ``write_message``.
+    """
+    if handler.get_compression_options() is not None:
+        return None
+    connection: WebSocketProtocol | None = handler.ws_connection
+    stream = getattr(connection, "stream", None)
+    return stream if isinstance(stream, IOStream) else None
+
+
+def send_close_frame(handler: WebSocketSide, code: int, reason: str) -> None:
+    """Send a close frame now, keeping Tornado's books for the rest of the close.
+
+    ``handler.close()`` would also forget ``ws_connection``, which Tornado
+    still needs when it aborts the connection right after an error in a
+    callback. Relies on ``ws_connection.close()`` and ``is_closing()``.
+    """
+    if is_open(handler):
+        assert handler.ws_connection is not None
+        handler.ws_connection.close(code, reason)
+
+
+def drop_socket(handler: WebSocketSide) -> None:
+    """Close the TCP connection at once (a client that did not answer our close frame).
+
+    Relies on ``ws_connection.stream``; Tornado then calls ``on_close``.
+    """
+    connection = handler.ws_connection
+    stream = getattr(connection, "stream", None)
+    if isinstance(stream, IOStream):
+        stream.close()
+
+
+# -- the client side ----------------------------------------------------------------------
+
+
+def client_has_ended(connection: WebSocketClientConnection) -> bool:
+    """True once ``connection`` was closed by either side.
+
+    Relies on ``WebSocketClientConnection.protocol``, which Tornado sets to
+    None in ``close()``; ``close_code`` alone stays None after a drop.
+    """
+    return connection.protocol is None
