@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,20 @@ def test_a_file_where_the_folder_should_be_is_a_sentence(tmp_path: Path) -> None
     (tmp_path / "notes").write_text("x")
     with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
         sync_notebooks(tmp_path / "notes", tutorial(tmp_path / "v1", {"01.ipynb": "one"}), "0.1.0")
+
+
+def test_lab_without_jupyterlab_says_what_to_install(tmp_path: Path) -> None:
+    """The lean install (no JupyterLab): one sentence with the pip command, exit 1, nothing copied."""
+    script = (
+        "import sys\n"
+        "sys.modules['jupyterlab'] = None  # as if not installed: importlib.util.find_spec() gives None\n"
+        "from wstutorial.cli import main\n"
+        "sys.exit(main(['lab', sys.argv[1], '--no-browser']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "notebooks")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: jupyterlab not installed for this Python (")
+    assert result.stderr.rstrip().endswith('-m pip install "wstutorial[notebook]"')
+    assert "Traceback" not in result.stderr and not (tmp_path / "notebooks").exists()
