@@ -178,11 +178,10 @@ def add_markdown_cell(path: Path, text: str) -> None:
 def upgraded_wheel(out: Path, version: str) -> Path:
     """The same tutorial as a newer release whose 01 notebook has one more cell."""
     source = out / "src"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    for folder in ("wstutorial", "static", "notebooks"):
-        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    # The checkout as the build sees it (every folder pyproject.toml ships), without what only tools leave.
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "tests", "bench", "test-artifacts", "__pycache__", ".ipynb_checkpoints", ".*_cache",
+    ))
     pyproject = source / "pyproject.toml"
     pyproject.write_text(re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', pyproject.read_text()))
     init = source / "wstutorial" / "__init__.py"
