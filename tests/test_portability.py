@@ -140,3 +140,26 @@ def test_without_geteuid_lab_does_not_ask_for_root(monkeypatch: pytest.MonkeyPat
     assert command[:3] == [sys.executable, "-m", "jupyterlab"]
     assert "--ServerApp.allow_root=True" not in command
     assert f"--ServerApp.root_dir={tmp_path}" in command and command[-1] == "00-setup-check.ipynb"
+
+
+def test_without_the_resource_module_the_connection_limit_is_windows_select_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Windows has no 'resource' module (no ulimit -n): the default limit is select()'s 512, less the reserve."""
+    from wstutorial.server import limits
+
+    assert limits.max_connections_for_file_limit() >= 16  # here: from the file limit
+    monkeypatch.setattr(limits, "resource", None)
+    assert limits.max_connections_for_file_limit() == 512 - limits.FILES_KEPT_FREE
+    script = (
+        "import sys\n"
+        "sys.modules['resource'] = None  # as on Windows: import resource raises ImportError\n"
+        "import wstutorial\n"
+        "from wstutorial.server import limits\n"
+        "server = wstutorial.start_server(port=0)\n"
+        "print(limits.max_connections_for_file_limit(), server.port > 0)\n"
+        "server.stop()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(512 - limits.FILES_KEPT_FREE), "True"]

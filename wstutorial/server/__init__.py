@@ -9,6 +9,7 @@ server's settings (``ServerOptions``), ``context`` what its handlers share,
 
 from .app import make_app, static_dir
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
+from .jsonproto import JsonHandler
 from .runner import (
     PortInUse,
     ServerError,
@@ -23,6 +24,7 @@ from .sensor import SensorHandler
 __all__ = [
     "EchoHandler",
     "HelloHandler",
+    "JsonHandler",
     "PortInUse",
     "SensorHandler",
     "ServerError",

@@ -11,6 +11,7 @@ Starting points are in ``notebooks/exercises/``, solutions in
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import time
@@ -26,6 +27,8 @@ from ..client import (
 )
 from ..events import EventLog
 from ..server.runner import TutorialServer, start_server
+from ..wording import count
+from . import progress
 
 __all__ = ["CheckResult", "check_upper_case", "check_count_clients", "check_stream_time", "ANSWER_TIMEOUT"]
 
@@ -43,6 +46,9 @@ class CheckResult:
     passed: bool
     message: str
 
+    def __post_init__(self) -> None:
+        progress.report(self)  # to the teacher's board, only when this notebook joined a classroom
+
     def __bool__(self) -> bool:
         return self.passed
 
@@ -58,6 +64,10 @@ class CheckResult:
 
 class _Failed(Exception):
     """Ends a check early with the sentence to show."""
+
+
+class _NoAnswer(_Failed):
+    """Nothing came within ``ANSWER_TIMEOUT``."""
 
 
 def _check_class(handler_class: object, name: str) -> None:
@@ -82,12 +92,41 @@ def _raised(events: EventLog) -> str:
     return ""
 
 
-def _run(handler_class: object, name: str, body: Callable[[TutorialServer], str]) -> CheckResult:
-    """Serve ``handler_class`` at /exercise, run ``body`` against it, turn everything into a sentence."""
+def _watched(handler_class: type[WebSocketHandler], returned: list[object]) -> type[WebSocketHandler]:
+    """The learner's class, noting an answer that ``on_message`` returns instead of sending.
+
+    Tornado would try to await the returned text and log a ``BadYieldError``
+    traceback; the check says what happened instead.
+    """
+
+    class Watched(handler_class):  # type: ignore[valid-type,misc]
+        def on_message(self, message: Any) -> Any:
+            result = super().on_message(message)
+            if isinstance(result, (str, bytes)):
+                returned.append(result)
+                return None
+            return result
+
+    Watched.__name__ = Watched.__qualname__ = handler_class.__name__
+    return Watched
+
+
+def _run(
+    handler_class: object, name: str, body: Callable[[TutorialServer], str], **settings: Any
+) -> CheckResult:
+    """Serve ``handler_class`` at /exercise, run ``body`` against it, turn everything into a sentence.
+
+    The server is quiet: a handler's exception becomes an event that the
+    sentence may quote, never a traceback in the learner's cell.
+    """
+    returned: list[object] = []
     try:
         _check_class(handler_class, name)
         assert isinstance(handler_class, type)
-        server = start_server("127.0.0.1", 0, handlers={PATH: handler_class}, ping_interval=None)
+        server = start_server(
+            "127.0.0.1", 0, handlers={PATH: _watched(handler_class, returned)}, ping_interval=None, quiet=True,
+            **settings,
+        )
     except _Failed as failure:
         return CheckResult(False, str(failure))
     except Exception as error:
@@ -95,6 +134,12 @@ def _run(handler_class: object, name: str, body: Callable[[TutorialServer], str]
     try:
         return CheckResult(True, body(server))
     except _Failed as failure:
+        if returned:
+            return CheckResult(
+                False,
+                f"your on_message returned the answer ({returned[0]!r:.60}) instead of sending it: "
+                "use self.write_message(...)",
+            )
         raised = _raised(server.events)
         hint = f" (the server recorded: {raised})" if raised else ""
         return CheckResult(False, f"{failure}{hint}")
@@ -118,7 +163,7 @@ def _answer(client: BlockingClient, after: str, skip: tuple[str, ...] = ()) -> s
         try:
             message = client.receive(timeout=ANSWER_TIMEOUT)
         except TimeoutError:
-            raise _Failed(f"no answer within {ANSWER_TIMEOUT:g} s after {after}") from None
+            raise _NoAnswer(f"no answer within {ANSWER_TIMEOUT:g} s after {after}") from None
         except ConnectionClosed as closed:
             raise _Failed(f"the connection closed after {after}: {closed}") from None
         if not isinstance(message, str):
@@ -237,16 +282,26 @@ def check_stream_time(handler_class: object, interval: float = 0.1, messages: in
                 if min(difference, 86400 - difference) > 60:
                     raise _Failed(f"message {n + 1} said {text!r} but it is {time.strftime('%H:%M:%S', now)}: send the current time")
                 received.append(text)
+        # Sends from the timer (after the one open() may make at once) come
+        # `interval` apart; a PeriodicCallback given seconds (0.1) calls every 0.1 ms.
+        gaps = [later - earlier for earlier, later in zip(sent[1:], sent[2:], strict=False)]
+        if gaps and min(gaps) < interval / 4:
+            raise _Failed(
+                f"your handler sent messages {min(gaps) * 1000:.2g} ms apart instead of every self.interval "
+                f"seconds ({interval:g} s here): PeriodicCallback counts in milliseconds, "
+                "so give it self.interval * 1000"
+            )
         # Give a stream that does not stop a few intervals to try sending to the closed connection.
         time.sleep(interval * 3)
         if late:
             raise _Failed(
-                f"your handler still sent {len(late)} message(s) after the client left: "
+                f"your handler still sent {count(len(late), 'message')} after the client left: "
                 "stop the timer or loop in on_close"
             )
         return f"your handler sent the time {messages} times ({', '.join(received)}) and stopped when the client left."
 
     late: list[object] = []  # messages sent after on_close (appended in the server thread)
+    sent: list[float] = []  # when the handler sent each message before on_close
 
     try:
         _check_class(handler_class, "StreamTimeHandler")
@@ -262,7 +317,13 @@ def check_stream_time(handler_class: object, interval: float = 0.1, messages: in
 
         def write_message(self, message: Any, binary: bool = False) -> Any:
             if self._left:
+                # Counted, not sent: Tornado would raise WebSocketClosedError
+                # and log a traceback each time the timer fires.
                 late.append(message)
+                done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                done.set_result(None)
+                return done
+            sent.append(time.monotonic())
             return super().write_message(message, binary)
 
         def on_close(self) -> None:
@@ -298,8 +359,19 @@ def check_mini_chat(handler_class: object) -> CheckResult:
     def says(sender: BlockingClient, name: str, text: str, everyone: dict[str, BlockingClient]) -> None:
         sender.send(text)
         expected = f"{name}: {text}"
-        for who, client in everyone.items():
-            answer = _answer(client, f"{name} sent {text!r} ({who} is waiting)", skip=("Hello World",))
+        # The others first: "Bob did not receive Ada's message" is the usual mistake.
+        for who, client in sorted(everyone.items(), key=lambda item: item[0] == name):
+            try:
+                answer = _answer(client, f"{name} sent {text!r} ({who} is waiting)", skip=("Hello World",))
+            except _NoAnswer:
+                if who == name:
+                    raise _Failed(
+                        f"{name} did not receive their own message: send it to every connection "
+                        "in the room, the sender's too"
+                    ) from None
+                raise _Failed(
+                    f"{who} did not receive {name}'s message: send it to every connection in the room"
+                ) from None
             if answer != expected:
                 hint = " (add the sender's name: self.get_argument('name') in open)" if answer == text else ""
                 raise _Failed(f"{who} got {answer!r} after {name} sent {text!r}, expected {expected!r}{hint}")
@@ -416,3 +488,63 @@ async def check_relay(relay: object, redis_url: str) -> CheckResult:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await publisher.aclose()
+
+
+__all__ += ["check_members_only"]
+
+
+def check_members_only(handler_class: object) -> CheckResult:
+    """Exercise "members only" (notebook 08): ``MembersOnlyHandler`` lets in logged-in users only.
+
+    A client with the signed cookie ``wstutorial_user`` (as ``/login``
+    sets it) gets ``Hello <name>``; a client without it, or with a cookie it
+    wrote itself (not signed), is refused with HTTP 401 before the upgrade.
+    """
+    import secrets
+
+    from tornado.web import create_signed_value
+
+    secret = secrets.token_hex(32)
+    signed = create_signed_value(secret, "wstutorial_user", "ada").decode()
+
+    def attempt(server: TutorialServer, cookie: str | None) -> str:
+        """The greeting, or 'refused <code>'."""
+        headers = {"Cookie": f"wstutorial_user={cookie}"} if cookie else {}
+        try:
+            client = connect_blocking(server.ws_url(PATH), timeout=ANSWER_TIMEOUT, headers=headers)
+        except ConnectionFailed as error:
+            code = re.search(r"\b(4\d\d)\b", error.reason)
+            return f"refused {code.group(1) if code else error.reason}"
+        try:
+            return str(_answer(client, "it connected"))
+        finally:
+            client.close()
+
+    def body(server: TutorialServer) -> str:
+        greeting = attempt(server, signed)
+        if greeting.startswith("refused"):
+            raise _Failed(f"a logged-in client (a valid signed cookie for ada) was {greeting}: let it in")
+        if greeting == "Hello b'ada'":
+            raise _Failed("the name came as bytes (Hello b'ada'): return get_signed_cookie(...).decode()")
+        if greeting != "Hello ada":
+            raise _Failed(
+                f"a logged-in ada got {greeting!r}, expected 'Hello ada': get_current_user should return "
+                "self.get_signed_cookie('wstutorial_user') as text"
+            )
+        anonymous = attempt(server, None)
+        if not anonymous.startswith("refused"):
+            raise _Failed(
+                f"a client without a login got in (it received {anonymous!r}): in prepare(), "
+                "raise HTTPError(401) when self.current_user is None"
+            )
+        if anonymous != "refused 401":
+            raise _Failed(f"a client without a login was {anonymous}; refuse it with 401 (raise HTTPError(401))")
+        forged = attempt(server, "ada")
+        if not forged.startswith("refused"):
+            raise _Failed(
+                "a cookie the client wrote itself (wstutorial_user=ada, not signed) got in: read it with "
+                "get_signed_cookie, which checks the signature, not get_cookie"
+            )
+        return "ada got 'Hello ada'; no login and a forged cookie were refused with 401 before the upgrade."
+
+    return _run(handler_class, "MembersOnlyHandler", body, cookie_secret=secret)
