@@ -1,4 +1,4 @@
-"""The command line: ``python -m wstutorial serve``, ``check`` and ``classroom``.
+"""The command line: ``python -m wstutorial serve``, ``check``, ``classroom`` and ``rehearse``.
 
 Bad arguments print one line and exit 2; a server that cannot start prints
 one line and exits 1; never a traceback.
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check that this machine is ready for the tutorial")
     check.set_defaults(run=run_check)
     add_classroom_command(commands)
+    add_rehearse_command(commands)
     return parser
 
 
@@ -104,6 +105,10 @@ def print_addresses(server: TutorialServer, out: Callable[[str], None] = print) 
             )
 
 
+def already_stopping(signum: int, frame: object) -> None:
+    print("Already stopping; a few seconds at most.", flush=True)
+
+
 def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
     """Print events (from this, the main thread) until Ctrl-C or SIGTERM; then stop."""
     stop_requested = threading.Event()
@@ -117,17 +122,24 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
     # with '&' by a script): take it over, so Ctrl-C (SIGINT) always stops.
     previous_int = signal.signal(signal.SIGINT, request_stop)
     try:
-        # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
-        print("Press Ctrl-C to stop.", flush=True)
-        for event in server.events.follow(after=server.events.next_seq):
-            if not quiet:
-                print(event, flush=True)
-    except KeyboardInterrupt:
-        pass
+        try:
+            # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
+            print("Press Ctrl-C to stop.", flush=True)
+            for event in server.events.follow(after=server.events.next_seq):
+                if not quiet:
+                    print(event, flush=True)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            # A second Ctrl-C while the clients are being closed only says so:
+            # stop() must finish (1001 to every client, the port freed) without a traceback.
+            signal.signal(signal.SIGTERM, already_stopping)
+            signal.signal(signal.SIGINT, already_stopping)
+            print("Stopping: closing every client with 1001 (going away)...", flush=True)
+            closed = server.stop()
     finally:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
-        closed = server.stop()
     print(f"Stopped: {closed} WebSocket client(s) closed with 1001 (going away).", flush=True)
     return EXIT_OK
 
@@ -182,6 +194,45 @@ def run_classroom(args: argparse.Namespace) -> int:
     classroom = start_classroom(args.host, args.port, interval=args.interval)
     print_classroom_addresses(classroom)
     return serve_until_interrupted(classroom.server, args.quiet)
+
+
+def _students(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 500:
+        raise argparse.ArgumentTypeError(f"students must be a whole number from 1 to 500, got {text!r}")
+    return int(text)
+
+
+def add_rehearse_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
+    """``rehearse``: simulated students against a running classroom server, before class."""
+    rehearse = commands.add_parser(
+        "rehearse", help="simulate a class (join, chat, pass and fail checks) against a running classroom server"
+    )
+    rehearse.add_argument("--students", type=_students, default=30, help="how many simulated students (default 30)")
+    rehearse.add_argument("--host", type=_host, default="localhost", help="the classroom server's host (default localhost)")
+    rehearse.add_argument("--port", type=_port, default=None, help="its port (default $WSTUTORIAL_PORT or 8888)")
+    rehearse.add_argument(
+        "--duration", type=_interval, default=60.0, help="seconds the simulated lesson lasts (default 60)"
+    )
+    rehearse.add_argument("--seed", type=int, default=None, help="same seed, same rehearsal")
+    rehearse.set_defaults(run=run_rehearse)
+
+
+def run_rehearse(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .address import default_port
+    from .classroom.rehearsal import rehearse
+
+    port = default_port() if args.port is None else args.port
+    print(f"Rehearsing with {args.students} simulated students at {args.host}:{port} for about {args.duration:g} s;")
+    print("watch the teacher page fill. Ctrl-C stops early.", flush=True)
+    try:
+        report = asyncio.run(rehearse(args.host, port, args.students, args.duration, args.seed))
+    except KeyboardInterrupt:
+        print("Stopped.")
+        return EXIT_OK
+    print(report)
+    return EXIT_FAILURE if not report.joined else EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:

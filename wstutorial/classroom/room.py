@@ -13,6 +13,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
+from .board import ProgressBoard
 from .rules import (
     CLOSE_POLICY,
     DEFAULT_BURST,
@@ -78,6 +79,7 @@ class ChatRoom:
         self.readers: dict[object, Callable[[str], object]] = {}
         self.latest: dict[str, float] = {}  # each sender's newest reading, for /readings
         self.refused = 0  # messages refused since the room opened
+        self.board = ProgressBoard()  # self-check results, for the teacher's page only
 
     @property
     def names(self) -> list[str]:
@@ -112,6 +114,8 @@ class ChatRoom:
             return self._refuse(member, str(error))
         member.refused_in_a_row = 0
         member.sent += 1
+        if message["type"] == "progress":
+            return self._progress(member, message)
         message = {"type": message["type"], "name": name, **{k: v for k, v in message.items() if k != "type"}}
         if message["type"] == "chat":
             self.history.append(message)
@@ -144,6 +148,17 @@ class ChatRoom:
         text = dump({name: self.latest[name] for name in sorted(self.latest, key=str.casefold)})
         for send in list(self.readers.values()):
             send(text)
+
+    def _progress(self, member: Member, message: dict[str, Any]) -> Verdict:
+        """A self-check result: onto the board, to the teacher's page, and back to the student only."""
+        refused = self.board.record(member.name, message["exercise"], message["passed"], message["reason"])
+        if refused is not None:
+            return self._refuse(member, refused)
+        text = dump({**message, "name": member.name})
+        member.send(text)
+        for send in list(self.watchers.values()):
+            send(text)
+        return Verdict(True)
 
     def _refuse(self, member: Member, why: str) -> Verdict:
         self.refused += 1

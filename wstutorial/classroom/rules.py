@@ -13,7 +13,10 @@ World panel sends) or a JSON object:
 
 - ``{"type": "chat", "text": "hello"}`` — a chat line;
 - ``{"type": "reading", "value": 21.5}`` — a sensor-like reading (a finite
-  number) that everyone's live chart shows.
+  number) that everyone's live chart shows;
+- ``{"type": "progress", "exercise": "mini_chat", "passed": true, "reason": "..."}``
+  — a self-check result for the teacher's board (``board.py``), sent back to
+  the student alone as confirmation, never to the others.
 
 Everyone in the room receives JSON objects:
 
@@ -43,6 +46,7 @@ import unicodedata
 from typing import Any, Callable
 
 from ..protocol import CloseCode
+from .board import parse_progress
 
 __all__ = [
     "NameRejected",
@@ -151,6 +155,8 @@ def parse_incoming(raw: str | bytes) -> dict[str, Any]:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                     raise ValueError(f"a reading's value must be a finite number, got {value!r}")
                 return {"type": "reading", "value": value}
+            elif kind == "progress":  # a self-check result, for the teacher's board (board.py)
+                return parse_progress(data)
             else:
                 raise ValueError(
                     f'unknown message {text[:60]!r}: send text, {{"type": "chat", "text": ...}} '
@@ -179,6 +185,8 @@ def describe(message: dict[str, Any]) -> str | None:
         return f"* the teacher {'started' if message.get('running') else 'stopped'} the stream"
     if kind == "notice":
         return f"(only you see this) {message.get('text')}"
+    if kind == "progress":
+        return f"* the teacher's board shows {message.get('exercise')}: {'passed' if message.get('passed') else 'not yet'}"
     if kind == "reading":
         return None  # readings go to the chart (/readings), not the log
     return f"? {message}"

@@ -18,6 +18,7 @@ from .context import ServerContext, TutorialApp
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
 from .jsonproto import JsonHandler
+from .limits import ReceiveBudget
 from .options import DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .sensor import SensorHandler
 from .streaming import Stream
@@ -144,7 +145,12 @@ def make_app(
         allowed_hosts=options.allowed_hosts,
         check_host=loopback if options.check_host is None else options.check_host,
     )
-    context = ServerContext(hub=hub, stream=Stream(hub, options.interval), options=options)
+    context = ServerContext(
+        hub=hub,
+        stream=Stream(hub, options.interval),
+        options=options,
+        receive_budget=ReceiveBudget(options.max_partial_bytes),
+    )
     routes: dict[str, HandlerSpec] = {**ROUTES, **options.handlers}
     rules: list[Any] = []
     for path, spec in routes.items():

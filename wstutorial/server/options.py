@@ -8,14 +8,16 @@ named, defaulted and checked in one place only.
 from __future__ import annotations
 
 import dataclasses
+import ssl
 import types
 from pathlib import Path
 from typing import Any, Mapping, TypeAlias
 
-from tornado.websocket import WebSocketHandler
+from tornado.web import RequestHandler
 
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .hub import normalize_host_name, normalize_origin
+from .limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PARTIAL_BYTES
 
 __all__ = ["ServerOptions", "HandlerSpec", "DEFAULT_PING_INTERVAL", "DEFAULT_INTERVAL"]
 
@@ -26,7 +28,8 @@ DEFAULT_INTERVAL = 2.0
 
 # A route's handler: the class, or the class with the keyword arguments its
 # initialize() takes besides the server's context (as Tornado's URLSpec).
-HandlerSpec: TypeAlias = type[WebSocketHandler] | tuple[type[WebSocketHandler], Mapping[str, Any]]
+# Plain HTTP routes (a login form) are RequestHandlers.
+HandlerSpec: TypeAlias = type[RequestHandler] | tuple[type[RequestHandler], Mapping[str, Any]]
 
 @dataclasses.dataclass(frozen=True)
 class ServerOptions:
@@ -50,6 +53,21 @@ class ServerOptions:
         check_host: refuse requests for other ``Host`` names with 403 (DNS
             rebinding); None (the default): on when the server listens on
             loopback only, off when it listens on the network.
+        ssl_context: serve ``https://`` and ``wss://`` with this TLS context
+            (``wstutorial.server.tls.LocalCA.server_context()``); None: plain
+            ``http://`` and ``ws://``.
+        xheaders: believe a reverse proxy's ``X-Real-Ip`` / ``X-Forwarded-For``
+            / ``X-Forwarded-Proto`` about the client (Tornado's ``xheaders``).
+            Only for a server reachable through that proxy alone: otherwise
+            any client can claim any address.
+        max_connections: TCP connections open at once (pages and WebSockets);
+            None (the default): the file limit (``ulimit -n``) less 100.
+            Beyond it new ones get 503 and one event says so.
+        header_timeout: seconds a client has to send a request's headers
+            (default 10); slower ones are closed.
+        max_partial_bytes: bytes of messages still arriving, all connections
+            together (default 64 MiB); the client that would go over it is
+            closed with 1013 (try again later).
     """
 
     interval: float = DEFAULT_INTERVAL
@@ -62,6 +80,11 @@ class ServerOptions:
     tornado_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     allowed_hosts: tuple[str, ...] = ()
     check_host: bool | None = None
+    ssl_context: ssl.SSLContext | None = None
+    xheaders: bool = False
+    max_connections: int | None = DEFAULT_MAX_CONNECTIONS
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    max_partial_bytes: int = DEFAULT_MAX_PARTIAL_BYTES
 
     def __post_init__(self) -> None:
         # Frozen: normalized values are set through object.__setattr__, once, here.
@@ -84,8 +107,11 @@ class ServerOptions:
             handler = spec[0] if isinstance(spec, tuple) else spec
             if not isinstance(path, str) or not path.startswith("/"):
                 raise ValueError(f"a handler's path must start with '/', got {path!r}")
-            if not (isinstance(handler, type) and issubclass(handler, WebSocketHandler)):
-                raise TypeError(f"the handler for {path!r} must be a WebSocketHandler subclass, got {handler!r}")
+            if not (isinstance(handler, type) and issubclass(handler, RequestHandler)):
+                raise TypeError(
+                    f"the handler for {path!r} must be a WebSocketHandler subclass "
+                    f"(or a RequestHandler subclass for plain HTTP), got {handler!r}"
+                )
             handlers[path] = spec
         set("handlers", types.MappingProxyType(handlers))
         if self.student_dir is not None:
@@ -99,6 +125,15 @@ class ServerOptions:
         set("allowed_hosts", tuple(normalize_host_name(name) for name in self.allowed_hosts))
         if self.check_host is not None and not isinstance(self.check_host, bool):
             raise TypeError(f"check_host is True, False or None (decided by the address), got {self.check_host!r}")
+        for name in ("max_connections", "max_partial_bytes"):
+            value = getattr(self, name)
+            if value is None and name == "max_connections":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        timeout = self.header_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"header_timeout must be a positive number of seconds, got {timeout!r}")
 
     def replace(self, **changes: Any) -> ServerOptions:
         """A copy with ``changes`` (checked like the original)."""

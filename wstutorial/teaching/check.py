@@ -50,6 +50,8 @@ NOTEBOOK_REQUIREMENTS: dict[str, tuple[str, str]] = {
     ),
     "bqplot": ("bqplot>=0.12.40,<0.14", "the live chart of a stream"),
     "packaging": ("packaging>=23", "version checks like this one"),
+    "redis": ("redis>=5", "notebook 09's Redis client, a broadcast across processes"),
+    "trustme": ("trustme>=1.1", "notebook 08's local certificates for wss://"),
 }
 REQUIREMENTS: dict[str, tuple[str, str]] = {**CORE_REQUIREMENTS, **NOTEBOOK_REQUIREMENTS}
 
