@@ -25,6 +25,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from wstutorial.address import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_NOTEBOOK = "00-setup-check.ipynb"
 PREFERRED_PORT = 8890  # JupyterLab's own default, 8888, is the tutorial server's port
@@ -49,9 +51,7 @@ def choose_port() -> int:
         return int(wanted)
     if port_is_free(PREFERRED_PORT):
         return PREFERRED_PORT
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()
 
 
 def _interrupted(signum: int, frame: object) -> None:

@@ -163,12 +163,3 @@ def test_an_accepted_message_resets_the_refusal_count() -> None:
         assert room.receive("Ada", "a").accepted
         assert room.receive("Ada", "b").close_code is None
         clock.now += 1
-
-
-def test_chat_logic_does_not_import_ipywidgets() -> None:
-    """The room and ChatState are logic: importing them loads no widget library."""
-    import subprocess
-    import sys
-
-    code = "import sys, wstutorial.classroom.room, wstutorial.classroom.server, wstutorial.classroom.student, wstutorial.teaching.links\nassert 'ipywidgets' not in sys.modules\n"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

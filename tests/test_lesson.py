@@ -35,10 +35,7 @@ def teacher() -> Iterator[Classroom]:
 
 
 def board(classroom: Classroom) -> dict[str, object]:
-    async def snapshot() -> dict[str, object]:
-        return classroom.room.board.snapshot()["students"]  # type: ignore[return-value]
-
-    return classroom.server._loop_thread.run(snapshot(), 5)
+    return classroom.server.call(lambda: classroom.room.board.snapshot()["students"])
 
 
 def test_working_alone_starts_a_server_and_stops_it() -> None:
