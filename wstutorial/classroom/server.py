@@ -130,7 +130,7 @@ class ChatHandler(TutorialHandler):
     def open(self, *args: Any, **kwargs: Any) -> None:
         raw = self.get_argument("name", "")
         try:
-            member = self.room.join(raw, self._send)
+            member = self.room.join(raw, self._send, self.request.remote_ip or "")
         except NameRejected as error:
             self.record(f"name rejected: {error}", kind="close")
             self.close(CLOSE_POLICY, close_reason(str(error)))
