@@ -22,9 +22,11 @@ from .jupyterlab import (
     RAISES_TAG,
     CellResult,
     JupyterLab,
+    port_is_free,
     problems,
     restart_and_run_all,
     run_all_cells,
+    strip_ansi,
 )
 
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
@@ -127,6 +129,55 @@ def test_notebook_runs_in_jupyterlab(lab_page: Page, lab: JupyterLab, name: str)
     # (the old server's port, widgets of the first run, ...).
     again = restart_and_run_all(lab_page, name)
     assert_clean(lab_page, f"{name} (Restart Kernel and Run All)", again)
+
+
+@pytest.mark.timeout(900)
+def test_two_notebooks_with_both_kernels_alive(lab_page: Page, lab: JupyterLab) -> None:
+    """01 run as far as a student got (its server still up, kernel alive), then 02 in the same JupyterLab:
+    02 runs to the end without a traceback, on the next free port, and says so; Restart and Run All too."""
+    folder = lab.root / "_two"  # a copy with everything the notebooks load (programs/, exercises/, ...)
+    shutil.copytree(ROOT / "notebooks", folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"), dirs_exist_ok=True)
+    first = json.loads((ROOT / "notebooks" / "01-hello-server.ipynb").read_text(encoding="utf-8"))
+    # The student has not reached the last cell, which stops 01's server.
+    last = max(i for i, cell in enumerate(first["cells"]) if cell["cell_type"] == "code")
+    assert "server.stop()" in "".join(first["cells"][last]["source"])
+    del first["cells"][last]
+    (folder / "01-hello-server.ipynb").write_text(json.dumps(first), encoding="utf-8")
+
+    cells = run_all_cells(lab_page, lab, "_two/01-hello-server.ipynb")
+    assert_clean(lab_page, "01 (stopped before its last cell)", cells)
+    assert not port_is_free(lab.tutorial_port), "01's server should still hold the tutorial's port"
+
+    moved = "so this server listens on"
+    cells = run_all_cells(lab_page, lab, "_two/02-hello-client.ipynb", watch=("Hello World", moved))
+    assert_clean(lab_page, "02 while 01's kernel is alive", cells)
+    seen = lab_page.evaluate("window.__watch")
+    check_client_notebook(seen)
+    assert moved in seen["phrases"], "02's console never said that its server moved to another port"
+    assert len(lab.api("GET", "/api/kernels")) == 2, "both kernels should still run"
+    again = restart_and_run_all(lab_page, "_two/02-hello-client.ipynb")
+    assert_clean(lab_page, "02 (Restart Kernel and Run All) while 01's kernel is alive", again)
+
+
+@pytest.mark.timeout(600)
+def test_wstutorial_errors_show_as_one_sentence(lab_page: Page, lab: JupyterLab) -> None:
+    """In JupyterLab, PortInUse shows as one line naming the holder (here JupyterLab itself), no traceback."""
+    name = write_notebook(
+        lab.root / "_harness" / "sentence.ipynb",
+        [
+            (f"import wstutorial\nwstutorial.start_server(port={lab.port})  # JupyterLab's own port", [RAISES_TAG]),
+            ("1 / 0  # other errors keep their traceback", [RAISES_TAG]),
+        ],
+    )
+    cells = run_all_cells(lab_page, lab, name)
+    error = next(output for output in cells[0].outputs if output["output_type"] == "error")
+    assert error["ename"] == "PortInUse"
+    shown = strip_ansi(error["traceback"]).strip()
+    assert shown == (
+        f"PortInUse: port {lab.port} on 127.0.0.1 is already in use by a Jupyter server (JupyterLab or Notebook): "
+        "pass port=0 to pick a free port, or start JupyterLab on another port (jupyter lab --port 8890)"
+    ), shown
+    assert "Traceback" in strip_ansi(cells[1].errors[0]) or "----" in cells[1].errors[0]
 
 
 def test_every_checked_notebook_exists() -> None:
