@@ -9,17 +9,12 @@ notebooks never collide with another server on the machine.
 from __future__ import annotations
 
 import os
-import socket
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from wstutorial.address import free_port
 
 
 def pytest_configure() -> None:
-    os.environ["WSTUTORIAL_PORT"] = str(_free_port())
+    os.environ["WSTUTORIAL_PORT"] = str(free_port())
     # Kernels must not write anything nbval would compare: debugpy's note
     # about frozen modules goes to the kernel's stderr on some Pythons.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")

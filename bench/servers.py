@@ -213,7 +213,7 @@ async def run_tcp() -> None:
             elif not self.mode:
                 if data.startswith(b"PUSH"):
                     self.mode = "push"
-                    loop.create_task(self.push())
+                    self.pusher = loop.create_task(self.push())  # a reference, or the task may be collected
                 else:
                     self.mode = "echo"
                     echoing.add(self.transport)

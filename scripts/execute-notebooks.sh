@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 venv="${WSTUTORIAL_VENV:-.venv}"
 [ -x "$venv/bin/jupyter" ] || bash scripts/setup-env.sh test
 if [ "$#" -eq 0 ]; then set -- notebooks/[0-9]*.ipynb; fi
-port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$("$venv/bin/python" -c 'from wstutorial.address import free_port; print(free_port())')
 export WSTUTORIAL_PORT="$port" PYDEVD_DISABLE_FILE_VALIDATION=1 JUPYTER_PLATFORM_DIRS=1
 for notebook in "$@"; do
     echo "==> executing $notebook"

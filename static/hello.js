@@ -19,12 +19,12 @@
   // Behind jupyter-server-proxy (https://hub/user/ada/proxy/8888/hello.html)
   // the WebSocket is next to the page: the page's own host and port, its
   // folder before "ws" in the uri, and wss when the page came over https.
-  var secure = location.protocol === "https:";
-  var dir = location.pathname.replace(/[^\/]*$/, "");
+  // (pageDir, pagePort and wsScheme are in wsurl.js.)
+  var dir = pageDir();
   if (dir !== "/") {
     // The proxy's login cookie belongs to the page's host name exactly.
     document.getElementById("host").value = location.hostname;
-    document.getElementById("port").value = location.port || (secure ? "443" : "80");
+    document.getElementById("port").value = pagePort();
     document.getElementById("uri").value = dir + "ws";
   }
 
@@ -42,7 +42,7 @@
       return;
     }
     if (ws) { ws.onclose = null; ws.close(); }
-    var scheme = secure ? "wss://" : "ws://";
+    var scheme = wsScheme();
     status.textContent = "connecting to " + scheme + host + ":" + port + uri + " ...";
     ws = new WebSocket(scheme + host + ":" + port + uri);
     ws.onmessage = function (evt) { alert("message received: " + evt.data); };

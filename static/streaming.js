@@ -18,8 +18,7 @@
 
   if (location.host) {
     // Next to the page, also behind jupyter-server-proxy (/user/ada/proxy/8888/).
-    url.value = (location.protocol === "https:" ? "wss://" : "ws://") + location.host +
-      location.pathname.replace(/[^\/]*$/, "") + "streaming";
+    url.value = wsUrl("streaming"); // wsurl.js
   }
 
   function addLine(text) {

@@ -12,9 +12,9 @@
   var token = new URLSearchParams(location.search).get("token") || "";
   window.teacherState = { members: [], running: null }; // read by the browser tests
 
-  document.getElementById("chat-address").textContent = location.origin + location.pathname.replace(/[^\/]*$/, "") + "chat.html";
+  document.getElementById("chat-address").textContent = location.origin + pageDir() + "chat.html";
   document.getElementById("host").textContent = location.hostname;
-  document.getElementById("port").textContent = location.port || (location.protocol === "https:" ? "443" : "80");
+  document.getElementById("port").textContent = pagePort();
 
   if (!token) {
     status.textContent = "No token: open the address printed on the teacher's terminal (teacher.html?token=...).";

@@ -1,9 +1,7 @@
-"""Shared fixtures: a real tutorial server on a free loopback port."""
+"""Shared fixtures: a real tutorial server on a free loopback port (helpers are in helpers.py)."""
 
 from __future__ import annotations
 
-import os
-import socket
 from typing import Iterator
 
 import pytest
@@ -19,21 +17,3 @@ def server() -> Iterator[wstutorial.TutorialServer]:
         yield running
     finally:
         running.stop()
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process (Linux)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def open_fds() -> int:
-    """How many file descriptors this process has open (Linux)."""
-    return len(os.listdir("/proc/self/fd"))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 from websockets.sync.client import connect
 
+from helpers import free_port, wait_until
 from wstutorial.classroom import Classroom, start_classroom
 from wstutorial.classroom.student import ChatState
 from wstutorial.widgets.chatpanel import ChatPanel
@@ -24,12 +24,6 @@ def classroom() -> Iterator[Classroom]:
         running.stop()
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the loop run (batches get applied) until ``condition()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 def test_chat_state_joins_talks_and_leaves(classroom: Classroom) -> None:
@@ -97,7 +91,6 @@ def test_chat_state_taken_name_gives_the_servers_reason(classroom: Classroom) ->
 
 def test_chat_state_nobody_listening_is_a_sentence() -> None:
     """A port with no server: 'nothing is listening', not a traceback."""
-    from conftest import free_port
 
     async def main() -> None:
         state = ChatState("127.0.0.1", free_port(), "Ada")

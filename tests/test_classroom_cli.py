@@ -12,7 +12,7 @@ import time
 
 from websockets.sync.client import connect
 
-from conftest import free_port
+from helpers import free_port
 
 
 class Classroom:

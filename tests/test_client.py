@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import wstutorial
-from conftest import free_port
+from helpers import free_port, wait_until
 
 
 def test_async_client_round_trip(server: wstutorial.TutorialServer) -> None:
@@ -126,8 +126,7 @@ def test_close_while_another_coroutine_iterates_ends_the_iteration(server: wstut
                 received += 1
 
         reader = asyncio.ensure_future(read_all())
-        while received < 5:
-            await asyncio.sleep(0.005)
+        await wait_until(lambda: received >= 5)
         await client.close(1000, "enough", timeout=0)
         await asyncio.wait_for(reader, 10)  # before the fix: waited forever, now and then
 

@@ -5,21 +5,12 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
-from typing import Callable
 
 import pytest
 
 import wstutorial
-from conftest import free_port
+from helpers import free_port, wait_until
 from wstutorial.clientstate import ClientState
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
 
 
 def test_open_send_close(server: wstutorial.TutorialServer) -> None:

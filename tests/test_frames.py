@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from websockets.sync.client import connect
-from wstutorial.server.frames import FrameBatch, encode_frame
 
 import wstutorial
+from wstutorial.server.frames import FrameBatch, encode_frame
 
 
 class CompressedEchoHandler(wstutorial.EchoHandler):

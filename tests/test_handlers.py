@@ -8,10 +8,10 @@ import tornado.web
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.testing import AsyncHTTPTestCase, gen_test
 from tornado.websocket import WebSocketClientConnection, websocket_connect
-from wstutorial.server.handlers import TutorialHandler
 
 from wstutorial.events import EventLog
 from wstutorial.server.app import make_app
+from wstutorial.server.handlers import TutorialHandler
 
 
 class BrokenHandler(TutorialHandler):

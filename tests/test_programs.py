@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from websockets.sync.server import ServerConnection, serve
 from websockets.sync.client import connect
+from websockets.sync.server import ServerConnection, serve
 
-from conftest import free_port
+from helpers import free_port
 from wstutorial.teaching.programs import Program, ProgramError, run_program, running_programs
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "notebooks" / "programs"

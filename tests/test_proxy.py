@@ -17,7 +17,7 @@ from typing import Iterator
 import pytest
 from websockets.sync.client import connect
 
-from conftest import free_port
+from helpers import free_port
 from wstutorial.classroom import Classroom, start_classroom
 from wstutorial.teaching.links import page_link
 
@@ -64,7 +64,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise AssertionError("jupyter server did not start: " + (home / "server.log").read_text())
+                    raise AssertionError("jupyter server did not start: " + (home / "server.log").read_text()) from None
                 time.sleep(0.3)
         yield JupyterServer(port, process)
     finally:

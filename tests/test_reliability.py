@@ -14,10 +14,9 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
-from wire import RawClient
 
 import wstutorial
-from conftest import free_port, rss_bytes
+from helpers import RawClient, free_port, rss_bytes
 
 # -- helpers ---------------------------------------------------------------------------
 

@@ -9,9 +9,10 @@ import random
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
-from wstutorial.server.sensor import BAD_RATE_CODE, MAX_RATE, parse_rate, reading
 
 import wstutorial
+from helpers import wait_until
+from wstutorial.server.sensor import BAD_RATE_CODE, MAX_RATE, parse_rate, reading
 
 
 def test_readings_at_the_asked_rate(server: wstutorial.TutorialServer) -> None:
@@ -99,8 +100,7 @@ def test_stream_view_draws_the_sensor(server: wstutorial.TutorialServer) -> None
     async def main() -> None:
         view = StreamView(server.ws_url("/sensor?rate=200"), max_points=50)
         view.start()
-        while view.count < 60 or len(view._lines_mark.x) < 50:
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: view.count >= 60 and len(view._lines_mark.x) >= 50)
         view.stop()
         await view.wait()
         assert list(view._lines_mark.labels) == ["x", "y", "z"]

@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 
 import wstutorial
-from conftest import free_port, open_fds, rss_bytes
+from helpers import free_port, open_fds, rss_bytes
 
 
 def test_start_server_listens_and_answers(server: wstutorial.TutorialServer) -> None:

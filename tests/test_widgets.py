@@ -6,14 +6,13 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import tornado.websocket
 
 import wstutorial
-from conftest import free_port
+from helpers import free_port, wait_until
 from wstutorial.widgets.panels import (
     GREEN,
     RED,
@@ -22,14 +21,6 @@ from wstutorial.widgets.panels import (
     StreamView,
     parse_reading,
 )
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the loop run (batches get applied) until ``condition()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 def colours(panel: ClientPanel) -> set[str]:

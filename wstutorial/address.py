@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_PORT",
     "PORT_VARIABLE",
     "default_port",
+    "free_port",
     "InvalidAddress",
     "LOOPBACK_NAMES",
     "is_loopback",
@@ -143,6 +144,17 @@ def lan_addresses() -> list[str]:
 
 DEFAULT_PORT = 8888
 PORT_VARIABLE = "WSTUTORIAL_PORT"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the system's pick), e.g. for a server started later.
+
+    Another program may take it in between: a server you start yourself
+    should use ``port=0`` and read its ``.port`` instead.
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def default_port() -> int:

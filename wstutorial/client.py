@@ -23,7 +23,7 @@ from tornado.websocket import (
 
 from .address import check_ws_url
 from .loopthread import LoopThread
-from .protocol import DEFAULT_MAX_MESSAGE_SIZE
+from .protocol import DEFAULT_MAX_MESSAGE_SIZE, CloseCode
 from .tornado_internals import client_has_ended
 
 __all__ = [
@@ -38,18 +38,7 @@ __all__ = [
 ]
 
 # The close codes a learner meets, with what they mean (RFC 6455, section 7.4.1).
-CLOSE_CODES: dict[int, str] = {
-    1000: "normal closure",
-    1001: "going away (the server is shutting down or the page is leaving)",
-    1002: "protocol error",
-    1003: "data of a type the endpoint cannot accept",
-    1005: "no close code was given",
-    1006: "the connection dropped without a close frame",
-    1007: "invalid data (for example text that is not UTF-8)",
-    1008: "policy violation",
-    1009: "message too big",
-    1011: "the server hit an unexpected error",
-}
+CLOSE_CODES: dict[int, str] = {code: code.meaning for code in CloseCode}
 
 
 class ConnectionFailed(ConnectionError):
@@ -73,7 +62,7 @@ class ConnectionClosed(ConnectionError):
     def __init__(self, code: int | None, reason: str | None) -> None:
         self.code = code
         self.reason = reason or ""
-        meaning = CLOSE_CODES.get(code or 1005, "")
+        meaning = CLOSE_CODES.get(code or CloseCode.NO_STATUS_RCVD, "")
         detail = f" ({meaning})" if meaning else ""
         said = f", reason {self.reason!r}" if self.reason else ""
         super().__init__(f"connection closed with code {code}{detail}{said}")
@@ -168,7 +157,7 @@ class Client:
         self._closed = True
         self._ended.set()
 
-    async def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "", timeout: float = 5.0) -> None:
         """Close with ``code`` and ``reason`` and wait for the server to confirm."""
         if self._closed:
             return
@@ -270,7 +259,7 @@ class BlockingClient:
         """Wait for the next message (``TimeoutError`` after ``timeout`` s, None waits forever)."""
         return self._loop_thread.run(self._client.receive(timeout), None)
 
-    def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
+    def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "", timeout: float = 5.0) -> None:
         if self._loop_thread.is_alive():
             try:
                 self._loop_thread.run(self._client.close(code, reason, timeout), timeout + 5)

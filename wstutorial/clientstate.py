@@ -23,6 +23,7 @@ from typing import Callable, Literal
 
 from .address import InvalidAddress, default_port, ws_url
 from .client import Client, ConnectionClosed, ConnectionFailed, connect
+from .protocol import CloseCode, describe_message
 
 __all__ = ["ClientState", "Status", "DEFAULT_MAX_MESSAGES"]
 
@@ -32,10 +33,6 @@ Status = Literal["closed", "connecting", "open", "failed"]
 Listener = Callable[["ClientState"], None]
 
 DEFAULT_MAX_MESSAGES = 100
-
-
-def _as_text(message: str | bytes) -> str:
-    return message if isinstance(message, str) else f"<{len(message)} bytes of binary data>"
 
 
 class ClientState:
@@ -175,7 +172,7 @@ class ClientState:
     async def _read(self, client: Client) -> None:
         try:
             async for message in client:
-                self.messages.append(_as_text(message))
+                self.messages.append(describe_message(message, limit=None))
                 self.received += 1
                 self._changed()
         except Exception as error:  # e.g. a reset connection
@@ -213,7 +210,7 @@ class ClientState:
         self._changed()
         return True
 
-    async def close(self, code: int = 1000, reason: str = "") -> None:
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Close the connection with ``code`` and ``reason`` (nothing to do when not open)."""
         client, reader = self._client, self._reader
         if client is None:

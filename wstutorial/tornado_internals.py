@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import codecs
 import struct
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from tornado.iostream import IOStream
 from tornado.websocket import (
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ReceiveBudget",
     "ServerProtocol",
+    "WebSocketSide",
     "client_has_ended",
     "close_code_may_be_sent",
     "drop_socket",
@@ -52,6 +53,17 @@ READ_CHUNK = 64 * 1024
 _CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 _KNOWN_OPCODES = frozenset((_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG))
 _FIN, _RSV1, _RSV_MASK, _MASK_BIT = 0x80, 0x40, 0x70, 0x80
+
+
+class WebSocketSide(Protocol):
+    """What the fast-path helpers below read of a server-side handler (every ``WebSocketHandler`` has it).
+
+    A protocol, so the hub can type its connections without importing the handlers.
+    """
+
+    ws_connection: WebSocketProtocol | None
+
+    def get_compression_options(self) -> dict[str, Any] | None: ...
 
 
 def close_code_may_be_sent(code: int) -> bool:
@@ -193,7 +205,7 @@ class ServerProtocol(WebSocketProtocol13):
 
         error = self._frame_error(fin, rsv, opcode, control, masked, length)
         in_message = self._parts_size if opcode == _CONTINUATION else 0
-        if error is None and not control and in_message + length > self.handler.max_message_size:
+        if error is None and not control and in_message + length > self.params.max_message_size:
             # As Tornado does: say so and drop the connection without reading the rest.
             self._on_violation(1009, "message too big")
             self.close(1009, "message too big")
@@ -352,7 +364,7 @@ def make_server_protocol(
 # -- the server's fast path and shutdown ------------------------------------------------
 
 
-def is_open(handler: WebSocketHandler) -> bool:
+def is_open(handler: WebSocketSide) -> bool:
     """True while ``handler``'s WebSocket is open and not closing.
 
     Relies on ``handler.ws_connection`` (set by Tornado once the upgrade
@@ -362,7 +374,7 @@ def is_open(handler: WebSocketHandler) -> bool:
     return connection is not None and connection.stream is not None and not connection.is_closing()
 
 
-def raw_stream(handler: WebSocketHandler) -> IOStream | None:
+def raw_stream(handler: WebSocketSide) -> IOStream | None:
     """The connection's IOStream, to write frames built by ``server/frames.py`` to; None if not usable.
 
     Tornado has no public "write these ready-made frames": its protocol
@@ -379,7 +391,7 @@ def raw_stream(handler: WebSocketHandler) -> IOStream | None:
     return stream if isinstance(stream, IOStream) else None
 
 
-def send_close_frame(handler: WebSocketHandler, code: int, reason: str) -> None:
+def send_close_frame(handler: WebSocketSide, code: int, reason: str) -> None:
     """Send a close frame now, keeping Tornado's books for the rest of the close.
 
     ``handler.close()`` would also forget ``ws_connection``, which Tornado
@@ -391,7 +403,7 @@ def send_close_frame(handler: WebSocketHandler, code: int, reason: str) -> None:
         handler.ws_connection.close(code, reason)
 
 
-def drop_socket(handler: WebSocketHandler) -> None:
+def drop_socket(handler: WebSocketSide) -> None:
     """Close the TCP connection at once (a client that did not answer our close frame).
 
     Relies on ``ws_connection.stream``; Tornado then calls ``on_close``.

@@ -29,6 +29,8 @@ from typing import Any, Callable
 
 from playwright.sync_api import Page
 
+from wstutorial.address import free_port
+
 __all__ = ["JupyterLab", "CellResult", "RAISES_TAG", "free_port", "port_is_free", "run_all_cells", "problems"]
 
 RAISES_TAG = "raises-exception"
@@ -40,13 +42,6 @@ USER_SETTINGS = {
     # Every cell stays in the page, so the test sees all outputs.
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def port_is_free(port: int) -> bool:

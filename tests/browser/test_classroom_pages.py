@@ -7,9 +7,11 @@ from typing import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
+from websockets.exceptions import ConnectionClosedError
 from websockets.sync.client import connect
 
 from wstutorial.classroom import Classroom, start_classroom
+from wstutorial.protocol import CloseCode
 
 from .test_pages import XSS_PAYLOAD, assert_not_html
 
@@ -43,8 +45,9 @@ def test_teacher_page_lists_names_as_text_and_html_names_never_join(page: Page, 
     page.goto(classroom.server.page_url(f"teacher.html?token={TOKEN}"))
     expect(page.locator("#stream")).to_have_text("running")
     with connect(classroom.server.ws_url("/chat") + "?name=%3Cb%20class%3Dxss-probe%3E") as bad:
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionClosedError) as closed:
             bad.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.POLICY_VIOLATION
     with connect(classroom.chat_url("Ada O'Neil")):
         expect(page.locator("#members > li")).to_have_text(["Ada O'Neil"])
     expect(page.locator("#members > li")).to_have_count(0)

@@ -42,6 +42,8 @@ import time
 import unicodedata
 from typing import Any, Callable
 
+from ..protocol import CloseCode
+
 __all__ = [
     "NameRejected",
     "TokenBucket",
@@ -68,7 +70,7 @@ DEFAULT_BURST = 10
 # Refused messages in a row before the room closes the connection (1008).
 DEFAULT_MAX_REFUSALS = 20
 HISTORY_LENGTH = 20
-CLOSE_POLICY = 1008  # "policy violation" (RFC 6455, 7.4.1)
+CLOSE_POLICY = CloseCode.POLICY_VIOLATION
 
 _NAME_PUNCTUATION = frozenset(" -_.'")
 

@@ -26,7 +26,8 @@ import secrets
 import urllib.parse
 from typing import Any, Iterable
 
-from ..server.handlers import TutorialHandler, describe_message
+from ..protocol import describe_message
+from ..server.handlers import TutorialHandler
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .room import ChatRoom

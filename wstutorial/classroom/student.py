@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from ..address import InvalidAddress, default_port, ws_url
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
+from ..protocol import CloseCode
 from .rules import NameRejected, describe, validate_name
 
 logger = logging.getLogger("wstutorial")
@@ -195,7 +196,7 @@ class ChatState:
         client, reader = self._client, self._reader
         if client is None:
             return
-        await client.close(1000, "bye", timeout=0 if reader is not None else 5)
+        await client.close(CloseCode.NORMAL_CLOSURE, "bye", timeout=0 if reader is not None else 5)
         if reader is not None:
             try:
                 await asyncio.wait_for(reader, 5)

@@ -14,28 +14,20 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import struct
 from typing import Iterable
 
-__all__ = ["encode_frame", "FrameBatch"]
+from ..protocol import Opcode, frame_header
 
-_TEXT, _BINARY, _FIN = 0x1, 0x2, 0x80
+__all__ = ["encode_frame", "FrameBatch"]
 
 
 def encode_frame(message: str | bytes) -> bytes:
     """One unmasked, uncompressed server frame: text for ``str``, binary for ``bytes``."""
     if isinstance(message, str):
-        payload, opcode = message.encode("utf-8"), _TEXT
-    else:
-        payload, opcode = bytes(message), _BINARY
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", _FIN | opcode, size)
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", _FIN | opcode, 126, size)
-    else:
-        header = struct.pack("!BBQ", _FIN | opcode, 127, size)
-    return header + payload
+        payload = message.encode("utf-8")
+        return frame_header(Opcode.TEXT, len(payload)) + payload
+    payload = bytes(message)
+    return frame_header(Opcode.BINARY, len(payload)) + payload
 
 
 class FrameBatch:

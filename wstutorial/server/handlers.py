@@ -16,22 +16,11 @@ from typing import Any, Optional
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
+from ..protocol import CloseCode, describe_message
 from ..tornado_internals import ServerProtocol, make_server_protocol, send_close_frame
 from .hub import Hub
 
 __all__ = ["TutorialHandler", "HelloHandler", "StreamingHandler", "EchoHandler", "describe_message"]
-
-# Long messages are cut in the event log; the handler still gets all of it.
-EVENT_TEXT_LIMIT = 200
-
-
-def describe_message(message: str | bytes) -> str:
-    """How a message appears in the event log: text as is (cut when long), binary by size."""
-    if isinstance(message, bytes):
-        return f"<{len(message)} bytes of binary data>"
-    if len(message) > EVENT_TEXT_LIMIT:
-        return message[:EVENT_TEXT_LIMIT] + f"... ({len(message)} characters)"
-    return message
 
 
 def _valid_key(key: str) -> bool:
@@ -136,7 +125,7 @@ class TutorialHandler(WebSocketHandler):
         super().log_exception(typ, value, tb)
         # Tornado drops the connection next, without a close frame; tell the
         # client why first (1011: the server hit an unexpected error).
-        send_close_frame(self, 1011, "server error")
+        send_close_frame(self, CloseCode.INTERNAL_ERROR, "server error")
         if self.registered:
             # After an error in open() Tornado never calls on_close, so the
             # connection would stay registered: close the books now (a second

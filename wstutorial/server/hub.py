@@ -12,20 +12,19 @@ import asyncio
 import functools
 import itertools
 import urllib.parse
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import Iterable, Protocol
 
+from tornado.httputil import HTTPServerRequest
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from ..address import is_loopback
 from ..events import EventLog
-from ..tornado_internals import drop_socket, is_open, raw_stream
+from ..protocol import CloseCode
+from ..tornado_internals import WebSocketSide, drop_socket, is_open, raw_stream
 from .frames import FrameBatch
 
-if TYPE_CHECKING:
-    from tornado.websocket import WebSocketHandler
-
-__all__ = ["Hub", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
+__all__ = ["Hub", "Connection", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
 
 # A client that has this many of our messages (or this many bytes) still
 # waiting to reach its socket is not reading: further messages to it are
@@ -37,13 +36,18 @@ DEFAULT_MAX_PENDING_WRITES = 64
 DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 
 
-class Connection(Protocol):
-    """The parts of a WebSocket handler the hub uses (see ``handlers.TutorialHandler``)."""
+class Connection(WebSocketSide, Protocol):
+    """The parts of a WebSocket handler the hub uses (``handlers.TutorialHandler`` has them all).
+
+    The hub is typed against this, not against ``TutorialHandler``, so it
+    does not import the handlers (they import the hub).
+    """
 
     client_name: str
     pending_writes: int
     pending_bytes: int
     dropped_messages: int
+    request: HTTPServerRequest
 
     def write_message(self, message: str | bytes, binary: bool = False) -> "asyncio.Future[None]": ...
 
@@ -72,7 +76,7 @@ def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     return (parts.hostname or "").lower(), port
 
 
-def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: int, size: int) -> None:
+def _track(handler: Connection, future: "asyncio.Future[None]", count: int, size: int) -> None:
     """Count ``count`` messages (``size`` bytes) as pending for ``handler`` until ``future`` (their write) is done.
 
     A write that reached the socket at once (the usual case) is done
@@ -88,7 +92,7 @@ def _track(handler: "WebSocketHandler", future: "asyncio.Future[None]", count: i
     future.add_done_callback(functools.partial(_release, handler, count, size))
 
 
-def _release(handler: "WebSocketHandler", count: int, size: int, future: "asyncio.Future[None]") -> None:
+def _release(handler: Connection, count: int, size: int, future: "asyncio.Future[None]") -> None:
     handler.pending_writes -= count
     handler.pending_bytes -= size
     if not future.cancelled():
@@ -110,7 +114,7 @@ class Hub:
         self.allowed_origins = frozenset(normalize_origin(origin) for origin in allowed_origins)
         self.max_pending_writes = max_pending_writes
         self.max_pending_bytes = max_pending_bytes
-        self.connections: dict[str, set[WebSocketHandler]] = {}
+        self.connections: dict[str, set[Connection]] = {}
         self._names = itertools.count(1)
         self._changed: asyncio.Event | None = None
         # Messages sent through write_message instead of ready-made frames.
@@ -121,10 +125,10 @@ class Hub:
     def new_client_name(self) -> str:
         return f"client-{next(self._names)}"
 
-    def register(self, path: str, handler: "WebSocketHandler") -> None:
+    def register(self, path: str, handler: Connection) -> None:
         self.connections.setdefault(path, set()).add(handler)
 
-    def unregister(self, path: str, handler: "WebSocketHandler") -> None:
+    def unregister(self, path: str, handler: Connection) -> None:
         handlers = self.connections.get(path)
         if handlers is not None:
             handlers.discard(handler)
@@ -133,7 +137,7 @@ class Hub:
         if self._changed is not None:
             self._changed.set()
 
-    def open_handlers(self, path: str | None = None) -> list["WebSocketHandler"]:
+    def open_handlers(self, path: str | None = None) -> list[Connection]:
         """Handlers whose WebSocket is open, on ``path`` or on every path."""
         paths = [path] if path is not None else list(self.connections)
         return [
@@ -183,7 +187,7 @@ class Hub:
 
     # -- sending ------------------------------------------------------------------
 
-    def send(self, handler: "WebSocketHandler", message: str | bytes) -> bool:
+    def send(self, handler: Connection, message: str | bytes) -> bool:
         """Queue ``message`` for one client without waiting; False if it was not sent.
 
         Never raises for a closed or slow client: the message is dropped for
@@ -191,7 +195,7 @@ class Hub:
         """
         return self.send_frames(handler, FrameBatch((message,))) == 1
 
-    def send_frames(self, handler: "WebSocketHandler", batch: FrameBatch) -> int:
+    def send_frames(self, handler: Connection, batch: FrameBatch) -> int:
         """Queue the messages of ``batch`` for one client; returns how many were queued.
 
         A client with fewer than ``len(batch)`` free places (of
@@ -229,7 +233,7 @@ class Hub:
         _track(handler, future, count, batch.size(count))
         return count
 
-    def _slow_path(self, handler: "WebSocketHandler") -> None:
+    def _slow_path(self, handler: Connection) -> None:
         """Record, once per server, that frames go through ``write_message`` (one Task per message)."""
         if self.slow_path_writes == 0:
             reason = (
@@ -240,7 +244,7 @@ class Hub:
             self.events.record("server", f"sending through write_message, not the fast path: {reason}")
         self.slow_path_writes += 1
 
-    def _dropped(self, handler: "WebSocketHandler", count: int) -> None:
+    def _dropped(self, handler: Connection, count: int) -> None:
         first = handler.dropped_messages == 0
         handler.dropped_messages += count
         if first:
@@ -259,7 +263,7 @@ class Hub:
         batch = FrameBatch((message,))
         return sum(self.send_frames(handler, batch) for handler in self.open_handlers(path))
 
-    async def close_all(self, code: int = 1001, reason: str = "server shutting down", timeout: float = 3.0) -> int:
+    async def close_all(self, code: int = CloseCode.GOING_AWAY, reason: str = "server shutting down", timeout: float = 3.0) -> int:
         """Close every WebSocket with ``code`` and wait (up to ``timeout``) for them to go.
 
         Returns how many connections were open.

@@ -30,7 +30,7 @@ from ..address import (
 )
 from ..events import EventLog
 from ..loopthread import LoopThread
-from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
+from ..protocol import DEFAULT_MAX_MESSAGE_SIZE, CloseCode
 from .app import DEFAULT_PING_INTERVAL, make_app
 from .hub import Hub
 from .streaming import Stream
@@ -187,7 +187,7 @@ class TutorialServer:
     async def _shutdown(self, timeout: float) -> int:
         assert self._http_server is not None
         self._http_server.stop()  # stop accepting; frees the port
-        closed = await self.hub.close_all(1001, "server shutting down", timeout)
+        closed = await self.hub.close_all(CloseCode.GOING_AWAY, "server shutting down", timeout)
         self.stream.stop()
         await self._http_server.close_all_connections()
         return closed

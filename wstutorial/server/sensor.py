@@ -14,7 +14,8 @@ import math
 import random
 from typing import Any
 
-from .handlers import TutorialHandler, describe_message
+from ..protocol import CloseCode, describe_message
+from .handlers import TutorialHandler
 
 __all__ = ["SensorHandler", "reading", "parse_rate", "DEFAULT_RATE", "MIN_RATE", "MAX_RATE", "BAD_RATE_CODE"]
 
@@ -24,7 +25,7 @@ MIN_RATE = 0.1
 # hog the server's loop.
 MAX_RATE = 500.0
 # Close code for a rate that cannot be used: "policy violation" (RFC 6455, 7.4.1).
-BAD_RATE_CODE = 1008
+BAD_RATE_CODE = CloseCode.POLICY_VIOLATION
 
 GRAVITY = 9.81
 

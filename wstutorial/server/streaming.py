@@ -8,13 +8,9 @@ Runs on the server's loop only.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from .frames import FrameBatch
-from .hub import Hub
-
-if TYPE_CHECKING:
-    from tornado.websocket import WebSocketHandler
+from .hub import Connection, Hub
 
 __all__ = ["Stream", "stream_message", "MAX_BURST"]
 
@@ -36,7 +32,7 @@ class Stream:
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
         self.hub = hub
         self.interval = float(interval)
-        self.clients: set[WebSocketHandler] = set()
+        self.clients: set[Connection] = set()
         self.sent = 0  # messages produced since the server started
         self.paused = False  # set by pause(): the teacher stopped the stream for everyone
         self._task: asyncio.Task[None] | None = None
@@ -45,13 +41,13 @@ class Stream:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    def join(self, handler: "WebSocketHandler") -> None:
+    def join(self, handler: Connection) -> None:
         self.clients.add(handler)
         if not self.running:
             self._task = asyncio.get_running_loop().create_task(self._run())
             self.hub.events.record("stream", "stream started", path="/streaming")
 
-    def leave(self, handler: "WebSocketHandler") -> None:
+    def leave(self, handler: Connection) -> None:
         self.clients.discard(handler)
         if not self.clients and self.running:
             assert self._task is not None

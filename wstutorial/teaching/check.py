@@ -12,6 +12,7 @@ notebook part (``wstutorial[notebook]``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata
 import json
 import shlex
@@ -260,14 +261,14 @@ def run_checks(on_result: Callable[[Check], None] | None = None) -> Checks:
     def steps() -> Iterable[Callable[[], Check]]:
         yield check_python
         for name, (requirement, purpose) in CORE_REQUIREMENTS.items():
-            yield lambda name=name, requirement=requirement, purpose=purpose: check_package(name, requirement, purpose)
+            yield functools.partial(check_package, name, requirement, purpose)
         if lean:  # one line, not one per package: the notebook part was never installed
             yield check_notebook_part
         else:
             for name, (requirement, purpose) in NOTEBOOK_REQUIREMENTS.items():
-                yield lambda name=name, requirement=requirement, purpose=purpose: check_package(name, requirement, purpose)
+                yield functools.partial(check_package, name, requirement, purpose)
             for extension, package in LABEXTENSIONS.items():
-                yield lambda extension=extension, package=package: check_labextension(extension, package)
+                yield functools.partial(check_labextension, extension, package)
             yield check_widget
         yield check_local_server
 
@@ -276,7 +277,8 @@ def run_checks(on_result: Callable[[Check], None] | None = None) -> Checks:
         try:
             result = step()
         except Exception as error:  # a check that breaks is itself a problem, said in one line
-            result = Check(getattr(step, "__name__", "check"), False, f"{type(error).__name__}: {error}")
+            function = step.func if isinstance(step, functools.partial) else step
+            result = Check(getattr(function, "__name__", "check"), False, f"{type(error).__name__}: {error}")
         results.append(result)
         if on_result is not None:
             on_result(result)

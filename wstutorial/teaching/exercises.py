@@ -138,7 +138,7 @@ def check_upper_case(handler_class: object) -> CheckResult:
     """
 
     def body(server: TutorialServer) -> str:
-        pairs = []
+        pairs: list[str] = []
         with _connect(server) as client:
             for text in ("hello websockets", "Mixed Case 123!"):
                 client.send(text)
@@ -271,7 +271,7 @@ def check_stream_time(handler_class: object, interval: float = 0.1, messages: in
             finally:
                 self._left = True
 
-    Checked.interval = interval  # type: ignore[attr-defined]
+    Checked.interval = interval
     Checked.__name__ = Checked.__qualname__ = learner.__name__
     return _run(Checked, "StreamTimeHandler", body)
 

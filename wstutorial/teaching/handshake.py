@@ -17,6 +17,8 @@ import os
 import socket
 import struct
 
+from ..protocol import CloseCode, Opcode, frame_header
+
 __all__ = [
     "GUID",
     "OPCODES",
@@ -40,15 +42,9 @@ __all__ = [
 # The fixed string every server appends to the client's key (RFC 6455, 1.3).
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-OPCODES: dict[int, str] = {
-    0x0: "continuation",
-    0x1: "text",
-    0x2: "binary",
-    0x8: "close",
-    0x9: "ping",
-    0xA: "pong",
-}
-_OPCODE_NUMBERS = {name: number for number, name in OPCODES.items()}
+# Opcodes by number, with the names frames show here ("text", "close", ...).
+OPCODES: dict[int, str] = {opcode.value: opcode.name.lower() for opcode in Opcode}
+_OPCODE_NUMBERS = {name: Opcode(number) for number, name in OPCODES.items()}
 
 
 class HandshakeError(ValueError):
@@ -168,24 +164,18 @@ def encode_frame(
 ) -> bytes:
     """Build one frame. Clients must pass a 4-byte ``mask``; servers send none.
 
-    Header: FIN bit and opcode; then the MASK bit and the length (7 bits, or
-    126 + 16 bits, or 127 + 64 bits); then the mask key; then the payload.
+    Header (``wstutorial.protocol.frame_header``, the same the server uses):
+    FIN bit and opcode; then the MASK bit and the length (7 bits, or
+    126 + 16 bits, or 127 + 64 bits). Then, for a client, the mask key and
+    the payload XORed with it; for a server, the payload as it is.
     """
     if opcode not in _OPCODE_NUMBERS:
         raise ValueError(f"opcode must be one of {sorted(_OPCODE_NUMBERS)}, got {opcode!r}")
     data = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
     number = _OPCODE_NUMBERS[opcode]
-    if number >= 0x8 and len(data) > 125:
+    if number.is_control and len(data) > 125:
         raise ValueError(f"a {opcode} frame carries at most 125 bytes, got {len(data)}")
-    header = bytes([(0x80 if fin else 0) | number])
-    mask_bit = 0x80 if mask is not None else 0
-    length = len(data)
-    if length < 126:
-        header += bytes([mask_bit | length])
-    elif length < 1 << 16:
-        header += bytes([mask_bit | 126]) + struct.pack("!H", length)
-    else:
-        header += bytes([mask_bit | 127]) + struct.pack("!Q", length)
+    header = frame_header(number, len(data), fin=fin, masked=mask is not None)
     if mask is not None:
         return header + mask + apply_mask(data, mask)
     return header + data
@@ -251,8 +241,11 @@ def read_frame(sock: socket.socket) -> Frame:
 
 def close_payload(code: int, reason: str = "") -> bytes:
     """The payload of a close frame: the code in 2 bytes, then the reason in UTF-8."""
-    if not 1000 <= code <= 4999:
+    if not CloseCode.NORMAL_CLOSURE <= code <= 4999:
         raise ValueError(f"a close code is from 1000 to 4999, got {code}")
+    if code in (CloseCode.NO_STATUS_RCVD, CloseCode.ABNORMAL_CLOSURE):
+        # RFC 6455, 7.4.1: these only report what happened, they are never sent.
+        raise ValueError(f"{code} ({CloseCode(code).meaning}) is never sent in a close frame")
     data = struct.pack("!H", code) + reason.encode("utf-8")
     if len(data) > 125:
         raise ValueError(f"a close reason is at most 123 bytes of UTF-8, got {len(data) - 2}")

@@ -245,7 +245,7 @@ def check_reconnect(folder: str | Path = "my-pages", page: str = "reconnect.html
                 "after the server went away your page never tried again: in the close event's listener, "
                 "call setTimeout(connect, delay)"
             )
-        gaps = [later - earlier for earlier, later in zip([down, *tries], tries)]
+        gaps = [later - earlier for earlier, later in zip([down, *tries], tries, strict=False)]
         if len(tries) > 4 * downtime:
             raise _Failed(
                 f"your page tried {len(tries)} times in {downtime:g} s: wait before each new try "
@@ -257,7 +257,7 @@ def check_reconnect(folder: str | Path = "my-pages", page: str = "reconnect.html
                 f"(waits: {_describe_tries(gaps) if gaps else 'none'}): start with a short delay (0.5 s) "
                 "and try again after each failure, not only once"
             )
-        growing = all(later >= earlier * 0.8 for earlier, later in zip(gaps[1:], gaps[2:]))
+        growing = all(later >= earlier * 0.8 for earlier, later in zip(gaps[1:], gaps[2:], strict=False))
         if not growing or gaps[-1] < 1.5 * gaps[1]:
             raise _Failed(
                 f"your page waited {_describe_tries(gaps[1:])} between tries: double the delay after each "

@@ -24,6 +24,7 @@ import ipywidgets as widgets
 from ..client import Client, ConnectionFailed, connect
 from ..clientstate import ClientState
 from ..events import Event, EventLog
+from ..protocol import CloseCode
 from .batching import UpdateBatcher, running_loop
 
 __all__ = [
@@ -420,7 +421,7 @@ class StreamView(widgets.VBox):
         # The reader task ends when the server answers our close frame. A
         # server that never answers must not leave the view (and a cell
         # awaiting wait()) hanging: after STOP_TIMEOUT the reader is cancelled.
-        await client.close(1000, "stream view stopped", timeout=0)
+        await client.close(CloseCode.NORMAL_CLOSURE, "stream view stopped", timeout=0)
         reader = self._reader
         if reader is None:
             return

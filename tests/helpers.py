@@ -1,4 +1,9 @@
-"""Clients that misbehave on purpose, for the reliability and security tests.
+"""What several test modules share (fixtures stay in conftest.py).
+
+``free_port``, ``wait_until`` (let an event loop run until a condition
+holds, bounded), ``rss_bytes`` and ``open_fds`` (this process's memory and
+file descriptors), and clients that misbehave on purpose, for the
+reliability and security tests:
 
 ``RawClient`` speaks WebSocket through the ``websockets`` library's sans-I/O
 protocol over a plain blocking socket, so a test decides exactly what goes on
@@ -10,9 +15,12 @@ normalisation (``..`` removal) real HTTP clients do.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 import struct
-from typing import Any
+import time
+from typing import Any, Callable
 
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
@@ -20,7 +28,32 @@ from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-__all__ = ["RawClient", "raw_http_get", "listening_addresses"]
+from wstutorial.address import free_port
+
+__all__ = ["free_port", "wait_until", "rss_bytes", "open_fds", "RawClient", "raw_http_get", "listening_addresses"]
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the running loop work (batches, reads) until ``condition()`` holds; fail after ``timeout`` s.
+
+    For state that lives on the test's own loop; events of a server use
+    ``server.events.wait_for(...)`` instead.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"condition not reached within {timeout} s"
+        await asyncio.sleep(0.01)
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def open_fds() -> int:
+    """How many file descriptors this process has open (Linux)."""
+    return len(os.listdir("/proc/self/fd"))
 
 
 class RawClient:

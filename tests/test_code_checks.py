@@ -1,0 +1,65 @@
+"""The code's own checks, run as tests: types (mypy), lint (ruff), import contracts (import-linter), pages."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def run(tool: str, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / tool), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_mypy_finds_nothing() -> None:
+    """mypy (settings in pyproject.toml: every function typed) reports no error in the package."""
+    result = run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_finds_nothing() -> None:
+    """ruff check (rules in pyproject.toml) on the whole checkout."""
+    result = run("ruff", "check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts_are_kept() -> None:
+    """The client side never imports the server; only widgets/ (and the setup check) import ipywidgets."""
+    result = run("lint-imports", "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
+
+
+def test_import_contracts_catch_a_wrong_import(tmp_path: Path) -> None:
+    """The contracts fail on a copy of the package whose client imports the server and whose events import ipywidgets."""
+    copy = tmp_path / "wstutorial"
+    shutil.copytree(ROOT / "wstutorial", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with (copy / "client.py").open("a") as client:
+        client.write("\nfrom .server import runner  # wrong way\n")
+    with (copy / "events.py").open("a") as events:
+        events.write("\nimport ipywidgets  # not outside widgets/\n")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    result = run("lint-imports", "--no-cache", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path), "PATH": str(BIN)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Contracts: 0 kept, 2 broken." in result.stdout
+    assert "wstutorial.client -> wstutorial.server.runner" in result.stdout
+    assert "wstutorial.events -> ipywidgets" in result.stdout
+
+
+def test_every_page_finds_its_websocket_with_wsurl_js() -> None:
+    """Pages that open a WebSocket load wsurl.js first; no other script works out the address itself."""
+    static = ROOT / "static"
+    for page in static.glob("*.html"):
+        scripts = re.findall(r'<script src="([^"]+)"', page.read_text())
+        opens = [name for name in scripts if "new WebSocket(" in (static / name).read_text()]
+        if opens:
+            assert scripts[0] == "wsurl.js", f"{page.name} must load wsurl.js before {scripts}"
+    for script in static.glob("*.js"):
+        if script.name != "wsurl.js":
+            text = script.read_text()
+            assert not re.search(r"location\.(protocol|pathname)", text), f"{script.name}: use wsUrl/pageDir/pagePort of wsurl.js"
