@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import runpy
-import socket
 from pathlib import Path
 
 import nbformat
 import pytest
 
 import wstutorial
-from wstutorial.teaching import handshake
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = [
