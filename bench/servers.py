@@ -104,12 +104,13 @@ async def run_standalone(interval: float) -> None:
     from tornado.netutil import bind_sockets
 
     from wstutorial.server.app import make_app
+    from wstutorial.server.options import ServerOptions
 
-    app = make_app(interval=interval)
+    app = make_app(ServerOptions(interval=interval))
     sockets = bind_sockets(0, "127.0.0.1")
     server = HTTPServer(app)
     server.add_sockets(sockets)
-    hub = app.settings["wstutorial_hub"]
+    hub = app.context.hub
     await _until_stdin_closes(lambda text: hub.broadcast("/echo", text), sockets[0].getsockname()[1])
     server.stop()
     await hub.close_all(1001, "benchmark done", 1.0)

@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-env.sh test
 bash scripts/install-chromium.sh
+bash scripts/install-services.sh
 venv="${WSTUTORIAL_VENV:-.venv}"
 exec "$venv/bin/python" -m pytest "$@"

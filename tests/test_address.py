@@ -52,3 +52,22 @@ def test_is_loopback() -> None:
     """localhost, 127.x and ::1 only reach this machine."""
     assert is_loopback("localhost") and is_loopback("127.0.0.2") and is_loopback("[::1]")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
+
+
+@pytest.mark.parametrize(
+    "host, port, uri, named",
+    [
+        ("", "8888", "/ws", "host is empty"),
+        ("localhost", "abc", "/ws", "'abc'"),
+        ("localhost", "70000", "/ws", "70000"),
+        ("localhost", "-1", "/ws", "'-1'"),
+        ("localhost", "0", "/ws", "from 1 to 65535"),
+        ("localhost", "8888", "ws", "'ws'"),
+        ("http://localhost", "8888", "/ws", "'http://localhost'"),
+    ],
+)
+def test_ws_url_refuses_bad_fields_with_a_sentence(host: str, port: str, uri: str, named: str) -> None:
+    """Each bad field of the panel gives InvalidAddress naming the value."""
+    with pytest.raises(InvalidAddress) as raised:
+        ws_url(host, port, uri)
+    assert named in str(raised.value)

@@ -47,10 +47,24 @@ class Serving:
                 return
         raise AssertionError(f"serve did not start: {self.lines}")
 
+    def wait_for_line(self, text: str, timeout: float = 30) -> str:
+        """Read the printed events until a line contains ``text`` (serve prints each as it happens)."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line.rstrip("\n"))
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r}: {self.lines}")
+
     def interrupt(self) -> tuple[int, str]:
+        """Ctrl-C; returns the exit code and everything printed (also the lines read so far)."""
         self.process.send_signal(signal.SIGINT)
         out, err = self.process.communicate(timeout=30)
-        return self.process.returncode, out + err
+        return self.process.returncode, "\n".join(self.lines) + "\n" + out + err
 
 
 @pytest.fixture
@@ -91,7 +105,7 @@ def test_ctrl_c_closes_clients_with_1001_and_exits_0(serving: Serving) -> None:
     with connect(f"ws://127.0.0.1:{port}/ws") as websocket:
         assert websocket.recv(timeout=5) == "Hello World"
         websocket.send("hi cli")
-        time.sleep(0.2)
+        serving.wait_for_line("message received hi cli")
         code, output = serving.interrupt()
         with pytest.raises(ConnectionClosed) as closed:
             websocket.recv(timeout=5)

@@ -74,16 +74,31 @@ def test_blocking_client_works_while_a_loop_runs_in_this_thread(server: wstutori
 
 
 def test_failures_are_sentences(server: wstutorial.TutorialServer) -> None:
-    """Refused, unknown host, unknown path and not-a-URL each give one clear sentence."""
+    """Refused, unknown host, unknown path and a page each give one sentence naming the URL (tested here only:
+    the state, the panels and the blocking client pass the same ConnectionFailed on)."""
     cases = {
         f"ws://127.0.0.1:{free_port()}/ws": "connection refused",
         "ws://no-such-host.invalid:8888/ws": "not found",
         server.ws_url("/nowhere"): "no WebSocket at /nowhere (404",
         server.ws_url("/hello.html"): "not a WebSocket server",
     }
-    for url, sentence in cases.items():
-        with pytest.raises(wstutorial.ConnectionFailed, match=sentence.replace("(", r"\(")):
-            wstutorial.connect_blocking(url, timeout=5)
+
+    async def failures() -> dict[str, str]:
+        found = {}
+        for url in cases:
+            with pytest.raises(wstutorial.ConnectionFailed) as failed:
+                await wstutorial.connect(url, timeout=10)
+            found[url] = str(failed.value)
+        return found
+
+    for url, text in asyncio.run(failures()).items():
+        assert cases[url] in text and url in text and "Traceback" not in text
+
+
+def test_blocking_client_fails_the_same_way() -> None:
+    """connect_blocking raises the async client's ConnectionFailed, and refuses a URL that is not ws://."""
+    with pytest.raises(wstutorial.ConnectionFailed, match="connection refused"):
+        wstutorial.connect_blocking(f"ws://127.0.0.1:{free_port()}/ws", timeout=5)
     with pytest.raises(wstutorial.InvalidAddress, match="ws://"):
         wstutorial.connect_blocking("http://localhost:8888/ws")
 
@@ -135,3 +150,20 @@ def test_close_while_another_coroutine_iterates_ends_the_iteration(server: wstut
             await once()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    "url, named",
+    [
+        ("ws://:8888/ws", "host is empty"),
+        ("ws://localhost:abc/ws", "'abc'"),
+        ("ws://localhost:70000/ws", "70000"),
+        ("ws://localhost:8888ws", "'8888ws'"),
+        ("localhost:8888/ws", "ws://"),
+    ],
+)
+def test_connect_refuses_bad_urls_before_connecting(url: str, named: str) -> None:
+    """connect() checks the URL first and names the bad part (no Tornado error)."""
+    with pytest.raises(wstutorial.InvalidAddress) as raised:
+        asyncio.run(wstutorial.connect(url))
+    assert named in str(raised.value)

@@ -68,10 +68,7 @@ def test_fast_stream_arrives_in_order() -> None:
 def _pending(server: wstutorial.TutorialServer) -> list[tuple[int, int]]:
     """(pending_writes, dropped_messages) of each /streaming client, read on the server's loop."""
 
-    async def read() -> list[tuple[int, int]]:
-        return [(h.pending_writes, h.dropped_messages) for h in server.hub.open_handlers("/streaming")]
-
-    return server._loop_thread.run(read(), 5)
+    return server.call(lambda: [(h.pending_writes, h.dropped_messages) for h in server.hub.open_handlers("/streaming")])
 
 
 def test_slow_client_has_at_most_max_pending_messages() -> None:

@@ -21,6 +21,8 @@ NAMES = [
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
     "06-classroom.ipynb",
+    "07-protocols-and-reconnecting.ipynb",
+    "09-several-processes.ipynb",
 ]
 LOAD = re.compile(r"^# %load (\S+)\n?")
 
@@ -34,6 +36,8 @@ KEEP_WORK = [
     "03-browser-client.ipynb",
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
+    "07-protocols-and-reconnecting.ipynb",
+    "09-several-processes.ipynb",
 ]
 NOT_RUN = "skip-execution"  # nbclient (execute-notebooks.sh) does not run the cell
 
@@ -47,6 +51,9 @@ DEFINES = {
     "count_clients.py": ["CountClientsHandler"],
     "stream_time.py": ["StreamTimeHandler"],
     "mini_chat.py": ["MiniChatHandler"],
+    "add_type.py": ["AddHandler"],
+    "backoff_delay.py": ["delay"],
+    "relay.py": ["relay"],
 }
 
 
@@ -174,3 +181,16 @@ def test_hello_server_explains_the_protocol_with_a_diagram() -> None:
     assert "class MyHandler(wstutorial.TutorialHandler)" in code
     assert 'start_server(handlers={"/ws": MyHandler})' in code
     assert "print(" not in code.split("class MyHandler", 1)[1].split("server =", 1)[0]
+
+
+def test_relay_solution_passes_its_check() -> None:
+    """relay() passes on what is published on a real Redis; the starting point does not."""
+    from wstutorial.services.redisserver import start_redis
+    from wstutorial.teaching.exercises import check_relay
+
+    with start_redis() as redis_server:
+        passed = asyncio.run(check_relay(solution("relay.py")["relay"], redis_server.url))
+        stub = runpy.run_path(str(NOTEBOOKS / "exercises" / "relay.py"))["relay"]
+        not_yet = asyncio.run(check_relay(stub, redis_server.url))
+    assert passed, str(passed)
+    assert str(not_yet).startswith("Not yet: your relay returned before subscribing")

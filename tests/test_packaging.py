@@ -85,8 +85,14 @@ def _locked() -> dict[str, str]:
     return pins
 
 
+# conda-forge names of packages that PyPI knows under another name.
+CONDA_NAMES = {"redis-py": "redis"}
+# Programs (not Python packages) that notebooks 08 and 09 run; conda-forge has them, PyPI has not.
+PROGRAMS = {"redis-server", "nginx"}
+
+
 def test_environment_yml_matches_pyproject() -> None:
-    """environment.yml lists the same packages and versions as pyproject.toml (core + notebook + test)."""
+    """environment.yml lists the same packages and versions as pyproject.toml (core + notebook + test), and the programs."""
     wanted = {canonicalize_name(requirement.name): requirement.specifier for requirement in _declared()}
     listed = []
     text = (ROOT / "environment.yml").read_text()
@@ -94,7 +100,16 @@ def test_environment_yml_matches_pyproject() -> None:
         item = line.strip()
         if item.startswith("- ") and not item.startswith(("- python=", "- pip", "- -")) and ":" not in item:
             listed.append(item[2:])
-    assert _names(listed) == wanted
+    assert {item for item in listed if item in PROGRAMS} == PROGRAMS
+    packages = []
+    for item in listed:
+        if item in PROGRAMS:
+            continue
+        for conda, pip in CONDA_NAMES.items():
+            if item.startswith(conda):
+                item = pip + item[len(conda):]
+        packages.append(item)
+    assert _names(packages) == wanted
 
 
 def test_test_extra_includes_the_notebook_extra() -> None:

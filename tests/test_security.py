@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 from typing import Iterator
 
@@ -15,6 +16,7 @@ from helpers import listening_addresses, raw_http_get
 from test_cli import Serving
 from wstutorial.address import lan_addresses
 from wstutorial.server.app import static_dir
+from wstutorial.teaching.handshake import new_key, parse_response, read_response
 
 PACKAGE = Path(wstutorial.__file__).resolve().parent
 ROUTES = ["/ws", "/streaming", "/echo"]
@@ -94,6 +96,65 @@ def test_allowed_origins_is_an_explicit_list() -> None:
     for bad in ["*", "teacher.example", "http://teacher.example/page", "file://"]:
         with pytest.raises(ValueError, match=re.escape(repr(bad)) if bad != "*" else "one by one"):
             wstutorial.start_server(port=0, allowed_origins=[bad])
+
+
+def upgrade_status(port: int, host: str, origin: str | None, **headers: str) -> int:
+    """Status of a WebSocket upgrade sent to 127.0.0.1:``port`` with ``Host: host`` (``:port`` added unless given)."""
+    if not re.search(r":\d+$", host):
+        host = f"{host}:{port}"
+    lines = ["GET /ws HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
+             f"Sec-WebSocket-Key: {new_key()}", "Sec-WebSocket-Version: 13"]
+    lines += [f"Origin: {origin}"] if origin else []
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return parse_response(read_response(sock))[0]
+
+
+def test_dns_rebinding_is_refused_with_403_and_an_event(shared_server: wstutorial.TutorialServer) -> None:
+    """A page on evil.example re-pointed at 127.0.0.1 says Host and Origin evil.example: refused."""
+    port = shared_server.port
+    mark = shared_server.events.next_seq
+    assert upgrade_status(port, "evil.example", f"http://evil.example:{port}") == 403
+    event = shared_server.events.wait_for("request for Host", after=mark, kind="origin")
+    assert f"'evil.example:{port}'" in event.text and "DNS rebinding" in event.text and "allowed_hosts" in event.text
+    assert raw_http_get(port, "/hello.html", host="127.0.0.1")[0] == 200
+    for name in ["evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.5"]:
+        assert upgrade_status(port, name, None) == 403, name
+        assert host_status(port, "/hello.html", name) == 403, name
+    assert shared_server.clients() == []
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LOCALHOST", "[::1]", "127.0.0.2", "app.localhost"])
+def test_loopback_host_names_are_served(shared_server: wstutorial.TutorialServer, name: str) -> None:
+    port = shared_server.port
+    assert upgrade_status(port, name, None) == 101
+    assert host_status(port, "/hello.html", name) == 200
+
+
+def test_allowed_hosts_lets_a_listed_name_in() -> None:
+    with wstutorial.start_server(port=0, allowed_hosts=["MyLaptop.local"]) as server:
+        port = server.port
+        assert upgrade_status(port, "mylaptop.local", f"http://mylaptop.local:{port}") == 101
+        assert upgrade_status(port, "otherlaptop.local", f"http://otherlaptop.local:{port}") == 403
+    for bad in ["http://mylaptop.local", "mylaptop.local:8888", ""]:
+        with pytest.raises(ValueError, match="without scheme or port"):
+            wstutorial.start_server(port=0, allowed_hosts=[bad])
+
+
+def test_requests_through_jupyter_server_proxy_keep_the_browsers_host(shared_server: wstutorial.TutorialServer) -> None:
+    """jupyter-server-proxy forwards the browser's Host (JupyterHub's name) and marks the request; it checks Host itself."""
+    port = shared_server.port
+    origin = "http://hub.example.org:8000"
+    headers = {"X-ProxyContextPath": f"/user/ada/proxy/{port}"}
+    assert upgrade_status(port, "hub.example.org:8000", origin, **headers) == 101
+    assert upgrade_status(port, "hub.example.org:8000", origin) == 403
+
+
+def host_status(port: int, target: str, host: str) -> int:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+        return parse_response(read_response(sock))[0]
 
 
 def test_no_check_origin_returns_true_anywhere_in_the_package() -> None:

@@ -40,10 +40,7 @@ def test_only_tornado_internals_touches_tornado_internals() -> None:
 
 
 def in_server(server: wstutorial.TutorialServer, function: Any) -> Any:
-    async def call() -> Any:
-        return function()
-
-    return server._loop_thread.run(call())
+    return server.call(function)
 
 
 def test_broadcast_writes_ready_made_frames_to_the_stream() -> None:

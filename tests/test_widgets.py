@@ -91,14 +91,10 @@ def test_client_panel_turns_red_when_the_server_stops() -> None:
 @pytest.mark.parametrize(
     ("host", "port", "uri", "sentence"),
     [
+        # One bad field and one network failure: the panel shows its state's sentence
+        # (all the sentences: test_address.py, test_clientstate.py, test_client.py).
         ("", "{port}", "/ws", "host is empty"),
-        ("localhost", "abc", "/ws", "port must be a whole number"),
-        ("localhost", "99999", "/ws", "port must be from 1 to 65535"),
-        ("localhost", "{port}", "ws", "uri must start with '/'"),
         ("localhost", "{free}", "/ws", "connection refused"),
-        ("localhost", "{port}", "/nothing", "no WebSocket at /nothing (404 Not Found)"),
-        ("nonexistent.invalid", "{port}", "/ws", "not found"),
-        ("localhost", "{port}", "/hello.html", "not a WebSocket server"),
     ],
 )
 def test_client_panel_failures_are_sentences(
@@ -205,7 +201,7 @@ def test_server_console_shows_events_live(server: wstutorial.TutorialServer) -> 
         assert console.text == ""
         console.close()
         server.events.record("info", "after close")
-        await asyncio.sleep(0.3)
+        console.flush()  # anything still queued would show now
         assert "after close" not in console.text
 
     asyncio.run(main())

@@ -23,15 +23,18 @@ from .client import (
 )
 from .clientstate import ClientState
 from .events import Event, EventLog
+from .reconnect import Backoff, ReconnectingClient, connect_reconnecting
 from .server.handlers import (
     EchoHandler,
     HelloHandler,
     StreamingHandler,
     TutorialHandler,
 )
+from .server.jsonproto import JsonHandler
 from .server.runner import (
     PortInUse,
     ServerError,
+    ServerOptions,
     TutorialServer,
     running_servers,
     start_server,
@@ -45,6 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Classroom",
     "start_classroom",
+    "Backoff",
     "BlockingClient",
     "Client",
     "ClientState",
@@ -55,15 +59,19 @@ __all__ = [
     "EventLog",
     "HelloHandler",
     "InvalidAddress",
+    "JsonHandler",
     "PortInUse",
+    "ReconnectingClient",
     "SensorHandler",
     "ServerError",
+    "ServerOptions",
     "StreamingHandler",
     "TutorialHandler",
     "TutorialServer",
     "UpdateBatcher",
     "connect",
     "connect_blocking",
+    "connect_reconnecting",
     "running_servers",
     "start_server",
     "stop_all",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator, Mapping
 
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import StreamClosedError
@@ -78,6 +78,8 @@ def explain_failure(url: str, error: BaseException, timeout: float) -> Connectio
     elif isinstance(error, HTTPClientError) and error.code == 404:
         path = "/" + url.split("://", 1)[-1].split("/", 1)[-1] if url.count("/") > 2 else "/"
         reason = f"the server has no WebSocket at {path} (404 Not Found); check the uri, e.g. '/ws'"
+    elif isinstance(error, HTTPClientError) and error.code == 401:
+        reason = "the server wants a login first (401 Unauthorized): send its cookie or token with the handshake"
     elif isinstance(error, HTTPClientError) and error.code == 403:
         reason = "the server refused this origin (403 Forbidden); the server must list it in allowed_origins"
     elif isinstance(error, HTTPClientError) and error.code == 599:
@@ -90,8 +92,13 @@ def explain_failure(url: str, error: BaseException, timeout: float) -> Connectio
         reason = f"no answer within {timeout} s; is the host reachable and the port right?"
     elif isinstance(error, (StreamClosedError, ConnectionResetError)):
         reason = "the server closed the connection during the handshake; is it a WebSocket server?"
+    elif isinstance(error, ssl.SSLCertVerificationError):
+        reason = (
+            f"the server's certificate is not trusted ({error.verify_message}); pass ssl_context= a context "
+            "that trusts its certificate authority (see wstutorial.server.tls)"
+        )
     elif isinstance(error, ssl.SSLError):
-        reason = f"secure connection failed ({error.reason}); use ws:// for the tutorial's server"
+        reason = f"secure connection failed ({error.reason}); wss:// needs a server with TLS, ws:// one without"
     elif isinstance(error, OSError):
         reason = f"{error.strerror or error}"
     else:
@@ -203,15 +210,23 @@ async def connect(
     origin: str | None = None,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ping_interval: float | None = None,
+    headers: Mapping[str, str] | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Client:
-    """Open a WebSocket to ``url`` (``ws://host:port/path``); use with ``await``.
+    """Open a WebSocket to ``url`` (``ws://host:port/path`` or ``wss://...``); use with ``await``.
 
     Raises ``ConnectionFailed`` with a sentence saying what went wrong.
-    ``origin`` sets the Origin header, as a browser page would.
+    ``origin`` sets the Origin header, as a browser page would; ``headers``
+    adds others (e.g. a ``Cookie``). For ``wss://``, ``ssl_context`` says
+    which certificate authorities to trust (default: the system's).
     """
     url = check_ws_url(url)
-    headers = {"Origin": origin} if origin else {}
-    request = HTTPRequest(url, headers=headers, connect_timeout=timeout, request_timeout=timeout)
+    all_headers = dict(headers or {})
+    if origin:
+        all_headers["Origin"] = origin
+    request = HTTPRequest(
+        url, headers=all_headers, connect_timeout=timeout, request_timeout=timeout, ssl_options=ssl_context
+    )
     try:
         connection = await asyncio.wait_for(
             websocket_connect(request, max_message_size=max_message_size, ping_interval=ping_interval),

@@ -53,6 +53,9 @@ class CloseCode(enum.IntEnum):
     MESSAGE_TOO_BIG = 1009
     MANDATORY_EXTENSION = 1010
     INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    BAD_GATEWAY = 1014
 
     @property
     def meaning(self) -> str:
@@ -72,6 +75,9 @@ _MEANINGS = {
     CloseCode.MESSAGE_TOO_BIG: "message too big",
     CloseCode.MANDATORY_EXTENSION: "the client needs an extension the server did not offer",
     CloseCode.INTERNAL_ERROR: "the server hit an unexpected error",
+    CloseCode.SERVICE_RESTART: "the server is restarting",
+    CloseCode.TRY_AGAIN_LATER: "the server is busy, try again later",
+    CloseCode.BAD_GATEWAY: "a gateway got a bad answer from the server behind it",
 }
 
 _FIN = 0x80

@@ -18,6 +18,7 @@ The client side imports this module too, so it imports only Tornado.
 from __future__ import annotations
 
 import codecs
+import socket
 import struct
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
@@ -28,6 +29,8 @@ from tornado.websocket import (
     WebSocketProtocol,
     WebSocketProtocol13,
 )
+
+from .protocol import CloseCode, Opcode
 
 if TYPE_CHECKING:
     import asyncio
@@ -50,7 +53,8 @@ __all__ = [
 # and a partly received message is counted against the server's budget.
 READ_CHUNK = 64 * 1024
 
-_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+# Plain ints (wstutorial.protocol.Opcode's values): compared for every frame received.
+_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = (int(opcode) for opcode in Opcode)
 _KNOWN_OPCODES = frozenset((_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG))
 _FIN, _RSV1, _RSV_MASK, _MASK_BIT = 0x80, 0x40, 0x70, 0x80
 
@@ -121,9 +125,8 @@ class ServerProtocol(WebSocketProtocol13):
     - the bytes of partly received messages count against ``budget``; a
       client that would exceed it is closed with 1013 (try again later).
 
-    After such a close the connection reads and ignores what the client
-    still sends until its close frame arrives (or 5 s pass, Tornado's
-    timeout), so the close frame is not lost to a TCP reset.
+    After such a close nothing more from the client is processed; the
+    socket is half-closed and drained (see ``_fail``).
     """
 
     def __init__(
@@ -161,12 +164,30 @@ class ServerProtocol(WebSocketProtocol13):
     # -- failing the connection ------------------------------------------------------
 
     def _fail(self, code: int, reason: str) -> None:
-        """Close with ``code`` (RFC 6455 section 7.1.7), then ignore the client until it closes too."""
-        if not self._failed:
-            self._failed = True
-            self._on_violation(code, reason)
-            self.close(code, reason)  # the close frame, then Tornado's 5 s timer
+        """Fail the connection (RFC 6455 section 7.1.7): a close frame with ``code``, then no more processing.
+
+        The socket is half-closed once the frame is on its way and what the
+        client still sends is read and dropped until it closes (or Tornado's
+        5 s timer does): closing at once with unread data would send a TCP
+        reset, which can destroy the close frame before the client reads it.
+        """
+        if self._failed:
+            return
+        self._failed = True
         self._reset_message()
+        self._on_violation(code, reason)
+        self.close(code, reason)  # the close frame, then Tornado's 5 s timer
+        if not self.stream.closed():
+            self.stream.write(b"").add_done_callback(self._half_close)
+
+    def _half_close(self, flushed: "asyncio.Future[None]") -> None:
+        # Relies on IOStream.socket; write(b"") completes once all before it is written.
+        if flushed.cancelled() or flushed.exception() is not None or self.stream.closed():
+            return
+        try:
+            self.stream.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # already gone
 
     def _reset_message(self) -> None:
         self._parts = None
@@ -185,6 +206,9 @@ class ServerProtocol(WebSocketProtocol13):
         return await self.stream.read_bytes(size)
 
     async def _receive_frame(self) -> None:
+        if self._failed:
+            await self.stream.read_bytes(READ_CHUNK, partial=True)  # dropped unread, as 7.1.7 asks
+            return
         header, second = struct.unpack("BB", await self._read(2))
         fin = bool(header & _FIN)
         rsv = header & _RSV_MASK
@@ -207,14 +231,12 @@ class ServerProtocol(WebSocketProtocol13):
         in_message = self._parts_size if opcode == _CONTINUATION else 0
         if error is None and not control and in_message + length > self.params.max_message_size:
             # As Tornado does: say so and drop the connection without reading the rest.
-            self._on_violation(1009, "message too big")
-            self.close(1009, "message too big")
+            self._on_violation(CloseCode.MESSAGE_TOO_BIG, "message too big")
+            self.close(CloseCode.MESSAGE_TOO_BIG, "message too big")
             self._abort()
             return
-        if error is not None or self._failed:
-            if error is not None:
-                self._fail(1002, error)
-            await self._skip(length)
+        if error is not None:
+            self._fail(CloseCode.PROTOCOL_ERROR, error)
             return
 
         if opcode in (_TEXT, _BINARY):
@@ -239,7 +261,7 @@ class ServerProtocol(WebSocketProtocol13):
             try:
                 self._text_decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                self._fail(1007, "text message is not valid UTF-8")
+                self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
                 return
         message = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
         opcode = self._message_opcode
@@ -271,12 +293,6 @@ class ServerProtocol(WebSocketProtocol13):
             return "new message started before the previous one ended"
         return None
 
-    async def _skip(self, length: int) -> None:
-        """Read and drop ``length`` payload bytes, so the next frame header is found."""
-        while length > 0:
-            chunk = await self.stream.read_bytes(min(length, READ_CHUNK), partial=True)
-            length -= len(chunk)
-
     async def _read_payload(self, length: int, mask: bytes, *, counted: bool) -> bytes | None:
         """The unmasked payload; None when the connection failed while it arrived."""
         chunks: list[bytes] = []
@@ -285,8 +301,8 @@ class ServerProtocol(WebSocketProtocol13):
             chunk = await self.stream.read_bytes(min(length - done, READ_CHUNK), partial=True)
             if counted and self._budget is not None:
                 if not self._budget.take(len(chunk)):
-                    self._on_violation(1013, "the server holds too much partly received data")
-                    self.close(1013, "server busy, try again later")
+                    self._on_violation(CloseCode.TRY_AGAIN_LATER, "the server holds too much partly received data")
+                    self.close(CloseCode.TRY_AGAIN_LATER, "server busy, try again later")
                     self._abort()
                     return None
                 self._held += len(chunk)
@@ -296,8 +312,7 @@ class ServerProtocol(WebSocketProtocol13):
                 try:
                     self._text_decoder.decode(chunk)
                 except UnicodeDecodeError:
-                    self._fail(1007, "text message is not valid UTF-8")
-                    await self._skip(length - done)
+                    self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
                     return None
             chunks.append(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -305,26 +320,24 @@ class ServerProtocol(WebSocketProtocol13):
     def _handle_control(self, opcode: int, payload: bytes) -> None:
         if opcode == _CLOSE:
             if len(payload) == 1:
-                self._fail(1002, "a close frame's payload is empty or at least 2 bytes")
+                self._fail(CloseCode.PROTOCOL_ERROR, "a close frame's payload is empty or at least 2 bytes")
                 self.client_terminated = True  # its close frame came: finish now
                 self.close()
                 return
             if len(payload) >= 2:
                 (code,) = struct.unpack("!H", payload[:2])
                 if not close_code_may_be_sent(code):
-                    self._fail(1002, f"close code {code} may not be sent")
+                    self._fail(CloseCode.PROTOCOL_ERROR, f"close code {code} may not be sent")
                     self.client_terminated = True
                     self.close()
                     return
                 try:
                     payload[2:].decode("utf-8")
                 except UnicodeDecodeError:
-                    self._fail(1007, "close reason is not valid UTF-8")
+                    self._fail(CloseCode.INVALID_DATA, "close reason is not valid UTF-8")
                     self.client_terminated = True
                     self.close()
                     return
-        elif self._failed:
-            return  # after our close frame, only the client's close matters
         # Tornado's _handle_message inflates whatever it is given while
         # _frame_compressed is set; a control frame is never compressed.
         compressed, self._frame_compressed = self._frame_compressed, False

@@ -98,10 +98,18 @@ def check_server_notebook(seen: dict) -> None:
     assert "new connection" in seen["phrases"], "the ServerConsole never showed 'new connection'"
 
 
+def check_reconnect_notebook(seen: dict) -> None:
+    """07: after the server restart every Python client was back on its second connection."""
+    assert RECONNECTED in seen["phrases"], f"07 never showed {RECONNECTED!r}"
+
+
+RECONNECTED = "connections per student: [2, 2, 2, 2, 2]"
+
 # Per notebook: the phrases to watch for while it runs, and the check of what was seen.
 NOTEBOOK_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict], None]]] = {
     "01-hello-server.ipynb": (("new connection",), check_server_notebook),
     "02-hello-client.ipynb": (("Hello World",), check_client_notebook),
+    "07-protocols-and-reconnecting.ipynb": ((RECONNECTED,), check_reconnect_notebook),
 }
 
 

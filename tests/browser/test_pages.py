@@ -24,7 +24,7 @@ XSS_PAYLOAD = (
 
 # Every page in static/ is either tested with XSS_PAYLOAD below or listed as
 # showing no messages, so a new page cannot be forgotten.
-PAGES_TESTED_WITH_HTML_MESSAGES = {"hello.html", "streaming.html", "chat.html", "teacher.html"}  # the last two: test_classroom_pages.py
+PAGES_TESTED_WITH_HTML_MESSAGES = {"hello.html", "streaming.html", "chat.html", "teacher.html", "reconnect.html"}  # chat, teacher: test_classroom_pages.py; reconnect: test_reconnect_page.py
 PAGES_WITHOUT_MESSAGES = {"index.html"}
 
 

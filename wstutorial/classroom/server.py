@@ -27,6 +27,7 @@ import urllib.parse
 from typing import Any, Iterable
 
 from ..protocol import describe_message
+from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
@@ -73,9 +74,9 @@ class ChatHandler(TutorialHandler):
 
     member_name: str | None = None
 
-    @property
-    def room(self) -> ChatRoom:
-        return self.application.settings["wstutorial_room"]
+    def initialize(self, context: ServerContext, room: ChatRoom) -> None:  # type: ignore[override]
+        super().initialize(context)
+        self.room = room
 
     def _send(self, text: str) -> None:
         self.hub.send(self, text)
@@ -112,15 +113,19 @@ class ChatHandler(TutorialHandler):
 class ReadingsHandler(TutorialHandler):
     """``/readings``: read-only; everyone's newest reading by name, on every reading."""
 
+    def initialize(self, context: ServerContext, room: ChatRoom) -> None:  # type: ignore[override]
+        super().initialize(context)
+        self.room = room
+
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.record("new connection", kind="open")
-        self.application.settings["wstutorial_room"].read(self, lambda text: self.hub.send(self, text))
+        self.room.read(self, lambda text: self.hub.send(self, text))
 
     def on_message(self, message: str | bytes) -> None:
         self.hub.send(self, json.dumps({"type": "notice", "text": "/readings is read-only: send readings on /chat"}))
 
     def on_close(self) -> None:
-        self.application.settings["wstutorial_room"].unread(self)
+        self.room.unread(self)
         self.record("connection closed", kind="close")
 
 
@@ -129,8 +134,13 @@ class TeacherHandler(TutorialHandler):
 
     authorized = False
 
+    def initialize(self, context: ServerContext, room: ChatRoom, token: str) -> None:  # type: ignore[override]
+        super().initialize(context)
+        self.room = room
+        self.token = token
+
     def open(self, *args: Any, **kwargs: Any) -> None:
-        expected: str = self.application.settings["wstutorial_teacher_token"]
+        expected = self.token
         given = self.get_argument("token", "")
         # compare_digest: the time taken does not tell how much of a guess was right.
         if not hmac.compare_digest(given.encode(), expected.encode()):
@@ -139,13 +149,12 @@ class TeacherHandler(TutorialHandler):
             return
         self.authorized = True
         self.record("teacher connected", kind="open")
-        room: ChatRoom = self.application.settings["wstutorial_room"]
-        room.watch(self, lambda text: self.hub.send(self, text))
+        self.room.watch(self, lambda text: self.hub.send(self, text))
         self.hub.send(self, json.dumps({"type": "stream", "running": not self._stream.paused}))
 
     @property
     def _stream(self) -> Stream:
-        return self.application.settings["wstutorial_stream"]
+        return self.context.stream
 
     def on_message(self, message: str | bytes) -> None:
         if not self.authorized:
@@ -154,15 +163,14 @@ class TeacherHandler(TutorialHandler):
             action = json.loads(message).get("action")
         except (ValueError, AttributeError):
             action = None
-        room: ChatRoom = self.application.settings["wstutorial_room"]
         if action in ("start_stream", "stop_stream"):
-            set_stream_running(self._stream, room, action == "start_stream")
+            set_stream_running(self._stream, self.room, action == "start_stream")
         else:
             self.hub.send(self, json.dumps({"type": "notice", "text": f"unknown teacher action in {describe_message(message)!r}"}))
 
     def on_close(self) -> None:
         if self.authorized:
-            self.application.settings["wstutorial_room"].unwatch(self)
+            self.room.unwatch(self)
             self.record("teacher disconnected", kind="close")
 
 
@@ -194,20 +202,11 @@ class Classroom:
         """Who is in the chat room now (from any thread)."""
         if not self.server.running:
             return []
-
-        async def names() -> list[str]:
-            return self.room.names
-
-        return self.server._loop_thread.run(names(), timeout)
+        return self.server.call(lambda: self.room.names, timeout=timeout)
 
     def set_stream_running(self, running: bool, timeout: float = 5.0) -> bool:
         """Start or stop the part-2 stream for everyone (from any thread); False if it already was."""
-        self.server._check_running()
-
-        async def change() -> bool:
-            return set_stream_running(self.server.stream, self.room, running)
-
-        return self.server._loop_thread.run(change(), timeout)
+        return self.server.call(set_stream_running, self.server.stream, self.room, running, timeout=timeout)
 
     def stop(self, timeout: float = 5.0) -> int:
         return self.server.stop(timeout)
@@ -250,9 +249,11 @@ def start_classroom(
         interval=interval,
         allowed_origins=allowed_origins,
         max_message_size=max_message_size,
-        handlers={"/chat": ChatHandler, "/readings": ReadingsHandler, "/teacher": TeacherHandler},
-        wstutorial_room=chat_room,
-        wstutorial_teacher_token=token,
+        handlers={
+            "/chat": (ChatHandler, {"room": chat_room}),
+            "/readings": (ReadingsHandler, {"room": chat_room}),
+            "/teacher": (TeacherHandler, {"room": chat_room, "token": token}),
+        },
         **kwargs,
     )
     return Classroom(server, chat_room, token)

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from ..address import InvalidAddress, default_port, ws_url
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
-from ..protocol import CloseCode
+from ..protocol import CloseCode, describe_message
 from .rules import NameRejected, describe, validate_name
 
 logger = logging.getLogger("wstutorial")
@@ -99,7 +99,7 @@ class ChatState:
         except ValueError:
             message = None
         if not isinstance(message, dict):
-            message = {"type": "?", "text": raw if isinstance(raw, str) else f"<{len(raw)} bytes>"}
+            message = {"type": "?", "text": describe_message(raw, limit=None)}
         self.received.append(message)
         del self.received[: -self._max]
         if isinstance(message.get("members"), list):

@@ -2,15 +2,18 @@
 
 ``app`` builds the application, ``handlers`` / ``streaming`` / ``sensor`` are
 its WebSocket handlers, ``hub`` keeps the connections and sends to them,
-``frames`` builds a frame once for many clients, ``runner`` runs it all in a
-thread (``start_server``).
+``frames`` builds a frame once for many clients, ``options`` holds a
+server's settings (``ServerOptions``), ``context`` what its handlers share,
+``runner`` runs it all in a thread (``start_server``).
 """
 
 from .app import make_app, static_dir
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
+from .jsonproto import JsonHandler
 from .runner import (
     PortInUse,
     ServerError,
+    ServerOptions,
     TutorialServer,
     running_servers,
     start_server,
@@ -21,9 +24,11 @@ from .sensor import SensorHandler
 __all__ = [
     "EchoHandler",
     "HelloHandler",
+    "JsonHandler",
     "PortInUse",
     "SensorHandler",
     "ServerError",
+    "ServerOptions",
     "StreamingHandler",
     "TutorialHandler",
     "TutorialServer",

@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import tornado.web
-from tornado.websocket import WebSocketHandler
+from tornado.httputil import HTTPServerRequest
+from tornado.routing import Matcher, Rule
 
 from ..events import EventLog
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
+from .context import ServerContext, TutorialApp
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
+from .jsonproto import JsonHandler
+from .options import DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .sensor import SensorHandler
 from .streaming import Stream
 
 __all__ = ["make_app", "static_dir", "DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_PING_INTERVAL"]
 
-# Without pings, a client whose network silently drops is never noticed.
-DEFAULT_PING_INTERVAL = 10.0
-
-ROUTES: dict[str, type[TutorialHandler]] = {
+ROUTES: dict[str, HandlerSpec] = {
     "/ws": HelloHandler,
     "/streaming": StreamingHandler,
     "/echo": EchoHandler,
     "/sensor": SensorHandler,
+    "/json": JsonHandler,
 }
 
 
@@ -52,6 +54,37 @@ def _log_request(hub: Hub) -> Any:
     return log_request
 
 
+class HostMatches(Matcher):
+    """Matches requests whose ``Host`` the hub allows (see ``Hub.host_allowed``)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
+        # jupyter-server-proxy marks what it forwards; a browser cannot add
+        # this header to a WebSocket handshake.
+        proxied = "X-ProxyContextPath" in request.headers
+        return {} if self.hub.host_allowed(request.host, proxied=proxied) else None
+
+
+class HostRefused(tornado.web.RequestHandler):
+    """Every request whose ``Host`` is not this machine's: 403 and an event."""
+
+    def initialize(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def prepare(self) -> None:
+        host = self.request.host
+        self.hub.events.record(
+            "origin",
+            f"request for Host {host!r} refused (403): this server listens on loopback and answers only "
+            "localhost, 127.0.0.1 and ::1 (a page that points its own name at 127.0.0.1, DNS rebinding, "
+            f"says its own name); add {host.rsplit(':', 1)[0]!r} to allowed_hosts if you use that name",
+            path=self.request.path,
+        )
+        raise tornado.web.HTTPError(403, "this server answers only requests for localhost")
+
+
 class PageHandler(tornado.web.StaticFileHandler):
     """Serves the pages; never cached, so an edited page shows on reload."""
 
@@ -67,51 +100,43 @@ class PageHandler(tornado.web.StaticFileHandler):
 
 
 def make_app(
-    *,
-    events: EventLog | None = None,
-    interval: float = 2.0,
-    allowed_origins: Iterable[str] = (),
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-    ping_interval: float | None = DEFAULT_PING_INTERVAL,
-    ping_timeout: float | None = None,
-    handlers: Mapping[str, type[WebSocketHandler]] | None = None,
-    student_dir: str | Path | None = None,
-    **settings: Any,
-) -> tornado.web.Application:
-    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor`` and the pages.
+    options: ServerOptions | None = None, *, events: EventLog | None = None, loopback: bool = True
+) -> TutorialApp:
+    """Build the application: ``/ws``, ``/streaming``, ``/echo``, ``/sensor``, ``/json`` and the pages.
 
-    ``handlers`` adds or replaces WebSocket routes (``{"/ws": MyHandler}``),
-    e.g. a handler written in a notebook. ``student_dir``: a folder of the
-    student's own pages, served at ``/my/`` (e.g. ``/my/send_on_open.html``).
-    The hub is in ``app.settings["wstutorial_hub"]``.
+    ``options.handlers`` adds or replaces WebSocket routes (``{"/ws": MyHandler}``),
+    e.g. a handler written in a notebook; ``options.student_dir`` is a folder
+    of the student's own pages, served at ``/my/`` (e.g. ``/my/send_on_open.html``).
+    Handlers get the server's ``ServerContext`` (also ``app.context``).
+    ``loopback``: the server listens on loopback only, so ``Host`` is checked
+    unless ``options.check_host`` says otherwise.
     """
-    if not isinstance(max_message_size, int) or max_message_size < 1:
-        raise ValueError(f"max_message_size must be a positive number of bytes, got {max_message_size!r}")
-    hub = Hub(events if events is not None else EventLog(), allowed_origins=allowed_origins)
-    stream = Stream(hub, interval)
-    routes: dict[str, type[WebSocketHandler]] = dict(ROUTES)
-    for path, handler in (handlers or {}).items():
-        if not path.startswith("/"):
-            raise ValueError(f"a handler's path must start with '/', got {path!r}")
-        if not (isinstance(handler, type) and issubclass(handler, WebSocketHandler)):
-            raise TypeError(f"the handler for {path!r} must be a WebSocketHandler subclass, got {handler!r}")
-        routes[path] = handler
-    rules: list[Any] = [
-        (path, handler, {"hub": hub}) if issubclass(handler, TutorialHandler) else (path, handler)
-        for path, handler in routes.items()
-    ]
-    if student_dir is not None:
-        folder = Path(student_dir).resolve()
-        if not folder.is_dir():
-            raise ValueError(f"student_dir must be a folder of pages, {str(student_dir)!r} is not one ({folder})")
-        rules.append((r"/my/(.*)", PageHandler, {"path": str(folder), "default_filename": "index.html"}))
-    rules.append((r"/(.*)", PageHandler, {"path": str(static_dir()), "default_filename": "index.html"}))
-    return tornado.web.Application(
-        rules,
-        websocket_max_message_size=max_message_size,
-        websocket_ping_interval=ping_interval,
-        websocket_ping_timeout=ping_timeout,
-        wstutorial_hub=hub,
-        wstutorial_stream=stream,
-        **{"log_function": _log_request(hub), **settings},
+    options = options if options is not None else ServerOptions()
+    hub = Hub(
+        events if events is not None else EventLog(),
+        allowed_origins=options.allowed_origins,
+        allowed_hosts=options.allowed_hosts,
+        check_host=loopback if options.check_host is None else options.check_host,
     )
+    context = ServerContext(hub=hub, stream=Stream(hub, options.interval), options=options)
+    routes: dict[str, HandlerSpec] = {**ROUTES, **options.handlers}
+    rules: list[Any] = []
+    for path, spec in routes.items():
+        handler, extra = spec if isinstance(spec, tuple) else (spec, {})
+        if issubclass(handler, TutorialHandler):
+            rules.append((path, handler, {"context": context, **extra}))
+        else:
+            rules.append((path, handler, dict(extra)) if extra else (path, handler))
+    if options.student_dir is not None:
+        rules.append((r"/my/(.*)", PageHandler, {"path": str(options.student_dir), "default_filename": "index.html"}))
+    rules.append((r"/(.*)", PageHandler, {"path": str(static_dir()), "default_filename": "index.html"}))
+    app = TutorialApp(
+        # Requests for a Host that is not this machine's (DNS rebinding) find only HostRefused.
+        [Rule(HostMatches(hub), rules), (r"/.*", HostRefused, {"hub": hub})],
+        websocket_max_message_size=options.max_message_size,
+        websocket_ping_interval=options.ping_interval,
+        websocket_ping_timeout=options.ping_timeout,
+        **{"log_function": _log_request(hub), **options.tornado_settings},
+    )
+    app.context = context
+    return app

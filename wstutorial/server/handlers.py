@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from types import TracebackType
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol
@@ -19,6 +19,9 @@ from tornado.websocket import WebSocketHandler, WebSocketProtocol
 from ..protocol import CloseCode, describe_message
 from ..tornado_internals import ServerProtocol, make_server_protocol, send_close_frame
 from .hub import Hub
+
+if TYPE_CHECKING:
+    from .context import ServerContext
 
 __all__ = ["TutorialHandler", "HelloHandler", "StreamingHandler", "EchoHandler", "describe_message"]
 
@@ -40,12 +43,15 @@ class TutorialHandler(WebSocketHandler):
     become ``error`` events instead of killing anything.
     """
 
-    hub: Hub
+    context: ServerContext
+    hub: Hub  # context.hub, used on every message
     client_name: str
 
-    def initialize(self, hub: Hub) -> None:
-        self.hub = hub
-        self.client_name = hub.new_client_name()
+    def initialize(self, context: ServerContext) -> None:
+        # Tornado calls this with the route's arguments (make_app passes the context).
+        self.context = context
+        self.hub = context.hub
+        self.client_name = self.hub.new_client_name()
         self.pending_writes = 0
         self.pending_bytes = 0
         self.dropped_messages = 0
@@ -170,11 +176,11 @@ class StreamingHandler(TutorialHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.record("new connection", kind="open")
-        self.application.settings["wstutorial_stream"].join(self)
+        self.context.stream.join(self)
 
     def on_message(self, message: str | bytes) -> None:
         self.record(f"message received {describe_message(message)}", kind="message")
 
     def on_close(self) -> None:
-        self.application.settings["wstutorial_stream"].leave(self)
+        self.context.stream.leave(self)
         self.record("connection closed", kind="close")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import itertools
 import urllib.parse
 from typing import Iterable, Protocol
@@ -24,7 +25,7 @@ from ..protocol import CloseCode
 from ..tornado_internals import WebSocketSide, drop_socket, is_open, raw_stream
 from .frames import FrameBatch
 
-__all__ = ["Hub", "Connection", "normalize_origin", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
+__all__ = ["Hub", "Connection", "normalize_origin", "normalize_host_name", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
 
 # A client that has this many of our messages (or this many bytes) still
 # waiting to reach its socket is not reading: further messages to it are
@@ -67,6 +68,22 @@ def normalize_origin(origin: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def normalize_host_name(name: str) -> str:
+    """``name`` as the Host check compares it (lower case, no brackets), or raise ``ValueError``."""
+    text = name.strip().lower().rstrip(".").strip("[]")
+    valid = bool(text) and not any(c in text for c in "/ @?#")
+    if valid and ":" in text:  # only an IPv6 address has colons; "name:port" does not belong here
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            valid = False
+    if not valid:
+        raise ValueError(
+            f"an allowed host is a name or address without scheme or port, e.g. 'mylaptop.local', got {name!r}"
+        )
+    return text
+
+
 def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     parts = urllib.parse.urlsplit(f"//{netloc}")
     try:
@@ -107,11 +124,15 @@ class Hub:
         events: EventLog,
         *,
         allowed_origins: Iterable[str] = (),
+        allowed_hosts: Iterable[str] = (),
+        check_host: bool = True,
         max_pending_writes: int = DEFAULT_MAX_PENDING_WRITES,
         max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
     ) -> None:
         self.events = events
         self.allowed_origins = frozenset(normalize_origin(origin) for origin in allowed_origins)
+        self.allowed_hosts = frozenset(normalize_host_name(name) for name in allowed_hosts)
+        self.check_host = check_host
         self.max_pending_writes = max_pending_writes
         self.max_pending_bytes = max_pending_bytes
         self.connections: dict[str, set[Connection]] = {}
@@ -153,7 +174,25 @@ class Hub:
             key=lambda name: (len(name), name),
         )
 
-    # -- origins ------------------------------------------------------------------
+    # -- hosts and origins ----------------------------------------------------------
+
+    def host_allowed(self, host_header: str, *, proxied: bool = False) -> bool:
+        """May a request with this ``Host`` header be served? (DNS rebinding)
+
+        A server listening on loopback only (``check_host``) serves only
+        requests addressed to a loopback name or address (``localhost``,
+        ``127.0.0.1``, ``[::1]``) or to a name in ``allowed_hosts``, as
+        Jupyter's own server does. A page on ``evil.example`` whose name the
+        attacker re-points at 127.0.0.1 reaches this machine, but its
+        requests still say ``Host: evil.example``, and are refused.
+        ``proxied``: the request came through jupyter-server-proxy (JupyterHub,
+        Binder), which keeps the browser's Host and checks it itself.
+        """
+        if not self.check_host or proxied:
+            return True
+        name, _ = _host_and_port(host_header, 80)
+        name = name.rstrip(".")
+        return is_loopback(name) or name.endswith(".localhost") or name in self.allowed_hosts
 
     def origin_allowed(
         self, origin: str, host_header: str, scheme: str = "http", fetch_site: str | None = None

@@ -13,12 +13,12 @@ import atexit
 import errno
 import socket
 import threading
-from typing import Any, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Callable, Coroutine, Iterable, Mapping, TypeVar
 
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
-from tornado.websocket import WebSocketHandler
 
 from ..address import (
     InvalidAddress,
@@ -31,11 +31,15 @@ from ..address import (
 from ..events import EventLog
 from ..loopthread import LoopThread
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE, CloseCode
-from .app import DEFAULT_PING_INTERVAL, make_app
+from .app import make_app
+from .context import ServerContext
 from .hub import Hub
+from .options import DEFAULT_INTERVAL, DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .streaming import Stream
 
-__all__ = ["TutorialServer", "start_server", "running_servers", "stop_all", "PortInUse", "ServerError"]
+T = TypeVar("T")
+
+__all__ = ["ServerOptions", "TutorialServer", "start_server", "running_servers", "stop_all", "PortInUse", "ServerError"]
 
 
 class ServerError(RuntimeError):
@@ -63,34 +67,16 @@ _registry_lock = threading.Lock()
 class TutorialServer:
     """A running tutorial server. Create it with :func:`start_server`."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        *,
-        interval: float,
-        allowed_origins: Iterable[str],
-        max_message_size: int,
-        ping_interval: float | None,
-        handlers: Mapping[str, type[WebSocketHandler]] | None,
-        events: EventLog | None,
-        **settings: Any,
-    ) -> None:
+    def __init__(self, host: str, port: int, options: ServerOptions, *, events: EventLog | None = None) -> None:
         self.host = parse_host(host)
         self.requested_port = parse_port(port)
         self.port = self.requested_port
+        self.options = options
         self.events = events if events is not None else EventLog()
-        self._app = make_app(
-            events=self.events,
-            interval=interval,
-            allowed_origins=allowed_origins,
-            max_message_size=max_message_size,
-            ping_interval=ping_interval,
-            handlers=handlers,
-            **settings,
-        )
-        self.hub: Hub = self._app.settings["wstutorial_hub"]
-        self.stream: Stream = self._app.settings["wstutorial_stream"]
+        self._app = make_app(options, events=self.events, loopback=is_loopback(self.host))
+        self.context: ServerContext = self._app.context
+        self.hub: Hub = self.context.hub
+        self.stream: Stream = self.context.stream
         self._loop_thread = LoopThread(f"wstutorial-server-{self.requested_port}")
         self._http_server: HTTPServer | None = None
         self._stopped = threading.Event()
@@ -218,26 +204,36 @@ class TutorialServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    # -- talking to clients from any thread ----------------------------------------
+    # -- working on the server's loop from any thread -------------------------------
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = 5.0) -> T:
+        """Run ``coroutine`` on the server's loop and return its result (waits at most ``timeout`` s).
+
+        The one way into the server's thread for code that touches the hub,
+        the stream or a handler: they belong to that thread's loop.
+        """
+        if not self.running:
+            coroutine.close()
+            self._check_running()
+        return self._loop_thread.run(coroutine, timeout)
+
+    def call(self, function: Callable[..., T], *args: Any, timeout: float | None = 5.0) -> T:
+        """Call ``function(*args)`` on the server's loop and return its result, e.g. ``server.call(server.hub.client_names)``."""
+
+        async def invoke() -> T:
+            return function(*args)
+
+        return self.run(invoke(), timeout)
 
     def broadcast(self, path: str, message: str | bytes, timeout: float = 5.0) -> int:
         """Send ``message`` to every client on ``path``; returns how many it was sent to."""
-        self._check_running()
-
-        async def send() -> int:
-            return self.hub.broadcast(path, message)
-
-        return self._loop_thread.run(send(), timeout)
+        return self.call(self.hub.broadcast, path, message, timeout=timeout)
 
     def clients(self, path: str | None = None, timeout: float = 5.0) -> list[str]:
         """Names of the connected clients (on ``path``, or everywhere)."""
         if not self.running:
             return []
-
-        async def names() -> list[str]:
-            return self.hub.client_names(path)
-
-        return self._loop_thread.run(names(), timeout)
+        return self.call(self.hub.client_names, path, timeout=timeout)
 
     def _check_running(self) -> None:
         if not self.running:
@@ -252,14 +248,17 @@ def start_server(
     host: str = "127.0.0.1",
     port: int | None = None,
     *,
-    interval: float = 2.0,
+    interval: float = DEFAULT_INTERVAL,
     allowed_origins: Iterable[str] = (),
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ping_interval: float | None = DEFAULT_PING_INTERVAL,
     ping_timeout: float | None = None,
-    handlers: Mapping[str, type[WebSocketHandler]] | None = None,
+    handlers: Mapping[str, HandlerSpec] | None = None,
+    student_dir: str | Path | None = None,
+    allowed_hosts: Iterable[str] = (),
     events: EventLog | None = None,
     timeout: float = 10.0,
+    options: ServerOptions | None = None,
     **settings: Any,
 ) -> TutorialServer:
     """Start the tutorial's server in a background thread; return once it listens.
@@ -279,7 +278,15 @@ def start_server(
         ping_timeout: seconds to wait for the answer to a ping before closing
             (default and upper bound: ``ping_interval``).
         handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``.
+        student_dir: a folder of the student's own pages, served at ``/my/``.
+        allowed_hosts: on a server listening on loopback, further names that
+            may appear in a request's ``Host`` (besides ``localhost``,
+            ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
+            names get 403 (a DNS rebinding page says its own name).
         events: an event log to record into (a new one by default).
+        timeout: seconds to wait for the server to listen.
+        options: all of the settings above as one ``ServerOptions`` (then
+            pass none of them as keywords).
         **settings: further ``tornado.web.Application`` settings.
 
     Raises:
@@ -287,24 +294,28 @@ def start_server(
         ServerError: the host cannot be used.
         InvalidAddress: host or port is not valid.
     """
+    keywords: dict[str, Any] = {
+        "interval": interval,
+        "allowed_origins": tuple(allowed_origins),
+        "max_message_size": max_message_size,
+        "ping_interval": ping_interval,
+        "ping_timeout": ping_timeout,
+        "handlers": handlers or {},
+        "student_dir": student_dir,
+        "allowed_hosts": tuple(allowed_hosts),
+        "tornado_settings": settings,
+    }
+    if options is None:
+        options = ServerOptions(**keywords)  # checked before anything stops or starts
+    elif ServerOptions(**keywords) != ServerOptions():
+        raise TypeError("pass the settings either as options=ServerOptions(...) or as keywords, not both")
     port = default_port() if port is None else parse_port(port)
     if port:
         with _registry_lock:
             previous = _registry.pop(port, None)
         if previous is not None:
             previous.stop()
-    server = TutorialServer(
-        host,
-        port,
-        interval=interval,
-        allowed_origins=allowed_origins,
-        max_message_size=max_message_size,
-        ping_interval=ping_interval,
-        handlers=handlers,
-        events=events,
-        ping_timeout=ping_timeout,
-        **settings,
-    )
+    server = TutorialServer(host, port, options, events=events)
     server._start(timeout)
     with _registry_lock:
         _registry[server.port] = server

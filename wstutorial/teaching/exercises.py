@@ -336,3 +336,83 @@ def check_mini_chat(handler_class: object) -> CheckResult:
         return "your handler sent each message to everyone as '<name>: <text>', and forgot a client that left."
 
     return _run(handler_class, "MiniChatHandler", body)
+
+
+__all__ += ["check_relay"]
+
+
+async def check_relay(relay: object, redis_url: str) -> CheckResult:
+    """Exercise "a relay" (notebook 09): ``relay(redis_url, channel, send)`` passes on what is published.
+
+    Runs ``relay`` against a real Redis, waits until it has subscribed
+    (Redis's own count of subscribers), publishes ``one``, ``two``,
+    ``three``, and expects ``send`` to have been called with those three
+    texts, in order. Use with ``await``; never raises.
+    """
+    import asyncio
+    import inspect
+    import secrets
+
+    import redis.asyncio
+
+    if not inspect.iscoroutinefunction(relay):
+        return CheckResult(False, "relay must be an async function: 'async def relay(redis_url, channel, send):'")
+    channel = f"exercise:{secrets.token_hex(4)}"
+    got: list[object] = []
+    arrived = asyncio.Event()
+
+    def send(text: object) -> None:
+        got.append(text)
+        arrived.set()
+
+    publisher = redis.asyncio.Redis.from_url(redis_url)
+    task = asyncio.ensure_future(relay(redis_url, channel, send))
+
+    def ended(when: str) -> str:
+        error = task.exception() if not task.cancelled() else None
+        why = f"raised {type(error).__name__}: {error}" if error else "returned"
+        return f"your relay {why} {when}; it should subscribe and then keep listening (async for message in pubsub.listen())"
+
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ANSWER_TIMEOUT
+        # Wait until Redis counts a subscriber on the channel: a message
+        # published before that would reach nobody (pub/sub keeps nothing).
+        while not dict(await publisher.pubsub_numsub(channel)).get(channel.encode()):
+            if task.done():
+                return CheckResult(False, ended("before subscribing to the channel"))
+            if loop.time() > deadline:
+                return CheckResult(
+                    False, f"nobody subscribed to the channel within {ANSWER_TIMEOUT} s: call 'await pubsub.subscribe(channel)'"
+                )
+            await asyncio.sleep(0.02)
+        sent = ["one", "two", "three"]
+        for text in sent:
+            await publisher.publish(channel, text)
+        while len(got) < len(sent) and loop.time() < deadline + ANSWER_TIMEOUT and not task.done():
+            arrived.clear()
+            try:
+                await asyncio.wait_for(arrived.wait(), max(0.01, deadline + ANSWER_TIMEOUT - loop.time()))
+            except asyncio.TimeoutError:
+                break
+        for item in got:
+            if isinstance(item, bytes):
+                return CheckResult(False, f"send got {item!r}, bytes: pass text, message['data'].decode()")
+            if not isinstance(item, str):
+                return CheckResult(
+                    False,
+                    f"send got {item!r:.80}: pass only the text of messages whose type is 'message' (message['data'].decode())",
+                )
+        if got != sent:
+            if task.done() and len(got) < len(sent):
+                return CheckResult(False, ended(f"after passing on {got}"))
+            return CheckResult(False, f"published {sent}, but send got {got}: call send once per message, in order")
+        if task.done():
+            return CheckResult(False, ended("after three messages"))
+        return CheckResult(True, "your relay subscribed, then passed on 'one', 'two', 'three' in order, and keeps listening.")
+    except Exception as error:  # never a traceback for the learner
+        return CheckResult(False, f"the check stopped: {type(error).__name__}: {error}")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await publisher.aclose()

@@ -24,7 +24,7 @@ import ipywidgets as widgets
 from ..client import Client, ConnectionFailed, connect
 from ..clientstate import ClientState
 from ..events import Event, EventLog
-from ..protocol import CloseCode
+from ..protocol import CloseCode, describe_message
 from .batching import UpdateBatcher, running_loop
 
 __all__ = [
@@ -457,7 +457,7 @@ class StreamView(widgets.VBox):
         try:
             async for message in client:
                 self.count += 1
-                self._batcher.put((self.count, message if isinstance(message, str) else f"<{len(message)} bytes>"))
+                self._batcher.put((self.count, describe_message(message, limit=None)))
         except asyncio.CancelledError:
             self._set_status(f"stopped after {self.count} messages (the server did not confirm the close)")
             raise

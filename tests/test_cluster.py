@@ -1,0 +1,139 @@
+"""Several server processes broadcasting through a real Redis (notebook 09)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Iterator
+
+import pytest
+import redis
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as websockets_connect
+
+import wstutorial
+from wstutorial.server.cluster import Cluster, start_cluster
+from wstutorial.server.relay import decode, encode
+from wstutorial.services import ServiceError, ServiceMissing
+from wstutorial.services.local import find_program
+from wstutorial.services.redisserver import RedisServer, start_redis
+from wstutorial.teaching.broadcast_timing import format_table, time_broadcasts
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    running = start_redis()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(redis_server: RedisServer) -> Iterator[Cluster]:
+    running = start_cluster(workers=4, redis_url=redis_server.url, channel="test:cluster")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_redis_server_answers_and_stops(redis_server: RedisServer) -> None:
+    """start_redis runs a real redis-server on a loopback port; stop frees the port."""
+    assert redis.Redis.from_url(redis_server.url).ping()
+    extra = start_redis()
+    assert extra.url.startswith("redis://127.0.0.1:")
+    extra.stop()
+    extra.stop()  # twice is fine
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((extra.host, extra.port), timeout=2).close()
+
+
+def test_missing_program_says_how_to_install() -> None:
+    """A program that is not installed is named, with the install command."""
+    with pytest.raises(ServiceMissing, match="no-such-server-wstutorial is not installed.*apt-get install x"):
+        find_program("no-such-server-wstutorial", "sudo apt-get install x")
+
+
+def test_channel_messages_are_checked() -> None:
+    """encode/decode round-trip; anything else is refused with a sentence."""
+    assert decode(encode("/updates", "hi")) == ("/updates", "hi")
+    for bad in (b"not json", '{"path": 1, "text": "x"}', '{"path": "nope", "text": "x"}', "[]"):
+        with pytest.raises(ValueError, match="broadcast"):
+            decode(bad)
+    with pytest.raises(ValueError, match="must start with '/'"):
+        encode("updates", "x")
+
+
+def test_broadcast_reaches_every_client_of_every_process(cluster: Cluster) -> None:
+    """Two clients per worker, four workers: one publish reaches all eight, each worker sends to its own two."""
+    ports = {worker.port for worker in cluster.workers}
+    assert len(ports) == 4 and all(worker.process.pid for worker in cluster.workers)
+
+    async def run() -> list[str | bytes]:
+        clients = [await wstutorial.connect(cluster.ws_url("/updates", number)) for number in range(8)]
+        try:
+            assert cluster.broadcast("/updates", "to everyone") == 4
+            return await asyncio.gather(*(client.receive(timeout=10) for client in clients))
+        finally:
+            await asyncio.gather(*(client.close() for client in clients))
+
+    assert asyncio.run(run()) == ["to everyone"] * 8
+
+
+def test_each_worker_sends_only_to_its_own_clients(cluster: Cluster) -> None:
+    """Each worker's relay sends to the clients connected to that process (an independent client: websockets)."""
+    after = cluster.events.next_seq
+    with websockets_connect(cluster.workers[2].ws_url("/updates")) as client:
+        cluster.events.wait_for("new connection", after=after, timeout=10)
+        assert cluster.broadcast("/updates", "only one listens") == 4
+        assert client.recv(timeout=10) == "only one listens"
+        texts = []
+        seen = after
+        for _ in cluster.workers:  # one relay event per worker, in whatever order they come
+            event = cluster.events.wait_for("broadcast from Redis", after=seen, timeout=10)
+            texts.append((event.client, event.text))
+            seen = event.seq + 1
+    sent = sorted(texts)
+    assert [client for client, _ in sent] == ["worker 1", "worker 2", "worker 3", "worker 4"]
+    assert sent[2][1] == "broadcast from Redis sent to 1 clients on /updates"
+    assert all(text.endswith("sent to 0 clients on /updates") for client, text in sent if client != "worker 3")
+
+
+def test_stop_closes_clients_with_going_away(redis_server: RedisServer) -> None:
+    """Stopping the cluster ends every worker process; their clients get 1001."""
+    small = start_cluster(workers=2, redis_url=redis_server.url, channel="test:stop")
+    processes = [worker.process for worker in small.workers]
+    with websockets_connect(small.ws_url("/updates", 1)) as client:
+        assert small.stop() == 2
+        with pytest.raises(ConnectionClosed):
+            client.recv(timeout=10)
+        assert client.close_code == 1001
+    assert all(process.poll() is not None for process in processes)
+    assert small.stop() == 0
+
+
+def test_worker_that_cannot_reach_redis_says_so() -> None:
+    """A Redis URL nobody answers at stops start_cluster with a sentence naming it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ServiceError, match=rf"cannot reach Redis at redis://127.0.0.1:{port}/0"):
+        start_cluster(workers=1, redis_url=f"redis://127.0.0.1:{port}/0")
+
+
+@pytest.mark.parametrize("workers", [0, 33, 2.5])
+def test_bad_worker_count(workers: object) -> None:
+    """workers must be 1 to 32."""
+    with pytest.raises(ValueError, match=f"got {workers!r}"):
+        start_cluster(workers=workers)  # type: ignore[arg-type]
+
+
+def test_timing_table_from_a_run(cluster: Cluster) -> None:
+    """time_broadcasts times real broadcasts; the table has one row per run."""
+    timing = asyncio.run(time_broadcasts(cluster, clients=8, rounds=3))
+    assert (timing.workers, timing.clients, timing.rounds) == (4, 8, 3)
+    assert 0 < timing.median_ms <= timing.slowest_ms
+    lines = format_table([timing]).splitlines()
+    assert lines[0].split() == ["processes", "clients", "broadcasts", "median", "slowest"]
+    assert lines[1].split()[:3] == ["4", "8", "3"]

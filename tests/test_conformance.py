@@ -1,0 +1,131 @@
+"""RFC 6455 on the receive side, against a real server (issue 15, item 3).
+
+Frames are written as raw bytes after a handshake made by the ``websockets``
+library's sans-I/O client (``helpers.RawClient``), which also parses the
+server's answer: each protocol error must come back as a close frame with
+the right code (1002, 1007), not as a dropped TCP connection, and the server
+goes on serving. ``scripts/autobahn.sh`` runs the whole Autobahn|Testsuite.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from websockets.frames import Opcode
+from websockets.sync.client import connect
+
+import wstutorial
+from helpers import RawClient
+
+MASK = b"\x37\xfa\x21\x3d"
+
+
+def frame(opcode: int, payload: bytes = b"", *, fin: bool = True, rsv: int = 0, masked: bool = True) -> bytes:
+    """One client frame exactly as given: any opcode, any RSV bits, masked or not."""
+    head = bytes([(0x80 if fin else 0) | rsv | opcode])
+    mask_bit = 0x80 if masked else 0
+    size = len(payload)
+    if size < 126:
+        head += bytes([mask_bit | size])
+    elif size < 1 << 16:
+        head += bytes([mask_bit | 126]) + struct.pack("!H", size)
+    else:
+        head += bytes([mask_bit | 127]) + struct.pack("!Q", size)
+    if not masked:
+        return head + payload
+    return head + MASK + bytes(b ^ MASK[i % 4] for i, b in enumerate(payload))
+
+
+def close_frame(payload: bytes) -> bytes:
+    return frame(0x8, payload)
+
+
+@pytest.fixture(scope="module")
+def echo_server() -> wstutorial.TutorialServer:
+    server = wstutorial.start_server(port=0)
+    yield server
+    server.stop()
+
+
+def answer(server: wstutorial.TutorialServer, *frames: bytes) -> tuple[int | None, list[bytes]]:
+    """Send ``frames`` on a fresh /echo connection; the close code the server sent and the messages before it."""
+    with RawClient(server.ws_url("/echo")) as client:
+        client.sock.sendall(b"".join(frames))
+        code = client.wait_closed()
+        messages = [f.data for f in client.frames if f.opcode in (Opcode.TEXT, Opcode.BINARY)]
+    with connect(server.ws_url("/echo"), open_timeout=10) as probe:  # the server goes on
+        probe.send("still there")
+        assert probe.recv(timeout=10) == "still there"
+    return code, messages
+
+
+@pytest.mark.parametrize("code", [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535])
+def test_a_close_code_that_may_not_be_sent_is_answered_with_1002(
+    echo_server: wstutorial.TutorialServer, code: int
+) -> None:
+    after = echo_server.events.next_seq
+    assert answer(echo_server, close_frame(struct.pack("!H", code))) == (1002, [])
+    assert echo_server.events.find(f"closed with 1002: close code {code} may not be sent", after)
+
+
+@pytest.mark.parametrize("code", [1000, 1001, 1003, 1011, 1012, 3000, 4999])
+def test_a_valid_close_code_is_echoed(echo_server: wstutorial.TutorialServer, code: int) -> None:
+    assert answer(echo_server, close_frame(struct.pack("!H", code) + b"bye")) == (code, [])
+
+
+def test_a_one_byte_close_payload_is_a_protocol_error(echo_server: wstutorial.TutorialServer) -> None:
+    assert answer(echo_server, close_frame(b"\x03")) == (1002, [])
+
+
+def test_a_close_reason_that_is_not_utf8_is_answered_with_1007(echo_server: wstutorial.TutorialServer) -> None:
+    assert answer(echo_server, close_frame(struct.pack("!H", 1000) + b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80")) == (1007, [])
+
+
+PROTOCOL_ERRORS = {
+    "reserved opcode 0x3": [frame(0x3, b"x")],
+    "reserved control opcode 0xB": [frame(0xB)],
+    "RSV1 without an extension": [frame(0x1, b"x", rsv=0x40)],
+    "RSV2": [frame(0x1, b"x", rsv=0x20)],
+    "RSV3 on a ping": [frame(0x9, b"", rsv=0x10)],
+    "unmasked frame": [frame(0x1, b"hello", masked=False)],
+    "fragmented ping": [frame(0x9, b"ping", fin=False)],
+    "ping of 126 bytes": [frame(0x9, b"p" * 126)],
+    "continuation with nothing to continue": [frame(0x0, b"x")],
+    "new message inside a fragmented one": [frame(0x1, b"a", fin=False), frame(0x1, b"b")],
+}
+
+
+@pytest.mark.parametrize("name", list(PROTOCOL_ERRORS))
+def test_protocol_errors_close_with_1002(echo_server: wstutorial.TutorialServer, name: str) -> None:
+    # A valid message first, so the error is not mistaken for a broken handshake.
+    code, messages = answer(echo_server, frame(0x1, b"before"), *PROTOCOL_ERRORS[name])
+    assert (code, messages) == (1002, [b"before"])
+
+
+def test_invalid_utf8_closes_with_1007_before_the_message_ends(echo_server: wstutorial.TutorialServer) -> None:
+    """Fail fast (Autobahn 6.4.x): the first fragment is bad, the last never comes."""
+    with RawClient(echo_server.ws_url("/echo")) as client:
+        client.sock.sendall(frame(0x1, "κόσμε".encode() + b"\xf4\x90\x80\x80", fin=False))
+        assert client.wait_closed() == 1007
+
+
+def test_invalid_utf8_in_the_middle_of_one_frame_closes_at_once(echo_server: wstutorial.TutorialServer) -> None:
+    """The bad byte is found while the frame arrives, not once it is complete."""
+    payload = b"a" * 1000 + b"\xff" + b"b" * 100_000
+    whole = frame(0x1, payload)
+    with RawClient(echo_server.ws_url("/echo")) as client:
+        client.sock.sendall(whole[:2000])  # the rest is never sent
+        assert client.wait_closed() == 1007
+
+
+def test_fragmented_messages_with_pings_between_are_echoed(echo_server: wstutorial.TutorialServer) -> None:
+    with connect(echo_server.ws_url("/echo"), open_timeout=10) as client:
+        client.send(iter(["frag", "mented ", "κόσμε"]))
+        assert client.recv(timeout=10) == "fragmented κόσμε"
+        client.send(iter([b"\x00\x01", b"\x02"]))
+        assert client.recv(timeout=10) == b"\x00\x01\x02"
+    code, messages = answer(
+        echo_server, frame(0x1, b"one ", fin=False), frame(0x9, b"between"), frame(0x0, b"two"), close_frame(struct.pack("!H", 1000))
+    )
+    assert (code, messages) == (1000, [b"one two"])

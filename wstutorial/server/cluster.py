@@ -1,0 +1,262 @@
+"""Several server processes that broadcast together through Redis (notebook 09).
+
+    >>> from wstutorial.server.cluster import start_cluster
+    >>> cluster = start_cluster(workers=4)       # starts redis-server too, when installed
+    >>> cluster.ws_urls("/updates")              # one address per process
+    >>> cluster.broadcast("/updates", "hello")   # reaches the clients of all four
+    4
+    >>> cluster.stop()
+
+Each worker is a separate Python process (``python -m
+wstutorial.server.worker``), started with ``subprocess`` — no ``fork``, so it
+works the same on Windows — with its own port, event loop and clients. Their
+events arrive here, in ``cluster.events``, tagged with the worker's number.
+In production a load balancer (nginx, HAProxy, a cloud's) spreads new
+connections over the workers' ports; here the notebook does that itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from ..address import check_ws_url, parse_host
+from ..events import EventLog
+from ..services.local import ServiceError
+from .relay import DEFAULT_CHANNEL, encode
+
+__all__ = ["Cluster", "Worker", "start_cluster", "MAX_WORKERS"]
+
+# More processes than this on a laptop only compete for its cores.
+MAX_WORKERS = 32
+
+_clusters: list["Cluster"] = []
+_clusters_lock = threading.Lock()
+
+
+class Worker:
+    """One server process of a cluster."""
+
+    def __init__(self, index: int, process: subprocess.Popen[str], host: str, stderr_log: Path) -> None:
+        self.index = index
+        self.name = f"worker {index}"
+        self.process = process
+        self.host = host
+        self.port = 0
+        self.stderr_log = stderr_log
+        self._listening = threading.Event()
+        self.error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def ws_url(self, path: str = "/ws") -> str:
+        return check_ws_url(f"ws://{self.host}:{self.port}{path}")
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.index} pid {self.process.pid} port {self.port} {'running' if self.running else 'stopped'}>"
+
+
+class Cluster:
+    """Worker processes sharing one Redis channel. Create it with :func:`start_cluster`."""
+
+    def __init__(self, redis_url: str, channel: str, events: EventLog, owned_redis: object | None) -> None:
+        self.redis_url = redis_url
+        self.channel = channel
+        self.events = events
+        self.workers: list[Worker] = []
+        self._owned_redis = owned_redis  # a RedisServer we started, stopped with us
+        self._folder = tempfile.TemporaryDirectory(prefix="wstutorial-cluster-")
+        self._readers: list[threading.Thread] = []
+        self._publisher: Any = None
+
+    # -- addresses ------------------------------------------------------------------
+
+    def ws_urls(self, path: str = "/ws") -> list[str]:
+        """The WebSocket address of ``path`` on every worker (what a load balancer spreads over)."""
+        return [worker.ws_url(path) for worker in self.workers]
+
+    def ws_url(self, path: str = "/ws", client: int = 0) -> str:
+        """The address client number ``client`` uses: round robin over the workers, as a balancer would."""
+        return self.workers[client % len(self.workers)].ws_url(path)
+
+    # -- broadcasting -------------------------------------------------------------
+
+    def broadcast(self, path: str, text: str) -> int:
+        """Publish ``text`` for every client on ``path`` in every worker; returns how many workers got it."""
+        if self._publisher is None:
+            import redis  # the blocking client: callable from any thread, no event loop needed
+
+            self._publisher = redis.Redis.from_url(self.redis_url)
+        return int(self._publisher.publish(self.channel, encode(path, text)))
+
+    # -- life cycle -----------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return bool(self.workers) and all(worker.running for worker in self.workers)
+
+    def _spawn(self, index: int, host: str, interval: float) -> Worker:
+        package_parent = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        # The child finds this same wstutorial, installed or not.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+        env["PYTHONUNBUFFERED"] = "1"
+        stderr_log = Path(self._folder.name) / f"worker-{index}.log"
+        args = [
+            sys.executable, "-m", "wstutorial.server.worker",
+            "--host", host, "--port", "0", "--redis", self.redis_url,
+            "--channel", self.channel, "--interval", str(interval),
+        ]
+        with stderr_log.open("w") as err:
+            process = subprocess.Popen(
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True, env=env, bufsize=1
+            )
+        worker = Worker(index, process, host, stderr_log)
+        assert process.stdout is not None
+        reader = threading.Thread(
+            target=self._read_lines, args=(worker, process.stdout), name=f"wstutorial-{worker.name}", daemon=True
+        )
+        reader.start()
+        self._readers.append(reader)
+        return worker
+
+    def _read_lines(self, worker: Worker, stdout: IO[str]) -> None:
+        """Turn a worker's JSON lines into events of ``cluster.events`` (a thread per worker)."""
+        for line in stdout:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if "listening" in message:
+                worker.port = int(message["listening"])
+                worker._listening.set()
+            elif "error" in message:
+                worker.error = str(message["error"])
+            elif "event" in message:
+                event = message["event"]
+                client = f"{worker.name} {event.get('client') or ''}".strip()
+                self.events.record(str(event["kind"]), str(event["text"]), client=client, path=str(event.get("path", "")))
+        worker._listening.set()  # the process ended: nobody waits in vain
+
+    def _wait_listening(self, worker: Worker, timeout: float) -> None:
+        if not worker._listening.wait(timeout) or not worker.port:
+            log = worker.stderr_log.read_text(errors="replace").strip().splitlines()[-5:] if worker.stderr_log.is_file() else []
+            why = worker.error or (f"it did not start within {timeout} s" if worker.running else "it exited")
+            detail = ("; its error output ends with:\n" + "\n".join(log)) if log else ""
+            raise ServiceError(f"{worker.name} of the cluster failed: {why}{detail}")
+        self.events.record("server", f"{worker.name} listening on port {worker.port} (pid {worker.process.pid})")
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """Stop every worker (each closes its clients with 1001), then the Redis we started. Safe twice.
+
+        Returns how many workers were stopped.
+        """
+        with _clusters_lock:
+            if self in _clusters:
+                _clusters.remove(self)
+        stopped = 0
+        for worker in self.workers:
+            if worker.process.stdin is not None and not worker.process.stdin.closed:
+                try:
+                    worker.process.stdin.close()  # the worker's signal to stop, on every OS
+                except OSError:
+                    pass
+        for worker in self.workers:
+            try:
+                worker.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait(timeout)
+            stopped += 1
+        for reader in self._readers:
+            reader.join(timeout)
+        if self._publisher is not None:
+            self._publisher.close()
+            self._publisher = None
+        if self._owned_redis is not None:
+            self._owned_redis.stop()  # type: ignore[attr-defined]
+            self._owned_redis = None
+        self._folder.cleanup()
+        if stopped:
+            self.events.record("server", f"cluster stopped ({stopped} workers)")
+        self.workers = []
+        return stopped
+
+    def __enter__(self) -> "Cluster":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        ports = ", ".join(str(worker.port) for worker in self.workers)
+        return f"<Cluster {len(self.workers)} workers (ports {ports}) via {self.redis_url}>"
+
+
+def start_cluster(
+    workers: int = 4,
+    redis_url: str | None = None,
+    *,
+    host: str = "127.0.0.1",
+    channel: str = DEFAULT_CHANNEL,
+    interval: float = 2.0,
+    timeout: float = 30.0,
+) -> Cluster:
+    """Start ``workers`` server processes that broadcast to each other through Redis.
+
+    Args:
+        workers: how many processes (1 to 32).
+        redis_url: the Redis to use, e.g. ``redis://127.0.0.1:6379/0``; by
+            default a redis-server is started on a free loopback port (and
+            stopped with the cluster).
+        host: address the workers listen on (loopback unless you mean otherwise).
+        channel: the Redis channel the workers share.
+        interval: seconds between two ``message: <n>`` of ``/streaming``.
+        timeout: seconds the workers may take to start.
+
+    Returns once every worker listens and is subscribed.
+
+    Raises:
+        ServiceMissing: no redis_url and redis-server is not installed.
+        ServiceError: a worker did not start (the message says why).
+    """
+    if not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
+    host = parse_host(host)
+    owned = None
+    if redis_url is None:
+        from ..services.redisserver import start_redis
+
+        owned = start_redis()
+        redis_url = owned.url
+    cluster = Cluster(redis_url, channel, EventLog(), owned)
+    try:
+        cluster.workers = [cluster._spawn(index, host, interval) for index in range(1, workers + 1)]
+        for worker in cluster.workers:
+            cluster._wait_listening(worker, timeout)
+    except BaseException:
+        cluster.stop()
+        raise
+    with _clusters_lock:
+        _clusters.append(cluster)
+    return cluster
+
+
+def stop_all_clusters() -> None:
+    """Stop every cluster this process started (also done at exit)."""
+    with _clusters_lock:
+        clusters = list(_clusters)
+    for cluster in clusters:
+        cluster.stop()
+
+
+atexit.register(stop_all_clusters)

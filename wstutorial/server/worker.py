@@ -1,0 +1,112 @@
+"""One process of a cluster: a plain Tornado server plus a Redis relay.
+
+    python -m wstutorial.server.worker --redis redis://127.0.0.1:6379/0 --port 0
+
+It is what runs in each process started by ``cluster.start_cluster``: the
+tutorial's application (``/ws``, ``/streaming``, ``/echo``, ``/updates``),
+listening on its own port, with a :class:`~.relay.Relay` that sends every
+broadcast published on Redis to this process's clients.
+
+It talks to the process that started it through its standard streams, which
+works the same on Linux, macOS and Windows (no ``fork``): one JSON line per
+event on stdout (the first says ``{"listening": PORT}``), and it stops
+(closing its clients with 1001) when its standard input is closed, or on
+Ctrl-C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import threading
+from typing import Sequence
+
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+
+from ..events import Event, EventLog
+from .app import make_app
+from .options import ServerOptions
+from .relay import DEFAULT_CHANNEL, Relay, UpdatesHandler
+
+__all__ = ["main", "serve"]
+
+
+def _emit(line: dict[str, object]) -> None:
+    # This is a process of its own: its stdout is a pipe that only the parent reads.
+    sys.stdout.write(json.dumps(line) + "\n")
+    sys.stdout.flush()
+
+
+def _emit_event(event: Event) -> None:
+    _emit({"event": {"kind": event.kind, "client": event.client, "path": event.path, "text": event.text}})
+
+
+def _finish(future: "asyncio.Future[None]") -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _stdin_closed() -> None:
+    """Wait until the parent closes our standard input (or dies)."""
+    loop = asyncio.get_running_loop()
+    closed = loop.create_future()
+
+    def read_until_eof() -> None:
+        sys.stdin.buffer.read()
+        loop.call_soon_threadsafe(_finish, closed)
+
+    # A daemon thread, not the loop's executor: asyncio.run would wait for a
+    # blocked executor thread at exit (e.g. after Ctrl-C).
+    threading.Thread(target=read_until_eof, name="stdin-watch", daemon=True).start()
+    await closed
+
+
+async def serve(host: str, port: int, redis_url: str, channel: str = DEFAULT_CHANNEL, interval: float = 2.0) -> None:
+    """Listen, subscribe, announce the port, and run until stdin closes."""
+    events = EventLog()
+    events.subscribe(_emit_event)
+    app = make_app(ServerOptions(interval=interval, handlers={"/updates": UpdatesHandler}), events=events)
+    hub = app.context.hub
+    sockets = bind_sockets(port, host)
+    server = HTTPServer(app)
+    server.add_sockets(sockets)
+    relay = Relay(hub, redis_url, channel)
+    await relay.start()
+    _emit({"listening": int(sockets[0].getsockname()[1])})
+    try:
+        await _stdin_closed()
+    finally:
+        server.stop()
+        await relay.stop()
+        closed = await hub.close_all(1001, "server shutting down")
+        app.context.stream.stop()
+        await server.close_all_connections()
+        events.record("server", f"worker stopped ({closed} clients closed with 1001)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wstutorial.server.worker", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument("--channel", default=DEFAULT_CHANNEL)
+    parser.add_argument("--interval", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    # SIGTERM (a process manager stopping us) ends the process like Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        asyncio.run(serve(args.host, args.port, args.redis, args.channel, args.interval))
+    except KeyboardInterrupt:
+        pass
+    except (ConnectionError, OSError) as error:
+        _emit({"error": str(error)})
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

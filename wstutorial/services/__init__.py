@@ -1,0 +1,10 @@
+"""Real programs the later notebooks run next to the tutorial's server: Redis and nginx.
+
+Each is started on a free loopback port, in a temporary folder, as this user,
+and stopped again; when the program is not installed, ``ServiceMissing`` says
+how to install it.
+"""
+
+from .local import ServiceError, ServiceMissing
+
+__all__ = ["ServiceError", "ServiceMissing"]

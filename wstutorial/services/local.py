@@ -1,0 +1,125 @@
+"""Starting a real program (redis-server, nginx) for a notebook or a test, and stopping it.
+
+The program runs as a child process of this Python process, listens on a free
+port of 127.0.0.1 only, keeps its files in a temporary folder, and is stopped
+(and its folder removed) by ``stop()``, by ``with``, or at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["ServiceError", "ServiceMissing", "LocalService", "find_program", "free_port", "wait_for_port"]
+
+
+class ServiceError(RuntimeError):
+    """The program could not be started; the message says why and what to do."""
+
+
+class ServiceMissing(ServiceError):
+    """The program is not installed; the message says how to install it."""
+
+    def __init__(self, program: str, install: str) -> None:
+        self.program = program
+        super().__init__(f"{program} is not installed (not found on PATH); install it: {install}")
+
+
+def find_program(program: str, install: str, extra_dirs: Sequence[str] = ("/usr/sbin", "/usr/local/sbin")) -> str:
+    """The full path of ``program``; Debian puts nginx in /usr/sbin, often not on a user's PATH."""
+    found = shutil.which(program)
+    for folder in extra_dirs:
+        found = found or shutil.which(program, path=folder)
+    if found is None:
+        raise ServiceMissing(program, install)
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the program binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeout: float, log: Path | None) -> None:
+    """Return once ``host:port`` accepts connections; raise if the process ends or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise ServiceError(
+                f"{_program_name(process)} exited with code {process.returncode} before listening "
+                f"on {host}:{port}{_tail(log)}"
+            )
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise ServiceError(f"nothing listens on {host}:{port} after {timeout} s{_tail(log)}") from None
+            time.sleep(0.05)
+
+
+def _program_name(process: subprocess.Popen[bytes]) -> str:
+    args = process.args
+    first = args[0] if isinstance(args, (list, tuple)) else args
+    return Path(str(first)).name
+
+
+def _tail(log: Path | None) -> str:
+    if log is None or not log.is_file():
+        return ""
+    lines = log.read_text(errors="replace").strip().splitlines()[-5:]
+    return ("; its log ends with:\n" + "\n".join(lines)) if lines else ""
+
+
+class LocalService:
+    """A started program: its process, its folder, its address."""
+
+    name = "service"
+
+    def __init__(self, process: subprocess.Popen[bytes], folder: tempfile.TemporaryDirectory[str], host: str, port: int) -> None:
+        self.process = process
+        self._folder = folder
+        self.folder = Path(folder.name)
+        self.host = host
+        self.port = port
+        atexit.register(self.stop)
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the program (politely first) and remove its folder; safe to call twice."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        self._folder.cleanup()
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> "LocalService":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.host}:{self.port} {'running' if self.running else 'stopped'}>"
+
+
+def start_process(args: list[str], folder: tempfile.TemporaryDirectory[str], log_name: str) -> subprocess.Popen[bytes]:
+    """Run ``args`` with its output in a log file of ``folder`` (a pipe nobody reads would fill up)."""
+    log = Path(folder.name) / log_name
+    with log.open("wb") as out:
+        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=folder.name)

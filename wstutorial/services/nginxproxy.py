@@ -1,0 +1,159 @@
+"""A real nginx in front of the tutorial's server (notebook 08).
+
+    >>> from wstutorial.services.nginxproxy import start_nginx
+    >>> proxy = start_nginx(server.port)          # needs nginx installed
+    >>> proxy.ws_url("/ws")                       # the proxy's address
+    'ws://127.0.0.1:PORT/ws'
+    >>> proxy.access_log()                        # what nginx wrote down
+    >>> proxy.stop()
+
+The configuration is the repository's ``deploy/nginx/wstutorial.conf``
+(shipped inside the package too), with its ``@NAME@`` values filled in.
+nginx runs as a child process of this one, listens on a free port of
+127.0.0.1, and writes its pid, logs and temporary files into a temporary
+folder, so it needs no administrator rights.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from ..address import parse_port
+from .local import LocalService, ServiceError, find_program, free_port, start_process, wait_for_port
+
+__all__ = ["NginxProxy", "start_nginx", "config_template", "render_config", "INSTALL_NGINX"]
+
+INSTALL_NGINX = (
+    "on Debian/Ubuntu 'sudo apt-get install nginx', on macOS 'brew install nginx', "
+    "with conda 'conda install -c conda-forge nginx'"
+)
+
+_TIMEOUT = re.compile(r"^\d+(ms|s|m|h)?$")
+
+
+def config_template() -> Path:
+    """The configuration file: inside the installed package, or ``deploy/`` in a checkout."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "deploy", package.parent / "deploy"):
+        path = candidate / "nginx" / "wstutorial.conf"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"deploy/nginx/wstutorial.conf is neither in {package} nor in {package.parent}; reinstall with 'pip install .'"
+    )
+
+
+def render_config(prefix: str | Path, listen: str, backend: str, read_timeout: str = "1h") -> str:
+    """The configuration with its ``@NAME@`` values filled in."""
+    if not _TIMEOUT.match(read_timeout):
+        raise ValueError(f"read_timeout is an nginx time such as '60s', '1h' or '500ms', got {read_timeout!r}")
+    text = config_template().read_text()
+    values = {"@PREFIX@": str(prefix), "@LISTEN@": listen, "@BACKEND@": backend, "@READ_TIMEOUT@": read_timeout}
+    for name, value in values.items():
+        text = text.replace(name, value)
+    left = re.findall(r"@[A-Z_]+@", text)
+    if left:
+        raise ValueError(f"the nginx configuration has values nobody fills in: {sorted(set(left))}")
+    return text
+
+
+class NginxProxy(LocalService):
+    """A running nginx; ``url`` / ``ws_url`` are its addresses."""
+
+    name = "nginx"
+
+    def __init__(self, *args: object, tls: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.tls = tls
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}/"
+
+    def ws_url(self, path: str = "/ws") -> str:
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/', got {path!r}")
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}{path}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.folder / "nginx.conf"
+
+    def access_log(self) -> list[str]:
+        """The lines of nginx's access log so far (one per request, written when it ends)."""
+        log = self.folder / "access.log"
+        return log.read_text(errors="replace").splitlines() if log.is_file() else []
+
+    def error_log(self) -> list[str]:
+        log = self.folder / "error.log"
+        return log.read_text(errors="replace").splitlines() if log.is_file() else []
+
+
+def start_nginx(
+    backend_port: int,
+    *,
+    backend_host: str = "127.0.0.1",
+    read_timeout: str = "1h",
+    certificate: "object | None" = None,
+    timeout: float = 10.0,
+) -> NginxProxy:
+    """Start nginx on a free port of 127.0.0.1, passing everything on to ``backend_host:backend_port``.
+
+    Args:
+        backend_port: the port of the Tornado server behind it.
+        read_timeout: nginx's ``proxy_read_timeout`` (e.g. ``"1h"``, ``"2s"``).
+        certificate: a ``trustme`` certificate (``LocalCA.issue``) to serve
+            https:// and wss:// with; None for http:// and ws://.
+
+    Raises:
+        ServiceMissing: nginx is not installed (the message says how to install it).
+        ServiceError: nginx did not start (the message shows its error log).
+    """
+    program = find_program("nginx", INSTALL_NGINX)
+    backend = f"{backend_host}:{parse_port(backend_port)}"
+    folder = tempfile.TemporaryDirectory(prefix="wstutorial-nginx-")
+    prefix = Path(folder.name)
+    host, port = "127.0.0.1", free_port()
+    tls_lines = ""
+    if certificate is not None:
+        pem = prefix / "server.pem"
+        certificate.private_key_and_cert_chain_pem.write_to_path(str(pem))  # type: ignore[attr-defined]
+        tls_lines = f"ssl_certificate {pem};\nssl_certificate_key {pem};\n"
+    (prefix / "tls.conf").write_text(tls_lines)
+    listen = f"{host}:{port}" + (" ssl" if certificate is not None else "")
+    config = prefix / "nginx.conf"
+    config.write_text(render_config(prefix, listen, backend, read_timeout))
+    # -e: nginx opens its error log before reading the configuration; the
+    # default one (/var/log/nginx) is not writable for a normal user.
+    args = [program, "-p", f"{prefix}/", "-c", str(config), "-e", str(prefix / "error.log")]
+    process = start_process(args, folder, "nginx.out")
+    try:
+        wait_for_port(host, port, process, timeout, prefix / "error.log")
+    except BaseException:
+        process.kill()
+        process.wait()
+        folder.cleanup()
+        raise
+    return NginxProxy(process, folder, host, port, tls=certificate is not None)
+
+
+def check_config() -> str:
+    """Run ``nginx -t`` on the repository's configuration; returns nginx's verdict, raises if it fails."""
+    import subprocess
+
+    program = find_program("nginx", INSTALL_NGINX)
+    with tempfile.TemporaryDirectory(prefix="wstutorial-nginx-test-") as prefix:
+        (Path(prefix) / "tls.conf").write_text("")
+        config = Path(prefix) / "nginx.conf"
+        config.write_text(render_config(prefix, f"127.0.0.1:{free_port()}", "127.0.0.1:8888"))
+        result = subprocess.run(
+            [program, "-t", "-p", f"{prefix}/", "-c", str(config), "-e", f"{prefix}/error.log"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    if result.returncode != 0:
+        raise ServiceError(f"nginx -t rejected deploy/nginx/wstutorial.conf: {result.stderr.strip()}")
+    return result.stderr.strip()

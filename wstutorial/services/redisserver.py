@@ -1,0 +1,70 @@
+"""A real Redis server on a free loopback port, for notebook 09 and its tests.
+
+    >>> from wstutorial.services.redisserver import start_redis
+    >>> redis = start_redis()          # needs redis-server installed
+    >>> redis.url
+    'redis://127.0.0.1:PORT/0'
+    >>> redis.stop()
+
+It keeps nothing on disk (no snapshots, no append-only file): pub/sub needs no
+storage, and a temporary folder is removed on stop.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from .local import LocalService, find_program, free_port, start_process, wait_for_port
+
+__all__ = ["RedisServer", "start_redis", "INSTALL_REDIS"]
+
+INSTALL_REDIS = (
+    "on Debian/Ubuntu 'sudo apt-get install redis-server', on macOS 'brew install redis', "
+    "with conda 'conda install -c conda-forge redis-server'; or pass the URL of a Redis you already run"
+)
+
+
+class RedisServer(LocalService):
+    """A running redis-server; ``url`` is what clients connect to."""
+
+    name = "redis-server"
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "redis.log"
+
+
+def start_redis(timeout: float = 10.0) -> RedisServer:
+    """Start ``redis-server`` on a free port of 127.0.0.1; return once it accepts connections.
+
+    Raises:
+        ServiceMissing: redis-server is not installed (the message says how to install it).
+        ServiceError: it did not start (the message shows the end of its log).
+    """
+    program = find_program("redis-server", INSTALL_REDIS)
+    folder = tempfile.TemporaryDirectory(prefix="wstutorial-redis-")
+    host, port = "127.0.0.1", free_port()
+    args = [
+        program,
+        "--bind", host,
+        "--port", str(port),
+        "--save", "",  # no snapshots: pub/sub keeps no data
+        "--appendonly", "no",
+        "--dir", folder.name,
+        "--protected-mode", "yes",
+        "--daemonize", "no",
+    ]
+    process = start_process(args, folder, "redis.log")
+    try:
+        wait_for_port(host, port, process, timeout, Path(folder.name) / "redis.log")
+    except BaseException:
+        process.kill()
+        process.wait()
+        folder.cleanup()
+        raise
+    return RedisServer(process, folder, host, port)
