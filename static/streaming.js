@@ -13,7 +13,8 @@
   var count = document.getElementById("count");
   var openButton = document.getElementById("open");
   var closeButton = document.getElementById("close");
-  var plot = new LivePlot(document.getElementById("plot"), 300);
+  // About 30 messages in view: at the original's one message every 2 s, the last minute.
+  var plot = new LivePlot(document.getElementById("plot"), {points: 30, yLabel: "n in \"message: n\""});
   window.streamingPlot = plot; // the browser tests read plot.drawCount
 
   if (location.host) {

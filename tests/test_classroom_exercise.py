@@ -25,7 +25,7 @@ def test_solution_passes() -> None:
 def test_starting_point_fails() -> None:
     """The empty starting point fails with a sentence, not a traceback."""
     result = check_mini_chat(load("exercises"))
-    assert not result.passed and str(result).startswith("Not yet: no answer within")
+    assert not result.passed and str(result).startswith("Not yet: Bob did not receive Ada's message")
 
 
 def test_forgetting_the_name_or_the_leaver_is_explained() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 import wstutorial
 from helpers import free_port, wait_until
-from wstutorial.clientstate import ClientState
+from wstutorial.clientstate import ClientState, NotOpen
 
 
 def test_open_send_close(server: wstutorial.TutorialServer) -> None:
@@ -87,13 +87,14 @@ def test_connection_failure_is_the_clients_sentence() -> None:
     asyncio.run(main())
 
 
-def test_send_when_not_open_is_a_sentence() -> None:
-    """Sending before opening returns False and says to press Open."""
+def test_send_when_not_open_says_so_at_once() -> None:
+    """Sending before opening raises NotOpen at once, with the sentence also in state.error."""
 
     async def main() -> None:
         state = ClientState("localhost", 8888, "/ws")
-        assert await state.send("hello") is False
-        assert "press Open first" in state.error
+        with pytest.raises(NotOpen, match="the connection is closed; open it first"):
+            await state.send("hello")
+        assert "open it first" in state.error and state.summary.endswith(state.error)
 
     asyncio.run(main())
 

@@ -142,7 +142,7 @@ def test_client_panel_send_before_open_says_what_to_do() -> None:
         panel.send_field.value = "too early"
         panel.send_button.click()
         await panel.wait()
-        assert panel.status.value == "closed - not connected (closed): press Open first, then send"
+        assert panel.status.value == "closed - not sent: the connection is closed; open it first (the Open button, or await state.open())"
 
     asyncio.run(main())
 

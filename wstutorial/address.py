@@ -11,6 +11,8 @@ import os
 import socket
 import urllib.parse
 
+from .errors import Explained
+
 __all__ = [
     "DEFAULT_PORT",
     "PORT_VARIABLE",
@@ -30,7 +32,7 @@ __all__ = [
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
-class InvalidAddress(ValueError):
+class InvalidAddress(Explained, ValueError):
     """A host, port or path that cannot be used; the message says why and what to do."""
 
 

@@ -22,6 +22,8 @@ from tornado.websocket import (
 )
 
 from .address import check_ws_url
+from .errors import Explained
+from .identity import HEADER, ServerIdentity, parse_header
 from .loopthread import LoopThread
 from .protocol import DEFAULT_MAX_MESSAGE_SIZE, CloseCode
 from .tornado_internals import client_has_ended
@@ -41,7 +43,7 @@ __all__ = [
 CLOSE_CODES: dict[int, str] = {code: code.meaning for code in CloseCode}
 
 
-class ConnectionFailed(ConnectionError):
+class ConnectionFailed(Explained, ConnectionError):
     """Could not open the WebSocket; ``str()`` says why in one sentence.
 
     ``status`` is the HTTP status the server answered instead of ``101``
@@ -56,7 +58,7 @@ class ConnectionFailed(ConnectionError):
         super().__init__(f"could not connect to {url}: {reason}")
 
 
-class ConnectionClosed(ConnectionError):
+class ConnectionClosed(Explained, ConnectionError):
     """The connection is closed; ``code`` and ``reason`` say how."""
 
     def __init__(self, code: int | None, reason: str | None) -> None:
@@ -127,6 +129,12 @@ class Client:
     def close_code(self) -> int | None:
         """The code the connection was closed with (None while open)."""
         return self._connection.close_code
+
+    @property
+    def server_identity(self) -> ServerIdentity | None:
+        """Which process runs the server, when it is a tutorial server (its handshake says so)."""
+        headers = getattr(self._connection, "headers", None)
+        return parse_header(headers.get(HEADER)) if headers is not None else None
 
     @property
     def close_reason(self) -> str | None:

@@ -21,11 +21,12 @@ import collections
 import logging
 from typing import Callable, Literal
 
-from .address import InvalidAddress, default_port, ws_url
+from .address import InvalidAddress, default_port, is_loopback, parse_host, ws_url
 from .client import Client, ConnectionClosed, ConnectionFailed, connect
+from .errors import Explained
 from .protocol import CloseCode, describe_message
 
-__all__ = ["ClientState", "Status", "DEFAULT_MAX_MESSAGES"]
+__all__ = ["ClientState", "Status", "DEFAULT_MAX_MESSAGES", "NotOpen"]
 
 logger = logging.getLogger("wstutorial")
 
@@ -33,6 +34,10 @@ Status = Literal["closed", "connecting", "open", "failed"]
 Listener = Callable[["ClientState"], None]
 
 DEFAULT_MAX_MESSAGES = 100
+
+
+class NotOpen(Explained, RuntimeError):
+    """A message was to be sent on a connection that is not open."""
 
 
 class ClientState:
@@ -63,6 +68,7 @@ class ClientState:
         self.timeout = timeout
         self.status: Status = "closed"
         self.error = ""
+        self.note = ""  # e.g. that the server belongs to another kernel
         self.close_code: int | None = None
         self.close_reason = ""
         self.messages: collections.deque[str] = collections.deque(maxlen=max_messages)
@@ -88,6 +94,8 @@ class ClientState:
         """One sentence for a status line (with the last error, if any)."""
         if self.status == "failed":
             return f"failed: {self.error}"
+        if self.status == "open" and self.note and not self.error:
+            return f"open: {self._url_or_fields()} ({self.received} received, {self.sent} sent) - note: {self.note}"
         if self.status == "connecting":
             text = f"connecting to {self._url_or_fields()} ..."
         elif self.status == "open":
@@ -151,6 +159,7 @@ class ClientState:
             return False
         self.status = "connecting"
         self.error = ""
+        self.note = ""
         self.close_code = None
         self.close_reason = ""
         self.received = self.sent = 0
@@ -165,9 +174,21 @@ class ClientState:
             return False
         self._client = client
         self.status = "open"
+        self.note = self._whose_server(client)
         self._changed()
         self._reader = asyncio.get_running_loop().create_task(self._read(client))
         return True
+
+    def _whose_server(self, client: Client) -> str:
+        """A note when this machine's server belongs to another process (say, another notebook's kernel)."""
+        identity = client.server_identity
+        try:
+            local = is_loopback(parse_host(self.host))
+        except InvalidAddress:
+            local = False
+        if identity is None or identity.is_this_process or not local:
+            return ""
+        return f"this is {identity.describe()}, not a server this kernel started"
 
     async def _read(self, client: Client) -> None:
         try:
@@ -189,12 +210,16 @@ class ClientState:
         self._changed()
 
     async def send(self, text: str | bytes) -> bool:
-        """Send a message; True if sent, False with :attr:`error` set when not open."""
+        """Send a message; True if sent, False with :attr:`error` set when the server has just closed.
+
+        Raises :class:`NotOpen` at once (also setting :attr:`error`) when the
+        connection is not open, so a cell that sends does not go on as if it had.
+        """
         client = self._client
         if client is None or self.status != "open":
-            self.error = f"not connected ({self.status}): press Open first, then send"
+            self.error = f"not sent: the connection is {self.status}; open it first (the Open button, or await state.open())"
             self._changed()
-            return False
+            raise NotOpen(self.error)
         try:
             await client.send(text)
         except ConnectionClosed as error:

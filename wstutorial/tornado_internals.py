@@ -20,9 +20,11 @@ from __future__ import annotations
 import codecs
 import socket
 import struct
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Protocol
 
+from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
+from tornado.tcpserver import TCPServer
 from tornado.websocket import (
     WebSocketClientConnection,
     WebSocketHandler,
@@ -39,9 +41,11 @@ __all__ = [
     "ReceiveBudget",
     "ServerProtocol",
     "WebSocketSide",
+    "add_guarded_sockets",
     "client_has_ended",
     "close_code_may_be_sent",
     "drop_socket",
+    "half_close",
     "is_open",
     "make_server_protocol",
     "raw_stream",
@@ -181,13 +185,9 @@ class ServerProtocol(WebSocketProtocol13):
             self.stream.write(b"").add_done_callback(self._half_close)
 
     def _half_close(self, flushed: "asyncio.Future[None]") -> None:
-        # Relies on IOStream.socket; write(b"") completes once all before it is written.
-        if flushed.cancelled() or flushed.exception() is not None or self.stream.closed():
-            return
-        try:
-            self.stream.socket.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass  # already gone
+        # write(b"") completes once everything written before it is on its way.
+        if not flushed.cancelled() and flushed.exception() is None:
+            half_close(self.stream)
 
     def _reset_message(self) -> None:
         self._parts = None
@@ -425,6 +425,81 @@ def drop_socket(handler: WebSocketSide) -> None:
     stream = getattr(connection, "stream", None)
     if isinstance(stream, IOStream):
         stream.close()
+
+
+def half_close(stream: IOStream) -> None:
+    """Send FIN (no more data from us) but keep reading, so unread input does not turn our close into a reset.
+
+    Relies on ``IOStream.socket``, the stream's socket (None once closed).
+    """
+    sock = stream.socket
+    if sock is not None and not stream.closed():
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # already gone
+
+
+# -- accepting connections ----------------------------------------------------------------
+
+
+def add_guarded_sockets(server: TCPServer, sockets: Iterable[socket.socket], on_error: Callable[[OSError], float]) -> None:
+    """``server.add_sockets(sockets)``, but an error from ``accept()`` pauses accepting instead of spinning.
+
+    Tornado's accept handler re-raises any ``OSError`` but "would block":
+    with every file descriptor in use (EMFILE) the listening socket stays
+    readable, so the loop calls it again at once, 100 % CPU and one asyncio
+    traceback per turn. Here ``on_error(error)`` is called (it decides what
+    to record) and returns how many seconds to stop accepting on that
+    socket; connections wait in the kernel's backlog meanwhile.
+
+    Relies on ``TCPServer._sockets`` and ``_handlers`` (what ``stop()``
+    closes and removes) and ``TCPServer._handle_connection(connection,
+    address)`` (wraps the socket in an IOStream, calls ``handle_stream``),
+    as ``add_sockets`` uses them in Tornado 6.
+    """
+    io_loop = IOLoop.current()
+    for sock in sockets:
+        server._sockets[sock.fileno()] = sock
+        server._handlers[sock.fileno()] = _accept_guarded(io_loop, server, sock, on_error)
+
+
+def _accept_guarded(
+    io_loop: IOLoop, server: TCPServer, sock: socket.socket, on_error: Callable[[OSError], float]
+) -> Callable[[], None]:
+    state: dict[str, Any] = {"removed": False, "paused": None}
+
+    def resume() -> None:
+        state["paused"] = None
+        if not state["removed"]:
+            io_loop.add_handler(sock, accept, IOLoop.READ)
+
+    def accept(fd: Any, events: int) -> None:
+        for _ in range(128):  # at most a backlog's worth per turn, as Tornado does
+            if state["removed"]:
+                return
+            try:
+                connection, address = sock.accept()
+            except BlockingIOError:
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as error:
+                pause = on_error(error)
+                io_loop.remove_handler(sock)
+                state["paused"] = io_loop.call_later(pause, resume)
+                return
+            server._handle_connection(connection, address)
+
+    def remove() -> None:
+        state["removed"] = True
+        if state["paused"] is not None:
+            io_loop.remove_timeout(state["paused"])
+        else:
+            io_loop.remove_handler(sock)
+
+    io_loop.add_handler(sock, accept, IOLoop.READ)
+    return remove
 
 
 # -- the client side ----------------------------------------------------------------------

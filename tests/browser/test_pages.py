@@ -83,6 +83,33 @@ def test_hello_rejects_bad_fields_without_connecting(page: Page, dialogs: Dialog
     assert server.clients("/ws") == []
 
 
+def test_hello_wrong_uri_says_what_probably_went_wrong(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
+    """A uri the server lacks, a page instead of a WebSocket, a closed port: each gets its sentence, not just 1006."""
+    page.goto(server.page_url("hello.html"))
+    cases = [
+        ("127.0.0.1", str(server.port), "/wrong", "the server has no WebSocket at /wrong (404 Not Found)"),
+        ("localhost", str(server.port), "/hello.html", "/hello.html is a page (HTTP 200), not a WebSocket"),
+        ("127.0.0.1", "1", "/ws", "nothing answers at 127.0.0.1:1; is the server started"),
+    ]
+    for host, port, uri, sentence in cases:
+        page.fill("#host", host)
+        page.fill("#port", port)
+        page.fill("#uri", uri)
+        page.click("#open")
+        expect(page.locator("#status")).to_contain_text(sentence)
+        expect(page.locator("#status")).to_contain_text(f"could not open ws://{host}:{port}{uri}")
+        expect(page.locator("#host")).to_have_css("background-color", RED)
+    assert server.clients("/ws") == []
+
+
+def test_hello_close_code_is_explained(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
+    """A connection that was open and is closed by the server says the code and what it means."""
+    open_hello(page, dialogs, server)
+    server.stop()
+    dialogs.wait_for("Connection close")
+    expect(page.locator("#status")).to_have_text("closed (code 1001: going away: the server stopped, or the page is leaving, reason 'server shutting down')")
+
+
 def log_lines(page: Page) -> list[str]:
     return page.locator("#log > *").all_inner_texts()
 
@@ -120,6 +147,62 @@ def test_streaming_plot_draws_the_line(page: Page, server: wstutorial.TutorialSe
         }"""
     )
     assert line_pixels > 20, f"the canvas shows almost none of the plot's line ({line_pixels} pixels)"
+
+
+def plot_pixels(page: Page) -> dict:
+    """Where the canvas shows the line's colour (#1f77b4) and the axes' (#333), in canvas pixels."""
+    return page.evaluate(
+        """() => {
+            const canvas = document.getElementById("plot");
+            const {width, height} = canvas;
+            const data = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+            const near = (i, r, g, b) => data[i + 3] > 200 && Math.abs(data[i] - r) < 40 &&
+                Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40;
+            let line = 0, minX = width, maxX = 0, dark = 0;
+            const rows = new Array(height).fill(0), columns = new Array(width).fill(0);
+            for (let y = 0; y < height; y++) {
+                for (let x = 0; x < width; x++) {
+                    const i = 4 * (y * width + x);
+                    if (near(i, 0x1f, 0x77, 0xb4)) { line++; minX = Math.min(minX, x); maxX = Math.max(maxX, x); }
+                    if (near(i, 0x33, 0x33, 0x33)) { dark++; rows[y]++; columns[x]++; }
+                }
+            }
+            // The axes: a dark column (y axis) and a dark row (x axis) most of the way across.
+            const yAxis = Math.max(...columns) / height, xAxis = Math.max(...rows) / width;
+            return {line, spread: (maxX - minX) / width, dark, yAxis, xAxis, width, height};
+        }"""
+    )
+
+
+def test_streaming_plot_has_axes_and_a_window_that_suits_the_rate(page: Page, server: wstutorial.TutorialServer) -> None:
+    """The plot spans its width from the start, draws axes with labels, and its time window fits the interval."""
+    page.goto(server.page_url("streaming.html"))
+    page.wait_for_function("window.streamingPlot && window.streamingPlot.samples.length >= 5")
+    page.wait_for_function("window.streamingPlot.drawCount >= 5")
+    found = plot_pixels(page)
+    assert found["spread"] > 0.5, f"the line covers only {found['spread']:.0%} of the plot's width (a line in a corner)"
+    assert found["yAxis"] > 0.6 and found["xAxis"] > 0.6, f"no axes drawn: {found}"
+    # Beyond the two axis lines, tick labels and axis titles: dark text.
+    assert found["dark"] - found["yAxis"] * found["height"] - found["xAxis"] * found["width"] > 100, found
+    window = page.evaluate("window.streamingPlot.windowSeconds")
+    # The server sends every 0.2 s: about 30 messages in view is 6 s (at least the 5 s minimum).
+    assert 5 <= window <= 10, f"a {window} s window for a message every 0.2 s"
+    labels = page.evaluate("[window.streamingPlot.xLabel, window.streamingPlot.yLabel]")
+    assert labels == ["time (s, 0 = now)", 'n in "message: n"']
+
+
+def test_streaming_page_fits_a_notebook_frame(page: Page, server: wstutorial.TutorialServer) -> None:
+    """In a 250 px high frame (notebook 04's IFrame) the controls, the plot and the newest log line are in view."""
+    page.set_viewport_size({"width": 800, "height": 250})
+    page.goto(server.page_url("streaming.html"))
+    page.wait_for_function("Number(document.getElementById('count').textContent) >= 2")
+    for selector in ("#open", "#status", "#plot", "#log > .line >> nth=0"):
+        box = page.locator(selector).bounding_box()
+        assert box is not None, f"{selector} is not shown"
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 250 + 1, f"{selector} is outside the 250 px frame: {box}"
+        assert box["height"] > 0 and box["width"] > 0
+    assert page.locator("#plot").bounding_box()["height"] >= 120
+    assert page.evaluate("document.documentElement.scrollHeight") <= 252
 
 
 def test_streaming_close_button_and_server_stop(page: Page, server: wstutorial.TutorialServer) -> None:

@@ -9,12 +9,16 @@ import tornado.web
 from tornado.httputil import HTTPServerRequest
 from tornado.routing import Matcher, Rule
 
+from ..address import is_loopback
 from ..events import EventLog
+from ..identity import HEADER, ServerIdentity, header_value, this_process
+from ..identity import PATH as IDENTITY_PATH
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .context import ServerContext, TutorialApp
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
 from .hub import Hub
 from .jsonproto import JsonHandler
+from .limits import ReceiveBudget
 from .options import DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .sensor import SensorHandler
 from .streaming import Stream
@@ -99,6 +103,29 @@ class PageHandler(tornado.web.StaticFileHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
 
 
+class IdentityHandler(tornado.web.RequestHandler):
+    """``GET /wstutorial-server.json``: which process and notebook run this server (this machine only)."""
+
+    def initialize(self, identity: ServerIdentity) -> None:
+        self.identity = identity
+
+    def get(self) -> None:
+        if not is_loopback(self.request.remote_ip or ""):
+            raise tornado.web.HTTPError(404)
+        self.set_header("Cache-Control", "no-store")
+        self.write(self.identity.as_json())
+
+
+class IdentityHeader(tornado.web.OutputTransform):
+    """Adds ``X-Wstutorial-Server`` to every answer, the WebSocket handshake's 101 included."""
+
+    value = ""
+
+    def transform_first_chunk(self, status_code: int, headers: Any, chunk: bytes, finishing: bool) -> Any:
+        headers[HEADER] = self.value
+        return status_code, headers, chunk
+
+
 def make_app(
     options: ServerOptions | None = None, *, events: EventLog | None = None, loopback: bool = True
 ) -> TutorialApp:
@@ -118,7 +145,12 @@ def make_app(
         allowed_hosts=options.allowed_hosts,
         check_host=loopback if options.check_host is None else options.check_host,
     )
-    context = ServerContext(hub=hub, stream=Stream(hub, options.interval), options=options)
+    context = ServerContext(
+        hub=hub,
+        stream=Stream(hub, options.interval),
+        options=options,
+        receive_budget=ReceiveBudget(options.max_partial_bytes),
+    )
     routes: dict[str, HandlerSpec] = {**ROUTES, **options.handlers}
     rules: list[Any] = []
     for path, spec in routes.items():
@@ -129,10 +161,14 @@ def make_app(
             rules.append((path, handler, dict(extra)) if extra else (path, handler))
     if options.student_dir is not None:
         rules.append((r"/my/(.*)", PageHandler, {"path": str(options.student_dir), "default_filename": "index.html"}))
+    identity = this_process()
+    rules.append((IDENTITY_PATH, IdentityHandler, {"identity": identity}))
     rules.append((r"/(.*)", PageHandler, {"path": str(static_dir()), "default_filename": "index.html"}))
+    identify = type("IdentityHeader", (IdentityHeader,), {"value": header_value(identity)})
     app = TutorialApp(
         # Requests for a Host that is not this machine's (DNS rebinding) find only HostRefused.
         [Rule(HostMatches(hub), rules), (r"/.*", HostRefused, {"hub": hub})],
+        transforms=[identify],
         websocket_max_message_size=options.max_message_size,
         websocket_ping_interval=options.ping_interval,
         websocket_ping_timeout=options.ping_timeout,

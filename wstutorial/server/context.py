@@ -13,6 +13,7 @@ import tornado.web
 
 from ..events import EventLog
 from .hub import Hub
+from .limits import ReceiveBudget
 from .options import ServerOptions
 from .streaming import Stream
 
@@ -26,6 +27,8 @@ class ServerContext:
     hub: Hub
     stream: Stream
     options: ServerOptions
+    # Bytes of partly received messages, all connections together (options.max_partial_bytes).
+    receive_budget: ReceiveBudget | None = None
 
     @property
     def events(self) -> EventLog:

@@ -23,7 +23,7 @@ from .hub import Hub
 if TYPE_CHECKING:
     from .context import ServerContext
 
-__all__ = ["TutorialHandler", "HelloHandler", "StreamingHandler", "EchoHandler", "describe_message"]
+__all__ = ["TutorialHandler", "HelloHandler", "StreamingHandler", "EchoHandler", "describe_message", "origin_advice"]
 
 
 def _valid_key(key: str) -> bool:
@@ -31,6 +31,17 @@ def _valid_key(key: str) -> bool:
         return len(base64.b64decode(key.strip(), validate=True)) == 16
     except (binascii.Error, ValueError):
         return False
+
+
+def origin_advice(origin: str, host: str = "localhost:8888") -> str:
+    """What to do about a refused origin, as the lesson on origins teaches it (``host``: the server's)."""
+    if origin.strip().lower() == "null":
+        # file:// pages, sandboxed frames: no origin at all, so nothing to allow.
+        return (
+            "a page opened from disk (file://) has no origin; open it from the server instead, "
+            f"e.g. http://{host}/hello.html"
+        )
+    return "a page from another site; add it to allowed_origins only if that site is yours"
 
 
 class TutorialHandler(WebSocketHandler):
@@ -70,10 +81,7 @@ class TutorialHandler(WebSocketHandler):
         if self.hub.origin_allowed(origin, self.request.host, self.request.protocol, fetch_site):
             return True
         site = f" (Sec-Fetch-Site: {fetch_site})" if fetch_site else ""
-        self.record(
-            f"origin rejected {origin!r}{site} (403): add it to allowed_origins to let that page connect",
-            kind="origin",
-        )
+        self.record(f"origin rejected {origin!r}{site} (403): {origin_advice(origin, self.request.host)}", kind="origin")
         return False
 
     def prepare(self) -> None:
@@ -99,7 +107,10 @@ class TutorialHandler(WebSocketHandler):
         # (400, 426) leaves nothing behind and subclasses need not call
         # super().open().
         self.protocol = make_server_protocol(
-            self, on_open=self._websocket_opened, on_violation=self._protocol_violation
+            self,
+            on_open=self._websocket_opened,
+            on_violation=self._protocol_violation,
+            budget=self.context.receive_budget,
         )
         return self.protocol
 

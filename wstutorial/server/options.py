@@ -16,6 +16,7 @@ from tornado.websocket import WebSocketHandler
 
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .hub import normalize_host_name, normalize_origin
+from .limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PARTIAL_BYTES
 
 __all__ = ["ServerOptions", "HandlerSpec", "DEFAULT_PING_INTERVAL", "DEFAULT_INTERVAL"]
 
@@ -50,6 +51,14 @@ class ServerOptions:
         check_host: refuse requests for other ``Host`` names with 403 (DNS
             rebinding); None (the default): on when the server listens on
             loopback only, off when it listens on the network.
+        max_connections: TCP connections open at once (pages and WebSockets);
+            None (the default): the file limit (``ulimit -n``) less 100.
+            Beyond it new ones get 503 and one event says so.
+        header_timeout: seconds a client has to send a request's headers
+            (default 10); slower ones are closed.
+        max_partial_bytes: bytes of messages still arriving, all connections
+            together (default 64 MiB); the client that would go over it is
+            closed with 1013 (try again later).
     """
 
     interval: float = DEFAULT_INTERVAL
@@ -62,6 +71,9 @@ class ServerOptions:
     tornado_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     allowed_hosts: tuple[str, ...] = ()
     check_host: bool | None = None
+    max_connections: int | None = DEFAULT_MAX_CONNECTIONS
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    max_partial_bytes: int = DEFAULT_MAX_PARTIAL_BYTES
 
     def __post_init__(self) -> None:
         # Frozen: normalized values are set through object.__setattr__, once, here.
@@ -99,6 +111,15 @@ class ServerOptions:
         set("allowed_hosts", tuple(normalize_host_name(name) for name in self.allowed_hosts))
         if self.check_host is not None and not isinstance(self.check_host, bool):
             raise TypeError(f"check_host is True, False or None (decided by the address), got {self.check_host!r}")
+        for name in ("max_connections", "max_partial_bytes"):
+            value = getattr(self, name)
+            if value is None and name == "max_connections":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        timeout = self.header_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"header_timeout must be a positive number of seconds, got {timeout!r}")
 
     def replace(self, **changes: Any) -> ServerOptions:
         """A copy with ``changes`` (checked like the original)."""

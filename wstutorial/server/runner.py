@@ -16,7 +16,6 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Coroutine, Iterable, Mapping, TypeVar
 
-from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
@@ -28,13 +27,18 @@ from ..address import (
     parse_host,
     parse_port,
 )
+from ..errors import Explained
 from ..events import EventLog
+from ..identity import ServerIdentity, describe_holder, probe
 from ..loopthread import LoopThread
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE, CloseCode
+from ..wording import count
 from .app import make_app
 from .context import ServerContext
 from .hub import Hub
+from .limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PARTIAL_BYTES, TutorialHTTPServer
 from .options import DEFAULT_INTERVAL, DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
+from .quietlog import quiet_thread, release_thread
 from .streaming import Stream
 
 T = TypeVar("T")
@@ -42,22 +46,34 @@ T = TypeVar("T")
 __all__ = ["ServerOptions", "TutorialServer", "start_server", "running_servers", "stop_all", "PortInUse", "ServerError"]
 
 
-class ServerError(RuntimeError):
+class ServerError(Explained, RuntimeError):
     """The server could not start; the message says why and what to do."""
 
 
 class PortInUse(ServerError):
-    """Another program already listens on the port."""
+    """Another program already listens on the port; ``holder`` says which, when it could tell.
 
-    def __init__(self, host: str, port: int) -> None:
+    ``holder`` is what :func:`wstutorial.identity.probe` found: the
+    :class:`~wstutorial.identity.ServerIdentity` of another tutorial server,
+    ``"jupyter"`` for a Jupyter server, or None for a program it does not know.
+    """
+
+    def __init__(self, host: str, port: int, holder: ServerIdentity | str | None = None) -> None:
         self.host = host
         self.port = port
-        # JupyterLab's own default port is 8888 too, the tutorial's classic port.
-        jupyter = " (JupyterLab itself listens on 8888 unless started with --port)" if port == 8888 else ""
-        super().__init__(
-            f"port {port} on {host} is already in use by another program{jupyter}; "
-            f"stop that program, choose another port, or pass port=0 to pick a free one"
-        )
+        self.holder = holder
+        if isinstance(holder, ServerIdentity) and holder.notebook and not holder.is_this_process:
+            fix = (
+                "shut that notebook's kernel down (in its tab: Kernel → Shut Down Kernel), "
+                "or pass port=0 to pick a free port"
+            )
+        elif isinstance(holder, ServerIdentity):
+            fix = "stop that server (server.stop(), or Ctrl-C in its terminal), or pass port=0 to pick a free port"
+        elif holder == "jupyter":
+            fix = "pass port=0 to pick a free port, or start JupyterLab on another port (jupyter lab --port 8890)"
+        else:
+            fix = "stop that program, choose another port, or pass port=0 to pick a free one"
+        super().__init__(f"port {port} on {host} is already in use by {describe_holder(holder)}: {fix}")
 
 
 _registry: dict[int, "TutorialServer"] = {}
@@ -67,10 +83,14 @@ _registry_lock = threading.Lock()
 class TutorialServer:
     """A running tutorial server. Create it with :func:`start_server`."""
 
-    def __init__(self, host: str, port: int, options: ServerOptions, *, events: EventLog | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, options: ServerOptions, *, events: EventLog | None = None, quiet: bool = False
+    ) -> None:
         self.host = parse_host(host)
         self.requested_port = parse_port(port)
         self.port = self.requested_port
+        self.wanted_port = self.requested_port  # differs when start_server() moved to a free neighbour
+        self.quiet = quiet
         self.options = options
         self.events = events if events is not None else EventLog()
         self._app = make_app(options, events=self.events, loopback=is_loopback(self.host))
@@ -78,7 +98,7 @@ class TutorialServer:
         self.hub: Hub = self.context.hub
         self.stream: Stream = self.context.stream
         self._loop_thread = LoopThread(f"wstutorial-server-{self.requested_port}")
-        self._http_server: HTTPServer | None = None
+        self._http_server: TutorialHTTPServer | None = None
         self._stopped = threading.Event()
         # Tornado's IOLoop of the server's thread: io_loop.add_callback(f) is the
         # one call other threads may make into it (set once the server listens).
@@ -99,10 +119,17 @@ class TutorialServer:
         return f"http://{self._url_host}:{self.port}/"
 
     def page_url(self, page: str = "hello.html") -> str:
+        """The address of a page, e.g. ``http://127.0.0.1:8888/hello.html`` (only while running)."""
+        self._check_running()
         return f"{self.url}{page.lstrip('/')}"
 
     def ws_url(self, path: str = "/ws") -> str:
-        """The WebSocket address of ``path``, e.g. ``ws://127.0.0.1:8888/ws``."""
+        """The WebSocket address of ``path``, e.g. ``ws://127.0.0.1:8888/ws`` (only while running).
+
+        A stopped server has no address: its port may belong to another
+        notebook's server by now, and a client must not silently reach that one.
+        """
+        self._check_running()
         if not path.startswith("/"):
             raise InvalidAddress(f"path must start with '/', got {path!r}")
         return f"ws://{self._url_host}:{self.port}{path}"
@@ -134,10 +161,13 @@ class TutorialServer:
 
     def _start(self, timeout: float) -> None:
         self._loop_thread.start(timeout)
+        if self.quiet:
+            quiet_thread(self._loop_thread.thread, self.events)
         try:
             self.port = self._loop_thread.run(self._listen(), timeout)
         except BaseException:
             self._loop_thread.stop(timeout)
+            release_thread(self._loop_thread.thread)
             self._stopped.set()
             raise
         self.events.record("server", f"server listening on {self.url}")
@@ -164,7 +194,13 @@ class TutorialServer:
                     "administrator rights); use a port such as 8888, or port=0"
                 ) from None
             raise
-        server = HTTPServer(self._app)
+        options = self.options
+        server = TutorialHTTPServer(
+            self._app,
+            events=self.events,
+            max_connections=options.max_connections,
+            header_timeout=options.header_timeout,
+        )
         server.add_sockets(sockets)
         self._http_server = server
         self.io_loop = IOLoop.current()
@@ -195,7 +231,9 @@ class TutorialServer:
                 closed = self._loop_thread.run(self._shutdown(min(3.0, timeout)), timeout)
             finally:
                 self._loop_thread.stop(timeout)
-        self.events.record("server", f"server stopped ({closed} clients closed with 1001)")
+        if self.quiet:
+            release_thread(self._loop_thread.thread)
+        self.events.record("server", f"server stopped ({count(closed, 'client')} closed with 1001)")
         return closed
 
     def __enter__(self) -> "TutorialServer":
@@ -237,7 +275,10 @@ class TutorialServer:
 
     def _check_running(self) -> None:
         if not self.running:
-            raise ServerError(f"the server on port {self.port} is stopped; start a new one with start_server()")
+            raise ServerError(
+                f"this server (port {self.port}) is stopped; run the cell with start_server() again "
+                "(another notebook's server may use that port now)"
+            )
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -256,9 +297,13 @@ def start_server(
     handlers: Mapping[str, HandlerSpec] | None = None,
     student_dir: str | Path | None = None,
     allowed_hosts: Iterable[str] = (),
+    max_connections: int | None = DEFAULT_MAX_CONNECTIONS,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    max_partial_bytes: int = DEFAULT_MAX_PARTIAL_BYTES,
     events: EventLog | None = None,
     timeout: float = 10.0,
     options: ServerOptions | None = None,
+    quiet: bool = False,
     **settings: Any,
 ) -> TutorialServer:
     """Start the tutorial's server in a background thread; return once it listens.
@@ -269,7 +314,10 @@ def start_server(
         port: port to listen on (default: $WSTUTORIAL_PORT, else 8888);
             ``0`` picks a free one (see ``.port``).
             A server this process already runs on that port is stopped first,
-            so re-running a notebook cell works.
+            so re-running a notebook cell works. When no port is given and
+            the default one is taken (say, by the server of the notebook
+            before, whose kernel still runs), the next free port after it is
+            used and the event log says why.
         interval: seconds between two ``message: <n>`` of ``/streaming``.
         allowed_origins: web pages from other origins allowed to connect,
             e.g. ``["http://localhost:8889"]`` (never ``*``).
@@ -283,14 +331,25 @@ def start_server(
             may appear in a request's ``Host`` (besides ``localhost``,
             ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
             names get 403 (a DNS rebinding page says its own name).
+        max_connections: TCP connections open at once (default: the file
+            limit, ``ulimit -n``, less 100); more get 503 Service
+            Unavailable, recorded once.
+        header_timeout: seconds a client has to send a request's headers
+            (default 10).
+        max_partial_bytes: bytes of messages still arriving, all clients
+            together (default 64 MiB); beyond it a client is closed with 1013.
         events: an event log to record into (a new one by default).
         timeout: seconds to wait for the server to listen.
         options: all of the settings above as one ``ServerOptions`` (then
             pass none of them as keywords).
+        quiet: keep Tornado's error messages (handler tracebacks) from this
+            server's thread in ``events`` instead of printing them to stderr,
+            i.e. into the notebook cell that runs at the time.
         **settings: further ``tornado.web.Application`` settings.
 
     Raises:
-        PortInUse: another program holds the port.
+        PortInUse: another program holds the port that was asked for; the
+            message names it when it is a tutorial server or Jupyter.
         ServerError: the host cannot be used.
         InvalidAddress: host or port is not valid.
     """
@@ -303,23 +362,68 @@ def start_server(
         "handlers": handlers or {},
         "student_dir": student_dir,
         "allowed_hosts": tuple(allowed_hosts),
+        "max_connections": max_connections,
+        "header_timeout": header_timeout,
+        "max_partial_bytes": max_partial_bytes,
         "tornado_settings": settings,
     }
     if options is None:
         options = ServerOptions(**keywords)  # checked before anything stops or starts
     elif ServerOptions(**keywords) != ServerOptions():
         raise TypeError("pass the settings either as options=ServerOptions(...) or as keywords, not both")
+    explicit = port is not None
     port = default_port() if port is None else parse_port(port)
     if port:
+        # The server this process started for this port before (a re-run
+        # cell), also one that had to move to a neighbouring port.
         with _registry_lock:
-            previous = _registry.pop(port, None)
-        if previous is not None:
-            previous.stop()
-    server = TutorialServer(host, port, options, events=events)
-    server._start(timeout)
+            previous = [s for p, s in list(_registry.items()) if p == port or s.wanted_port == port]
+            for old in previous:
+                _registry.pop(old.port, None)
+        for old in previous:
+            old.stop()
+
+    def launch(candidate: int) -> TutorialServer:
+        server = TutorialServer(host, candidate, options, events=events, quiet=quiet)
+        server.wanted_port = port
+        server._start(timeout)
+        return server
+
+    try:
+        server = launch(port)
+    except PortInUse:
+        holder = probe(host, port)
+        if explicit or not port:
+            raise PortInUse(host, port, holder) from None
+        # The default port is taken (typically by the previous notebook's
+        # server, whose kernel still runs): this notebook's server takes the
+        # next free port, and its event log says why.
+        server = _launch_nearby(launch, host, port, holder)
+        server.events.record(
+            "server",
+            f"port {port} is used by {describe_holder(holder)}, so this server listens on {server.port} instead",
+        )
     with _registry_lock:
         _registry[server.port] = server
     return server
+
+
+# How many ports after the default one start_server() tries when it is taken.
+NEARBY_PORTS = 20
+
+
+def _launch_nearby(
+    launch: Callable[[int], TutorialServer], host: str, port: int, holder: ServerIdentity | str | None
+) -> TutorialServer:
+    for candidate in range(port + 1, min(port + 1 + NEARBY_PORTS, 65536)):
+        try:
+            return launch(candidate)
+        except PortInUse:
+            continue
+    raise ServerError(
+        f"port {port} on {host} is already in use by {describe_holder(holder)}, and so are the "
+        f"{NEARBY_PORTS} ports after it: pass port=0 to pick a free port"
+    )
 
 
 def running_servers() -> list[TutorialServer]:

@@ -11,6 +11,7 @@ Starting points are in ``notebooks/exercises/``, solutions in
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import time
@@ -26,6 +27,7 @@ from ..client import (
 )
 from ..events import EventLog
 from ..server.runner import TutorialServer, start_server
+from ..wording import count
 
 __all__ = ["CheckResult", "check_upper_case", "check_count_clients", "check_stream_time", "ANSWER_TIMEOUT"]
 
@@ -60,6 +62,10 @@ class _Failed(Exception):
     """Ends a check early with the sentence to show."""
 
 
+class _NoAnswer(_Failed):
+    """Nothing came within ``ANSWER_TIMEOUT``."""
+
+
 def _check_class(handler_class: object, name: str) -> None:
     if isinstance(handler_class, WebSocketHandler):
         raise _Failed(f"pass the class itself ({type(handler_class).__name__}), not an instance of it")
@@ -82,12 +88,38 @@ def _raised(events: EventLog) -> str:
     return ""
 
 
+def _watched(handler_class: type[WebSocketHandler], returned: list[object]) -> type[WebSocketHandler]:
+    """The learner's class, noting an answer that ``on_message`` returns instead of sending.
+
+    Tornado would try to await the returned text and log a ``BadYieldError``
+    traceback; the check says what happened instead.
+    """
+
+    class Watched(handler_class):  # type: ignore[valid-type,misc]
+        def on_message(self, message: Any) -> Any:
+            result = super().on_message(message)
+            if isinstance(result, (str, bytes)):
+                returned.append(result)
+                return None
+            return result
+
+    Watched.__name__ = Watched.__qualname__ = handler_class.__name__
+    return Watched
+
+
 def _run(handler_class: object, name: str, body: Callable[[TutorialServer], str]) -> CheckResult:
-    """Serve ``handler_class`` at /exercise, run ``body`` against it, turn everything into a sentence."""
+    """Serve ``handler_class`` at /exercise, run ``body`` against it, turn everything into a sentence.
+
+    The server is quiet: a handler's exception becomes an event that the
+    sentence may quote, never a traceback in the learner's cell.
+    """
+    returned: list[object] = []
     try:
         _check_class(handler_class, name)
         assert isinstance(handler_class, type)
-        server = start_server("127.0.0.1", 0, handlers={PATH: handler_class}, ping_interval=None)
+        server = start_server(
+            "127.0.0.1", 0, handlers={PATH: _watched(handler_class, returned)}, ping_interval=None, quiet=True
+        )
     except _Failed as failure:
         return CheckResult(False, str(failure))
     except Exception as error:
@@ -95,6 +127,12 @@ def _run(handler_class: object, name: str, body: Callable[[TutorialServer], str]
     try:
         return CheckResult(True, body(server))
     except _Failed as failure:
+        if returned:
+            return CheckResult(
+                False,
+                f"your on_message returned the answer ({returned[0]!r:.60}) instead of sending it: "
+                "use self.write_message(...)",
+            )
         raised = _raised(server.events)
         hint = f" (the server recorded: {raised})" if raised else ""
         return CheckResult(False, f"{failure}{hint}")
@@ -118,7 +156,7 @@ def _answer(client: BlockingClient, after: str, skip: tuple[str, ...] = ()) -> s
         try:
             message = client.receive(timeout=ANSWER_TIMEOUT)
         except TimeoutError:
-            raise _Failed(f"no answer within {ANSWER_TIMEOUT:g} s after {after}") from None
+            raise _NoAnswer(f"no answer within {ANSWER_TIMEOUT:g} s after {after}") from None
         except ConnectionClosed as closed:
             raise _Failed(f"the connection closed after {after}: {closed}") from None
         if not isinstance(message, str):
@@ -237,16 +275,26 @@ def check_stream_time(handler_class: object, interval: float = 0.1, messages: in
                 if min(difference, 86400 - difference) > 60:
                     raise _Failed(f"message {n + 1} said {text!r} but it is {time.strftime('%H:%M:%S', now)}: send the current time")
                 received.append(text)
+        # Sends from the timer (after the one open() may make at once) come
+        # `interval` apart; a PeriodicCallback given seconds (0.1) calls every 0.1 ms.
+        gaps = [later - earlier for earlier, later in zip(sent[1:], sent[2:], strict=False)]
+        if gaps and min(gaps) < interval / 4:
+            raise _Failed(
+                f"your handler sent messages {min(gaps) * 1000:.2g} ms apart instead of every self.interval "
+                f"seconds ({interval:g} s here): PeriodicCallback counts in milliseconds, "
+                "so give it self.interval * 1000"
+            )
         # Give a stream that does not stop a few intervals to try sending to the closed connection.
         time.sleep(interval * 3)
         if late:
             raise _Failed(
-                f"your handler still sent {len(late)} message(s) after the client left: "
+                f"your handler still sent {count(len(late), 'message')} after the client left: "
                 "stop the timer or loop in on_close"
             )
         return f"your handler sent the time {messages} times ({', '.join(received)}) and stopped when the client left."
 
     late: list[object] = []  # messages sent after on_close (appended in the server thread)
+    sent: list[float] = []  # when the handler sent each message before on_close
 
     try:
         _check_class(handler_class, "StreamTimeHandler")
@@ -262,7 +310,13 @@ def check_stream_time(handler_class: object, interval: float = 0.1, messages: in
 
         def write_message(self, message: Any, binary: bool = False) -> Any:
             if self._left:
+                # Counted, not sent: Tornado would raise WebSocketClosedError
+                # and log a traceback each time the timer fires.
                 late.append(message)
+                done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                done.set_result(None)
+                return done
+            sent.append(time.monotonic())
             return super().write_message(message, binary)
 
         def on_close(self) -> None:
@@ -298,8 +352,19 @@ def check_mini_chat(handler_class: object) -> CheckResult:
     def says(sender: BlockingClient, name: str, text: str, everyone: dict[str, BlockingClient]) -> None:
         sender.send(text)
         expected = f"{name}: {text}"
-        for who, client in everyone.items():
-            answer = _answer(client, f"{name} sent {text!r} ({who} is waiting)", skip=("Hello World",))
+        # The others first: "Bob did not receive Ada's message" is the usual mistake.
+        for who, client in sorted(everyone.items(), key=lambda item: item[0] == name):
+            try:
+                answer = _answer(client, f"{name} sent {text!r} ({who} is waiting)", skip=("Hello World",))
+            except _NoAnswer:
+                if who == name:
+                    raise _Failed(
+                        f"{name} did not receive their own message: send it to every connection "
+                        "in the room, the sender's too"
+                    ) from None
+                raise _Failed(
+                    f"{who} did not receive {name}'s message: send it to every connection in the room"
+                ) from None
             if answer != expected:
                 hint = " (add the sender's name: self.get_argument('name') in open)" if answer == text else ""
                 raise _Failed(f"{who} got {answer!r} after {name} sent {text!r}, expected {expected!r}{hint}")

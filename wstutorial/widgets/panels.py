@@ -22,9 +22,10 @@ from typing import Any, Coroutine
 import ipywidgets as widgets
 
 from ..client import Client, ConnectionFailed, connect
-from ..clientstate import ClientState
+from ..clientstate import ClientState, NotOpen
 from ..events import Event, EventLog
 from ..protocol import CloseCode, describe_message
+from ..wording import count
 from .batching import UpdateBatcher, running_loop
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "parse_reading",
     "StatePanel",
     "text_area",
+    "WIDGET_NOTE",
 ]
 
 # How long stop() waits for the server's answer before it drops the connection.
@@ -44,6 +46,12 @@ STOP_TIMEOUT = 5.0
 # The colours of the original page's fields (static/hello.js uses the same).
 RED = "#ff0000"
 GREEN = "#00ff00"
+
+# The text/plain of every panel: what shows where widgets cannot (a notebook
+# viewed on the web, a JupyterLab without the widget extension). It must not
+# look like ipywidgets' own repr, which notebook 00 names as the sign of a
+# missing widget front end.
+WIDGET_NOTE = "(a widget: in JupyterLab it shows as a box once the cell has run)"
 
 NO_LOOP = (
     "no event loop is running here: create the panel in a notebook cell "
@@ -179,7 +187,7 @@ class ServerConsole(widgets.VBox):
     def _render(self) -> None:
         self.output.value = "\n".join(self.lines)
         skipped = f", {self._dropped} skipped (too many at once)" if self._dropped else ""
-        self.status.value = f"{len(self.lines)} lines{skipped}"
+        self.status.value = f"{count(len(self.lines), 'line')}{skipped}"
 
     @property
     def text(self) -> str:
@@ -195,6 +203,9 @@ class ServerConsole(widgets.VBox):
         self.lines.clear()
         self._dropped = 0
         self._render()
+
+    def __repr__(self) -> str:
+        return f"ServerConsole: the server's events {WIDGET_NOTE}"
 
     def close(self) -> None:
         """Stop following the server and remove the widget."""
@@ -245,6 +256,10 @@ class ClientPanel(StatePanel):
         self.open_button.on_click(lambda _: self._start(self._open()))
         self.close_button.on_click(lambda _: self._start(self.state.close()))
         self.send_button.on_click(lambda _: self._start(self._send()))
+        # What is typed is the state's address at once, so an open from code
+        # (await panel.state.open()) uses the fields just as the button does.
+        for name, field in zip(("host", "port", "uri"), (self.host_field, self.port_field, self.uri_field), strict=True):
+            field.observe(lambda change, name=name: setattr(self.state, name, change["new"]), "value")
         self._start_updates()
         self._shown_status = ""
         self.state.on_change(self._state_changed)
@@ -272,7 +287,11 @@ class ClientPanel(StatePanel):
         await self.state.open()
 
     async def _send(self) -> None:
-        if await self.state.send(self.send_field.value):
+        try:
+            sent = await self.state.send(self.send_field.value)
+        except NotOpen:
+            return  # the status line already says so
+        if sent:
             self.send_field.value = ""
 
     def _state_changed(self, state: ClientState) -> None:
@@ -288,13 +307,18 @@ class ClientPanel(StatePanel):
         """Show the state now: field colours, messages, status line (normally done in batches)."""
         self._shown_status = self.state.status
         colour = GREEN if self.state.is_open else RED
-        for field in self.fields:
+        for field, value in zip(self.fields, (self.state.host, self.state.port, self.state.uri), strict=True):
             field.style.background = colour
+            if field.value != str(value):  # changed from code: panel.state.port = 8889
+                field.value = str(value)
         self.messages.value = "\n".join(f"message received: {m}" for m in self.state.messages)
         self.status.value = self.state.summary
 
     def _disconnect(self) -> Coroutine[Any, Any, Any] | None:
         return self.state.close() if self.state.status == "open" else None
+
+    def __repr__(self) -> str:
+        return f"ClientPanel: host, port, uri, Open {WIDGET_NOTE}"
 
 
 # -- a live stream ------------------------------------------------------------------------
@@ -459,7 +483,7 @@ class StreamView(widgets.VBox):
                 self.count += 1
                 self._batcher.put((self.count, describe_message(message, limit=None)))
         except asyncio.CancelledError:
-            self._set_status(f"stopped after {self.count} messages (the server did not confirm the close)")
+            self._set_status(f"stopped after {count(self.count, 'message')} (the server did not confirm the close)")
             raise
         except Exception as error:
             self._set_status(f"the connection broke: {error}")
@@ -467,7 +491,7 @@ class StreamView(widgets.VBox):
             self._client = None
         self._batcher.flush()
         said = f", reason {client.close_reason!r}" if client.close_reason else ""
-        self._set_status(f"closed with code {client.close_code}{said} after {self.count} messages")
+        self._set_status(f"closed with code {client.close_code}{said} after {count(self.count, 'message')}")
 
     def _set_status(self, text: str) -> None:
         self.status_text = text
@@ -487,7 +511,7 @@ class StreamView(widgets.VBox):
             elapsed = max(time.monotonic() - self._started, 1e-9)
             skipped = f", {self.skipped} not drawn" if self.skipped else ""
             self.status.value = (
-                f"open: {self.url}: {self.count} messages ({self.count / elapsed:.0f}/s){skipped}"
+                f"open: {self.url}: {count(self.count, 'message')} ({self.count / elapsed:.0f}/s){skipped}"
             )
 
     def _draw(self) -> None:
@@ -507,6 +531,9 @@ class StreamView(widgets.VBox):
             self._lines_mark.x = xs
             self._lines_mark.y = ys
             self._lines_mark.labels = names
+
+    def __repr__(self) -> str:
+        return f"StreamView: a live chart and log {WIDGET_NOTE}"
 
     def close(self) -> None:
         """Stop the stream and remove the widget."""
