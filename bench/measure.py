@@ -79,6 +79,16 @@ class ServerProcess:
         assert self.process.stdout is not None
         return int(self.process.stdout.readline().split()[1])
 
+    def stats(self) -> dict[str, float]:
+        """The server's memory and garbage-collector pauses since the last call (see ``bench.servers``)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("stats\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line.startswith("stats "):
+            raise RuntimeError(f"the {self.kind} server answered {line!r} to stats")
+        return json.loads(line[6:])
+
     def rss(self) -> int:
         """The server process's resident memory, in bytes."""
         with open(f"/proc/{self.pid}/status") as status:

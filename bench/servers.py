@@ -13,13 +13,17 @@ Every kind serves ``/echo`` (echo; the broadcast target) and a push route
 (``/streaming`` for the tutorial's, ``/push`` for the others). The process
 prints ``PORT <n>`` once it listens, then reads commands on stdin:
 ``broadcast <text>`` sends <text> to every ``/echo`` client and answers
-``ok <count>``. End of stdin ends the process.
+``ok <count>``; ``stats`` answers ``stats <json>``: the process's resident
+memory and the garbage collector's pauses since the last ``stats``. End of
+stdin ends the process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
 import os
 import sys
 import time
@@ -29,6 +33,43 @@ __all__ = ["KINDS", "PUSH_PATH", "main"]
 
 KINDS = ("thread", "standalone", "tornado", "websockets", "tcp")
 PUSH_PATH = {"thread": "/streaming", "standalone": "/streaming", "tornado": "/push", "websockets": "/push", "tcp": "/push"}
+
+
+# The collector's pauses, (generation, seconds), recorded by a gc callback in
+# whichever thread triggered the collection.
+_gc_pauses: list[tuple[int, float]] = []
+_gc_started = 0.0
+
+
+def _on_gc(phase: str, info: dict[str, int]) -> None:
+    global _gc_started
+    if phase == "start":
+        _gc_started = time.perf_counter()
+    else:
+        _gc_pauses.append((info["generation"], time.perf_counter() - _gc_started))
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/status") as status:  # the benchmark runs on Linux
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _stats() -> str:
+    pauses = list(_gc_pauses)
+    _gc_pauses.clear()
+    full = [seconds for generation, seconds in pauses if generation == 2]
+    return json.dumps(
+        {
+            "rss": _rss_bytes(),
+            "gc_collections": len(pauses),
+            "gc_full_collections": len(full),
+            "gc_max_ms": max((seconds for _, seconds in pauses), default=0.0) * 1e3,
+            "gc_total_ms": sum(seconds for _, seconds in pauses) * 1e3,
+        }
+    )
 
 
 def _stream_text(n: int) -> str:
@@ -59,6 +100,8 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, broadcast: Callable[[str], int
             if command == "broadcast":
                 count = broadcast(text)
                 print(f"ok {count}", flush=True)
+            elif command == "stats":
+                print(f"stats {_stats()}", flush=True)
 
     loop.add_reader(fd, readable)
 
@@ -190,7 +233,11 @@ async def run_websockets() -> None:
 
 
 def server_frame(payload: bytes) -> bytes:
-    """An unmasked server text frame (the floor writes frames it built itself)."""
+    """An unmasked server text frame (the floor writes frames it built itself).
+
+    Written out rather than taken from wstutorial.protocol.frame_header: the
+    floor's process does not import the package (nor Tornado) it is compared with.
+    """
     n = len(payload)
     if n < 126:
         return bytes((0x81, n)) + payload
@@ -258,6 +305,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--interval", type=float, default=1e-6, help="the tutorial stream's interval (default: full speed)")
     args = parser.parse_args(argv)
+    gc.callbacks.append(_on_gc)
     runners = {
         "thread": lambda: run_thread(args.interval),
         "standalone": lambda: run_standalone(args.interval),

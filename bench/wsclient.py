@@ -12,21 +12,15 @@ from __future__ import annotations
 import base64
 import os
 import socket
-import struct
+
+from wstutorial.protocol import Opcode, frame_header
 
 __all__ = ["client_frame", "connect", "FrameReader", "recv_exact"]
 
 
-def client_frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    """A masked (zero key) client frame carrying ``payload``."""
-    n = len(payload)
-    if n < 126:
-        header = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
-    elif n < 65536:
-        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
-    else:
-        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-    return header + b"\x00\x00\x00\x00" + payload
+def client_frame(payload: bytes, opcode: int = Opcode.TEXT) -> bytes:
+    """A masked (zero key: XOR changes nothing) client frame carrying ``payload``."""
+    return frame_header(opcode, len(payload), masked=True) + b"\x00\x00\x00\x00" + payload
 
 
 def connect(port: int, path: str, *, websocket: bool = True, rcvbuf: int | None = None, timeout: float = 30.0) -> socket.socket:
@@ -163,9 +157,4 @@ class FrameReader:
 
 def _reframe(payload: bytes) -> bytes:
     """Put an unread payload back as a server text frame (rare: two replies in one read)."""
-    n = len(payload)
-    if n < 126:
-        return bytes((0x81, n)) + payload
-    if n < 65536:
-        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
-    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+    return frame_header(Opcode.TEXT, len(payload)) + payload

@@ -22,6 +22,9 @@
   var INITIAL = seconds("initial", 1);      // first backoff cap, seconds
   var MAXIMUM = seconds("max", 30);         // longest backoff cap, seconds
   var MAX_LOG_LINES = 200;
+  // Close codes that say the client itself is wrong (protocol error, data it
+  // cannot accept, invalid data, policy): connecting again gets the same answer.
+  var GIVE_UP_CODES = [1002, 1003, 1007, 1008];
 
   var url = wsUrl(PATH);
   var ws = null;
@@ -151,6 +154,13 @@
       pendingPing = null;
       if (opened) {
         addLine("connection lost (code " + event.code + (event.reason ? ", " + event.reason : "") + ")");
+        if (GIVE_UP_CODES.indexOf(event.code) >= 0) {
+          wanted = false;
+          setStatus("gave up: the server closed with " + event.code + "; connecting again would get the same answer", false);
+          startButton.disabled = false;
+          stopButton.disabled = true;
+          return;
+        }
       } else {
         failed += 1;
         state.attempts += 1;
@@ -183,7 +193,7 @@
     if (ws) {
       var old = ws;
       ws = null;
-      old.onclose = null;
+      old.onopen = old.onmessage = old.onclose = old.onerror = null;
       old.close(1000, "bye");
     }
     setStatus("disconnected", false);

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import time
 
@@ -172,11 +171,3 @@ def test_loop_closed_before_put_does_not_raise() -> None:
     batcher.put(2)
     batcher.flush()
     assert recorder.items == [1, 2]
-
-
-def test_no_ipywidgets_needed() -> None:
-    """The batching module works without importing ipywidgets."""
-    import subprocess
-
-    code = "import sys, wstutorial.widgets.batching; assert 'ipywidgets' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -43,3 +43,27 @@ def test_benchmark_writes_every_figure(tmp_path: Path) -> None:
         assert set(figures["broadcast"][section]) == set(KINDS)
     assert [row["figure"] for row in figures["targets"]] == [path for _, path, _, _ in TARGETS]
     assert figures["slow_client"]["rate_with_slow"] > 0 and figures["notebook"]["view_msgs_per_s"] > 0
+
+
+def test_broadcast_comparison_writes_every_figure(tmp_path: Path) -> None:
+    """python -m bench broadcast with tiny sizes prints the ratios and writes latency, memory and collector figures."""
+    output = tmp_path / "broadcast.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "broadcast", "--clients", "10", "20", "--broadcasts", "2", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| p99 / websockets' |" in result.stdout
+    runs = json.loads(output.read_text())["results"]
+    assert [run["clients"] for run in runs] == [10, 20]
+    sys.path.insert(0, str(ROOT))
+    from bench.broadcast import BROADCAST_KINDS
+
+    for run in runs:
+        for figure in ("p50_ms", "p99_ms", "memory_per_connection_kb"):
+            assert set(run[figure]) == set(BROADCAST_KINDS), figure
+            assert all(math.isfinite(value) for value in run[figure].values()), figure
+        assert set(run["gc_during_broadcasts"]) == set(BROADCAST_KINDS)

@@ -21,8 +21,9 @@ def test_async_client_round_trip(server: wstutorial.TutorialServer) -> None:
         await client.send("from python")
         await client.close(4000, "done here")
         assert client.closed
-        with pytest.raises(wstutorial.ConnectionClosed):
+        with pytest.raises(wstutorial.ConnectionClosed) as closed:
             await client.receive()
+        assert closed.value.code == 4000  # the server's answer repeats our code
 
         async with await wstutorial.connect(server.ws_url("/streaming")) as stream:
             received = []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 
 import pytest
 
@@ -118,9 +116,3 @@ def test_port_defaults_to_the_server_default(monkeypatch: pytest.MonkeyPatch) ->
     """Without a port, the state uses $WSTUTORIAL_PORT, like start_server()."""
     monkeypatch.setenv("WSTUTORIAL_PORT", "9123")
     assert ClientState().port == 9123
-
-
-def test_no_ipywidgets_import() -> None:
-    """ClientState is logic: importing it does not import ipywidgets."""
-    code = "import sys, wstutorial.clientstate; assert 'ipywidgets' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
+from helpers import free_port
 from wstutorial.server.cluster import Cluster, start_cluster
 from wstutorial.server.relay import decode, encode
 from wstutorial.services import ServiceError, ServiceMissing
@@ -115,9 +116,7 @@ def test_stop_closes_clients_with_going_away(redis_server: RedisServer) -> None:
 
 def test_worker_that_cannot_reach_redis_says_so() -> None:
     """A Redis URL nobody answers at stops start_cluster with a sentence naming it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with pytest.raises(ServiceError, match=rf"cannot reach Redis at redis://127.0.0.1:{port}/0"):
         start_cluster(workers=1, redis_url=f"redis://127.0.0.1:{port}/0")
 

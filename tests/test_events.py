@@ -50,6 +50,16 @@ def test_wait_for_after_ignores_older_events() -> None:
     assert log.wait_for("connection closed", timeout=0.05).seq == 0
 
 
+def test_wait_for_one_client() -> None:
+    """client= waits for that client's event, not another's."""
+    log = EventLog()
+    log.record("close", "connection closed", client="client-1")
+    with pytest.raises(TimeoutError):
+        log.wait_for("connection closed", timeout=0.05, client="client-2")
+    log.record("close", "connection closed", client="client-2")
+    assert log.wait_for("connection closed", timeout=0.05, client="client-2").seq == 1
+
+
 def test_subscriber_gets_every_event_and_can_unsubscribe() -> None:
     """Subscribers see each new event once; a failing subscriber breaks nothing."""
     log = EventLog()

@@ -23,6 +23,7 @@ NAMES = [
     "05-under-the-hood.ipynb",
     "06-classroom.ipynb",
     "07-protocols-and-reconnecting.ipynb",
+    "08-security-and-deployment.ipynb",
     "09-several-processes.ipynb",
 ]
 LOAD = re.compile(r"^# %load (\S+)\n?")
@@ -38,6 +39,7 @@ KEEP_WORK = [
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
     "07-protocols-and-reconnecting.ipynb",
+    "08-security-and-deployment.ipynb",
     "09-several-processes.ipynb",
 ]
 NOT_RUN = "skip-execution"  # nbclient (execute-notebooks.sh) does not run the cell
@@ -55,6 +57,7 @@ DEFINES = {
     "add_type.py": ["AddHandler"],
     "backoff_delay.py": ["delay"],
     "relay.py": ["relay"],
+    "members_only.py": ["MembersOnlyHandler"],
 }
 
 
@@ -195,3 +198,13 @@ def test_relay_solution_passes_its_check() -> None:
         not_yet = asyncio.run(check_relay(stub, redis_server.url))
     assert passed, str(passed)
     assert str(not_yet).startswith("Not yet: your relay returned before subscribing")
+
+
+def test_members_only_solution_passes_its_check() -> None:
+    """MembersOnlyHandler lets a signed cookie in and refuses the rest; the starting point does not pass."""
+    from wstutorial.teaching.exercises import check_members_only
+
+    passed = check_members_only(solution("members_only.py")["MembersOnlyHandler"])
+    assert passed, str(passed)
+    stub = runpy.run_path(str(NOTEBOOKS / "exercises" / "members_only.py"))["MembersOnlyHandler"]
+    assert str(check_members_only(stub)).startswith("Not yet: a logged-in ada got 'Hello None'")

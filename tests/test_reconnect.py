@@ -15,7 +15,7 @@ import pytest
 
 import wstutorial
 from helpers import free_port
-from wstutorial import Backoff, ReconnectingClient
+from wstutorial import Backoff, JsonHandler, ReconnectingClient
 from wstutorial.address import InvalidAddress
 from wstutorial.client import ConnectionClosed
 
@@ -254,3 +254,51 @@ def test_close_while_waiting_between_attempts_stops_at_once() -> None:
 
     client = asyncio.run(scenario())
     assert client.finished and client.events.texts()[-1] == "closed by this client"
+
+
+class ClosesAtOnce(JsonHandler):
+    """Closes every new connection with the code in its ?code= argument."""
+
+    def open(self, *args: object, **kwargs: object) -> None:
+        self.close(int(self.get_argument("code")), "closed by the test")
+
+
+def test_a_refused_handshake_is_not_retried(server: wstutorial.TutorialServer) -> None:
+    """404 (no WebSocket at that path) will not change: one attempt, then it gives up, saying why."""
+
+    async def scenario() -> ReconnectingClient:
+        client = ReconnectingClient(server.ws_url("/nothing-here"), backoff=FAST).start()
+        with pytest.raises(ConnectionClosed, match="404 Not Found"):
+            await client.wait_connected(timeout=10)
+        return client
+
+    client = asyncio.run(scenario())
+    assert client.attempts == 1
+    assert client.events.texts()[-1].startswith("gave up: the server has no WebSocket at /nothing-here (404 Not Found)")
+    assert client.events.texts()[-1].endswith("connecting again would get the same HTTP 404")
+
+
+@pytest.mark.parametrize("code, again", [(1008, False), (1003, False), (1011, True), (1013, True)])
+def test_close_codes_that_say_the_client_is_wrong_end_it(code: int, again: bool) -> None:
+    """1008 (policy) or 1003: the client gives up; 1011 (server error) or 1013 (try again later): it reconnects."""
+    with wstutorial.start_server(port=0, handlers={"/closes": ClosesAtOnce}) as running:
+
+        async def scenario() -> ReconnectingClient:
+            client = ReconnectingClient(running.ws_url(f"/closes?code={code}"), backoff=FAST).start()
+            try:
+                if again:
+                    await client.wait_for("(connection 2)")
+                else:
+                    await client.wait_for("gave up")
+            finally:
+                await client.close()
+            return client
+
+        client = asyncio.run(scenario())
+    texts = client.events.texts()
+    assert f"connection lost: connection closed with code {code}" in texts[2]
+    if again:
+        assert client.connections >= 2
+    else:
+        assert client.connections == 1
+        assert texts[3] == f"gave up: the server closed with {code}; connecting again would get the same answer"

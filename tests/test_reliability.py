@@ -168,15 +168,7 @@ def test_silent_client_is_detected_by_ping_and_removed() -> None:
             try:
                 event = server.events.wait_for("new connection", after=mark)
                 name = event.client
-                closed = None
-                deadline = time.monotonic() + 30
-                while closed is None and time.monotonic() < deadline:
-                    closed = next(
-                        (e for e in server.events.snapshot() if e.client == name and e.text == "connection closed"),
-                        None,
-                    )
-                    time.sleep(0.05)
-                assert closed is not None, f"{name} was never closed: {server.events.texts()[-5:]}"
+                server.events.wait_for("connection closed", timeout=30, client=name)
                 assert name not in server.clients("/ws")
                 assert len(server.clients("/ws")) == 1  # the client that answers pings stays
                 alive.send("still connected")

@@ -28,10 +28,15 @@ def colours(panel: ClientPanel) -> set[str]:
 
 
 def test_import_wstutorial_does_not_import_ipywidgets() -> None:
-    """A script or server using wstutorial never loads ipywidgets; wstutorial.ClientPanel does."""
+    """A script, a server or a classroom never loads ipywidgets (nor the chart); wstutorial.ClientPanel does.
+
+    At run time, what the import contracts (pyproject.toml) check in the source.
+    """
     code = (
-        "import sys, wstutorial\n"
-        "assert 'ipywidgets' not in sys.modules\n"
+        "import sys, wstutorial, wstutorial.clientstate, wstutorial.widgets.batching\n"
+        "import wstutorial.classroom.room, wstutorial.classroom.server, wstutorial.classroom.student\n"
+        "import wstutorial.teaching.links\n"
+        "assert 'ipywidgets' not in sys.modules and 'bqplot' not in sys.modules\n"
         "wstutorial.ClientPanel\n"
         "assert 'ipywidgets' in sys.modules\n"
     )

@@ -125,8 +125,9 @@ class EventLog:
         *,
         after: int = 0,
         kind: str | None = None,
+        client: str | None = None,
     ) -> Event:
-        """Block until an event whose text contains ``text`` is recorded.
+        """Block until an event whose text contains ``text`` is recorded (of ``kind``, about ``client``, if given).
 
         Searches events from ``after`` on (by default the whole log), so an
         event that already happened is found at once. Raises ``TimeoutError``
@@ -136,7 +137,12 @@ class EventLog:
         with self._condition:
             while True:
                 for event in self._events:
-                    if event.seq >= after and text in event.text and (kind is None or event.kind == kind):
+                    if (
+                        event.seq >= after
+                        and text in event.text
+                        and (kind is None or event.kind == kind)
+                        and (client is None or event.client == client)
+                    ):
                         return event
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

@@ -18,13 +18,33 @@ import asyncio
 import dataclasses
 import random
 import urllib.parse
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, Collection
+
+from tornado.httpclient import HTTPClientError
 
 from .address import check_ws_url
 from .client import Client, ConnectionClosed, ConnectionFailed, connect
 from .events import Event, EventLog
+from .protocol import CloseCode
 
-__all__ = ["Backoff", "ReconnectingClient", "connect_reconnecting"]
+__all__ = ["Backoff", "ReconnectingClient", "connect_reconnecting", "GIVE_UP_CODES"]
+
+# Close codes that say "what you are or send is wrong", not "try later": the
+# same client connecting again would get the same answer, so it stops.
+GIVE_UP_CODES: frozenset[int] = frozenset(
+    {CloseCode.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, CloseCode.INVALID_DATA, CloseCode.POLICY_VIOLATION}
+)
+
+
+def _refusal(error: ConnectionFailed) -> int | None:
+    """The HTTP status when the server answered the handshake with a 4xx (404, 403, ...), else None.
+
+    A server error (5xx) or no answer at all may pass; a refusal will not.
+    """
+    cause = error.__cause__
+    if isinstance(cause, HTTPClientError) and 400 <= cause.code < 500:
+        return cause.code
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +101,12 @@ class ReconnectingClient:
     connection, first or later: the place to join a room again or resend a
     subscription, since a new connection remembers nothing of the old one.
 
+    It gives up (see :attr:`finished`) when the server refuses the
+    handshake with an HTTP 4xx (wrong path, origin refused) or closes with a
+    code in ``give_up_codes`` (by default 1002, 1003, 1007, 1008: the client
+    itself is wrong); a server that is down, restarting or overloaded (no
+    answer, 5xx, 1001, 1006, 1011-1014) is tried again.
+
     Messages are kept in a bounded queue (``queue_size``): when nobody
     reads, the client stops reading too, so the server's backpressure still
     works.
@@ -96,6 +122,7 @@ class ReconnectingClient:
         events: EventLog | None = None,
         on_connect: OnConnect | None = None,
         queue_size: int = 100,
+        give_up_codes: Collection[int] = GIVE_UP_CODES,
         rng: random.Random | None = None,
         **options: Any,
     ) -> None:
@@ -107,6 +134,7 @@ class ReconnectingClient:
         self.name = name
         self.events = events if events is not None else EventLog()
         self.on_connect = on_connect
+        self.give_up_codes = frozenset(give_up_codes)
         self.options = options
         self.connections = 0  # how many times a connection opened
         self.attempts = 0  # failed attempts since the last connection
@@ -198,6 +226,10 @@ class ReconnectingClient:
                 except ConnectionFailed as error:
                     self.attempts += 1
                     self._failure = error.reason
+                    status = _refusal(error)
+                    if status is not None:
+                        self._record("give up", f"gave up: {error.reason}; connecting again would get the same HTTP {status}")
+                        return
                     if self.max_attempts is not None and self.attempts >= self.max_attempts:
                         self._record("give up", f"gave up after {self.attempts} failed attempts: {error.reason}")
                         return
@@ -205,8 +237,11 @@ class ReconnectingClient:
                     self._record("retry", f"attempt {attempt} failed: {error.reason}; next attempt in {delay:.2f} s")
                     await asyncio.sleep(delay)
                     continue
-                await self._serve(client, attempt)
+                code = await self._serve(client, attempt)
                 if self._closing:
+                    return
+                if code in self.give_up_codes:
+                    self._record("give up", f"gave up: the server closed with {code}; connecting again would get the same answer")
                     return
                 # Lost: wait a random while before the first new attempt too,
                 # so clients dropped together do not all come back together.
@@ -218,8 +253,8 @@ class ReconnectingClient:
             self._connected.clear()
             self._finished.set()
 
-    async def _serve(self, client: Client, attempt: int) -> None:
-        """Use one connection until it ends: tell who waits, then pass its messages on."""
+    async def _serve(self, client: Client, attempt: int) -> int | None:
+        """Use one connection until it ends: tell who waits, then pass its messages on; returns the close code."""
         self._client = client
         self.connections += 1
         again = f" after {attempt} attempts" if attempt > 1 else ""
@@ -241,6 +276,8 @@ class ReconnectingClient:
         except ConnectionClosed as closed:
             if not self._closing:
                 self._record("close", f"connection lost: {closed}")
+                self._failure = str(closed)
+            return closed.code
         finally:
             self._connected.clear()
             self._client = None

@@ -50,6 +50,7 @@ __all__ = [
     "make_server_protocol",
     "raw_stream",
     "send_close_frame",
+    "write_frames",
 ]
 
 # Bytes read from the socket at a time while a frame's payload arrives: text
@@ -402,6 +403,34 @@ def raw_stream(handler: WebSocketSide) -> IOStream | None:
     connection: WebSocketProtocol | None = handler.ws_connection
     stream = getattr(connection, "stream", None)
     return stream if isinstance(stream, IOStream) else None
+
+
+def write_frames(stream: IOStream, data: bytes) -> "asyncio.Future[None] | None":
+    """Write ready-made frames to ``stream``; None when they all went to the socket at once.
+
+    ``IOStream.write`` makes a Future (and schedules a callback on it) for
+    every write; to 1,000 clients that is 1,000 Futures per broadcast, and
+    the garbage collector's pauses they trigger are what made the tail of a
+    broadcast slow (see ``bench/broadcast.py``). When nothing is waiting in
+    the stream's buffer (``writing()`` is False, documented), the frames go
+    straight to the socket; only what the socket does not take at once goes
+    through ``IOStream.write``, in order, and gets a Future to track.
+    Relies on ``IOStream.socket`` (the connected socket the stream was made
+    with); a TLS stream (``SSLIOStream``) always takes Tornado's way.
+    """
+    if stream.closed():
+        return None
+    if type(stream) is IOStream and not stream.writing():
+        try:
+            sent = stream.socket.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            return None  # the connection is gone; Tornado's read side notices and calls on_close
+        if sent == len(data):
+            return None
+        data = data[sent:]
+    return stream.write(data)
 
 
 def send_close_frame(handler: WebSocketSide, code: int, reason: str) -> None:

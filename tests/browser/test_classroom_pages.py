@@ -54,6 +54,25 @@ def test_teacher_page_lists_names_as_text_and_html_names_never_join(page: Page, 
     assert_not_html(page)
 
 
+def test_teacher_board_shows_results_live_and_reasons_as_text(page: Page, classroom: Classroom) -> None:
+    """A result appears in its student's row and exercise's column as it comes; a reason with HTML stays text."""
+    page.goto(classroom.server.page_url(f"teacher.html?token={TOKEN}"))
+    expect(page.locator("#board-empty")).to_be_visible()
+    with connect(classroom.chat_url("Ada")) as ada, connect(classroom.server.ws_url("/ws") + "?name=Ada"):
+        ada.send(json.dumps({"type": "progress", "exercise": "upper_case", "passed": False, "reason": XSS_PAYLOAD}))
+        row = page.locator("#board-body > tr", has=page.locator("th", has_text="Ada"))
+        expect(row.locator("td")).to_have_text(["not yet"])
+        expect(row.locator("td")).to_have_attribute("title", XSS_PAYLOAD)
+        ada.send(json.dumps({"type": "progress", "exercise": "mini_chat", "passed": True, "reason": "sent to everyone"}))
+        expect(page.locator("#board-head > th")).to_have_text(["student", "upper_case", "mini_chat"])
+        expect(row.locator("td")).to_have_text(["not yet", "passed"])
+        expect(page.locator("ul[data-path='/ws'] > li")).to_have_text(["Ada"])
+        expect(page.locator("#board-empty")).to_be_hidden()
+    expect(row).to_have_class("gone")
+    expect(page.locator("ul[data-path='/ws'] > li")).to_have_count(0)
+    assert_not_html(page)
+
+
 def test_teacher_page_without_token_does_nothing(page: Page, classroom: Classroom) -> None:
     """A student who opens teacher.html with a wrong token sees the refusal, and the buttons stay off."""
     page.goto(classroom.server.page_url("teacher.html?token=guess"))

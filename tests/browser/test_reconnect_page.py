@@ -23,9 +23,16 @@ class FrozenHandler(JsonHandler):
         return None
 
 
+class ClosesAtOnce(JsonHandler):
+    """Closes every new connection with the code in its ?code= argument."""
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        self.close(int(self.get_argument("code")), "closed by the test")
+
+
 @pytest.fixture
 def json_server() -> Iterator[wstutorial.TutorialServer]:
-    running = wstutorial.start_server(port=0, handlers={"/frozen": FrozenHandler})
+    running = wstutorial.start_server(port=0, handlers={"/frozen": FrozenHandler, "/closes": ClosesAtOnce})
     try:
         yield running
     finally:
@@ -105,3 +112,13 @@ def test_disconnect_stops_reconnecting(page: Page, json_server: wstutorial.Tutor
     assert json_server.clients("/json") == []
     page.click("#start")
     page.wait_for_function("window.reconnectState.connections === 2")
+
+
+def test_page_gives_up_on_a_policy_violation(page: Page, json_server: wstutorial.TutorialServer) -> None:
+    """Closed with 1008: the page says it gives up and does not reconnect; with 1011 it does."""
+    page.goto(json_server.page_url(f"reconnect.html?path=closes%3Fcode%3D1008&{FAST}"))
+    expect(page.locator("#status")).to_have_text("gave up: the server closed with 1008; connecting again would get the same answer")
+    assert state(page, "scheduled") is False
+    assert state(page, "connections") == 1
+    page.goto(json_server.page_url(f"reconnect.html?path=closes%3Fcode%3D1011&{FAST}"))
+    page.wait_for_function("window.reconnectState.connections >= 2")

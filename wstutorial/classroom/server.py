@@ -7,24 +7,34 @@ exist only in classroom mode:
 - ``/chat?name=Ada`` — the chat room of ``chat.py`` (students, notebooks, browsers);
 - ``/readings`` — read-only: everyone's newest reading, for a live chart;
 - ``/teacher?token=...`` — the teacher's page: the live list of who is in
-  the room, and start/stop of the part-2 stream for everyone. The token is
+  the room, who is connected on ``/ws``, ``/streaming`` and ``/chat``, the
+  progress board (each student's self-check results, ``board.py``), and
+  start/stop of the part-2 stream for everyone. The token is
   random, made when the server starts, shown only on the teacher's terminal
   (``teacher_url``); a connection without the right token is closed with
   1008 before it can do anything.
 
 Teacher actions (JSON sent on ``/teacher``): ``{"action": "stop_stream"}``,
 ``{"action": "start_stream"}``. The teacher's page receives
-``{"type": "members", "members": [...]}`` and
-``{"type": "stream", "running": bool}``.
+``{"type": "members", "members": [...]}``,
+``{"type": "stream", "running": bool}``,
+``{"type": "board", "exercises": [...], "students": {name: {exercise: {"passed", "reason"}}}}``
+(once, on connecting), then ``{"type": "progress", "name", "exercise", "passed", "reason"}``
+for each new result, and ``{"type": "connections", "paths": {"/ws": [...], ...}}``
+whenever someone connects or leaves (at most about four times a second).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import secrets
 import urllib.parse
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from tornado.websocket import WebSocketHandler
 
 from ..protocol import describe_message
 from ..server.context import ServerContext
@@ -32,7 +42,8 @@ from ..server.handlers import TutorialHandler
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .room import ChatRoom
-from .rules import CLOSE_POLICY, NameRejected
+from .rules import CLOSE_POLICY, NameRejected, validate_name
+from .wheels import wheel_routes
 
 __all__ = [
     "ChatHandler",
@@ -43,11 +54,48 @@ __all__ = [
     "set_stream_running",
     "close_reason",
     "CLASSROOM_MAX_MESSAGE_SIZE",
+    "WATCHED_PATHS",
+    "connection_label",
+    "connections_message",
 ]
 
 # A chat line is at most 500 characters; nothing a student sends needs more
 # than this, and a class of 30 must not make the server buffer megabytes.
 CLASSROOM_MAX_MESSAGE_SIZE = 16 * 1024
+
+
+# The paths whose connections the teacher's page lists (what the students use in 02, 04 and 06).
+WATCHED_PATHS = ("/ws", "/streaming", "/chat")
+# A page listing hundreds of addresses helps nobody: beyond this, the page says how many more.
+MAX_LISTED = 100
+# Connections come and go in bursts (a class pressing Run All): one update per burst.
+CONNECTIONS_DELAY = 0.25
+
+
+def connection_label(handler: WebSocketHandler) -> str:
+    """How the teacher's page names one connection: the chat name, else ``?name=`` from its address, else its number and address."""
+    name = getattr(handler, "member_name", None)
+    if name:
+        return str(name)
+    raw = handler.get_argument("name", "")  # notebook 06 adds ?name=NAME to /ws and /streaming
+    if raw:
+        try:
+            return validate_name(raw)
+        except NameRejected:
+            pass  # shown by number: a bad name is never displayed
+    return f"{getattr(handler, 'client_name', '?')} from {handler.request.remote_ip}"
+
+
+def connections_message(hub: Any) -> dict[str, Any]:
+    """``{"type": "connections", "paths": {path: [labels]}, "more": {path: n}}`` for :data:`WATCHED_PATHS`. Server loop only."""
+    paths: dict[str, list[str]] = {}
+    more: dict[str, int] = {}
+    for path in WATCHED_PATHS:
+        labels = sorted((connection_label(handler) for handler in hub.open_handlers(path)), key=str.casefold)
+        paths[path] = labels[:MAX_LISTED]
+        if len(labels) > MAX_LISTED:
+            more[path] = len(labels) - MAX_LISTED
+    return {"type": "connections", "paths": paths, "more": more}
 
 
 def close_reason(text: str) -> str:
@@ -84,7 +132,7 @@ class ChatHandler(TutorialHandler):
     def open(self, *args: Any, **kwargs: Any) -> None:
         raw = self.get_argument("name", "")
         try:
-            member = self.room.join(raw, self._send)
+            member = self.room.join(raw, self._send, self.request.remote_ip or "")
         except NameRejected as error:
             self.record(f"name rejected: {error}", kind="close")
             self.close(CLOSE_POLICY, close_reason(str(error)))
@@ -133,6 +181,8 @@ class TeacherHandler(TutorialHandler):
     """``/teacher?token=...``: the teacher's page; everyone else is closed with 1008."""
 
     authorized = False
+    _unsubscribe: Callable[[], None] | None = None
+    _pending: asyncio.TimerHandle | None = None
 
     def initialize(self, context: ServerContext, room: ChatRoom, token: str) -> None:  # type: ignore[override]
         super().initialize(context)
@@ -151,6 +201,24 @@ class TeacherHandler(TutorialHandler):
         self.record("teacher connected", kind="open")
         self.room.watch(self, lambda text: self.hub.send(self, text))
         self.hub.send(self, json.dumps({"type": "stream", "running": not self._stream.paused}))
+        self.hub.send(self, json.dumps(self.room.board.snapshot()))
+        self._send_connections()
+        loop = asyncio.get_running_loop()
+
+        def on_event(event: Any) -> None:  # runs in the recording thread: hand over to the loop
+            if event.kind in ("open", "close") and event.path in WATCHED_PATHS:
+                loop.call_soon_threadsafe(self._connections_changed)
+
+        self._unsubscribe = self.hub.events.subscribe(on_event)
+
+    def _connections_changed(self) -> None:
+        if self._pending is None and self.authorized:
+            self._pending = asyncio.get_running_loop().call_later(CONNECTIONS_DELAY, self._send_connections)
+
+    def _send_connections(self) -> None:
+        self._pending = None
+        if self.authorized:
+            self.hub.send(self, json.dumps(connections_message(self.hub)))
 
     @property
     def _stream(self) -> Stream:
@@ -170,6 +238,11 @@ class TeacherHandler(TutorialHandler):
 
     def on_close(self) -> None:
         if self.authorized:
+            self.authorized = False
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+            if self._pending is not None:
+                self._pending.cancel()
             self.room.unwatch(self)
             self.record("teacher disconnected", kind="close")
 
@@ -230,6 +303,7 @@ def start_classroom(
     interval: float = 2.0,
     allowed_origins: Iterable[str] = (),
     max_message_size: int = CLASSROOM_MAX_MESSAGE_SIZE,
+    wheels: Path | str | None = None,
     **kwargs: Any,
 ) -> Classroom:
     """Start a tutorial server with the chat room and the teacher's page.
@@ -237,8 +311,10 @@ def start_classroom(
     Arguments are those of :func:`start_server`, plus ``teacher_token``
     (random by default) and ``room`` (a :class:`ChatRoom` with your own
     limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
-    the class connect.
+    the class connect. ``wheels``: a folder made by ``python -m wstutorial
+    wheelhouse``, served at ``/wheels/`` for pip (see :mod:`.wheels`).
     """
+    wheel_rules = wheel_routes(Path(wheels)) if wheels is not None else []
     token = teacher_token if teacher_token is not None else secrets.token_urlsafe(16)
     if len(token) < 8:
         raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
@@ -256,4 +332,11 @@ def start_classroom(
         },
         **kwargs,
     )
+    if wheel_rules:
+
+        async def add_wheel_routes() -> None:
+            # Ahead of the pages' catch-all route; on the server's own loop.
+            server._app.add_handlers(r".*", wheel_rules)
+
+        server._loop_thread.run(add_wheel_routes(), 5.0)
     return Classroom(server, chat_room, token)

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from ..address import InvalidAddress, default_port, ws_url
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
 from ..protocol import CloseCode, describe_message
+from ..teaching import progress
 from .rules import NameRejected, describe, validate_name
 
 logger = logging.getLogger("wstutorial")
@@ -40,9 +41,20 @@ class ChatState:
         host, port: the classroom server, as typed (the teacher prints them).
         name: your name in the room (see :func:`validate_name`).
         max_lines: how many lines are kept (newest).
+        report_progress: while in the room, send each self-check result
+            (``teaching/progress.py``) to the teacher's board under
+            :attr:`name`. Off by default: nothing is sent unless asked.
     """
 
-    def __init__(self, host: str = "localhost", port: int | str | None = None, name: str = "", *, max_lines: int = 200) -> None:
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int | str | None = None,
+        name: str = "",
+        *,
+        max_lines: int = 200,
+        report_progress: bool = False,
+    ) -> None:
         if not isinstance(max_lines, int) or max_lines < 1:
             raise ValueError(f"max_lines must be a whole number of at least 1, got {max_lines!r}")
         self.host = host
@@ -60,6 +72,9 @@ class ChatState:
         self._client: Client | None = None
         self._reader: asyncio.Task[None] | None = None
         self._listeners: list[ChatListener] = []
+        self.report_progress = report_progress
+        self._stop_reporting: Callable[[], None] | None = None
+        self._sending: set[asyncio.Task[bool]] = set()
 
     @property
     def url(self) -> str:
@@ -104,6 +119,12 @@ class ChatState:
         del self.received[: -self._max]
         if isinstance(message.get("members"), list):
             self.members = [str(name) for name in message["members"]]
+        if message.get("type") == "presence":
+            # Only the changes come: apply them to the list the welcome gave.
+            gone = {str(name) for name in message.get("left") or []}
+            now = [name for name in self.members if name not in gone]
+            now += [str(name) for name in message.get("joined") or [] if str(name) not in now]
+            self.members = sorted(now, key=str.casefold)
         if message.get("type") == "stream":
             self.stream_running = bool(message.get("running"))
         line = describe(message)
@@ -158,12 +179,33 @@ class ChatState:
         self.status = "open"
         self._changed()
 
-        self._reader = asyncio.get_running_loop().create_task(self._read(client))
+        loop = asyncio.get_running_loop()
+        self._reader = loop.create_task(self._read(client))
+        if self.report_progress and self._stop_reporting is None:
+            # Checks run in the kernel's thread while the loop waits for the cell:
+            # the result is sent as soon as the loop runs again.
+            def reporter(result: progress.Progress) -> None:
+                loop.call_soon_threadsafe(self._send_progress, result)
+
+            self._stop_reporting = progress.add_reporter(reporter)
         return True
+
+    def _send_progress(self, result: progress.Progress) -> None:
+        if self._client is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.send_progress(result.exercise, result.passed, result.reason))
+        self._sending.add(task)  # a task nobody references may be collected before it runs
+        task.add_done_callback(self._sending.discard)
+
+    def _stop_progress(self) -> None:
+        if self._stop_reporting is not None:
+            self._stop_reporting()
+            self._stop_reporting = None
 
     async def _read(self, client: Client) -> None:
         async for message in client:
             self.apply(message)
+        self._stop_progress()
         if self._client is client:
             self._client = None
             self.status = "closed"
@@ -191,8 +233,14 @@ class ChatState:
         """Send a sensor-like reading; everyone's chart on ``/readings`` shows it."""
         return await self._send(json.dumps({"type": "reading", "value": float(value)}))
 
+    async def send_progress(self, exercise: str, passed: bool, reason: str = "") -> bool:
+        """Send one self-check result to the teacher's board (what ``report_progress`` does for each check)."""
+        message = {"type": "progress", "exercise": exercise, "passed": bool(passed), "reason": str(reason)}
+        return await self._send(json.dumps(message))
+
     async def leave(self) -> None:
         """Leave the room (close with 1000) and wait until the server has confirmed."""
+        self._stop_progress()
         client, reader = self._client, self._reader
         if client is None:
             return

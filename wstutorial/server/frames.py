@@ -26,6 +26,9 @@ def encode_frame(message: str | bytes) -> bytes:
     if isinstance(message, str):
         payload = message.encode("utf-8")
         return frame_header(Opcode.TEXT, len(payload)) + payload
+    if not isinstance(message, (bytes, bytearray, memoryview)):
+        # bytes(12345) would be 12,345 zero bytes, bytes(True) one.
+        raise TypeError(f"a message is str (text) or bytes (binary), got {type(message).__name__}: {message!r:.60}")
     payload = bytes(message)
     return frame_header(Opcode.BINARY, len(payload)) + payload
 

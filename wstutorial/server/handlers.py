@@ -135,8 +135,10 @@ class TutorialHandler(WebSocketHandler):
         value: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        if isinstance(value, HTTPError):  # a refusal we chose (403, 404), already recorded
-            super().log_exception(typ, value, tb)
+        if isinstance(value, HTTPError):
+            # A refusal the handler chose (403, 401, 404): the access log
+            # records it as an event; Tornado's warning would be printed from
+            # the server's thread into a random notebook cell.
             return
         self.record(f"error in {type(self).__name__}: {value!r}", kind="error")
         super().log_exception(typ, value, tb)

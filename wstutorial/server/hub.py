@@ -22,7 +22,7 @@ from tornado.websocket import WebSocketClosedError
 from ..address import is_loopback
 from ..events import EventLog
 from ..protocol import CloseCode
-from ..tornado_internals import WebSocketSide, drop_socket, is_open, raw_stream
+from ..tornado_internals import WebSocketSide, drop_socket, is_open, raw_stream, write_frames
 from .frames import FrameBatch
 
 __all__ = ["Hub", "Connection", "normalize_origin", "normalize_host_name", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
@@ -266,10 +266,11 @@ class Hub:
                 sent += 1
             return sent
         try:
-            future = stream.write(batch.prefix(count))
+            waiting = write_frames(stream, batch.prefix(count))
         except StreamClosedError:
             return 0
-        _track(handler, future, count, batch.size(count))
+        if waiting is not None:  # some bytes wait in Tornado's buffer: a client that does not keep up
+            _track(handler, waiting, count, batch.size(count))
         return count
 
     def _slow_path(self, handler: Connection) -> None:
@@ -300,7 +301,8 @@ class Hub:
         The frame is built once and the same bytes go to every client.
         """
         batch = FrameBatch((message,))
-        return sum(self.send_frames(handler, batch) for handler in self.open_handlers(path))
+        # send_frames skips connections that are not open: no need to filter first.
+        return sum(self.send_frames(handler, batch) for handler in list(self.connections.get(path, ())))
 
     async def close_all(self, code: int = CloseCode.GOING_AWAY, reason: str = "server shutting down", timeout: float = 3.0) -> int:
         """Close every WebSocket with ``code`` and wait (up to ``timeout``) for them to go.

@@ -8,11 +8,12 @@ named, defaulted and checked in one place only.
 from __future__ import annotations
 
 import dataclasses
+import ssl
 import types
 from pathlib import Path
 from typing import Any, Mapping, TypeAlias
 
-from tornado.websocket import WebSocketHandler
+from tornado.web import RequestHandler
 
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .hub import normalize_host_name, normalize_origin
@@ -27,7 +28,8 @@ DEFAULT_INTERVAL = 2.0
 
 # A route's handler: the class, or the class with the keyword arguments its
 # initialize() takes besides the server's context (as Tornado's URLSpec).
-HandlerSpec: TypeAlias = type[WebSocketHandler] | tuple[type[WebSocketHandler], Mapping[str, Any]]
+# Plain HTTP routes (a login form) are RequestHandlers.
+HandlerSpec: TypeAlias = type[RequestHandler] | tuple[type[RequestHandler], Mapping[str, Any]]
 
 @dataclasses.dataclass(frozen=True)
 class ServerOptions:
@@ -51,6 +53,13 @@ class ServerOptions:
         check_host: refuse requests for other ``Host`` names with 403 (DNS
             rebinding); None (the default): on when the server listens on
             loopback only, off when it listens on the network.
+        ssl_context: serve ``https://`` and ``wss://`` with this TLS context
+            (``wstutorial.server.tls.LocalCA.server_context()``); None: plain
+            ``http://`` and ``ws://``.
+        xheaders: believe a reverse proxy's ``X-Real-Ip`` / ``X-Forwarded-For``
+            / ``X-Forwarded-Proto`` about the client (Tornado's ``xheaders``).
+            Only for a server reachable through that proxy alone: otherwise
+            any client can claim any address.
         max_connections: TCP connections open at once (pages and WebSockets);
             None (the default): the file limit (``ulimit -n``) less 100.
             Beyond it new ones get 503 and one event says so.
@@ -71,6 +80,8 @@ class ServerOptions:
     tornado_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     allowed_hosts: tuple[str, ...] = ()
     check_host: bool | None = None
+    ssl_context: ssl.SSLContext | None = None
+    xheaders: bool = False
     max_connections: int | None = DEFAULT_MAX_CONNECTIONS
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     max_partial_bytes: int = DEFAULT_MAX_PARTIAL_BYTES
@@ -96,8 +107,11 @@ class ServerOptions:
             handler = spec[0] if isinstance(spec, tuple) else spec
             if not isinstance(path, str) or not path.startswith("/"):
                 raise ValueError(f"a handler's path must start with '/', got {path!r}")
-            if not (isinstance(handler, type) and issubclass(handler, WebSocketHandler)):
-                raise TypeError(f"the handler for {path!r} must be a WebSocketHandler subclass, got {handler!r}")
+            if not (isinstance(handler, type) and issubclass(handler, RequestHandler)):
+                raise TypeError(
+                    f"the handler for {path!r} must be a WebSocketHandler subclass "
+                    f"(or a RequestHandler subclass for plain HTTP), got {handler!r}"
+                )
             handlers[path] = spec
         set("handlers", types.MappingProxyType(handlers))
         if self.student_dir is not None:

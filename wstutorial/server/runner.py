@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import errno
 import socket
+import ssl
 import threading
 from pathlib import Path
 from typing import Any, Callable, Coroutine, Iterable, Mapping, TypeVar
@@ -116,7 +117,8 @@ class TutorialServer:
     @property
     def url(self) -> str:
         """The address of the index page, e.g. ``http://127.0.0.1:8888/``."""
-        return f"http://{self._url_host}:{self.port}/"
+        scheme = "https" if self.options.ssl_context is not None else "http"
+        return f"{scheme}://{self._url_host}:{self.port}/"
 
     def page_url(self, page: str = "hello.html") -> str:
         """The address of a page, e.g. ``http://127.0.0.1:8888/hello.html`` (only while running)."""
@@ -132,7 +134,8 @@ class TutorialServer:
         self._check_running()
         if not path.startswith("/"):
             raise InvalidAddress(f"path must start with '/', got {path!r}")
-        return f"ws://{self._url_host}:{self.port}{path}"
+        scheme = "wss" if self.options.ssl_context is not None else "ws"
+        return f"{scheme}://{self._url_host}:{self.port}{path}"
 
     @property
     def exposed(self) -> bool:
@@ -200,6 +203,8 @@ class TutorialServer:
             events=self.events,
             max_connections=options.max_connections,
             header_timeout=options.header_timeout,
+            ssl_options=options.ssl_context,
+            xheaders=options.xheaders,
         )
         server.add_sockets(sockets)
         self._http_server = server
@@ -264,7 +269,12 @@ class TutorialServer:
         return self.run(invoke(), timeout)
 
     def broadcast(self, path: str, message: str | bytes, timeout: float = 5.0) -> int:
-        """Send ``message`` to every client on ``path``; returns how many it was sent to."""
+        """Send ``message`` to every client on ``path``; returns how many it was sent to.
+
+        Raises ``TypeError`` for anything but ``str`` (text) and ``bytes`` (binary).
+        """
+        if not isinstance(message, (str, bytes, bytearray, memoryview)):
+            raise TypeError(f"a message is str (text) or bytes (binary), got {type(message).__name__}: {message!r:.60}")
         return self.call(self.hub.broadcast, path, message, timeout=timeout)
 
     def clients(self, path: str | None = None, timeout: float = 5.0) -> list[str]:
@@ -297,6 +307,8 @@ def start_server(
     handlers: Mapping[str, HandlerSpec] | None = None,
     student_dir: str | Path | None = None,
     allowed_hosts: Iterable[str] = (),
+    ssl_context: ssl.SSLContext | None = None,
+    xheaders: bool = False,
     max_connections: int | None = DEFAULT_MAX_CONNECTIONS,
     header_timeout: float = DEFAULT_HEADER_TIMEOUT,
     max_partial_bytes: int = DEFAULT_MAX_PARTIAL_BYTES,
@@ -331,6 +343,11 @@ def start_server(
             may appear in a request's ``Host`` (besides ``localhost``,
             ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
             names get 403 (a DNS rebinding page says its own name).
+        ssl_context: serve https:// and wss:// with this TLS context
+            (``wstutorial.server.tls``); None for plain http:// and ws://.
+        xheaders: trust a reverse proxy's X-Real-Ip / X-Forwarded-For /
+            X-Forwarded-Proto (Tornado's ``xheaders``); only for a server that
+            only the proxy can reach.
         max_connections: TCP connections open at once (default: the file
             limit, ``ulimit -n``, less 100); more get 503 Service
             Unavailable, recorded once.
@@ -362,6 +379,8 @@ def start_server(
         "handlers": handlers or {},
         "student_dir": student_dir,
         "allowed_hosts": tuple(allowed_hosts),
+        "ssl_context": ssl_context,
+        "xheaders": xheaders,
         "max_connections": max_connections,
         "header_timeout": header_timeout,
         "max_partial_bytes": max_partial_bytes,

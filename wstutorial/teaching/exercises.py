@@ -28,6 +28,7 @@ from ..client import (
 from ..events import EventLog
 from ..server.runner import TutorialServer, start_server
 from ..wording import count
+from . import progress
 
 __all__ = ["CheckResult", "check_upper_case", "check_count_clients", "check_stream_time", "ANSWER_TIMEOUT"]
 
@@ -44,6 +45,9 @@ class CheckResult:
 
     passed: bool
     message: str
+
+    def __post_init__(self) -> None:
+        progress.report(self)  # to the teacher's board, only when this notebook joined a classroom
 
     def __bool__(self) -> bool:
         return self.passed
@@ -107,7 +111,9 @@ def _watched(handler_class: type[WebSocketHandler], returned: list[object]) -> t
     return Watched
 
 
-def _run(handler_class: object, name: str, body: Callable[[TutorialServer], str]) -> CheckResult:
+def _run(
+    handler_class: object, name: str, body: Callable[[TutorialServer], str], **settings: Any
+) -> CheckResult:
     """Serve ``handler_class`` at /exercise, run ``body`` against it, turn everything into a sentence.
 
     The server is quiet: a handler's exception becomes an event that the
@@ -118,7 +124,8 @@ def _run(handler_class: object, name: str, body: Callable[[TutorialServer], str]
         _check_class(handler_class, name)
         assert isinstance(handler_class, type)
         server = start_server(
-            "127.0.0.1", 0, handlers={PATH: _watched(handler_class, returned)}, ping_interval=None, quiet=True
+            "127.0.0.1", 0, handlers={PATH: _watched(handler_class, returned)}, ping_interval=None, quiet=True,
+            **settings,
         )
     except _Failed as failure:
         return CheckResult(False, str(failure))
@@ -481,3 +488,63 @@ async def check_relay(relay: object, redis_url: str) -> CheckResult:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await publisher.aclose()
+
+
+__all__ += ["check_members_only"]
+
+
+def check_members_only(handler_class: object) -> CheckResult:
+    """Exercise "members only" (notebook 08): ``MembersOnlyHandler`` lets in logged-in users only.
+
+    A client with the signed cookie ``wstutorial_user`` (as ``/login``
+    sets it) gets ``Hello <name>``; a client without it, or with a cookie it
+    wrote itself (not signed), is refused with HTTP 401 before the upgrade.
+    """
+    import secrets
+
+    from tornado.web import create_signed_value
+
+    secret = secrets.token_hex(32)
+    signed = create_signed_value(secret, "wstutorial_user", "ada").decode()
+
+    def attempt(server: TutorialServer, cookie: str | None) -> str:
+        """The greeting, or 'refused <code>'."""
+        headers = {"Cookie": f"wstutorial_user={cookie}"} if cookie else {}
+        try:
+            client = connect_blocking(server.ws_url(PATH), timeout=ANSWER_TIMEOUT, headers=headers)
+        except ConnectionFailed as error:
+            code = re.search(r"\b(4\d\d)\b", error.reason)
+            return f"refused {code.group(1) if code else error.reason}"
+        try:
+            return str(_answer(client, "it connected"))
+        finally:
+            client.close()
+
+    def body(server: TutorialServer) -> str:
+        greeting = attempt(server, signed)
+        if greeting.startswith("refused"):
+            raise _Failed(f"a logged-in client (a valid signed cookie for ada) was {greeting}: let it in")
+        if greeting == "Hello b'ada'":
+            raise _Failed("the name came as bytes (Hello b'ada'): return get_signed_cookie(...).decode()")
+        if greeting != "Hello ada":
+            raise _Failed(
+                f"a logged-in ada got {greeting!r}, expected 'Hello ada': get_current_user should return "
+                "self.get_signed_cookie('wstutorial_user') as text"
+            )
+        anonymous = attempt(server, None)
+        if not anonymous.startswith("refused"):
+            raise _Failed(
+                f"a client without a login got in (it received {anonymous!r}): in prepare(), "
+                "raise HTTPError(401) when self.current_user is None"
+            )
+        if anonymous != "refused 401":
+            raise _Failed(f"a client without a login was {anonymous}; refuse it with 401 (raise HTTPError(401))")
+        forged = attempt(server, "ada")
+        if not forged.startswith("refused"):
+            raise _Failed(
+                "a cookie the client wrote itself (wstutorial_user=ada, not signed) got in: read it with "
+                "get_signed_cookie, which checks the signature, not get_cookie"
+            )
+        return "ada got 'Hello ada'; no login and a forged cookie were refused with 401 before the upgrade."
+
+    return _run(handler_class, "MembersOnlyHandler", body, cookie_secret=secret)

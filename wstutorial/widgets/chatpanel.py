@@ -1,6 +1,6 @@
 """The classroom chat in a notebook: host, port and your name; the room's lines; a box to say something.
 
-UI only: the logic is :class:`~wstutorial.chat.ChatState`. Updates are
+UI only: the logic is :class:`~wstutorial.classroom.student.ChatState`. Updates are
 applied in batches on the kernel's loop (``UpdateBatcher``, about ten per
 second) like the other panels, and every name and message is shown as text
 (a disabled ``Textarea``), never as HTML.
@@ -26,15 +26,26 @@ class ChatPanel(StatePanel):
             ``port`` defaults to ``$WSTUTORIAL_PORT``, else 8888.
         name: your name in the room.
         max_lines: how many lines are shown (the newest).
+        state: show this :class:`ChatState` (e.g. notebook 06's ``lesson.chat``,
+            already in the room) instead of making one from the arguments above.
     """
 
     def __init__(
-        self, host: str = "localhost", port: int | str | None = None, name: str = "", *, max_lines: int = 200, **kwargs: Any
+        self,
+        host: str = "localhost",
+        port: int | str | None = None,
+        name: str = "",
+        *,
+        max_lines: int = 200,
+        state: ChatState | None = None,
+        **kwargs: Any,
     ) -> None:
-        self.state = ChatState(host, port, name, max_lines=max_lines)
+        self.state = state if state is not None else ChatState(host, port, name, max_lines=max_lines)
         self.host_field = widgets.Text(str(self.state.host), description="host", style={"description_width": "3em"})
         self.port_field = widgets.Text(str(self.state.port), description="port", style={"description_width": "3em"})
-        self.name_field = widgets.Text(name, description="name", placeholder="your name", style={"description_width": "3em"})
+        self.name_field = widgets.Text(
+            self.state.name, description="name", placeholder="your name", style={"description_width": "3em"}
+        )
         self.join_button = widgets.Button(description="Join", button_style="success")
         self.leave_button = widgets.Button(description="Leave", button_style="warning")
         self.members = widgets.Label()

@@ -1,0 +1,24 @@
+from tornado.web import HTTPError
+
+from wstutorial import TutorialHandler
+
+
+class MembersOnlyHandler(TutorialHandler):
+    """Only for logged-in users: greet them with "Hello <name>"; refuse everyone else with 401.
+
+    The login page set a signed cookie "wstutorial_user" holding the name:
+    self.get_signed_cookie("wstutorial_user") gives it (bytes), or None when
+    it is missing, changed or forged.
+    """
+
+    def get_current_user(self):
+        name = self.get_signed_cookie("wstutorial_user")
+        return name.decode() if name is not None else None
+
+    def prepare(self):
+        super().prepare()  # the tutorial's own checks
+        if self.current_user is None:
+            raise HTTPError(401, "log in first")
+
+    def open(self):
+        self.write_message(f"Hello {self.current_user}")

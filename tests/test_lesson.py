@@ -1,0 +1,211 @@
+"""Notebook 06's Lesson: one NAME for every connection, a private room, sentences instead of tracebacks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Iterator
+
+import pytest
+from websockets.sync.client import connect as ws_connect
+
+import wstutorial
+from helpers import free_port
+from wstutorial import TutorialHandler
+from wstutorial.classroom.lesson import MAX_BASE_LENGTH, Lesson, Sentence, suggest_name
+from wstutorial.classroom.server import Classroom, start_classroom
+from wstutorial.classroom.student import ChatState
+from wstutorial.teaching.exercises import check_upper_case
+
+
+class Shouter(TutorialHandler):
+    def on_message(self, message: str | bytes) -> None:
+        self.write_message(str(message).upper())
+
+
+@pytest.fixture
+def teacher() -> Iterator[Classroom]:
+    """The teacher's classroom server (loopback, free port)."""
+    running = start_classroom(port=0, teacher_token="lesson-test-token")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def board(classroom: Classroom) -> dict[str, object]:
+    return classroom.server.call(lambda: classroom.room.board.snapshot()["students"])
+
+
+def test_working_alone_starts_a_server_and_stops_it() -> None:
+    """HOST None: your own classroom server, NAME defaults to Ada; close() leaves and stops it."""
+
+    async def main() -> None:
+        lesson = await Lesson.begin("", None, None)
+        try:
+            assert lesson.alone and lesson.ready and lesson.name == "Ada"
+            assert lesson.classroom is not None and lesson.classroom.members() == ["Ada"]
+            assert "Working alone" in lesson.status()
+            assert lesson.private_room() == (lesson.host, lesson.port)
+            assert lesson.path("/chat", "panel") == "/chat?name=Ada-panel"
+        finally:
+            await lesson.close()
+        assert not lesson.classroom.server.running
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "name, says",
+    [
+        ("", "NAME is empty: write your name at the top"),
+        ("<b>", "cannot be used (name has characters that are not allowed"),
+        ("A" * (MAX_BASE_LENGTH + 1), f"use at most {MAX_BASE_LENGTH} here"),
+    ],
+)
+def test_in_class_an_unusable_name_is_a_sentence_and_later_waits_are_skipped(teacher: Classroom, name: str, says: str) -> None:
+    """No NAME (or a bad one): one sentence saying what to write; the cells after it skip at once, without a traceback."""
+
+    async def main() -> None:
+        lesson = await Lesson.begin(name, "localhost", teacher.port)
+        assert not lesson.ready and says in lesson.status()
+        waiting = lesson.chat.wait_for("anything", timeout=60)
+        skipped = await lesson.wait(waiting)
+        assert isinstance(skipped, Sentence) and skipped.startswith("(skipped)") and says in skipped
+        assert waiting.cr_frame is None  # closed, never started: no "never awaited" warning
+        assert teacher.members() == []
+        await lesson.close()
+
+    asyncio.run(main())
+
+
+def test_a_taken_name_is_a_sentence_with_a_suggestion(teacher: Classroom) -> None:
+    """Another student has the name: the room's reason, and another name to set."""
+
+    async def main() -> None:
+        lesson = await Lesson.begin("Grace", "localhost", teacher.port)
+        assert not lesson.ready
+        text = str(lesson.status())
+        assert "refused the name 'Grace'" in text and "already in the room" in text
+        suggestion = re.search(r"set NAME = '([^']+)'", text)
+        assert suggestion and suggestion.group(1).startswith("Grace ") and suggestion.group(1) != "Grace"
+        await lesson.close()
+
+    with ws_connect(teacher.chat_url("grace")) as other:
+        other.recv(timeout=10)
+        asyncio.run(main())
+
+
+def test_suggested_names_are_valid_and_fit() -> None:
+    """A suggestion leaves room for the notebook's suffixes."""
+    for name in ("Ada", "A" * MAX_BASE_LENGTH):
+        suggested = suggest_name(name)
+        assert suggested != name and len(suggested) <= MAX_BASE_LENGTH
+
+
+@pytest.mark.parametrize("host, port, says", [("no host!", 8888, "HOST or PORT is not right"), ("localhost", "eighty", "HOST or PORT is not right")])
+def test_a_wrong_host_or_port_is_a_sentence(host: str, port: object, says: str) -> None:
+    """Typos on the board's address: a sentence naming HOST and PORT."""
+
+    async def main() -> None:
+        lesson = await Lesson.begin("Ada", host, port)
+        assert not lesson.ready and says in lesson.status()
+        await lesson.close()
+
+    asyncio.run(main())
+
+
+def test_nothing_listening_is_a_sentence() -> None:
+    """The teacher's server is not running (or the port is wrong): say so, no traceback."""
+
+    async def main() -> None:
+        lesson = await Lesson.begin("Ada", "127.0.0.1", free_port())
+        assert not lesson.ready and "Could not join the room" in lesson.status() and "Check HOST and PORT" in lesson.status()
+        await lesson.close()
+
+    asyncio.run(main())
+
+
+def test_running_the_first_cell_again_rejoins_under_the_same_name(teacher: Classroom) -> None:
+    """A re-run replaces this kernel's lesson: the old connection leaves first, so the name is not 'taken' by ourselves."""
+
+    async def main() -> None:
+        first = await Lesson.begin("Lin", "localhost", teacher.port)
+        second = await Lesson.begin("Lin", "localhost", teacher.port)
+        assert first.chat.status == "closed" and second.ready
+        assert teacher.members() == ["Lin"]
+        await second.close()
+
+    asyncio.run(main())
+
+
+def test_in_class_the_private_room_is_another_server(teacher: Classroom) -> None:
+    """Speedy's flood goes to a server of the student's own; the class's room never sees it."""
+
+    async def main() -> None:
+        lesson = await Lesson.begin("Ada", "localhost", teacher.port)
+        room = lesson.private_room()
+        assert room.port != teacher.port and lesson.private_room() == room
+        speedy = ChatState(room.host, room.port, lesson.name_for("speedy"))
+        assert await speedy.join()
+        for i in range(15):
+            await speedy.say(f"message {i}")
+        assert "too many messages" in await lesson.wait(speedy.wait_for("too many messages"))
+        assert teacher.members() == ["Ada"] and teacher.room.refused == 0
+        await speedy.leave()
+        private = lesson._private
+        await lesson.close()
+        assert private is not None and not private.server.running
+
+    asyncio.run(main())
+
+
+def test_a_wait_that_runs_out_is_a_sentence(teacher: Classroom) -> None:
+    """Nothing comes: after the timeout, a sentence (what happened, what to do) instead of TimeoutError."""
+
+    async def main() -> None:
+        lesson = await Lesson.begin("Ada", "localhost", teacher.port)
+        said = await lesson.wait(lesson.chat.wait_for("a line nobody sends"), timeout=0.2)
+        assert isinstance(said, Sentence) and "nothing came within the time allowed" in said and repr(said) == str(said)
+        await lesson.close()
+
+    asyncio.run(main())
+
+
+def test_own_message_skips_other_students_lines(teacher: Classroom) -> None:
+    """In class, others' lines arrive first: own_message returns the one this client sent."""
+
+    async def main() -> None:
+        lesson = await Lesson.begin("Ada", "localhost", teacher.port)
+        async with await wstutorial.connect(lesson.ws_url("/chat", "code")) as client:
+            await client.receive(timeout=5)
+            with ws_connect(teacher.chat_url("Bob")) as bob:
+                bob.send("Bob first")
+                await lesson.chat.wait_for("Bob: Bob first")
+                await client.send("mine")
+                assert json.loads(await lesson.own_message(client)) == {"type": "chat", "name": "Ada-code", "text": "mine"}
+        await lesson.close()
+
+    asyncio.run(main())
+
+
+def test_check_results_reach_the_board_only_while_joined(teacher: Classroom) -> None:
+    """Joined: each check's result goes to the board under NAME. Not joined, or another ChatState: nothing."""
+
+    async def main() -> None:
+        bystander = ChatState("localhost", teacher.port, "Bystander")  # report_progress is off by default
+        assert await bystander.join()
+        check_upper_case(Shouter)  # nobody reports yet
+        lesson = await Lesson.begin("Ada", "localhost", teacher.port)
+        assert check_upper_case(Shouter).passed
+        assert check_upper_case(object).passed is False
+        await lesson.chat.wait_for("upper_case: not yet")
+        await lesson.close()
+        check_upper_case(Shouter)  # left: nothing more is sent
+        await bystander.leave()
+
+    asyncio.run(main())
+    rows = board(teacher)
+    assert list(rows) == ["Ada"]
+    assert rows["Ada"]["upper_case"]["passed"] is False  # type: ignore[index]

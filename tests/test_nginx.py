@@ -1,0 +1,149 @@
+"""A real nginx (Debian's) in front of the server, with the repository's configuration (notebook 08)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Iterator
+
+import pytest
+from websockets.sync.client import connect as websockets_connect
+
+import wstutorial
+from wstutorial.server.tls import LocalCA
+from wstutorial.server.whoami import WhoAmIHandler
+from wstutorial.services.nginxproxy import NginxProxy, check_config, render_config, start_nginx
+
+
+@pytest.fixture
+def backend() -> Iterator[wstutorial.TutorialServer]:
+    """The server behind the proxy: loopback only, believing the proxy's X- headers."""
+    running = wstutorial.start_server(port=0, handlers={"/whoami": WhoAmIHandler}, xheaders=True)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def proxy(backend: wstutorial.TutorialServer) -> Iterator[NginxProxy]:
+    running = start_nginx(backend.port)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def receive_one(url: str, **options: object) -> str | bytes:
+    async def run() -> str | bytes:
+        async with await wstutorial.connect(url, **options) as client:  # type: ignore[arg-type]
+            return await client.receive(timeout=5)
+
+    return asyncio.run(run())
+
+
+def test_configuration_passes_nginx_t() -> None:
+    """nginx -t accepts deploy/nginx/wstutorial.conf as filled in."""
+    assert "test is successful" in check_config()
+
+
+def test_configuration_passes_on_the_upgrade() -> None:
+    """The configuration sends Upgrade/Connection on with HTTP/1.1, the Host, X-Real-IP, X-Forwarded-*, a read timeout."""
+    text = render_config("/tmp/x", "127.0.0.1:1", "127.0.0.1:2", read_timeout="90s")
+    for line in (
+        "proxy_http_version 1.1;",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Connection $connection_upgrade;",
+        "proxy_set_header Host $http_host;",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_read_timeout 90s;",
+    ):
+        assert line in text
+    with pytest.raises(ValueError, match="read_timeout"):
+        render_config("/tmp/x", "127.0.0.1:1", "127.0.0.1:2", read_timeout="1 hour")
+
+
+def test_websocket_through_nginx(proxy: NginxProxy, backend: wstutorial.TutorialServer) -> None:
+    """A browser-like client (Origin = the proxy's page) reaches /ws through nginx; nginx logs a 101."""
+    assert receive_one(proxy.ws_url("/ws"), origin=proxy.url.rstrip("/")) == "Hello World"
+    deadline = time.monotonic() + 5  # nginx writes the line when the connection has ended
+    while not any('"GET /ws HTTP/1.1" 101' in line for line in proxy.access_log()):
+        assert time.monotonic() < deadline, proxy.access_log()
+        time.sleep(0.05)
+
+
+def test_websockets_library_through_nginx(proxy: NginxProxy) -> None:
+    """An independent client (websockets) echoes through nginx."""
+    with websockets_connect(proxy.ws_url("/echo")) as client:
+        client.send("through the proxy")
+        assert client.recv(timeout=5) == "through the proxy"
+
+
+def test_server_believes_nginx_not_the_client(proxy: NginxProxy) -> None:
+    """Behind nginx, a forged X-Forwarded-For is kept as a claim; the address Tornado uses is nginx's X-Real-IP."""
+    seen = json.loads(receive_one(proxy.ws_url("/whoami"), headers={"X-Forwarded-For": "6.6.6.6"}))
+    assert seen["remote_ip"] == "127.0.0.1"
+    assert seen["headers"]["X-Forwarded-For"] == "6.6.6.6, 127.0.0.1"
+    assert seen["protocol"] == "http"
+    assert seen["host"] == f"127.0.0.1:{proxy.port}"
+
+
+def test_xheaders_without_a_proxy_believe_anyone(backend: wstutorial.TutorialServer) -> None:
+    """Why xheaders need a proxy in front: reached directly, the server believes any client's claim."""
+    seen = json.loads(receive_one(backend.ws_url("/whoami"), headers={"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"}))
+    assert (seen["remote_ip"], seen["protocol"]) == ("6.6.6.6", "https")
+
+
+def test_read_timeout_closes_a_quiet_connection() -> None:
+    """nginx closes a proxied WebSocket on which the server sent nothing for proxy_read_timeout; pings keep it open."""
+    quiet = wstutorial.start_server(port=0, ping_interval=None)
+    pinging = wstutorial.start_server(port=0, ping_interval=0.2)
+    proxies = [start_nginx(quiet.port, read_timeout="1s"), start_nginx(pinging.port, read_timeout="1s")]
+
+    async def run() -> tuple[int | None, bool]:
+        to_quiet = await wstutorial.connect(proxies[0].ws_url("/echo"))
+        to_pinging = await wstutorial.connect(proxies[1].ws_url("/echo"))
+        try:
+            with pytest.raises(wstutorial.ConnectionClosed):
+                await to_quiet.receive(timeout=10)
+            with pytest.raises(TimeoutError):
+                await to_pinging.receive(timeout=2)  # well past the timeout: still open
+            await to_pinging.send("still there")
+            assert await to_pinging.receive(timeout=5) == "still there"
+            return to_quiet.close_code, to_pinging.closed
+        finally:
+            await to_pinging.close()
+
+    try:
+        code, closed = asyncio.run(run())
+    finally:
+        for proxy in proxies:
+            proxy.stop()
+        quiet.stop()
+        pinging.stop()
+    assert code != 1000 and not closed
+
+
+def test_nginx_terminates_tls(backend: wstutorial.TutorialServer) -> None:
+    """wss:// to nginx (certificate from a local CA), ws:// to Tornado; X-Forwarded-Proto tells Tornado it was https."""
+    ca = LocalCA()
+    proxy = start_nginx(backend.port, certificate=ca.issue())
+    try:
+        assert proxy.ws_url("/whoami").startswith("wss://")
+        seen = json.loads(receive_one(proxy.ws_url("/whoami"), ssl_context=ca.client_context()))
+    finally:
+        proxy.stop()
+    assert (seen["protocol"], seen["headers"]["X-Forwarded-Proto"]) == ("https", "https")
+
+
+def test_stop_frees_the_port(backend: wstutorial.TutorialServer) -> None:
+    """stop() ends nginx and removes its folder."""
+    proxy = start_nginx(backend.port)
+    folder = proxy.folder
+    proxy.stop()
+    assert not proxy.running and not folder.exists()
+    with pytest.raises(wstutorial.ConnectionFailed, match="nothing is listening"):
+        receive_one(proxy.ws_url("/ws"))
