@@ -58,8 +58,9 @@ except ImportError:  # Windows
 DEFAULT_MAX_CONNECTIONS = None
 # A browser sends its headers at once; ten seconds is generous on a slow network.
 DEFAULT_HEADER_TIMEOUT = 10.0
-# Room for 64 messages of the default maximum size (1 MiB) arriving at once.
-DEFAULT_MAX_PARTIAL_BYTES = 64 * 1024 * 1024
+# Room for 16 messages of the default maximum size (1 MiB) arriving at once;
+# a tutorial's and a classroom's messages are far smaller.
+DEFAULT_MAX_PARTIAL_BYTES = 16 * 1024 * 1024
 # No route takes a request body (pages are GET, WebSockets upgrade from GET).
 MAX_BODY_SIZE = 64 * 1024
 # Seconds between two records of accept() errors, and the pause after one.
