@@ -10,11 +10,13 @@ from websockets.sync.client import connect
 
 from wstutorial.classroom import start_classroom
 from wstutorial.classroom.room import ChatRoom
+from wstutorial.classroom.rules import TooManyJoins
 
 
 def test_joins_are_rate_limited_per_address() -> None:
     """A script joining and leaving in a loop is refused with 1008 once its address used up the burst."""
-    room = ChatRoom(join_rate=0.001, join_burst=3)  # no token comes back during the test
+    # No token comes back during the test; this machine's address is limited too (tests connect from 127.0.0.1).
+    room = ChatRoom(join_rate=0.001, join_burst=3, limit_local_joins=True)
     with start_classroom(port=0, room=room) as classroom:
         for n in range(3):
             with connect(classroom.chat_url(f"Loop{n}")) as ws:
@@ -48,3 +50,30 @@ def test_members_get_changes_in_bursts_never_the_whole_list() -> None:
                     members = sorted({m for m in members if m not in message["left"]} | set(message["joined"]))
         assert len(seen) <= 5, seen
         assert members == ["Stays", "Watcher"]
+
+
+@pytest.mark.parametrize("look_alike", ["Ａｄａ", "Аda", "Αda", "𝐀da", "ADA", "Adа"])
+def test_a_name_that_looks_like_a_member_is_refused(look_alike: str) -> None:
+    """Fullwidth, Cyrillic, Greek and mathematical look-alikes of 'Ada' (NFKC + TS #39 skeleton) close with 1008."""
+    with start_classroom(port=0) as classroom, connect(classroom.chat_url("Ada")) as ada:
+        assert json.loads(ada.recv(timeout=10))["type"] == "welcome"
+        with connect(classroom.chat_url(look_alike)) as impostor:
+            with pytest.raises(ConnectionClosed) as closed:
+                impostor.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        assert "'Ada'" in closed.value.rcvd.reason
+        with connect(classroom.chat_url("Adam")) as adam:
+            assert json.loads(adam.recv(timeout=10))["members"] == ["Ada", "Adam"]
+        assert classroom.members() == ["Ada"]
+
+
+def test_this_machine_is_not_join_limited_by_default() -> None:
+    """The teacher's own notebooks and pages (loopback) join freely; an address on the network does not."""
+    room = ChatRoom(join_rate=0.001, join_burst=1)
+    for _ in range(3):
+        room.join("Local", lambda text: None, "127.0.0.1")
+        room.leave("Local")
+    room.join("Remote", lambda text: None, "192.0.2.7")
+    room.leave("Remote")
+    with pytest.raises(TooManyJoins, match="too many joins from 192.0.2.7"):
+        room.join("Remote", lambda text: None, "192.0.2.7")

@@ -26,6 +26,7 @@ from .jupyterlab import (
     problems,
     restart_and_run_all,
     run_all_cells,
+    strip_ansi,
 )
 
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
@@ -38,7 +39,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "root"
     if (ROOT / "notebooks").is_dir():
-        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "my-pages"))
     else:
         root.mkdir()
     home = base / "home"
@@ -106,10 +107,23 @@ def check_reconnect_notebook(seen: dict) -> None:
 
 RECONNECTED = "connections per student: [2, 2, 2, 2, 2]"
 
+# What notebook 03's page checks say when the student's page (the starting
+# point) really ran in the check's frame inside JupyterLab.
+PAGE_SENT_NOTHING = "your page connected but sent nothing"
+PAGE_NEVER_RETRIED = "your page never tried again"
+
+
+def check_browser_notebook(seen: dict) -> None:
+    """03: the student's pages, shown by the checks in JupyterLab, connected to the checks' servers."""
+    missing = [phrase for phrase in (PAGE_SENT_NOTHING, PAGE_NEVER_RETRIED) if phrase not in seen["phrases"]]
+    assert not missing, f"the page checks never said {missing}: the page in the check's frame did not connect"
+
+
 # Per notebook: the phrases to watch for while it runs, and the check of what was seen.
 NOTEBOOK_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict], None]]] = {
     "01-hello-server.ipynb": (("new connection",), check_server_notebook),
     "02-hello-client.ipynb": (("Hello World",), check_client_notebook),
+    "03-browser-client.ipynb": ((PAGE_SENT_NOTHING, PAGE_NEVER_RETRIED), check_browser_notebook),
     "07-protocols-and-reconnecting.ipynb": ((RECONNECTED,), check_reconnect_notebook),
 }
 
@@ -156,6 +170,27 @@ def test_two_notebooks_with_both_kernels_alive(lab_page: Page, lab: JupyterLab) 
     assert len(lab.api("GET", "/api/kernels")) == 2, "both kernels should still run"
     again = restart_and_run_all(lab_page, "_two/02-hello-client.ipynb")
     assert_clean(lab_page, "02 (Restart Kernel and Run All) while 01's kernel is alive", again)
+
+
+@pytest.mark.timeout(600)
+def test_wstutorial_errors_show_as_one_sentence(lab_page: Page, lab: JupyterLab) -> None:
+    """In JupyterLab, PortInUse shows as one line naming the holder (here JupyterLab itself), no traceback."""
+    name = write_notebook(
+        lab.root / "_harness" / "sentence.ipynb",
+        [
+            (f"import wstutorial\nwstutorial.start_server(port={lab.port})  # JupyterLab's own port", [RAISES_TAG]),
+            ("1 / 0  # other errors keep their traceback", [RAISES_TAG]),
+        ],
+    )
+    cells = run_all_cells(lab_page, lab, name)
+    error = next(output for output in cells[0].outputs if output["output_type"] == "error")
+    assert error["ename"] == "PortInUse"
+    shown = strip_ansi(error["traceback"]).strip()
+    assert shown == (
+        f"PortInUse: port {lab.port} on 127.0.0.1 is already in use by a Jupyter server (JupyterLab or Notebook): "
+        "pass port=0 to pick a free port, or start JupyterLab on another port (jupyter lab --port 8890)"
+    ), shown
+    assert "Traceback" in strip_ansi(cells[1].errors[0]) or "----" in cells[1].errors[0]
 
 
 def test_every_checked_notebook_exists() -> None:

@@ -25,6 +25,7 @@ from ..address import (
     default_port,
     is_loopback,
     lan_addresses,
+    listening_in_this_process,
     parse_host,
     parse_port,
 )
@@ -72,6 +73,13 @@ class PortInUse(ServerError):
             fix = "stop that server (server.stop(), or Ctrl-C in its terminal), or pass port=0 to pick a free port"
         elif holder == "jupyter":
             fix = "pass port=0 to pick a free port, or start JupyterLab on another port (jupyter lab --port 8890)"
+        elif holder is None and listening_in_this_process(port):
+            super().__init__(
+                f"port {port} on {host} is already in use by this process itself (a server started earlier "
+                "in this notebook or script, e.g. with app.listen()): stop that server (in a notebook: "
+                "Kernel → Restart Kernel), or pass port=0 to pick a free port"
+            )
+            return
         else:
             fix = "stop that program, choose another port, or pass port=0 to pick a free one"
         super().__init__(f"port {port} on {host} is already in use by {describe_holder(holder)}: {fix}")
@@ -306,6 +314,7 @@ def start_server(
     ping_timeout: float | None = None,
     handlers: Mapping[str, HandlerSpec] | None = None,
     student_dir: str | Path | None = None,
+    routes: Iterable[Any] = (),
     allowed_hosts: Iterable[str] = (),
     ssl_context: ssl.SSLContext | None = None,
     xheaders: bool = False,
@@ -339,6 +348,7 @@ def start_server(
             (default and upper bound: ``ping_interval``).
         handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``.
         student_dir: a folder of the student's own pages, served at ``/my/``.
+        routes: further Tornado rules (plain HTTP handlers), matched before the pages.
         allowed_hosts: on a server listening on loopback, further names that
             may appear in a request's ``Host`` (besides ``localhost``,
             ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
@@ -378,6 +388,7 @@ def start_server(
         "ping_timeout": ping_timeout,
         "handlers": handlers or {},
         "student_dir": student_dir,
+        "routes": tuple(routes),
         "allowed_hosts": tuple(allowed_hosts),
         "ssl_context": ssl_context,
         "xheaders": xheaders,
