@@ -8,12 +8,15 @@ a date column). JupyterLab's own log goes to a file, so that nothing follows
 the address. Ctrl-C stops JupyterLab and its kernels.
 
 Environment: WSTUTORIAL_LAB_PORT (default 8890, else a free port; the
-tutorial's own server uses 8888), JUPYTER_TOKEN (default: a new random one).
+tutorial's own server uses 8888), JUPYTER_TOKEN (default: a new random one),
+WSTUTORIAL_LAB_LOG (default: jupyterlab.log in the environment's folder),
+WSTUTORIAL_LAB_WORKSPACES (default: lab-workspaces there).
 Further arguments go to ``jupyter lab`` (e.g. --no-browser).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -29,6 +32,19 @@ from wstutorial.address import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_NOTEBOOK = "00-setup-check.ipynb"
+# The first layout of the tutorial's JupyterLab: a file browser wide enough for
+# the notebooks' names (JupyterLab saves the student's own layout over it).
+FIRST_LAYOUT = {
+    "data": {
+        "layout-restorer:data": {
+            "main": {"dock": None},
+            "left": {"collapsed": False, "visible": True, "current": "filebrowser", "widgets": ["filebrowser"]},
+            "right": {"collapsed": True, "visible": True, "widgets": []},
+            "relativeSizes": [0.28, 0.72, 0],
+        }
+    },
+    "metadata": {"id": "default"},
+}
 PREFERRED_PORT = 8890  # JupyterLab's own default, 8888, is the tutorial server's port
 START_TIMEOUT = 180.0
 
@@ -54,6 +70,15 @@ def choose_port() -> int:
     return free_port()
 
 
+def workspaces(folder: Path) -> Path:
+    """JupyterLab's workspaces for the tutorial, starting with FIRST_LAYOUT."""
+    folder.mkdir(parents=True, exist_ok=True)
+    default = folder / "default-37a8.jupyterlab-workspace"  # jupyterlab_server's file name for "default"
+    if not default.exists():
+        default.write_text(json.dumps(FIRST_LAYOUT), encoding="utf-8")
+    return folder
+
+
 def _interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -62,7 +87,7 @@ def main(arguments: list[str]) -> int:
     signal.signal(signal.SIGTERM, _interrupted)  # stopped from outside: stop JupyterLab too
     port = choose_port()
     token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
-    log_path = Path(sys.prefix) / "jupyterlab.log"
+    log_path = Path(os.environ.get("WSTUTORIAL_LAB_LOG") or Path(sys.prefix) / "jupyterlab.log")
     command = [
         sys.executable, "-m", "jupyter", "lab",
         "--ServerApp.ip=127.0.0.1",
@@ -73,6 +98,7 @@ def main(arguments: list[str]) -> int:
         f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
         f"--LabApp.app_settings_dir={ROOT / 'scripts' / 'lab-settings'}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.workspaces_dir={workspaces(Path(os.environ.get('WSTUTORIAL_LAB_WORKSPACES') or Path(sys.prefix) / 'lab-workspaces'))}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # Containers and fresh cloud machines often log in as root; JupyterLab refuses that unless told.

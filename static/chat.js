@@ -35,9 +35,21 @@
     while (log.childNodes.length > MAX_LOG_LINES) { log.removeChild(log.lastChild); }
   }
 
+  var current = []; // who is in the room: the welcome's list, then the changes
+
   function showMembers(list) {
+    current = list.slice();
     members.textContent = list.join(", ");
     count.textContent = String(list.length);
+  }
+
+  function applyPresence(joined, left) {
+    var now = current.filter(function (name) { return left.indexOf(name) < 0; });
+    joined.forEach(function (name) { if (now.indexOf(name) < 0) { now.push(name); } });
+    now.sort(function (a, b) { return a.localeCompare(b); });
+    showMembers(now);
+    if (joined.length) { addLine("", joined.join(", ") + " joined"); }
+    if (left.length) { addLine("", left.join(", ") + " left"); }
   }
 
   function plotReading(who, value) {
@@ -74,8 +86,7 @@
         showMembers(message.members);
         message.history.forEach(function (m) { addLine(m.name, m.text); });
         break;
-      case "join": showMembers(message.members); addLine("", message.name + " joined"); break;
-      case "leave": showMembers(message.members); addLine("", message.name + " left"); break;
+      case "presence": applyPresence(message.joined || [], message.left || []); break;
       case "chat": addLine(message.name, message.text); break;
       case "reading": plotReading(message.name, Number(message.value)); break;
       case "stream": addLine("", "the teacher " + (message.running ? "started" : "stopped") + " the stream"); break;

@@ -124,13 +124,13 @@ def test_room_welcomes_broadcasts_and_says_goodbye() -> None:
     room.join("Ada", ada)
     room.join("Bob", bob)
     assert ada[0] == {"type": "welcome", "name": "Ada", "members": ["Ada"], "history": []}
-    assert ada[1] == {"type": "join", "name": "Bob", "members": ["Ada", "Bob"]}
+    assert ada[1] == {"type": "presence", "joined": ["Bob"], "left": []}  # the change, not the list
     assert room.receive("Ada", "<i>hi</i>").accepted
     assert ada[-1] == bob[-1] == {"type": "chat", "name": "Ada", "text": "<i>hi</i>"}
     assert room.receive("Bob", '{"type": "reading", "value": 3}').accepted
     assert ada[-1] == {"type": "reading", "name": "Bob", "value": 3}
     room.leave("Bob")
-    assert ada[-1] == {"type": "leave", "name": "Bob", "members": ["Ada"]}
+    assert ada[-1] == {"type": "presence", "joined": [], "left": ["Bob"]}
     assert [m["members"] for m in teacher] == [[], ["Ada"], ["Ada", "Bob"], ["Ada"]]
     late = Inbox()
     room.join("Cy", late)

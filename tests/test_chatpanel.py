@@ -46,9 +46,11 @@ def test_chat_state_joins_talks_and_leaves(classroom: Classroom) -> None:
             assert "join first" in ada.error
 
         asyncio.run(main())
-        seen = [json.loads(bob.recv(timeout=10)) for _ in range(4)]
-        assert [m["type"] for m in seen] == ["join", "chat", "reading", "leave"]
-        assert seen[1] == {"type": "chat", "name": "Ada", "text": "<b>hello</b>"}
+        seen = []  # Ada's join and leave may come (as presence) or not: she stayed less than a burst
+        while not seen or seen[-1]["type"] != "reading":
+            seen.append(json.loads(bob.recv(timeout=10)))
+        said = [m for m in seen if m["type"] != "presence"]
+        assert said == [{"type": "chat", "name": "Ada", "text": "<b>hello</b>"}, {"type": "reading", "name": "Ada", "value": 21.5}]
         assert json.loads(chart.recv(timeout=10)) == {"Ada": 21.5}
 
 

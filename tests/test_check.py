@@ -54,7 +54,8 @@ def test_cli_fails_on_an_excluded_ipykernel(tmp_path: Path) -> None:
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("PROBLEM")]
     assert line.startswith("PROBLEM  ipykernel: 7.0.0 is installed, the tutorial needs")
     assert "!=7.0.0" in line and "break widget updates from threads" in line
-    assert line.endswith("-m pip install 'ipykernel>=6.29,!=7.0.0,!=7.0.1'")
+    # Double quotes: the same command in cmd.exe, PowerShell and bash.
+    assert line.endswith('-m pip install "ipykernel>=6.29,!=7.0.0,!=7.0.1"')
     assert result.stdout.splitlines()[-1].endswith("checks found a problem: ipykernel")
     assert "Traceback" not in result.stdout + result.stderr
 
@@ -66,7 +67,7 @@ def test_missing_package_and_too_old() -> None:
     assert str(missing).startswith("PROBLEM  no-such-package-wstutorial: not installed (testing); fix: ")
     old = check.check_package("tornado", "tornado>=999", "the server")
     assert not old.ok and "the tutorial needs >=999" in old.detail
-    assert "pip install 'tornado>=999'" in old.fix
+    assert 'pip install "tornado>=999"' in old.fix
 
 
 def test_missing_labextension_says_how_to_fix() -> None:
@@ -100,4 +101,4 @@ def test_requirements_match_pyproject() -> None:
 def test_notebook_install_command_from_a_checkout() -> None:
     """Run from this checkout, the fix for a missing notebook part installs the extra at the locked versions."""
     command = check.notebook_install_command()
-    assert f"-m pip install -c {ROOT / 'constraints.txt'} -e '{ROOT}[notebook]'" in command
+    assert f'-m pip install -c {ROOT / "constraints.txt"} -e "{ROOT}[notebook]"' in command

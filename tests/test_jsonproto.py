@@ -92,8 +92,8 @@ def test_count_waits_for_a_slow_reader(server: wstutorial.TutorialServer) -> Non
 
     async def scenario() -> dict[str, Any]:
         client = await wstutorial.connect(server.ws_url("/json"), max_message_size=2**20)
-        # 16 MiB in all: far more than the sockets' buffers hold.
-        await client.send(json.dumps({"type": "count", "to": 160, "size": 100_000}))
+        # 32 MB in all: more than the sockets' buffers take from a reader that does not read.
+        await client.send(json.dumps({"type": "count", "to": 320, "size": 100_000}))
         await asyncio.sleep(1.0)  # the slow reader; what is measured is the server's wait, not this sleep
         last: dict[str, Any] = {}
         while last.get("type") != "done":
@@ -102,9 +102,9 @@ def test_count_waits_for_a_slow_reader(server: wstutorial.TutorialServer) -> Non
         return last
 
     done = asyncio.run(scenario())
-    assert done["sent"] == 160
+    assert done["sent"] == 320
     assert done["longest_wait"] >= 0.5, f"the server never waited for the reader: {done}"
-    server.events.wait_for("count sent 160 messages")
+    server.events.wait_for("count sent 320 messages")
 
 
 def test_count_stops_with_websocketclosederror_when_the_client_leaves(server: wstutorial.TutorialServer) -> None:

@@ -178,7 +178,7 @@ def test_lean_install_runs_a_script(wheel: Path, tmp_path: Path) -> None:
     assert lines[0].startswith("ok       python: ")
     assert lines[1].startswith("ok       tornado: ") and "not compared" in lines[1]
     assert lines[2].startswith("PROBLEM  notebook part: not installed (jupyterlab, ipywidgets,")
-    assert lines[2].endswith("-m pip install 'wstutorial[notebook]'")
+    assert lines[2].endswith('-m pip install "wstutorial[notebook]"')  # double quotes: every shell
     assert lines[3].startswith("ok       local server: ")
     assert lines[4] == "1 of 4 checks found a problem: notebook part"
     assert check.stderr == ""

@@ -1,4 +1,4 @@
-"""The command line: ``python -m wstutorial serve``, ``check``, ``classroom`` and ``rehearse``.
+"""The command line: ``python -m wstutorial serve``, ``check``, ``lab``, ``classroom``, ``wheelhouse`` and ``rehearse``.
 
 Bad arguments print one line and exit 2; a server that cannot start prints
 one line and exits 1; never a traceback.
@@ -10,6 +10,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
 from .address import InvalidAddress, is_loopback, lan_addresses, parse_host, parse_port
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=run_serve)
     check = commands.add_parser("check", help="check that this machine is ready for the tutorial")
     check.set_defaults(run=run_check)
+    add_lab_command(commands)
     add_classroom_command(commands)
     add_rehearse_command(commands)
     return parser
@@ -105,22 +107,30 @@ def print_addresses(server: TutorialServer, out: Callable[[str], None] = print) 
             )
 
 
+def stop_signals() -> list[int]:
+    """The signals that stop a server: Ctrl-C, SIGTERM, and Ctrl-Break where it exists (Windows)."""
+    numbers: list[int] = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGBREAK"):
+        numbers.append(signal.SIGBREAK)
+    return numbers
+
+
 def already_stopping(signum: int, frame: object) -> None:
     print("Already stopping; a few seconds at most.", flush=True)
 
 
 def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
-    """Print events (from this, the main thread) until Ctrl-C or SIGTERM; then stop."""
+    """Print events (from this, the main thread) until Ctrl-C, Ctrl-Break or SIGTERM; then stop."""
     stop_requested = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
         stop_requested.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, request_stop)
     # Python leaves Ctrl-C ignored when it started ignored (a job started
     # with '&' by a script): take it over, so Ctrl-C (SIGINT) always stops.
-    previous_int = signal.signal(signal.SIGINT, request_stop)
+    # signal.signal() with these works on Windows too, where Ctrl-Break is SIGBREAK.
+    previous = {number: signal.signal(number, request_stop) for number in stop_signals()}
     try:
         try:
             # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
@@ -133,13 +143,13 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
         finally:
             # A second Ctrl-C while the clients are being closed only says so:
             # stop() must finish (1001 to every client, the port freed) without a traceback.
-            signal.signal(signal.SIGTERM, already_stopping)
-            signal.signal(signal.SIGINT, already_stopping)
+            for number in previous:
+                signal.signal(number, already_stopping)
             print("Stopping: closing every client with 1001 (going away)...", flush=True)
             closed = server.stop()
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     print(f"Stopped: {closed} WebSocket client(s) closed with 1001 (going away).", flush=True)
     return EXIT_OK
 
@@ -162,10 +172,62 @@ def add_classroom_command(commands: "argparse._SubParsersAction[_Parser]") -> No
         "--interval", type=_interval, default=2.0, help="seconds between two stream messages (default 2)"
     )
     classroom.add_argument("--quiet", action="store_true", help="do not print the server's events")
+    classroom.add_argument(
+        "--wheels", metavar="DIR", default=None,
+        help="serve this wheelhouse (python -m wstutorial wheelhouse DIR) at /wheels/ for the students' pip",
+    )
     classroom.set_defaults(run=run_classroom)
+    add_wheelhouse_command(commands)
 
 
-def print_classroom_addresses(classroom: "Classroom", out: Callable[[str], None] = print) -> None:
+def add_wheelhouse_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
+    """``wheelhouse DIR``: download every wheel the students need, for their platforms."""
+    wheelhouse = commands.add_parser(
+        "wheelhouse", help="download every wheel the class needs into DIR (then: classroom --wheels DIR)"
+    )
+    wheelhouse.add_argument("folder", metavar="DIR", help="folder for the wheels (created if needed)")
+    wheelhouse.add_argument(
+        "--platform", action="append", dest="platforms", metavar="NAME",
+        help="this, windows, macos-arm64, macos-x86_64, linux-x86_64, linux-aarch64; repeat for several "
+        "(default: this, windows, macos-arm64, macos-x86_64, linux-x86_64)",
+    )
+    wheelhouse.add_argument(
+        "--python-version", action="append", dest="pythons", metavar="X.Y",
+        help="the students' Python versions; repeat for several (default: 3.11, 3.12, 3.13)",
+    )
+    wheelhouse.add_argument(
+        "--with", action="append", dest="also", default=[], metavar="REQUIREMENT",
+        help="another package to include, e.g. --with nbval (repeat for several)",
+    )
+    wheelhouse.set_defaults(run=run_wheelhouse)
+
+
+def run_wheelhouse(args: argparse.Namespace) -> int:
+    try:
+        from .classroom.wheelhouse import DEFAULT_PLATFORMS, DEFAULT_PYTHONS, WheelhouseError, build_wheelhouse
+    except ImportError as error:  # the lean install has no 'packaging'
+        print(f"error: {error}; install the notebook part first: python -m pip install \"wstutorial[notebook]\"", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        failed = build_wheelhouse(
+            Path(args.folder),
+            platforms=args.platforms or DEFAULT_PLATFORMS,
+            pythons=args.pythons or DEFAULT_PYTHONS,
+            also=args.also,
+        )
+    except (WheelhouseError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    if failed:
+        print(f"Incomplete for: {'; '.join(target.label for target in failed)} (see above).", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"Done. Serve it to the class: python -m wstutorial classroom --wheels {args.folder}")
+    return EXIT_OK
+
+
+def print_classroom_addresses(
+    classroom: "Classroom", out: Callable[[str], None] = print, wheels: str | None = None
+) -> None:
     """What students type (LAN addresses), and the teacher's secret page (this terminal only)."""
     server = classroom.server
     out(f"Classroom server for the WebSocket tutorial, port {server.port}")
@@ -187,14 +249,54 @@ def print_classroom_addresses(classroom: "Classroom", out: Callable[[str], None]
     out("Teacher page (the token is secret: do not project or share it): progress board, who is connected")
     out(f"  {classroom.teacher_url}")
     out(f"Rehearse before class (simulated students): python -m wstutorial rehearse --port {server.port}")
+    if wheels:
+        from .classroom.wheels import student_install_command
+
+        out(f"Students install the tutorial from this machine only (wheels from {wheels}):")
+        for host in hosts:
+            out(f"  {student_install_command(f'http://{host}:{server.port}')}")
+        out('  (Windows: py -m pip ... instead of python -m pip ...; then: python -m wstutorial lab)')
 
 
 def run_classroom(args: argparse.Namespace) -> int:
     from .classroom.server import start_classroom
 
-    classroom = start_classroom(args.host, args.port, interval=args.interval)
-    print_classroom_addresses(classroom)
+    try:
+        classroom = start_classroom(args.host, args.port, interval=args.interval, wheels=args.wheels)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    print_classroom_addresses(classroom, wheels=args.wheels)
     return serve_until_interrupted(classroom.server, args.quiet)
+
+
+def add_lab_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
+    """``lab``: copy the notebooks into the student's folder and open JupyterLab there."""
+    from .teaching.lab import DEFAULT_FOLDER
+
+    lab = commands.add_parser(
+        "lab", help=f"copy the notebooks into FOLDER (default ./{DEFAULT_FOLDER}) and open them in JupyterLab"
+    )
+    lab.add_argument(
+        "folder", nargs="?", default=DEFAULT_FOLDER, metavar="FOLDER",
+        help=f"where your notebooks go (default: {DEFAULT_FOLDER} in the current folder); "
+        "files you changed are never overwritten",
+    )
+    lab.add_argument(
+        "--no-browser", action="store_true", help="do not open a browser; just print the address (remote machines)"
+    )
+    lab.set_defaults(run=run_lab)
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    from .teaching.lab import LabError
+    from .teaching.lab import run_lab as lab_main
+
+    try:
+        return lab_main(args.folder, open_browser=not args.no_browser)
+    except (LabError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def _students(text: str) -> int:

@@ -22,6 +22,7 @@ from .jupyterlab import (
     RAISES_TAG,
     CellResult,
     JupyterLab,
+    port_is_free,
     problems,
     restart_and_run_all,
     run_all_cells,
@@ -127,6 +128,34 @@ def test_notebook_runs_in_jupyterlab(lab_page: Page, lab: JupyterLab, name: str)
     # (the old server's port, widgets of the first run, ...).
     again = restart_and_run_all(lab_page, name)
     assert_clean(lab_page, f"{name} (Restart Kernel and Run All)", again)
+
+
+@pytest.mark.timeout(900)
+def test_two_notebooks_with_both_kernels_alive(lab_page: Page, lab: JupyterLab) -> None:
+    """01 run as far as a student got (its server still up, kernel alive), then 02 in the same JupyterLab:
+    02 runs to the end without a traceback, on the next free port, and says so; Restart and Run All too."""
+    folder = lab.root / "_two"  # a copy with everything the notebooks load (programs/, exercises/, ...)
+    shutil.copytree(ROOT / "notebooks", folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"), dirs_exist_ok=True)
+    first = json.loads((ROOT / "notebooks" / "01-hello-server.ipynb").read_text(encoding="utf-8"))
+    # The student has not reached the last cell, which stops 01's server.
+    last = max(i for i, cell in enumerate(first["cells"]) if cell["cell_type"] == "code")
+    assert "server.stop()" in "".join(first["cells"][last]["source"])
+    del first["cells"][last]
+    (folder / "01-hello-server.ipynb").write_text(json.dumps(first), encoding="utf-8")
+
+    cells = run_all_cells(lab_page, lab, "_two/01-hello-server.ipynb")
+    assert_clean(lab_page, "01 (stopped before its last cell)", cells)
+    assert not port_is_free(lab.tutorial_port), "01's server should still hold the tutorial's port"
+
+    moved = "so this server listens on"
+    cells = run_all_cells(lab_page, lab, "_two/02-hello-client.ipynb", watch=("Hello World", moved))
+    assert_clean(lab_page, "02 while 01's kernel is alive", cells)
+    seen = lab_page.evaluate("window.__watch")
+    check_client_notebook(seen)
+    assert moved in seen["phrases"], "02's console never said that its server moved to another port"
+    assert len(lab.api("GET", "/api/kernels")) == 2, "both kernels should still run"
+    again = restart_and_run_all(lab_page, "_two/02-hello-client.ipynb")
+    assert_clean(lab_page, "02 (Restart Kernel and Run All) while 01's kernel is alive", again)
 
 
 def test_every_checked_notebook_exists() -> None:

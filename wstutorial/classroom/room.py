@@ -7,6 +7,7 @@ tested without a network. The message format is in ``classroom/rules.py``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -17,10 +18,14 @@ from .board import ProgressBoard
 from .rules import (
     CLOSE_POLICY,
     DEFAULT_BURST,
+    DEFAULT_JOIN_BURST,
+    DEFAULT_JOIN_RATE,
     DEFAULT_MAX_REFUSALS,
     DEFAULT_RATE,
     HISTORY_LENGTH,
+    PRESENCE_DELAY,
     TokenBucket,
+    TooManyJoins,
     dump,
     parse_incoming,
     validate_name,
@@ -56,8 +61,11 @@ class ChatRoom:
     """Who is in the room, and what each message makes happen.
 
     Lives on the server's event loop (one thread); ``send`` callables must
-    not block. ``watchers`` (the teacher's page) get the member list on every
-    change.
+    not block. Members learn who came and went as changes (``presence``),
+    collected for ``presence_delay`` seconds so a burst costs each member one
+    message; ``watchers`` (the teacher's page) get the whole list, as often.
+    Joins are rate-limited per address (``join_rate``, ``join_burst``).
+    Without a running event loop (unit tests) changes are sent at once.
     """
 
     def __init__(
@@ -67,8 +75,19 @@ class ChatRoom:
         burst: int = DEFAULT_BURST,
         max_refusals: int = DEFAULT_MAX_REFUSALS,
         clock: Callable[[], float] = time.monotonic,
+        join_rate: float = DEFAULT_JOIN_RATE,
+        join_burst: int = DEFAULT_JOIN_BURST,
+        presence_delay: float = PRESENCE_DELAY,
     ) -> None:
         TokenBucket(rate, burst)  # validates the numbers now, with a clear message
+        TokenBucket(join_rate, join_burst)
+        self.join_rate = join_rate
+        self.join_burst = join_burst
+        self.presence_delay = presence_delay
+        self._joins: dict[str, TokenBucket] = {}  # per address
+        self._joined: list[str] = []  # changes not sent yet
+        self._left: list[str] = []
+        self._presence_pending = False
         self.rate = rate
         self.burst = burst
         self.max_refusals = max_refusals
@@ -85,21 +104,72 @@ class ChatRoom:
     def names(self) -> list[str]:
         return sorted(self.members, key=str.casefold)
 
-    def join(self, raw_name: object, send: Callable[[str], object]) -> Member:
-        """Add a student; raises :class:`NameRejected` (the handler closes with 1008)."""
+    def join(self, raw_name: object, send: Callable[[str], object], address: str = "") -> Member:
+        """Add a student; raises :class:`NameRejected` (the handler closes with 1008).
+
+        ``address`` (the client's IP address) is limited to ``join_rate``
+        joins a second, in bursts of ``join_burst``; beyond it
+        :class:`TooManyJoins`.
+        """
+        self._check_join_rate(address)
         name = validate_name(raw_name, self.members)
         member = Member(name, send, TokenBucket(self.rate, self.burst, self._clock))
         self.members[name] = member
         send(dump({"type": "welcome", "name": name, "members": self.names, "history": list(self.history)}))
-        self._broadcast({"type": "join", "name": name, "members": self.names}, skip=name)
-        self._tell_watchers()
+        self._presence(joined=name)
         return member
 
     def leave(self, name: str) -> None:
         self.latest.pop(name, None)
         if self.members.pop(name, None) is not None:
-            self._broadcast({"type": "leave", "name": name, "members": self.names})
-            self._tell_watchers()
+            self._presence(left=name)
+
+    def _check_join_rate(self, address: str) -> None:
+        bucket = self._joins.get(address)
+        if bucket is None:
+            if len(self._joins) >= 1024:  # forget addresses that have been quiet long enough
+                self._joins = {key: b for key, b in self._joins.items() if not b.full}
+            bucket = self._joins[address] = TokenBucket(self.join_rate, self.join_burst, self._clock)
+        if not bucket.allow():
+            raise TooManyJoins(
+                f"too many joins from {address or 'your address'}: at most {self.join_burst} at once, "
+                f"then one every {1 / self.join_rate:g} s; wait a moment"
+            )
+
+    def _presence(self, *, joined: str | None = None, left: str | None = None) -> None:
+        """Note a change; send the changes of a burst together (see ``presence_delay``)."""
+        if joined is not None:
+            if joined in self._left:
+                self._left.remove(joined)  # left and came back within the burst: no change
+            else:
+                self._joined.append(joined)
+        if left is not None:
+            if left in self._joined:
+                self._joined.remove(left)  # came and went within the burst: not worth a message
+            else:
+                self._left.append(left)
+        if self._presence_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or self.presence_delay <= 0:
+            self.flush_presence()
+        else:
+            self._presence_pending = True
+            loop.call_later(self.presence_delay, self.flush_presence)
+
+    def flush_presence(self) -> None:
+        """Send the changes collected so far: to the members as changes, to the watchers as the list."""
+        self._presence_pending = False
+        joined, left = self._joined, self._left
+        self._joined, self._left = [], []
+        if joined or left:
+            # Someone whose own join is the only news already has it (the welcome).
+            only = joined[0] if len(joined) == 1 and not left else None
+            self._broadcast({"type": "presence", "joined": joined, "left": left}, skip=only)
+        self._tell_watchers()
 
     def receive(self, name: str, raw: str | bytes) -> Verdict:
         """Handle one message from ``name``: broadcast it, or refuse it with a notice."""

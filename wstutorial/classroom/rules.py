@@ -22,8 +22,10 @@ Everyone in the room receives JSON objects:
 
 - ``{"type": "welcome", "name": "Ada", "members": [...], "history": [...]}`` —
   to the student who just joined (``history``: the last chat lines);
-- ``{"type": "join", "name": "Ada", "members": [...]}`` and
-  ``{"type": "leave", "name": "Ada", "members": [...]}``;
+- ``{"type": "presence", "joined": ["Ada"], "left": ["Bob"]}`` — who came
+  and went: only the changes, never the whole list, and one message for a
+  burst (changes within ``PRESENCE_DELAY`` seconds; someone who joined and
+  left within it is not mentioned);
 - ``{"type": "chat", "name": "Ada", "text": "hello"}``;
 - ``{"type": "reading", "name": "Ada", "value": 21.5}``;
 - ``{"type": "stream", "running": true}`` — the teacher started or stopped
@@ -62,6 +64,10 @@ __all__ = [
     "DEFAULT_MAX_REFUSALS",
     "HISTORY_LENGTH",
     "CLOSE_POLICY",
+    "TooManyJoins",
+    "DEFAULT_JOIN_RATE",
+    "DEFAULT_JOIN_BURST",
+    "PRESENCE_DELAY",
 ]
 
 MAX_NAME_LENGTH = 24
@@ -74,6 +80,15 @@ DEFAULT_BURST = 10
 # Refused messages in a row before the room closes the connection (1008).
 DEFAULT_MAX_REFUSALS = 20
 HISTORY_LENGTH = 20
+# Per address: joins (with or without leaving) at 1 every 2 seconds on
+# average, bursts of 10 (a student reconnecting, a few notebooks on one
+# laptop); a script joining and leaving in a loop is refused.
+DEFAULT_JOIN_RATE = 0.5
+DEFAULT_JOIN_BURST = 10
+# Who came and went is sent once per this many seconds, for everyone who
+# changed in between: 30 students joining at the start of a lesson cost
+# each member one message, not 30 lists of 30 names.
+PRESENCE_DELAY = 0.25
 CLOSE_POLICY = CloseCode.POLICY_VIOLATION
 
 _NAME_PUNCTUATION = frozenset(" -_.'")
@@ -106,6 +121,10 @@ def validate_name(raw: object, taken: Any = ()) -> str:
     return name
 
 
+class TooManyJoins(NameRejected):
+    """An address that joins too often; ``str()`` says how long to wait."""
+
+
 class TokenBucket:
     """Allow ``rate`` events per second on average, and bursts of ``burst``.
 
@@ -130,6 +149,11 @@ class TokenBucket:
             self._tokens -= 1
             return True
         return False
+
+    @property
+    def full(self) -> bool:
+        """True when the bucket has refilled (forgetting it changes nothing)."""
+        return self._tokens + (self._clock() - self._last) * self.rate >= self.burst
 
 
 def dump(message: dict[str, Any]) -> str:
@@ -175,10 +199,11 @@ def describe(message: dict[str, Any]) -> str | None:
     kind = message.get("type")
     if kind == "chat":
         return f"{message.get('name')}: {message.get('text')}"
-    if kind == "join":
-        return f"* {message.get('name')} joined"
-    if kind == "leave":
-        return f"* {message.get('name')} left"
+    if kind == "presence":
+        joined, left = message.get("joined") or [], message.get("left") or []
+        parts = [f"{', '.join(map(str, joined))} joined"] if joined else []
+        parts += [f"{', '.join(map(str, left))} left"] if left else []
+        return f"* {'; '.join(parts)}" if parts else None
     if kind == "welcome":
         return f"* you joined as {message.get('name')}"
     if kind == "stream":

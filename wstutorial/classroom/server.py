@@ -31,6 +31,7 @@ import hmac
 import json
 import secrets
 import urllib.parse
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from tornado.websocket import WebSocketHandler
@@ -42,6 +43,7 @@ from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .room import ChatRoom
 from .rules import CLOSE_POLICY, NameRejected, validate_name
+from .wheels import wheel_routes
 
 __all__ = [
     "ChatHandler",
@@ -130,7 +132,7 @@ class ChatHandler(TutorialHandler):
     def open(self, *args: Any, **kwargs: Any) -> None:
         raw = self.get_argument("name", "")
         try:
-            member = self.room.join(raw, self._send)
+            member = self.room.join(raw, self._send, self.request.remote_ip or "")
         except NameRejected as error:
             self.record(f"name rejected: {error}", kind="close")
             self.close(CLOSE_POLICY, close_reason(str(error)))
@@ -301,6 +303,7 @@ def start_classroom(
     interval: float = 2.0,
     allowed_origins: Iterable[str] = (),
     max_message_size: int = CLASSROOM_MAX_MESSAGE_SIZE,
+    wheels: Path | str | None = None,
     **kwargs: Any,
 ) -> Classroom:
     """Start a tutorial server with the chat room and the teacher's page.
@@ -308,8 +311,10 @@ def start_classroom(
     Arguments are those of :func:`start_server`, plus ``teacher_token``
     (random by default) and ``room`` (a :class:`ChatRoom` with your own
     limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
-    the class connect.
+    the class connect. ``wheels``: a folder made by ``python -m wstutorial
+    wheelhouse``, served at ``/wheels/`` for pip (see :mod:`.wheels`).
     """
+    wheel_rules = wheel_routes(Path(wheels)) if wheels is not None else []
     token = teacher_token if teacher_token is not None else secrets.token_urlsafe(16)
     if len(token) < 8:
         raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
@@ -327,4 +332,11 @@ def start_classroom(
         },
         **kwargs,
     )
+    if wheel_rules:
+
+        async def add_wheel_routes() -> None:
+            # Ahead of the pages' catch-all route; on the server's own loop.
+            server._app.add_handlers(r".*", wheel_rules)
+
+        server._loop_thread.run(add_wheel_routes(), 5.0)
     return Classroom(server, chat_room, token)

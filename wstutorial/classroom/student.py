@@ -119,6 +119,12 @@ class ChatState:
         del self.received[: -self._max]
         if isinstance(message.get("members"), list):
             self.members = [str(name) for name in message["members"]]
+        if message.get("type") == "presence":
+            # Only the changes come: apply them to the list the welcome gave.
+            gone = {str(name) for name in message.get("left") or []}
+            now = [name for name in self.members if name not in gone]
+            now += [str(name) for name in message.get("joined") or [] if str(name) not in now]
+            self.members = sorted(now, key=str.casefold)
         if message.get("type") == "stream":
             self.stream_running = bool(message.get("running"))
         line = describe(message)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import resource
 import time
+from types import ModuleType
 from typing import Any, Iterable
 
 from tornado.httpserver import HTTPServer
@@ -45,6 +45,16 @@ __all__ = [
 # max_connections=None: the process's file limit (ulimit -n) less this
 # many, left for the files and sockets the process itself needs.
 FILES_KEPT_FREE = 100
+# Windows has no file limit (no 'resource' module): there Tornado waits on
+# sockets with select() in a helper thread, which CPython builds for at most
+# 512 sockets (FD_SETSIZE), so that is the limit.
+WINDOWS_SELECT_LIMIT = 512
+
+resource: ModuleType | None
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 DEFAULT_MAX_CONNECTIONS = None
 # A browser sends its headers at once; ten seconds is generous on a slow network.
 DEFAULT_HEADER_TIMEOUT = 10.0
@@ -91,6 +101,8 @@ async def _read_headers_then_answer(stream: IOStream) -> None:
 
 def max_connections_for_file_limit() -> int:
     """The default ``max_connections``: the file limit now, less ``FILES_KEPT_FREE`` (at least 16)."""
+    if resource is None:
+        return WINDOWS_SELECT_LIMIT - FILES_KEPT_FREE
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return 1_000_000

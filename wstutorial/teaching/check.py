@@ -15,10 +15,11 @@ import dataclasses
 import functools
 import importlib.metadata
 import json
-import shlex
 import sys
 from pathlib import Path
 from typing import Callable, Iterable
+
+from .commands import pip_install_command, python_command
 
 __all__ = [
     "Check",
@@ -107,7 +108,7 @@ class Checks(list[Check]):
 
 
 def _pip(requirement: str) -> str:
-    return f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(requirement)}"
+    return pip_install_command(requirement)
 
 
 def _checkout() -> Path | None:
@@ -121,10 +122,7 @@ def notebook_install_command() -> str:
     root = _checkout()
     if root is None:
         return _pip("wstutorial[notebook]")
-    return (
-        f"{shlex.quote(sys.executable)} -m pip install -c {shlex.quote(str(root / 'constraints.txt'))} "
-        f"-e {shlex.quote(f'{root}[notebook]')}"
-    )
+    return python_command("-m", "pip", "install", "-c", str(root / "constraints.txt"), "-e", f"{root}[notebook]")
 
 
 def check_python() -> Check:
@@ -136,7 +134,8 @@ def check_python() -> Check:
         "python",
         False,
         f"{version} is too old, the tutorial needs {wanted} or newer",
-        f"install Python {wanted}+ (Debian: apt-get install python3) and run 'bash scripts/setup-env.sh'",
+        f"install Python {wanted}+ (python.org or the Microsoft Store; Debian: apt-get install python3), "
+        'then: python -m pip install "wstutorial[notebook]"',
     )
 
 
@@ -182,7 +181,7 @@ def check_labextension(extension: str, package: str) -> Check:
         name,
         False,
         f"not found where JupyterLab looks ({', '.join(map(str, labextension_dirs()))}); widgets would show as text only",
-        f"{shlex.quote(sys.executable)} -m pip install --force-reinstall --no-deps {package}",
+        pip_install_command(package, options=("--force-reinstall", "--no-deps")),
     )
 
 
@@ -228,7 +227,7 @@ def check_local_server() -> Check:
     finally:
         server.stop()
     if greeting != "Hello World" or echoed != "round trip":
-        return Check("local server", False, f"unexpected answers {greeting!r}, {echoed!r}", "reinstall: bash scripts/setup-env.sh")
+        return Check("local server", False, f"unexpected answers {greeting!r}, {echoed!r}", "reinstall: " + pip_install_command("wstutorial[notebook]", options=("--force-reinstall",)))
     return Check("local server", True, f"port {server.port}: Hello World and an echo round trip")
 
 

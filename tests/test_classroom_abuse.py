@@ -1,0 +1,50 @@
+"""A classroom that cannot be flooded (issue 15, item 5), against a real classroom server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from wstutorial.classroom import start_classroom
+from wstutorial.classroom.room import ChatRoom
+
+
+def test_joins_are_rate_limited_per_address() -> None:
+    """A script joining and leaving in a loop is refused with 1008 once its address used up the burst."""
+    room = ChatRoom(join_rate=0.001, join_burst=3)  # no token comes back during the test
+    with start_classroom(port=0, room=room) as classroom:
+        for n in range(3):
+            with connect(classroom.chat_url(f"Loop{n}")) as ws:
+                assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
+        with connect(classroom.chat_url("Loop3")) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        assert "too many joins from 127.0.0.1" in closed.value.rcvd.reason
+        assert classroom.members() == []
+
+
+def test_members_get_changes_in_bursts_never_the_whole_list() -> None:
+    """30 join/leave cycles cost a member a few small messages, not 60 lists."""
+    room = ChatRoom(join_burst=1000, presence_delay=1.0)
+    with start_classroom(port=0, room=room) as classroom:
+        with connect(classroom.chat_url("Watcher")) as watcher:
+            assert json.loads(watcher.recv(timeout=10))["members"] == ["Watcher"]
+            for n in range(30):
+                with connect(classroom.chat_url(f"Visitor{n}")) as ws:
+                    ws.recv(timeout=10)
+            with connect(classroom.chat_url("Stays")) as stays:
+                stays.recv(timeout=10)
+                seen = []
+                members = ["Watcher"]
+                while "Stays" not in members:
+                    message = json.loads(watcher.recv(timeout=10))
+                    seen.append(message)
+                    assert message["type"] == "presence" and "members" not in message
+                    # A set: the watcher's own join may come again within its burst.
+                    members = sorted({m for m in members if m not in message["left"]} | set(message["joined"]))
+        assert len(seen) <= 5, seen
+        assert members == ["Stays", "Watcher"]

@@ -1,0 +1,122 @@
+"""The student's copy of the notebooks: first copy, updates, and a student's changes kept."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wstutorial.teaching.notebook_files import (
+    MANIFEST,
+    notebooks_source,
+    sync_notebooks,
+    tutorial_files,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tutorial(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_every_notebook_exercise_and_solution_is_copied_but_not_test_files() -> None:
+    names = {str(path) for path in tutorial_files(notebooks_source())}
+    expected = {p.relative_to(ROOT / "notebooks").as_posix() for p in (ROOT / "notebooks").rglob("*") if p.is_file()}
+    expected = {name for name in expected if ".ipynb_checkpoints" not in name and "__pycache__" not in name}
+    assert names == expected - {"sanitize.cfg"}
+    assert "00-setup-check.ipynb" in names and "exercises/upper_case.py" in names and "solutions/upper_case.py" in names
+
+
+def test_first_run_copies_and_second_run_changes_nothing(tmp_path: Path) -> None:
+    source = tutorial(tmp_path / "v1", {"01.ipynb": "one", "exercises/a.py": "a", "sanitize.cfg": "x"})
+    student = tmp_path / "student"
+    first = sync_notebooks(student, source, "0.1.0")
+    assert sorted(first.copied) == ["01.ipynb", "exercises/a.py"]
+    assert (student / "exercises" / "a.py").read_text() == "a" and not (student / "sanitize.cfg").exists()
+    assert first.lines() == [f"Copied 2 tutorial file(s) into {student}."]
+    manifest = json.loads((student / MANIFEST).read_text())
+    assert manifest["tutorial_version"] == "0.1.0" and set(manifest["files"]) == {"01.ipynb", "exercises/a.py"}
+    again = sync_notebooks(student, source, "0.1.0")
+    assert again.copied == again.updated == again.kept == []
+    assert again.lines() == [f"The tutorial's files in {student} are up to date."]
+    assert sorted(again.unchanged) == ["01.ipynb", "exercises/a.py"]
+
+
+def test_a_changed_file_stays_and_the_newer_version_goes_beside_it(tmp_path: Path) -> None:
+    student = tmp_path / "student"
+    sync_notebooks(student, tutorial(tmp_path / "v1", {"01.ipynb": "one", "02.ipynb": "two"}), "0.1.0")
+    (student / "01.ipynb").write_text("one, with my answer")
+    # Same tutorial version: the student's change is kept, nothing is added.
+    same = sync_notebooks(student, tmp_path / "v1", "0.1.0")
+    assert same.kept == [("01.ipynb", "")]
+    assert same.lines() == ["Kept your changes in: 01.ipynb.", f"The tutorial's files in {student} are up to date."]
+    v2 = tutorial(tmp_path / "v2", {"01.ipynb": "one v2", "02.ipynb": "two v2", "03.ipynb": "three"})
+    report = sync_notebooks(student, v2, "0.2.0")
+    assert (student / "01.ipynb").read_text() == "one, with my answer"
+    assert (student / "01 (tutorial 0.2.0).ipynb").read_text() == "one v2"
+    assert (student / "02.ipynb").read_text() == "two v2"  # not changed by the student: updated
+    assert report.updated == ["02.ipynb"] and report.copied == ["03.ipynb"]
+    assert "Kept your changed 01.ipynb; the newer tutorial version is beside it: 01 (tutorial 0.2.0).ipynb" in report.lines()
+    # Once more: the side copy is reused, not multiplied.
+    sync_notebooks(student, v2, "0.2.0")
+    assert sorted(p.name for p in student.iterdir() if not p.name.startswith(".")) == [
+        "01 (tutorial 0.2.0).ipynb", "01.ipynb", "02.ipynb", "03.ipynb",
+    ]
+
+
+def test_a_side_copy_the_student_edited_is_kept_too(tmp_path: Path) -> None:
+    student = tmp_path / "student"
+    sync_notebooks(student, tutorial(tmp_path / "v1", {"01.ipynb": "one"}), "0.1.0")
+    (student / "01.ipynb").write_text("mine")
+    v2 = tutorial(tmp_path / "v2", {"01.ipynb": "one v2"})
+    sync_notebooks(student, v2, "0.2.0")
+    (student / "01 (tutorial 0.2.0).ipynb").write_text("mine too")
+    report = sync_notebooks(student, v2, "0.2.0")
+    assert (student / "01 (tutorial 0.2.0).ipynb").read_text() == "mine too"
+    assert report.kept == [("01.ipynb", "01 (tutorial 0.2.0, 2).ipynb")]
+    assert (student / "01 (tutorial 0.2.0, 2).ipynb").read_text() == "one v2"
+
+
+def test_no_manifest_means_existing_different_files_are_the_students(tmp_path: Path) -> None:
+    student = tutorial(tmp_path / "student", {"01.ipynb": "written before the lab command", "02.ipynb": "two"})
+    report = sync_notebooks(student, tutorial(tmp_path / "v1", {"01.ipynb": "one", "02.ipynb": "two"}), "0.1.0")
+    assert (student / "01.ipynb").read_text() == "written before the lab command"
+    assert report.kept == [("01.ipynb", "01 (tutorial 0.1.0).ipynb")] and report.unchanged == ["02.ipynb"]
+
+
+def test_a_deleted_file_comes_back(tmp_path: Path) -> None:
+    source = tutorial(tmp_path / "v1", {"01.ipynb": "one"})
+    student = tmp_path / "student"
+    sync_notebooks(student, source, "0.1.0")
+    (student / "01.ipynb").unlink()
+    assert sync_notebooks(student, source, "0.1.0").copied == ["01.ipynb"]
+
+
+def test_a_file_where_the_folder_should_be_is_a_sentence(tmp_path: Path) -> None:
+    (tmp_path / "notes").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        sync_notebooks(tmp_path / "notes", tutorial(tmp_path / "v1", {"01.ipynb": "one"}), "0.1.0")
+
+
+def test_lab_without_jupyterlab_says_what_to_install(tmp_path: Path) -> None:
+    """The lean install (no JupyterLab): one sentence with the pip command, exit 1, nothing copied."""
+    script = (
+        "import sys\n"
+        "sys.modules['jupyterlab'] = None  # as if not installed: importlib.util.find_spec() gives None\n"
+        "from wstutorial.cli import main\n"
+        "sys.exit(main(['lab', sys.argv[1], '--no-browser']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "notebooks")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: jupyterlab not installed for this Python (")
+    assert result.stderr.rstrip().endswith('-m pip install "wstutorial[notebook]"')
+    assert "Traceback" not in result.stderr and not (tmp_path / "notebooks").exists()

@@ -1,0 +1,103 @@
+"""The wheelhouse: completeness for another platform's markers, and /wheels/ on the classroom server."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from wstutorial.classroom import start_classroom
+from wstutorial.classroom.wheelhouse import (
+    Target,
+    WheelhouseError,
+    missing_for,
+    targets,
+)
+from wstutorial.classroom.wheels import student_install_command
+
+
+def fake_wheel(folder: Path, name: str, version: str, requires: list[str], tag: str = "py3-none-any") -> Path:
+    path = folder / f"{name}-{version}-{tag}.whl"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {text}\n" for text in requires
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}-{version}.dist-info/METADATA", metadata)
+    return path
+
+
+def test_missing_dependencies_follow_the_students_platform_not_the_teachers(tmp_path: Path) -> None:
+    fake_wheel(tmp_path, "app", "1.0", ["core>=1", "winonly; sys_platform == 'win32'", "posixonly; os_name != 'nt'",
+                                         "old; python_version < '3.12'", "docs; extra == 'docs'", "nb[extra]; extra == 'nb'"])
+    fake_wheel(tmp_path, "core", "1.2", ["deep"])
+    fake_wheel(tmp_path, "nb", "1.0", ["nbextra; extra == 'extra'"])
+    roots = [Requirement("app[nb]")]
+    names = lambda target: sorted(r.name for r in missing_for(tmp_path, roots, target))  # noqa: E731
+    assert names(Target("windows", "3.11")) == ["deep", "nbextra", "old", "winonly"]
+    assert names(Target("macos-arm64", "3.13")) == ["deep", "nbextra", "posixonly"]
+    fake_wheel(tmp_path, "deep", "2.0", [])
+    fake_wheel(tmp_path, "winonly", "1.0", [])
+    fake_wheel(tmp_path, "nbextra", "1.0", [])
+    fake_wheel(tmp_path, "old", "1.0", [])
+    assert names(Target("windows", "3.11")) == []
+
+
+def test_a_wheel_for_another_platform_or_version_does_not_count(tmp_path: Path) -> None:
+    fake_wheel(tmp_path, "app", "1.0", ["fast"])
+    fake_wheel(tmp_path, "fast", "1.0", [], tag="cp312-cp312-win_amd64")
+    roots = [Requirement("app")]
+    assert missing_for(tmp_path, roots, Target("windows", "3.12")) == []
+    assert [r.name for r in missing_for(tmp_path, roots, Target("windows", "3.13"))] == ["fast"]
+    assert [r.name for r in missing_for(tmp_path, roots, Target("linux-x86_64", "3.12"))] == ["fast"]
+    fake_wheel(tmp_path, "fast", "1.0", [], tag="cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64")
+    assert missing_for(tmp_path, roots, Target("linux-x86_64", "3.12")) == []
+    fake_wheel(tmp_path, "fast", "1.0", [], tag="cp312-cp312-macosx_10_13_universal2")
+    assert missing_for(tmp_path, roots, Target("macos-arm64", "3.12")) == []
+
+
+def test_targets_name_what_is_wrong() -> None:
+    assert [t.label for t in targets(["windows"], ["3.11", "3.13"])] == [
+        "Windows, 64-bit, Python 3.11", "Windows, 64-bit, Python 3.13",
+    ]
+    with pytest.raises(WheelhouseError, match="unknown platform 'amiga'; use one of: this, windows"):
+        targets(["amiga"], ["3.12"])
+    with pytest.raises(WheelhouseError, match="3.11 or newer, got '3.9'"):
+        targets(["windows"], ["3.9"])
+
+
+def get(url: str) -> tuple[int, bytes, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read(), response.url
+    except urllib.error.HTTPError as error:
+        return error.code, b"", url
+
+
+def test_classroom_serves_only_the_wheels_as_a_find_links_page(tmp_path: Path) -> None:
+    wheel = fake_wheel(tmp_path, "app", "1.0", [])
+    (tmp_path / "<b>bold-1.0-py3-none-any.whl").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("not for students")
+    with start_classroom(port=0, wheels=tmp_path) as classroom:
+        base = classroom.server.url.rstrip("/")
+        status, page, _ = get(base + "/wheels/")
+        assert status == 200
+        text = page.decode()
+        assert '<a href="app-1.0-py3-none-any.whl">app-1.0-py3-none-any.whl</a>' in text
+        assert "&lt;b&gt;bold" in text and "<b>" not in text and "notes.txt" not in text
+        assert get(base + "/wheels/app-1.0-py3-none-any.whl")[:2] == (200, wheel.read_bytes())
+        assert get(base + "/wheels")[2] == base + "/wheels/"  # relative links need the slash
+        assert get(base + "/wheels/notes.txt")[0] == 404
+        assert get(base + "/wheels/..%2fnotes.txt")[0] in (403, 404)
+        assert get(base + "/hello.html")[0] == 200  # the pages still work
+    assert student_install_command(base) == (
+        f'python -m pip install --no-index --find-links {base}/wheels/ "wstutorial[notebook]"'
+    )
+
+
+def test_a_missing_wheel_folder_is_a_sentence_before_the_server_starts(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="make it first: python -m wstutorial wheelhouse"):
+        start_classroom(port=0, wheels=tmp_path / "nowhere")

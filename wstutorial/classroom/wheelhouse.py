@@ -1,0 +1,357 @@
+"""``python -m wstutorial wheelhouse DIR``: every wheel the class needs, in one folder on the teacher's machine.
+
+Thirty students downloading JupyterLab at once over a classroom's network is
+the slowest part of a first lesson. The teacher downloads every wheel once,
+for the students' platforms and Python versions, and ``python -m wstutorial
+classroom --wheels DIR`` serves the folder, so students install with
+``pip install --no-index --find-links http://<teacher>:<port>/wheels/ "wstutorial[notebook]"``.
+
+pip downloads for another platform with ``--platform``/``--python-version``,
+but evaluates dependency markers (``; sys_platform == "win32"``) for the
+machine it runs on (pypa/pip#11664): Windows-only dependencies such as
+``pywin32`` would be missing. So after each download this module walks the
+dependency tree itself with the *target's* markers
+(:class:`packaging.markers.Marker`) and downloads what is missing, until the
+folder holds a complete install for every target. Only wheels (no source
+archives): students' laptops have no compilers.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import email.parser
+import hashlib
+import importlib.metadata
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from packaging.markers import Marker, default_environment
+from packaging.requirements import Requirement
+from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms, sys_tags
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
+
+__all__ = [
+    "PLATFORMS",
+    "DEFAULT_PLATFORMS",
+    "DEFAULT_PYTHONS",
+    "Target",
+    "WheelhouseError",
+    "targets",
+    "own_wheel",
+    "missing_for",
+    "build_wheelhouse",
+]
+
+DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
+
+
+class WheelhouseError(Exception):
+    """The wheelhouse could not be made complete; the message says what is missing."""
+
+
+def _manylinux(arch: str) -> list[str]:
+    # pip widens macOS and manylinux2014 tags itself, not manylinux_2_X: list them (glibc 2.17 to 2.39).
+    return [f"manylinux_2_{minor}_{arch}" for minor in range(39, 16, -1)] + [
+        f"manylinux2014_{arch}", f"manylinux2010_{arch}", f"manylinux1_{arch}",
+    ]
+
+
+# name: (pip platform tags, marker environment, what it is)
+PLATFORMS: dict[str, tuple[list[str], dict[str, str], str]] = {
+    "windows": (
+        ["win_amd64"],
+        {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "AMD64"},
+        "Windows, 64-bit",
+    ),
+    "macos-arm64": (
+        list(mac_platforms((15, 0), "arm64")),
+        {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "arm64"},
+        "macOS, Apple silicon",
+    ),
+    "macos-x86_64": (
+        list(mac_platforms((15, 0), "x86_64")),
+        {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "x86_64"},
+        "macOS, Intel",
+    ),
+    "linux-x86_64": (
+        _manylinux("x86_64"),
+        {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "x86_64"},
+        "Linux, x86-64",
+    ),
+    "linux-aarch64": (
+        _manylinux("aarch64"),
+        {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "aarch64"},
+        "Linux, ARM 64-bit",
+    ),
+}
+DEFAULT_PLATFORMS = ("this", "windows", "macos-arm64", "macos-x86_64", "linux-x86_64")
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """One kind of student laptop: a platform and a Python version (``platform="this"``: this machine)."""
+
+    platform: str
+    python: str
+
+    @property
+    def here(self) -> bool:
+        return self.platform == "this"
+
+    @property
+    def label(self) -> str:
+        if self.here:
+            return f"this machine (Python {'.'.join(map(str, sys.version_info[:2]))})"
+        return f"{PLATFORMS[self.platform][2]}, Python {self.python}"
+
+    def environment(self) -> dict[str, str]:
+        """The marker environment of such a laptop (PEP 508)."""
+        here = {key: str(value) for key, value in default_environment().items()}
+        if self.here:
+            return here
+        full = f"{self.python}.0"
+        return {
+            **here,
+            "implementation_name": "cpython",
+            "implementation_version": full,
+            "platform_python_implementation": "CPython",
+            "python_version": self.python,
+            "python_full_version": full,
+            "platform_release": "",
+            "platform_version": "",
+            **PLATFORMS[self.platform][1],
+        }
+
+    def tags(self) -> set[Tag]:
+        """The wheel tags such a laptop installs."""
+        if self.here:
+            return set(sys_tags())
+        version = tuple(int(part) for part in self.python.split("."))
+        platforms = PLATFORMS[self.platform][0]
+        interpreter = "cp" + "".join(map(str, version))
+        return set(cpython_tags(version, platforms=platforms)) | set(
+            compatible_tags(version, interpreter=interpreter, platforms=platforms)
+        )
+
+    def pip_options(self) -> list[str]:
+        if self.here:
+            return ["--only-binary=:all:"]
+        options = ["--only-binary=:all:", "--implementation", "cp", "--python-version", self.python]
+        for tag in PLATFORMS[self.platform][0]:
+            options += ["--platform", tag]
+        return options
+
+
+def targets(platforms: Iterable[str], pythons: Iterable[str]) -> list[Target]:
+    """Every platform with every Python version; ``this`` once (this machine's own Python)."""
+    result: list[Target] = []
+    pythons = list(pythons)
+    for platform in platforms:
+        if platform != "this" and platform not in PLATFORMS:
+            known = ", ".join(["this", *PLATFORMS])
+            raise WheelhouseError(f"unknown platform {platform!r}; use one of: {known}")
+        if platform == "this":
+            result.append(Target("this", ".".join(map(str, sys.version_info[:2]))))
+            continue
+        for python in pythons:
+            parts = python.split(".")
+            if len(parts) != 2 or not all(part.isdigit() for part in parts) or (int(parts[0]), int(parts[1])) < (3, 11):
+                raise WheelhouseError(f"a Python version looks like 3.12 and is 3.11 or newer, got {python!r}")
+            result.append(Target(platform, python))
+    return result
+
+
+# --- the wstutorial wheel itself ------------------------------------------------
+
+
+def _checkout() -> Path | None:
+    root = Path(__file__).resolve().parents[2]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and 'name = "wstutorial"' in pyproject.read_text(encoding="utf-8"):
+        return root
+    return None
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def repack_installed(dest: Path) -> Path:
+    """Rebuild the installed wstutorial's wheel from its files (an install from a wheel keeps them all)."""
+    dist = importlib.metadata.distribution("wstutorial")
+    name, version = dist.metadata["Name"], dist.version
+    info = f"{name}-{version}.dist-info"
+    skip = {f"{info}/RECORD", f"{info}/INSTALLER", f"{info}/REQUESTED", f"{info}/direct_url.json"}
+    wheel = dest / f"{name}-{version}-py3-none-any.whl"
+    records = []
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in dist.files or []:
+            path = file.as_posix()
+            if path.startswith("..") or path in skip or "__pycache__" in path or path.endswith(".pyc"):
+                continue
+            data = Path(str(file.locate())).read_bytes()
+            archive.writestr(path, data)
+            records.append(f"{path},{_record_hash(data)},{len(data)}")
+        records.append(f"{info}/RECORD,,")
+        archive.writestr(f"{info}/RECORD", "\n".join(records) + "\n")
+    return wheel
+
+
+def own_wheel(dest: Path, out: Callable[[str], None] = print) -> Path:
+    """The wstutorial wheel in ``dest``: built from the checkout, or rebuilt from the installed package."""
+    dest.mkdir(parents=True, exist_ok=True)
+    root = _checkout()
+    if root is None:
+        return repack_installed(dest)
+    for old in dest.glob("wstutorial-*.whl"):
+        old.unlink()
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dest), str(root)]
+    try:
+        import hatchling  # noqa: F401  # builds without downloading the build backend
+    except ImportError:
+        pass
+    else:
+        command.insert(4, "--no-build-isolation")
+    result = subprocess.run(command, capture_output=True, text=True)
+    wheels = sorted(dest.glob("wstutorial-*.whl"))
+    if result.returncode != 0 or not wheels:
+        raise WheelhouseError(f"building the wstutorial wheel from {root} failed:\n{result.stderr[-2000:]}")
+    return wheels[-1]
+
+
+# --- completeness: the dependency tree with the target's markers ---------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Wheel:
+    path: Path
+    name: str
+    version: Version
+    tags: frozenset[Tag]
+
+
+def _wheels(folder: Path) -> list[_Wheel]:
+    found = []
+    for path in sorted(folder.glob("*.whl")):
+        try:
+            name, version, _, tags = parse_wheel_filename(path.name)
+        except ValueError:
+            continue
+        found.append(_Wheel(path, str(name), version, frozenset(tags)))
+    return found
+
+
+def _requires(wheel: Path) -> list[Requirement]:
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+        message = email.parser.Parser().parsestr(archive.read(metadata).decode("utf-8"))
+    return [Requirement(text) for text in message.get_all("Requires-Dist") or []]
+
+
+def _applies(requirement: Requirement, environment: dict[str, str], extras: Iterable[str]) -> bool:
+    if requirement.marker is None:
+        return True
+    marker: Marker = requirement.marker
+    return any(marker.evaluate({**environment, "extra": extra}) for extra in ("", *extras))
+
+
+def missing_for(folder: Path, roots: Sequence[Requirement], target: Target) -> list[Requirement]:
+    """What ``target`` would still need from an index to install ``roots`` from ``folder`` alone."""
+    environment, accepted = target.environment(), target.tags()
+    by_name: dict[str, list[_Wheel]] = {}
+    for wheel in _wheels(folder):
+        if wheel.tags & accepted:
+            by_name.setdefault(wheel.name, []).append(wheel)
+    missing: list[Requirement] = []
+    seen: set[tuple[str, frozenset[str]]] = set()
+    queue: list[tuple[Requirement, tuple[str, ...]]] = [(requirement, ()) for requirement in roots]
+    requires_cache: dict[Path, list[Requirement]] = {}
+    while queue:
+        requirement, parent_extras = queue.pop()
+        if not _applies(requirement, environment, parent_extras):
+            continue
+        name = str(canonicalize_name(requirement.name))
+        candidates = [w for w in by_name.get(name, []) if requirement.specifier.contains(w.version, prereleases=True)]
+        if not candidates:
+            missing.append(requirement)
+            continue
+        key = (name, frozenset(requirement.extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        best = max(candidates, key=lambda wheel: wheel.version)
+        if best.path not in requires_cache:
+            requires_cache[best.path] = _requires(best.path)
+        queue += [(dependency, tuple(requirement.extras)) for dependency in requires_cache[best.path]]
+    return missing
+
+
+# --- downloading ------------------------------------------------------------------
+
+
+def _pip_download(folder: Path, target: Target, requirements: list[str]) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--progress-bar", "off",
+        "--dest", str(folder), "--find-links", str(folder), *target.pip_options(), *requirements,
+    ]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def _requirement_text(requirement: Requirement) -> str:
+    text = requirement.name + (f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else "")
+    return text + str(requirement.specifier)
+
+
+def build_wheelhouse(
+    folder: Path,
+    platforms: Iterable[str] = DEFAULT_PLATFORMS,
+    pythons: Iterable[str] = DEFAULT_PYTHONS,
+    extras: Sequence[str] = ("notebook",),
+    also: Sequence[str] = (),
+    out: Callable[[str], None] = print,
+) -> list[Target]:
+    """Fill ``folder`` with every wheel; return the targets that could not be completed (empty: all done)."""
+    folder = Path(folder)
+    chosen = targets(platforms, pythons)
+    out(f"Building the wstutorial wheel into {folder} ...")
+    wheel = own_wheel(folder, out)
+    own = f"wstutorial[{','.join(extras)}] @ {wheel.resolve().as_uri()}" if extras else f"wstutorial @ {wheel.resolve().as_uri()}"
+    roots = [Requirement(own), *(Requirement(text) for text in also)]
+    failed = []
+    for number, target in enumerate(chosen, 1):
+        out(f"[{number}/{len(chosen)}] {target.label}: downloading ...")
+        before = {path.name for path in folder.glob("*.whl")}
+        requested = [own, *also]
+        problem = ""
+        for _ in range(5):  # pip's own pass, then the dependencies only the target's markers ask for
+            result = _pip_download(folder, target, requested)
+            if result.returncode != 0:
+                problem = " / ".join((result.stderr.strip() or result.stdout.strip()).splitlines()[-3:])
+                break
+            missing = missing_for(folder, roots, target)
+            if not missing:
+                break
+            requested = sorted({_requirement_text(requirement) for requirement in missing})
+            out(f"      + for this platform only: {', '.join(requested)}")
+        else:
+            problem = "still incomplete after 5 rounds: " + ", ".join(map(str, missing_for(folder, roots, target)))
+        new = {path.name for path in folder.glob("*.whl")} - before
+        if problem:
+            failed.append(target)
+            out(f"      FAILED: {problem}")
+        else:
+            out(f"      complete ({len(new)} new wheel(s))")
+    files = list(folder.glob("*.whl"))
+    size = sum(path.stat().st_size for path in files) / 1e6
+    out(f"{len(files)} wheels, {size:.0f} MB in {folder}.")
+    (folder / "wheelhouse.json").write_text(
+        json.dumps({"targets": [dataclasses.asdict(t) for t in chosen if t not in failed], "extras": list(extras)}, indent=1),
+        encoding="utf-8",
+    )
+    return failed
