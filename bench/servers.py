@@ -4,8 +4,15 @@ Kinds:
   thread      the tutorial's ``start_server()`` in a process whose main thread
               runs a busy asyncio loop, as a Jupyter kernel's does
   standalone  the same application (``make_app``) on the main thread's loop
-  tornado     plain Tornado: an echo handler and a push loop that awaits each write
-  websockets  the same with the ``websockets`` library
+  tornado     plain Tornado, as its documentation says: an echo handler; a push
+              loop that awaits each ``write_message`` (its Future "can be used
+              for flow control"; Tornado wraps it in a Task per message, which
+              is Tornado's cost, not the benchmark's); a broadcast that calls
+              ``write_message`` on each client, as Tornado's chat demo does
+  websockets  the ``websockets`` library, as its documentation says: echo with
+              ``async for``/``send``; a push loop that awaits each ``send()``
+              (it waits only while the write buffer is above its high-water
+              mark); ``broadcast()`` for the broadcast (no Future per client)
   tcp         raw asyncio TCP (the loopback floor): echoes bytes, or pushes
               ready-made frames when the client's first bytes are ``PUSH``
 

@@ -48,3 +48,18 @@ def test_members_get_changes_in_bursts_never_the_whole_list() -> None:
                     members = sorted({m for m in members if m not in message["left"]} | set(message["joined"]))
         assert len(seen) <= 5, seen
         assert members == ["Stays", "Watcher"]
+
+
+@pytest.mark.parametrize("look_alike", ["Ａｄａ", "Аda", "Αda", "𝐀da", "ADA", "Adа"])
+def test_a_name_that_looks_like_a_member_is_refused(look_alike: str) -> None:
+    """Fullwidth, Cyrillic, Greek and mathematical look-alikes of 'Ada' (NFKC + TS #39 skeleton) close with 1008."""
+    with start_classroom(port=0) as classroom, connect(classroom.chat_url("Ada")) as ada:
+        assert json.loads(ada.recv(timeout=10))["type"] == "welcome"
+        with connect(classroom.chat_url(look_alike)) as impostor:
+            with pytest.raises(ConnectionClosed) as closed:
+                impostor.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        assert "'Ada'" in closed.value.rcvd.reason
+        with connect(classroom.chat_url("Adam")) as adam:
+            assert json.loads(adam.recv(timeout=10))["members"] == ["Ada", "Adam"]
+        assert classroom.members() == ["Ada"]

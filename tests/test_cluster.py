@@ -106,7 +106,8 @@ def test_stop_closes_clients_with_going_away(redis_server: RedisServer) -> None:
     small = start_cluster(workers=2, redis_url=redis_server.url, channel="test:stop")
     processes = [worker.process for worker in small.workers]
     with websockets_connect(small.ws_url("/updates", 1)) as client:
-        assert small.stop() == 2
+        small.events.wait_for("new connection", timeout=10)
+        assert small.stop() == 1  # clients closed, all workers together
         with pytest.raises(ConnectionClosed):
             client.recv(timeout=10)
         assert client.close_code == 1001
@@ -136,3 +137,59 @@ def test_timing_table_from_a_run(cluster: Cluster) -> None:
     lines = format_table([timing]).splitlines()
     assert lines[0].split() == ["processes", "clients", "broadcasts", "median", "slowest"]
     assert lines[1].split()[:3] == ["4", "8", "3"]
+
+
+def test_serve_with_workers_on_the_command_line() -> None:
+    """`serve --workers 2` prints each process's address; a publish reaches a client; Ctrl-C closes it with 1001."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from wstutorial.server.relay import publish
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wstutorial", "serve", "--workers", "2", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        text = "".join(lines)
+        updates = re.findall(r"ws://127\.0\.0\.1:\d+/updates", text)
+        redis_url = re.search(r"through Redis at (redis://\S+)", text)
+        assert len(set(updates)) == 2 and redis_url, text
+        with websockets_connect(updates[1]) as client:
+            assert publish(redis_url.group(1), "/updates", "from the command line") == 2
+            assert client.recv(timeout=10) == "from the command line"
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+            with pytest.raises(ConnectionClosed):
+                client.recv(timeout=10)
+            assert client.close_code == 1001
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "Stopped: 1 WebSocket client(s) closed with 1001" in out
+
+
+def test_serve_refuses_a_bad_worker_count() -> None:
+    """--workers 0 is one line and exit code 2."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "wstutorial", "serve", "--workers", "0"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "workers must be a whole number from 1 to 32, got '0'" in result.stderr

@@ -7,7 +7,9 @@ tutorial server (``$JPY_SESSION_NAME`` set as Jupyter Server sets it).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -205,15 +207,57 @@ class AnswersOnlyTheSender(wstutorial.TutorialHandler):
     ],
 )
 def test_wrong_answers_get_their_sentence_and_no_traceback(
-    check, handler: type, sentence: str, capfd: pytest.CaptureFixture[str]
+    check, handler: type, sentence: str, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Each listed mistake fails with its sentence; nothing (no Tornado traceback) reaches stderr or stdout."""
+    """Each listed mistake fails with its sentence; Tornado logs nothing (no traceback for the cell)."""
     result = check(handler)
     assert not result and sentence in result.message, result.message
     assert "BadYieldError" not in result.message and "Traceback" not in result.message
     time.sleep(0.3)  # a timer that was never stopped would fire (and be logged) now, on a stopped loop
+    logged = [f"{record.name}: {record.getMessage()}" for record in caplog.records if record.levelno >= logging.WARNING]
+    assert logged == [], logged
     out, err = capfd.readouterr()
     assert out == "" and err == "", f"the check printed:\n{out}{err}"
+
+
+CHECK_IN_A_FRESH_PROCESS = """
+import time
+from tornado.ioloop import PeriodicCallback
+from wstutorial import TutorialHandler
+from wstutorial.teaching.exercises import check_stream_time, check_upper_case
+
+class ReturnsAnswer(TutorialHandler):
+    def on_message(self, message):
+        return message.upper()
+
+class NeverStopped(TutorialHandler):
+    interval = 1.0
+    def open(self):
+        self.timer = PeriodicCallback(self.send_time, self.interval * 1000)
+        self.timer.start()
+    def send_time(self):
+        self.write_message(time.strftime("%H:%M:%S"))
+
+print(check_upper_case(ReturnsAnswer))
+print(check_stream_time(NeverStopped))
+"""
+
+
+def test_checks_print_their_sentences_only_as_in_a_kernel() -> None:
+    """As in a kernel (Python's own last-resort log handler, no pytest): stdout has the two sentences, stderr nothing."""
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK_IN_A_FRESH_PROCESS], capture_output=True, text=True, timeout=60
+    )
+    assert result.stderr == "", result.stderr
+    returned, never_stopped = result.stdout.splitlines()
+    assert returned == (
+        "Not yet: your on_message returned the answer ('HELLO WEBSOCKETS') instead of sending it: use self.write_message(...)"
+    )
+    # How many depends on the timer's luck; what to do does not.
+    assert re.fullmatch(
+        r"Not yet: your handler still sent \d+ messages? after the client left: stop the timer or loop in on_close",
+        never_stopped,
+    ), never_stopped
 
 
 # -- 4. nothing misleads -------------------------------------------------------------------------

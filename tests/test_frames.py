@@ -65,6 +65,19 @@ def test_fast_stream_arrives_in_order() -> None:
     assert numbers[-1] >= 2999
 
 
+def test_a_client_that_keeps_up_loses_no_stream_message() -> None:
+    """Drops only ever hit a client that falls behind: one that reads gets every number, none skipped.
+
+    A message is dropped for a client only when 64 of its messages (or 1 MiB)
+    wait in the server's buffer, i.e. after the kernel's socket buffers
+    (megabytes on loopback) are full; a reader never gets there.
+    """
+    with wstutorial.start_server(port=0, interval=0.001) as server:
+        with connect(server.ws_url("/streaming"), max_queue=None) as websocket:
+            numbers = [int(str(websocket.recv(timeout=5)).split(": ")[1]) for _ in range(1000)]
+    assert numbers == list(range(numbers[0], numbers[0] + 1000)), "a number was skipped"
+
+
 def _pending(server: wstutorial.TutorialServer) -> list[tuple[int, int]]:
     """(pending_writes, dropped_messages) of each /streaming client, read on the server's loop."""
 

@@ -152,11 +152,13 @@ def test_real_server_answers_ping_and_close(quiet_server: wstutorial.TutorialSer
     quiet_server.events.wait_for("connection closed", timeout=10)
 
 
-def test_tornado_tolerates_an_unmasked_client_frame(quiet_server: wstutorial.TutorialServer, raw: socket.socket) -> None:
-    """Tornado's server accepts a client frame without a mask (lenient; notebook 05 says so)."""
+def test_the_tutorial_server_closes_on_an_unmasked_client_frame(quiet_server: wstutorial.TutorialServer, raw: socket.socket) -> None:
+    """A client frame without a mask is a protocol error (RFC 6455 section 5.1): close 1002, as notebook 05 says."""
     handshake.read_frame(raw)  # Hello World
     raw.sendall(handshake.encode_frame("no mask"))
-    quiet_server.events.wait_for("message received no mask", timeout=10)
+    reply = handshake.read_frame(raw)
+    assert reply.opcode == "close" and handshake.parse_close_payload(reply.payload)[0] == 1002
+    assert not quiet_server.events.find("message received no mask")
 
 
 def test_websockets_server_closes_on_an_unmasked_client_frame() -> None:

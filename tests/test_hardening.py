@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import signal
+import socket
 import time
 
 import pytest
@@ -70,3 +71,14 @@ def test_clients_that_reset_right_after_the_handshake_leave_no_error() -> None:
     finally:
         logging.getLogger("asyncio").removeHandler(collect)
     assert [record.getMessage() for record in collect.records if "never retrieved" in record.getMessage()] == []
+
+
+def test_port_in_use_by_this_very_process_says_so() -> None:
+    """A port held by a socket of this process (app.listen() in an earlier cell) is not 'another program'."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(wstutorial.PortInUse, match="in use by this process itself") as refused:
+            wstutorial.start_server(port=port)
+        assert "another program" not in str(refused.value) and "port=0" in str(refused.value)

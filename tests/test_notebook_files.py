@@ -6,14 +6,12 @@ import asyncio
 import os
 import re
 import runpy
-import socket
 from pathlib import Path
 
 import nbformat
 import pytest
 
 import wstutorial
-from wstutorial.teaching import handshake
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = [
@@ -36,6 +34,10 @@ LOAD = re.compile(r"^# %load (\S+)\n?")
 # (06-classroom.ipynb still runs its solution; its owner converts it.)
 KEEP_WORK = [
     "01-hello-server.ipynb",
+    "02-hello-client.ipynb",
+    "03-browser-client.ipynb",
+    "04-streaming.ipynb",
+    "05-under-the-hood.ipynb",
     "07-protocols-and-reconnecting.ipynb",
     "08-security-and-deployment.ipynb",
     "09-several-processes.ipynb",
@@ -130,7 +132,7 @@ def test_exercises_keep_the_students_work(name: str) -> None:
             output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
             for output in check.outputs
         )
-        assert shown.startswith("Not yet: "), f"{name}: the stored check of the starting point shows {shown!r}"
+        assert "Not yet: " in shown and "Passed" not in shown, f"{name}: the stored check of the starting point shows {shown!r}"
         assert all(output.output_type != "error" for output in check.outputs)
     for cell in code:
         if cell.source.startswith("# %load solutions/"):
@@ -156,34 +158,6 @@ def test_every_exercise_has_a_solution() -> None:
 
 def solution(name: str) -> dict[str, object]:
     return runpy.run_path(str(NOTEBOOKS / "solutions" / name))
-
-
-def test_echo_solution_gets_its_answer(server: wstutorial.TutorialServer) -> None:
-    """ask() returns what the echo server sent back."""
-    ask = solution("echo_roundtrip.py")["ask"]
-    assert asyncio.run(ask(server.ws_url("/echo"), "ping")) == "ping"  # type: ignore[operator]
-
-
-def test_origin_solution_tells_allowed_from_refused() -> None:
-    """origin_accepted() is True for a listed origin and False for others."""
-    origin_accepted = solution("origin_accepted.py")["origin_accepted"]
-    running = wstutorial.start_server(port=0, allowed_origins=["http://localhost:8889"])
-    try:
-        url = running.ws_url("/ws")
-        results = [asyncio.run(origin_accepted(url, origin)) for origin in ("http://localhost:8889", "http://evil.example")]  # type: ignore[operator]
-    finally:
-        running.stop()
-    assert results == [True, False]
-
-
-def test_ping_solution_gets_the_pong(server: wstutorial.TutorialServer) -> None:
-    """ping() returns the payload the real server's pong carries."""
-    ping = solution("ping_pong.py")["ping"]
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        key = handshake.new_key()
-        sock.sendall(handshake.upgrade_request("127.0.0.1", server.port, "/ws", key))
-        handshake.check_response(handshake.read_response(sock), key)
-        assert ping(sock, b"still there?") == b"still there?"  # type: ignore[operator]
 
 
 def test_free_port_solution_stops_its_server(capsys: pytest.CaptureFixture[str]) -> None:

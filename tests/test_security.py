@@ -149,6 +149,8 @@ def test_requests_through_jupyter_server_proxy_keep_the_browsers_host(shared_ser
     headers = {"X-ProxyContextPath": f"/user/ada/proxy/{port}"}
     assert upgrade_status(port, "hub.example.org:8000", origin, **headers) == 101
     assert upgrade_status(port, "hub.example.org:8000", origin) == 403
+    # nginx in front of a server on loopback (deploy/nginx): proxy_set_header Host $http_host
+    assert upgrade_status(port, "hub.example.org:8000", origin, **{"X-Forwarded-For": "192.0.2.7"}) == 101
 
 
 def host_status(port: int, target: str, host: str) -> int:

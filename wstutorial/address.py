@@ -14,6 +14,7 @@ import urllib.parse
 from .errors import Explained
 
 __all__ = [
+    "listening_in_this_process",
     "DEFAULT_PORT",
     "PORT_VARIABLE",
     "default_port",
@@ -172,3 +173,36 @@ def default_port() -> int:
         return parse_port(value)
     except InvalidAddress as error:
         raise InvalidAddress(f"${PORT_VARIABLE}: {error}") from None
+
+
+def listening_in_this_process(port: int) -> bool:
+    """True when this very process has a socket listening on ``port`` (Linux; False where it cannot tell).
+
+    Reads the kernel's socket tables (``/proc/net/tcp``, ``tcp6``) for the
+    listening socket's inode and looks for it among this process's open files.
+    """
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as rows:
+                lines = rows.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    if not inodes:
+        return False
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") in wanted:
+                return True
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor is one)
+    return False

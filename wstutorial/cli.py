@@ -11,9 +11,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Callable, NoReturn, Protocol, Sequence
 
 from .address import InvalidAddress, is_loopback, lan_addresses, parse_host, parse_port
+from .events import EventLog
 from .server.runner import ServerError, TutorialServer, start_server
 
 if TYPE_CHECKING:
@@ -69,6 +70,14 @@ def add_server_arguments(parser: argparse.ArgumentParser, default_host: str = "1
     )
 
 
+def _workers(text: str) -> int:
+    from .server.cluster import MAX_WORKERS
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m wstutorial", description="The WebSockets tutorial with Tornado.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -79,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=_interval, default=2.0, help="seconds between two stream messages (default 2)"
     )
     serve.add_argument("--quiet", action="store_true", help="do not print the server's events")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="server processes (default 1); several broadcast to each other through Redis (notebook 09)",
+    )
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        default=None,
+        help="the Redis for --workers, e.g. redis://127.0.0.1:6379/0 (default: start redis-server on a free port)",
+    )
     serve.set_defaults(run=run_serve)
     check = commands.add_parser("check", help="check that this machine is ready for the tutorial")
     check.set_defaults(run=run_check)
@@ -119,7 +140,16 @@ def already_stopping(signum: int, frame: object) -> None:
     print("Already stopping; a few seconds at most.", flush=True)
 
 
-def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
+class _Stoppable(Protocol):
+    """A server or a cluster: events to print, and a stop that returns how many clients it closed."""
+
+    @property
+    def events(self) -> EventLog: ...
+
+    def stop(self) -> int: ...
+
+
+def serve_until_interrupted(server: _Stoppable, quiet: bool) -> int:
     """Print events (from this, the main thread) until Ctrl-C, Ctrl-Break or SIGTERM; then stop."""
     stop_requested = threading.Event()
 
@@ -155,9 +185,31 @@ def serve_until_interrupted(server: TutorialServer, quiet: bool) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    if args.workers > 1 or args.redis:
+        return run_cluster(args)
     server = start_server(args.host, args.port, interval=args.interval)
     print_addresses(server)
     return serve_until_interrupted(server, args.quiet)
+
+
+def run_cluster(args: argparse.Namespace) -> int:
+    """``serve --workers N``: N server processes, one broadcast through Redis (notebook 09)."""
+    from .server.cluster import start_cluster
+    from .services import ServiceError
+
+    try:
+        cluster = start_cluster(args.workers, args.redis, host=args.host, port=args.port or 0, interval=args.interval)
+    except (ServiceError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"Serving the WebSocket tutorial with {len(cluster.workers)} processes, broadcasting through Redis at {cluster.redis_url}")
+    for worker in cluster.workers:
+        print(f"  {worker.name} (pid {worker.process.pid}): {worker.ws_url('/ws')}  {worker.ws_url('/updates')}")
+    if not is_loopback(args.host):
+        print(f"Warning: listening on {args.host}: anyone on your network can connect to these servers.")
+    print("A broadcast to every /updates client of every process, from any program:")
+    print(f"  python -c \"from wstutorial.server.relay import publish; print(publish('{cluster.redis_url}', '/updates', 'hello'))\"")
+    return serve_until_interrupted(cluster, args.quiet)
 
 
 def add_classroom_command(commands: "argparse._SubParsersAction[_Parser]") -> None:

@@ -44,11 +44,17 @@ CLOSE_CODES: dict[int, str] = {code: code.meaning for code in CloseCode}
 
 
 class ConnectionFailed(Explained, ConnectionError):
-    """Could not open the WebSocket; ``str()`` says why in one sentence."""
+    """Could not open the WebSocket; ``str()`` says why in one sentence.
 
-    def __init__(self, url: str, reason: str) -> None:
+    ``status`` is the HTTP status the server answered instead of ``101``
+    (403: origin refused, 404: no WebSocket at that path), or None when no
+    HTTP answer came (nothing listening, unknown host, timeout).
+    """
+
+    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
         self.url = url
         self.reason = reason
+        self.status = status
         super().__init__(f"could not connect to {url}: {reason}")
 
 
@@ -99,7 +105,8 @@ def explain_failure(url: str, error: BaseException, timeout: float) -> Connectio
         reason = f"{error.strerror or error}"
     else:
         reason = f"{type(error).__name__}: {error}"
-    return ConnectionFailed(url, reason)
+    status = error.code if isinstance(error, HTTPClientError) and error.code != 599 else None
+    return ConnectionFailed(url, reason, status)
 
 
 class Client:

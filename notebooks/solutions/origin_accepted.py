@@ -2,10 +2,16 @@ import wstutorial
 
 
 async def origin_accepted(url: str, origin: str) -> bool:
-    """True when the server at ``url`` lets a page from ``origin`` open a WebSocket."""
+    """True when the server at ``url`` lets a page from ``origin`` open a WebSocket, False when it refuses (403).
+
+    Any other failure (nothing listening, no WebSocket at that path: 404) says
+    nothing about the origin: let that ConnectionFailed go on to the caller.
+    """
     try:
         client = await wstutorial.connect(url, origin=origin)
-    except wstutorial.ConnectionFailed:
-        return False
+    except wstutorial.ConnectionFailed as error:
+        if error.status == 403:
+            return False
+        raise  # not an answer about the origin
     await client.close()
     return True

@@ -26,6 +26,7 @@ from .jupyterlab import (
     problems,
     restart_and_run_all,
     run_all_cells,
+    strip_ansi,
 )
 
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
@@ -156,6 +157,27 @@ def test_two_notebooks_with_both_kernels_alive(lab_page: Page, lab: JupyterLab) 
     assert len(lab.api("GET", "/api/kernels")) == 2, "both kernels should still run"
     again = restart_and_run_all(lab_page, "_two/02-hello-client.ipynb")
     assert_clean(lab_page, "02 (Restart Kernel and Run All) while 01's kernel is alive", again)
+
+
+@pytest.mark.timeout(600)
+def test_wstutorial_errors_show_as_one_sentence(lab_page: Page, lab: JupyterLab) -> None:
+    """In JupyterLab, PortInUse shows as one line naming the holder (here JupyterLab itself), no traceback."""
+    name = write_notebook(
+        lab.root / "_harness" / "sentence.ipynb",
+        [
+            (f"import wstutorial\nwstutorial.start_server(port={lab.port})  # JupyterLab's own port", [RAISES_TAG]),
+            ("1 / 0  # other errors keep their traceback", [RAISES_TAG]),
+        ],
+    )
+    cells = run_all_cells(lab_page, lab, name)
+    error = next(output for output in cells[0].outputs if output["output_type"] == "error")
+    assert error["ename"] == "PortInUse"
+    shown = strip_ansi(error["traceback"]).strip()
+    assert shown == (
+        f"PortInUse: port {lab.port} on 127.0.0.1 is already in use by a Jupyter server (JupyterLab or Notebook): "
+        "pass port=0 to pick a free port, or start JupyterLab on another port (jupyter lab --port 8890)"
+    ), shown
+    assert "Traceback" in strip_ansi(cells[1].errors[0]) or "----" in cells[1].errors[0]
 
 
 def test_every_checked_notebook_exists() -> None:

@@ -27,6 +27,7 @@ from .rules import (
     TokenBucket,
     TooManyJoins,
     dump,
+    name_key,
     parse_incoming,
     validate_name,
 )
@@ -81,6 +82,7 @@ class ChatRoom:
     ) -> None:
         TokenBucket(rate, burst)  # validates the numbers now, with a clear message
         TokenBucket(join_rate, join_burst)
+        name_key("Ada")  # names are compared with ICU: a missing PyICU says so now, not at the first join
         self.join_rate = join_rate
         self.join_burst = join_burst
         self.presence_delay = presence_delay

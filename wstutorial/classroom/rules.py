@@ -41,6 +41,7 @@ Names and texts are data: every page and widget shows them as text.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -68,6 +69,7 @@ __all__ = [
     "DEFAULT_JOIN_RATE",
     "DEFAULT_JOIN_BURST",
     "PRESENCE_DELAY",
+    "name_key",
 ]
 
 MAX_NAME_LENGTH = 24
@@ -98,12 +100,38 @@ class NameRejected(ValueError):
     """A name that cannot be used; ``str()`` says why and what to type instead."""
 
 
+@functools.cache
+def _spoof_checker() -> Any:
+    try:
+        import icu  # type: ignore[import-untyped]  # PyICU (pyicu-wheels); imported here: only the room needs it
+    except ImportError:
+        raise RuntimeError(
+            "the classroom compares names with ICU (PyICU), which is not installed: "
+            "pip install 'wstutorial[notebook]' (or pip install pyicu-wheels)"
+        ) from None
+    return icu.SpoofChecker()
+
+
+def name_key(name: str) -> str:
+    """What two names are compared by: equal keys look alike.
+
+    NFKC folds compatibility forms (fullwidth ``Ａｄａ``, mathematical ``𝐀da``),
+    ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton (ICU's
+    ``SpoofChecker.getSkeleton``) maps look-alikes from other scripts
+    (Cyrillic ``А``, Greek ``Α``) and within one (``rn``/``m``, ``l``/``1``)
+    to one prototype.
+    """
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return str(_spoof_checker().getSkeleton(0, folded))
+
+
 def validate_name(raw: object, taken: Any = ()) -> str:
     """Return ``raw`` as a clean chat name, or raise :class:`NameRejected`.
 
     A name has 1 to ``MAX_NAME_LENGTH`` characters: letters (any alphabet),
-    digits, spaces and ``- _ . '``; it starts with a letter or digit and is
-    not already ``taken`` (compared without case).
+    digits, spaces and ``- _ . '``; it starts with a letter or digit and does
+    not look like a name already ``taken`` (compared by :func:`name_key`:
+    without case, compatibility forms or look-alike letters).
     """
     name = unicodedata.normalize("NFC", str(raw)).strip()
     if not name:
@@ -116,8 +144,14 @@ def validate_name(raw: object, taken: Any = ()) -> str:
         raise NameRejected(f"name has characters that are not allowed: {shown!r}; use letters, digits, spaces, - _ . '")
     if not name[0].isalnum():
         raise NameRejected(f"name must start with a letter or a digit, got {name[:MAX_NAME_LENGTH]!r}")
-    if name.casefold() in {other.casefold() for other in taken}:
-        raise NameRejected(f"name {name!r} is already in the room; choose another one")
+    key = name_key(name)
+    same = next((other for other in taken if name_key(other) == key), None)
+    if same is not None:
+        if same.casefold() == name.casefold():
+            looks = "is already in the room" if same == name else f"is already in the room (as {same!r})"
+        else:
+            looks = f"looks like {same!r}, who is in the room"
+        raise NameRejected(f"name {name!r} {looks}; choose another one")
     return name
 
 

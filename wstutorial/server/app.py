@@ -58,6 +58,10 @@ def _log_request(hub: Hub) -> Any:
     return log_request
 
 
+# Headers a reverse proxy adds to what it forwards.
+PROXY_HEADERS = ("X-ProxyContextPath", "X-Forwarded-For", "X-Real-IP", "Forwarded")
+
+
 class HostMatches(Matcher):
     """Matches requests whose ``Host`` the hub allows (see ``Hub.host_allowed``)."""
 
@@ -65,9 +69,11 @@ class HostMatches(Matcher):
         self.hub = hub
 
     def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
-        # jupyter-server-proxy marks what it forwards; a browser cannot add
-        # this header to a WebSocket handshake.
-        proxied = "X-ProxyContextPath" in request.headers
+        # A reverse proxy in front of us (jupyter-server-proxy, nginx) keeps the
+        # browser's Host and marks what it forwards; it checks Host itself. A
+        # page cannot add these headers to a WebSocket handshake, and the
+        # pages themselves are public files.
+        proxied = any(name in request.headers for name in PROXY_HEADERS)
         return {} if self.hub.host_allowed(request.host, proxied=proxied) else None
 
 

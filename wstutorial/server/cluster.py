@@ -27,7 +27,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from ..address import check_ws_url, parse_host
+from ..address import check_ws_url, parse_host, parse_port
 from ..events import EventLog
 from ..services.local import ServiceError
 from .relay import DEFAULT_CHANNEL, encode
@@ -53,13 +53,17 @@ class Worker:
         self.stderr_log = stderr_log
         self._listening = threading.Event()
         self.error: str | None = None
+        self.closed_clients = 0  # how many clients it closed with 1001 when it stopped
 
     @property
     def running(self) -> bool:
         return self.process.poll() is None
 
     def ws_url(self, path: str = "/ws") -> str:
-        return check_ws_url(f"ws://{self.host}:{self.port}{path}")
+        # Listening on every interface: this machine reaches it on 127.0.0.1.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        host = "[::1]" if host == "::" else (f"[{host}]" if ":" in host else host)
+        return check_ws_url(f"ws://{host}:{self.port}{path}")
 
     def __repr__(self) -> str:
         return f"<Worker {self.index} pid {self.process.pid} port {self.port} {'running' if self.running else 'stopped'}>"
@@ -104,7 +108,7 @@ class Cluster:
     def running(self) -> bool:
         return bool(self.workers) and all(worker.running for worker in self.workers)
 
-    def _spawn(self, index: int, host: str, interval: float) -> Worker:
+    def _spawn(self, index: int, host: str, port: int, interval: float) -> Worker:
         package_parent = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         # The child finds this same wstutorial, installed or not.
@@ -113,7 +117,7 @@ class Cluster:
         stderr_log = Path(self._folder.name) / f"worker-{index}.log"
         args = [
             sys.executable, "-m", "wstutorial.server.worker",
-            "--host", host, "--port", "0", "--redis", self.redis_url,
+            "--host", host, "--port", str(port), "--redis", self.redis_url,
             "--channel", self.channel, "--interval", str(interval),
         ]
         with stderr_log.open("w") as err:
@@ -139,6 +143,8 @@ class Cluster:
             if "listening" in message:
                 worker.port = int(message["listening"])
                 worker._listening.set()
+            elif "stopped" in message:
+                worker.closed_clients = int(message["stopped"])
             elif "error" in message:
                 worker.error = str(message["error"])
             elif "event" in message:
@@ -158,7 +164,7 @@ class Cluster:
     def stop(self, timeout: float = 10.0) -> int:
         """Stop every worker (each closes its clients with 1001), then the Redis we started. Safe twice.
 
-        Returns how many workers were stopped.
+        Returns how many WebSocket clients the workers closed, all together.
         """
         with _clusters_lock:
             if self in _clusters:
@@ -179,6 +185,7 @@ class Cluster:
             stopped += 1
         for reader in self._readers:
             reader.join(timeout)
+        closed = sum(worker.closed_clients for worker in self.workers)
         if self._publisher is not None:
             self._publisher.close()
             self._publisher = None
@@ -187,9 +194,9 @@ class Cluster:
             self._owned_redis = None
         self._folder.cleanup()
         if stopped:
-            self.events.record("server", f"cluster stopped ({stopped} workers)")
+            self.events.record("server", f"cluster stopped ({stopped} workers, {closed} clients closed with 1001)")
         self.workers = []
-        return stopped
+        return closed
 
     def __enter__(self) -> "Cluster":
         return self
@@ -207,6 +214,7 @@ def start_cluster(
     redis_url: str | None = None,
     *,
     host: str = "127.0.0.1",
+    port: int = 0,
     channel: str = DEFAULT_CHANNEL,
     interval: float = 2.0,
     timeout: float = 30.0,
@@ -219,6 +227,8 @@ def start_cluster(
             default a redis-server is started on a free loopback port (and
             stopped with the cluster).
         host: address the workers listen on (loopback unless you mean otherwise).
+        port: the first worker's port, the next ones count up from it
+            (``port``, ``port + 1``, ...); 0 (the default): free ports.
         channel: the Redis channel the workers share.
         interval: seconds between two ``message: <n>`` of ``/streaming``.
         timeout: seconds the workers may take to start.
@@ -232,6 +242,9 @@ def start_cluster(
     if not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise ValueError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
     host = parse_host(host)
+    port = parse_port(port)
+    if port and port + workers - 1 > 65535:
+        raise ValueError(f"ports {port} to {port + workers - 1} do not all exist; choose a lower port, or 0")
     owned = None
     if redis_url is None:
         from ..services.redisserver import start_redis
@@ -240,7 +253,8 @@ def start_cluster(
         redis_url = owned.url
     cluster = Cluster(redis_url, channel, EventLog(), owned)
     try:
-        cluster.workers = [cluster._spawn(index, host, interval) for index in range(1, workers + 1)]
+        ports = [port + index if port else 0 for index in range(workers)]
+        cluster.workers = [cluster._spawn(index + 1, host, ports[index], interval) for index in range(workers)]
         for worker in cluster.workers:
             cluster._wait_listening(worker, timeout)
     except BaseException:

@@ -185,8 +185,9 @@ class Hub:
         Jupyter's own server does. A page on ``evil.example`` whose name the
         attacker re-points at 127.0.0.1 reaches this machine, but its
         requests still say ``Host: evil.example``, and are refused.
-        ``proxied``: the request came through jupyter-server-proxy (JupyterHub,
-        Binder), which keeps the browser's Host and checks it itself.
+        ``proxied``: the request came through a reverse proxy (jupyter-server-proxy
+        on JupyterHub and Binder, nginx), which keeps the browser's Host and
+        checks it itself.
         """
         if not self.check_host or proxied:
             return True

@@ -25,6 +25,7 @@ from ..address import (
     default_port,
     is_loopback,
     lan_addresses,
+    listening_in_this_process,
     parse_host,
     parse_port,
 )
@@ -72,6 +73,13 @@ class PortInUse(ServerError):
             fix = "stop that server (server.stop(), or Ctrl-C in its terminal), or pass port=0 to pick a free port"
         elif holder == "jupyter":
             fix = "pass port=0 to pick a free port, or start JupyterLab on another port (jupyter lab --port 8890)"
+        elif holder is None and listening_in_this_process(port):
+            super().__init__(
+                f"port {port} on {host} is already in use by this process itself (a server started earlier "
+                "in this notebook or script, e.g. with app.listen()): stop that server (in a notebook: "
+                "Kernel → Restart Kernel), or pass port=0 to pick a free port"
+            )
+            return
         else:
             fix = "stop that program, choose another port, or pass port=0 to pick a free one"
         super().__init__(f"port {port} on {host} is already in use by {describe_holder(holder)}: {fix}")

@@ -86,6 +86,7 @@ async def serve(host: str, port: int, redis_url: str, channel: str = DEFAULT_CHA
         app.context.stream.stop()
         await server.close_all_connections()
         events.record("server", f"worker stopped ({closed} clients closed with 1001)")
+        _emit({"stopped": closed})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
