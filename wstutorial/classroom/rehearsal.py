@@ -31,11 +31,11 @@ FIRST_NAMES = (
     "Karen", "Niklaus", "Adele", "Bjarne", "Jean", "Leslie", "Mary", "Ward", "Shafi", "Whitfield",
 )  # fmt: skip
 
-# The tutorial's exercises (named like their files in notebooks/exercises/) in lesson order, with a typical first mistake and the passing sentence.
+# The tutorial's exercises (named as the board names them: check_<exercise>) in lesson order, with a typical first mistake and the passing sentence.
 EXERCISES = (
     ("upper_case", "you answered 'hello websockets' with 'hello websockets', expected 'HELLO WEBSOCKETS' (same text: call .upper() on it)",
      "your handler answered 'hello websockets' with 'HELLO WEBSOCKETS'."),
-    ("echo_roundtrip", "no answer within 3 s after sending 'hello': await client.receive() after send",
+    ("echo", "no answer within 3 s after sending 'hello': await client.receive() after send",
      "your ask() sent 'hello' and returned the echo 'hello'."),
     ("origin_accepted", "the page's origin was refused (403): add it to allowed_origins",
      "the page connected from its own origin."),
