@@ -10,11 +10,13 @@ from websockets.sync.client import connect
 
 from wstutorial.classroom import start_classroom
 from wstutorial.classroom.room import ChatRoom
+from wstutorial.classroom.rules import TooManyJoins
 
 
 def test_joins_are_rate_limited_per_address() -> None:
     """A script joining and leaving in a loop is refused with 1008 once its address used up the burst."""
-    room = ChatRoom(join_rate=0.001, join_burst=3)  # no token comes back during the test
+    # No token comes back during the test; this machine's address is limited too (tests connect from 127.0.0.1).
+    room = ChatRoom(join_rate=0.001, join_burst=3, limit_local_joins=True)
     with start_classroom(port=0, room=room) as classroom:
         for n in range(3):
             with connect(classroom.chat_url(f"Loop{n}")) as ws:
@@ -63,3 +65,15 @@ def test_a_name_that_looks_like_a_member_is_refused(look_alike: str) -> None:
         with connect(classroom.chat_url("Adam")) as adam:
             assert json.loads(adam.recv(timeout=10))["members"] == ["Ada", "Adam"]
         assert classroom.members() == ["Ada"]
+
+
+def test_this_machine_is_not_join_limited_by_default() -> None:
+    """The teacher's own notebooks and pages (loopback) join freely; an address on the network does not."""
+    room = ChatRoom(join_rate=0.001, join_burst=1)
+    for _ in range(3):
+        room.join("Local", lambda text: None, "127.0.0.1")
+        room.leave("Local")
+    room.join("Remote", lambda text: None, "192.0.2.7")
+    room.leave("Remote")
+    with pytest.raises(TooManyJoins, match="too many joins from 192.0.2.7"):
+        room.join("Remote", lambda text: None, "192.0.2.7")

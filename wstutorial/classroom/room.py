@@ -14,6 +14,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
+from ..address import is_loopback
 from .board import ProgressBoard
 from .rules import (
     CLOSE_POLICY,
@@ -79,6 +80,7 @@ class ChatRoom:
         join_rate: float = DEFAULT_JOIN_RATE,
         join_burst: int = DEFAULT_JOIN_BURST,
         presence_delay: float = PRESENCE_DELAY,
+        limit_local_joins: bool = False,
     ) -> None:
         TokenBucket(rate, burst)  # validates the numbers now, with a clear message
         TokenBucket(join_rate, join_burst)
@@ -86,6 +88,9 @@ class ChatRoom:
         self.join_rate = join_rate
         self.join_burst = join_burst
         self.presence_delay = presence_delay
+        # This machine (the teacher's notebooks and pages, a lesson's own
+        # clients) is not limited unless asked: only the network is.
+        self.limit_local_joins = limit_local_joins
         self._joins: dict[str, TokenBucket] = {}  # per address
         self._joined: list[str] = []  # changes not sent yet
         self._left: list[str] = []
@@ -111,7 +116,8 @@ class ChatRoom:
 
         ``address`` (the client's IP address) is limited to ``join_rate``
         joins a second, in bursts of ``join_burst``; beyond it
-        :class:`TooManyJoins`.
+        :class:`TooManyJoins`. Loopback addresses (this machine) are not
+        limited unless ``limit_local_joins``.
         """
         self._check_join_rate(address)
         name = validate_name(raw_name, self.members)
@@ -127,6 +133,8 @@ class ChatRoom:
             self._presence(left=name)
 
     def _check_join_rate(self, address: str) -> None:
+        if not self.limit_local_joins and (not address or is_loopback(address)):
+            return
         bucket = self._joins.get(address)
         if bucket is None:
             if len(self._joins) >= 1024:  # forget addresses that have been quiet long enough
