@@ -100,7 +100,7 @@ def test_a_taken_name_is_a_sentence_with_a_suggestion(teacher: Classroom) -> Non
 
 def test_too_many_joins_from_one_address_is_a_sentence() -> None:
     """The room's per-address join limit: the cell tries once more, then says to wait (not that the name is taken)."""
-    strict = start_classroom(port=0, room=ChatRoom(join_rate=0.01, join_burst=1))
+    strict = start_classroom(port=0, room=ChatRoom(join_rate=0.01, join_burst=1, limit_local_joins=True))
 
     async def main() -> None:
         await Lesson.begin("Ada", "localhost", strict.port)

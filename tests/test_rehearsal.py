@@ -46,7 +46,7 @@ def test_a_rehearsal_fills_the_board_and_leaves(classroom: Classroom) -> None:
 
 def test_a_rehearsal_waits_for_the_rooms_limit_on_joins_from_one_address() -> None:
     """All simulated students come from one machine: joins refused by the per-address limit are tried again."""
-    limited = start_classroom(port=0, room=ChatRoom(join_rate=2.0, join_burst=2))
+    limited = start_classroom(port=0, room=ChatRoom(join_rate=2.0, join_burst=2, limit_local_joins=True))
     try:
         report = asyncio.run(rehearse("localhost", limited.port, students=5, duration=0.5, seed=1))
     finally:

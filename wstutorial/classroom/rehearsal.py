@@ -7,9 +7,10 @@ notebooks 02 and 04, says a line or two, and sends self-check results
 (some "not yet" first, then passed) over ``duration`` seconds. The teacher
 watches the teacher page fill: the progress board, the connection lists, the
 chat. Each student stays within the room's rate limit. The room limits joins
-per address (10 at once, then one every 2 s) and all of a rehearsal's students
-come from one machine: a refused join is tried again after a pause, so with 30
-students everyone is in after about 40 seconds.
+per address (10 at once, then one every 2 s; not from the teacher's own
+machine), and all of a rehearsal's students come from one machine: run from
+another machine, a refused join is tried again after a pause, so thirty
+students are all in after about 40 seconds.
 """
 
 from __future__ import annotations
