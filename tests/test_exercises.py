@@ -153,3 +153,20 @@ def test_stream_time_explains_mistakes() -> None:
     assert not forever.passed and "after the client left" in forever.message and "on_close" in forever.message
     wrong = check_stream_time(WrongFormat)
     assert not wrong.passed and "send the time as HH:MM:SS" in wrong.message
+
+
+class FixedMilliseconds(TutorialHandler):
+    interval = 1.0
+
+    def open(self):
+        self.timer = PeriodicCallback(lambda: self.write_message(time.strftime("%H:%M:%S")), 1000)
+        self.timer.start()
+
+    def on_close(self):
+        self.timer.stop()
+
+
+def test_stream_time_checks_the_timing() -> None:
+    """A timer of a fixed 1000 ms ignores self.interval (0.1 s in the check): too slow, and said so."""
+    result = check_stream_time(FixedMilliseconds)
+    assert str(result).startswith("Not yet: your handler sent messages 1 s apart instead of every self.interval seconds (0.1 s here)")

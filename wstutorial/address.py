@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 import urllib.parse
 
 from .errors import Explained
@@ -18,6 +19,8 @@ __all__ = [
     "DEFAULT_PORT",
     "PORT_VARIABLE",
     "default_port",
+    "nearby_free_port",
+    "port_is_free",
     "free_port",
     "InvalidAddress",
     "LOOPBACK_NAMES",
@@ -160,6 +163,32 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on ``port`` (a server could bind it now)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As Tornado binds: connections in TIME_WAIT do not count as in use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def nearby_free_port(port: int | None = None, host: str = "127.0.0.1", tries: int = 20) -> int:
+    """``port`` (default: :func:`default_port`) if it is free, else the first free one after it.
+
+    What ``start_server()`` does when another notebook's server holds the
+    default port, for a program a notebook starts itself (say, with
+    ``run_program``). Falls back to the system's pick after ``tries`` ports.
+    """
+    wanted = default_port() if port is None else parse_port(port)
+    for candidate in range(wanted, min(wanted + tries + 1, 65536)):
+        if candidate and port_is_free(candidate, host):
+            return candidate
+    return free_port(host)
+
+
 def default_port() -> int:
     """The port ``start_server()`` uses when none is given: $WSTUTORIAL_PORT, else 8888.
 
@@ -176,9 +205,14 @@ def default_port() -> int:
 
 
 def listening_in_this_process(port: int) -> bool:
-    """True when this very process has a socket listening on ``port`` (Linux; False where it cannot tell).
+    """True when this very process has a socket listening on ``port`` (Linux; False where it cannot tell)."""
+    if sys.platform.startswith("linux"):
+        return _listening_in_this_process_linux(port)
+    return False
 
-    Reads the kernel's socket tables (``/proc/net/tcp``, ``tcp6``) for the
+
+def _listening_in_this_process_linux(port: int) -> bool:
+    """Reads the kernel's socket tables (``/proc/net/tcp``, ``tcp6``) for the
     listening socket's inode and looks for it among this process's open files.
     """
     inodes: set[str] = set()

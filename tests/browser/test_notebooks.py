@@ -39,7 +39,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "root"
     if (ROOT / "notebooks").is_dir():
-        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "my-pages"))
     else:
         root.mkdir()
     home = base / "home"
@@ -107,10 +107,23 @@ def check_reconnect_notebook(seen: dict) -> None:
 
 RECONNECTED = "connections per student: [2, 2, 2, 2, 2]"
 
+# What notebook 03's page checks say when the student's page (the starting
+# point) really ran in the check's frame inside JupyterLab.
+PAGE_SENT_NOTHING = "your page connected but sent nothing"
+PAGE_NEVER_RETRIED = "your page never tried again"
+
+
+def check_browser_notebook(seen: dict) -> None:
+    """03: the student's pages, shown by the checks in JupyterLab, connected to the checks' servers."""
+    missing = [phrase for phrase in (PAGE_SENT_NOTHING, PAGE_NEVER_RETRIED) if phrase not in seen["phrases"]]
+    assert not missing, f"the page checks never said {missing}: the page in the check's frame did not connect"
+
+
 # Per notebook: the phrases to watch for while it runs, and the check of what was seen.
 NOTEBOOK_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict], None]]] = {
     "01-hello-server.ipynb": (("new connection",), check_server_notebook),
     "02-hello-client.ipynb": (("Hello World",), check_client_notebook),
+    "03-browser-client.ipynb": ((PAGE_SENT_NOTHING, PAGE_NEVER_RETRIED), check_browser_notebook),
     "07-protocols-and-reconnecting.ipynb": ((RECONNECTED,), check_reconnect_notebook),
 }
 

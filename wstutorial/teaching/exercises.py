@@ -291,6 +291,12 @@ def check_stream_time(handler_class: object, interval: float = 0.1, messages: in
                 f"seconds ({interval:g} s here): PeriodicCallback counts in milliseconds, "
                 "so give it self.interval * 1000"
             )
+        # A fixed number of milliseconds instead of self.interval sends too slowly.
+        if gaps and max(gaps) > interval * 5 + 0.3:
+            raise _Failed(
+                f"your handler sent messages {max(gaps):.2g} s apart instead of every self.interval "
+                f"seconds ({interval:g} s here): give PeriodicCallback self.interval * 1000, not a fixed number"
+            )
         # Give a stream that does not stop a few intervals to try sending to the closed connection.
         time.sleep(interval * 3)
         if late:
