@@ -7,6 +7,7 @@ one line and exits 1; never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import signal
 import sys
 import threading
@@ -196,6 +197,10 @@ def run_cluster(args: argparse.Namespace) -> int:
     """``serve --workers N``: N server processes, one broadcast through Redis (notebook 09)."""
     from .server.cluster import start_cluster
     from .services import ServiceError
+
+    if importlib.util.find_spec("redis") is None:  # the lean install has no Redis client
+        print("error: serve --workers needs the Python package 'redis': pip install 'wstutorial[notebook]'", file=sys.stderr)
+        return EXIT_FAILURE
 
     try:
         cluster = start_cluster(args.workers, args.redis, host=args.host, port=args.port or 0, interval=args.interval)
