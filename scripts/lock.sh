@@ -11,7 +11,8 @@ command -v "$python" >/dev/null || { echo "error: $python not found; set PYTHON=
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$python" -m venv "$tmp/venv"
-"$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip \
+    2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
 echo "==> resolving .[test] with $("$python" --version) (a few minutes)"
 "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]" \
     2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)

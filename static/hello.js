@@ -37,39 +37,6 @@
     1009: "message too big",
     1011: "the server hit an unexpected error"
   };
-  var LOOPBACK = ["localhost", "127.0.0.1", "[::1]", "::1"];
-
-  // A WebSocket that could not open always reports code 1006: the browser
-  // hides the reason from the page on purpose. An ordinary request to the
-  // same address tells the usual mistakes apart; `done` gets the sentence.
-  function explainFailure(host, port, uri, done) {
-    var sameServer = port === pagePort() &&
-      (host === location.hostname || (LOOPBACK.indexOf(host) >= 0 && LOOPBACK.indexOf(location.hostname) >= 0));
-    var where = host + ":" + port;
-    if (sameServer) {
-      // The page's own server: its answer can be read.
-      fetch(uri, {cache: "no-store"}).then(function (response) {
-        if (response.status === 404) {
-          done("the server has no WebSocket at " + uri + " (404 Not Found); check the uri, e.g. /ws");
-        } else if (response.status === 400 || response.status === 426) {
-          done("there is a WebSocket at " + uri + ", but the server refused this connection; its events say why (e.g. origin rejected)");
-        } else {
-          done(uri + " is a page (HTTP " + response.status + "), not a WebSocket; check the uri, e.g. /ws");
-        }
-      }, function () {
-        done("the server at " + where + " does not answer any more; is it still running?");
-      });
-      return;
-    }
-    // Another server: the browser lets the page learn only whether anything answers.
-    fetch((wsScheme() === "wss://" ? "https://" : "http://") + where + "/", {mode: "no-cors", cache: "no-store"}).then(function () {
-      done("something answers at " + where + ", but not with a WebSocket at " + uri +
-        "; check the uri (e.g. /ws), and that this server lets pages from " + location.host + " connect");
-    }, function () {
-      done("nothing answers at " + where + "; is the server started, and are host and port right?");
-    });
-  }
-
   function paint(color) {
     fields.forEach(function (field) { field.style.background = color; });
   }
@@ -98,7 +65,7 @@
         status.textContent = "closed (code " + evt.code + meaning + reason + ")";
       } else {
         status.textContent = "could not open " + url + " (code " + evt.code + "); checking why ...";
-        explainFailure(host, port, uri, function (why) {
+        explainFailure(host, port, uri, "/ws", function (why) {
           if (ws === socket) { status.textContent = "could not open " + url + ": " + why; }
         });
       }

@@ -38,10 +38,20 @@
   }
 
   openButton.addEventListener("click", function () {
-    if (ws) { ws.close(); }
+    if (ws) { ws.onclose = null; ws.close(); }
+    var address = url.value.trim();
+    var socket;
+    try {
+      socket = new WebSocket(address);
+    } catch (error) {
+      ws = null;
+      setOpen(false, "not a WebSocket address: " + address + " (it looks like " + wsUrl("streaming") + ")");
+      return;
+    }
+    var opened = false;
+    ws = socket;
     setOpen(true, "connecting ...");
-    ws = new WebSocket(url.value.trim());
-    ws.onopen = function () { setOpen(true, "open"); };
+    ws.onopen = function () { opened = true; setOpen(true, "open"); };
     ws.onmessage = function (evt) {
       received += 1;
       count.textContent = String(received);
@@ -50,8 +60,18 @@
       if (match) { plot.add(parseFloat(match[0])); }
     };
     ws.onclose = function (evt) {
-      setOpen(false, "closed (code " + evt.code + ")");
       addLine("Connection close");
+      if (opened) {
+        setOpen(false, "closed (code " + evt.code + ")");
+        return;
+      }
+      // Never opened: the code is always 1006; find out what probably went wrong.
+      setOpen(false, "could not open " + address + " (code " + evt.code + "); checking why ...");
+      var parts = new URL(address);
+      var port = parts.port || (parts.protocol === "wss:" ? "443" : "80");
+      explainFailure(parts.hostname, port, parts.pathname, "/streaming", function (why) {
+        if (ws === socket) { status.textContent = "could not open " + address + ": " + why; }
+      });
     };
   });
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from typing import Iterator
 
 import pytest
@@ -193,3 +194,44 @@ def test_serve_refuses_a_bad_worker_count() -> None:
     )
     assert result.returncode == 2
     assert "workers must be a whole number from 1 to 32, got '0'" in result.stderr
+
+
+def test_relay_survives_a_redis_restart() -> None:
+    """Redis stops and comes back on the same port: the workers subscribe again and later broadcasts arrive."""
+    first = start_redis()
+    port = first.port
+    cluster = start_cluster(workers=2, redis_url=first.url, channel="test:restart")
+    try:
+        with websockets_connect(cluster.ws_url("/updates", 0)) as client:
+            cluster.events.wait_for("new connection", timeout=10)
+            after = cluster.events.next_seq
+            first.stop()
+            cluster.events.wait_for("relay lost Redis", after=after, timeout=10)
+            second = start_redis(port=port)
+            try:
+                # Published before the workers are back, a broadcast reaches nobody (pub/sub keeps nothing):
+                # wait until Redis counts both workers as subscribers again.
+                counter = redis.Redis.from_url(second.url)
+                deadline = time.monotonic() + 10
+                while dict(counter.pubsub_numsub("test:restart")).get(b"test:restart") != 2:
+                    assert time.monotonic() < deadline, "the workers did not subscribe again within 10 s"
+                    time.sleep(0.05)
+                counter.close()
+                assert cluster.broadcast("/updates", "after the restart") == 2
+                assert client.recv(timeout=10) == "after the restart"
+            finally:
+                cluster.stop()
+                second.stop()
+    finally:
+        cluster.stop()
+        first.stop()
+
+
+def test_a_worker_that_dies_is_reported(redis_server: RedisServer) -> None:
+    """A worker process killed from outside shows as an error event naming it."""
+    small = start_cluster(workers=1, redis_url=redis_server.url, channel="test:die")
+    try:
+        small.workers[0].process.kill()
+        assert small.events.wait_for("worker 1 exited unexpectedly", timeout=10).kind == "error"
+    finally:
+        small.stop()

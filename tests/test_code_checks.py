@@ -36,19 +36,35 @@ def test_import_contracts_are_kept() -> None:
 
 
 def test_import_contracts_catch_a_wrong_import(tmp_path: Path) -> None:
-    """The contracts fail on a copy of the package whose client imports the server and whose events import ipywidgets."""
+    """The contracts fail on a copy of the package whose client imports the server and whose events and loopthread reach ipywidgets."""
     copy = tmp_path / "wstutorial"
     shutil.copytree(ROOT / "wstutorial", copy, ignore=shutil.ignore_patterns("__pycache__"))
     with (copy / "client.py").open("a") as client:
         client.write("\nfrom .server import runner  # wrong way\n")
     with (copy / "events.py").open("a") as events:
         events.write("\nimport ipywidgets  # not outside widgets/\n")
+    with (copy / "loopthread.py").open("a") as loopthread:
+        loopthread.write("\nfrom .widgets import panels  # ipywidgets, one step away\n")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     result = run("lint-imports", "--no-cache", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path), "PATH": str(BIN)})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Contracts: 0 kept, 2 broken." in result.stdout
     assert "wstutorial.client -> wstutorial.server.runner" in result.stdout
     assert "wstutorial.events -> ipywidgets" in result.stdout
+    assert "wstutorial.loopthread -> wstutorial.widgets.panels" in result.stdout
+
+
+def test_the_widgets_contract_covers_every_module() -> None:
+    """Every top-level module or subpackage but widgets/ is a source of the ipywidgets contract (new ones too)."""
+    import pkgutil
+    import tomllib
+
+    import wstutorial
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    (widgets_contract,) = [c for c in contracts if "ipywidgets" in c["forbidden_modules"]]
+    modules = {f"wstutorial.{module.name}" for module in pkgutil.iter_modules(wstutorial.__path__)}
+    assert set(widgets_contract["source_modules"]) == modules - {"wstutorial.widgets"}
 
 
 def test_every_page_finds_its_websocket_with_wsurl_js() -> None:

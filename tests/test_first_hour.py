@@ -339,3 +339,13 @@ def test_client_panel_opened_from_code_uses_the_typed_fields() -> None:
                 panel.close()
 
     asyncio.run(main())
+
+
+def test_nearby_free_port_for_a_program_of_the_notebook(other_kernel: int) -> None:
+    """The default port when free; the next free one while another kernel's server holds it."""
+    from wstutorial.address import nearby_free_port, port_is_free
+
+    assert not port_is_free(other_kernel)
+    moved = nearby_free_port(other_kernel)
+    assert moved > other_kernel and port_is_free(moved)
+    assert nearby_free_port(moved) == moved

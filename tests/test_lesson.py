@@ -14,6 +14,7 @@ import wstutorial
 from helpers import free_port
 from wstutorial import TutorialHandler
 from wstutorial.classroom.lesson import MAX_BASE_LENGTH, Lesson, Sentence, suggest_name
+from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
 from wstutorial.classroom.student import ChatState
 from wstutorial.teaching.exercises import check_upper_case
@@ -95,6 +96,24 @@ def test_a_taken_name_is_a_sentence_with_a_suggestion(teacher: Classroom) -> Non
     with ws_connect(teacher.chat_url("grace")) as other:
         other.recv(timeout=10)
         asyncio.run(main())
+
+
+def test_too_many_joins_from_one_address_is_a_sentence() -> None:
+    """The room's per-address join limit: the cell tries once more, then says to wait (not that the name is taken)."""
+    strict = start_classroom(port=0, room=ChatRoom(join_rate=0.01, join_burst=1, limit_local_joins=True))
+
+    async def main() -> None:
+        await Lesson.begin("Ada", "localhost", strict.port)
+        again = await Lesson.begin("Ada", "localhost", strict.port)  # a re-run: the only join is used up
+        assert not again.ready
+        text = str(again.status())
+        assert "too many joins" in text and "Run this cell again in a few seconds" in text and "set NAME" not in text
+        await again.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        strict.stop()
 
 
 def test_suggested_names_are_valid_and_fit() -> None:

@@ -103,3 +103,20 @@ def _via_post_init(report):  # type: ignore[no-untyped-def]
         report(result)
 
     return __post_init__
+
+
+def test_an_awaited_check_is_reported_under_its_exercise(heard: list[progress.Progress]) -> None:
+    """Checks of async code (``await check_echo(ask)``) are found through the awaiting coroutine's frame."""
+    import asyncio
+
+    import wstutorial
+    from wstutorial.teaching.client_exercises import check_echo
+
+    async def ask(url: str, text: str) -> str:
+        async with await wstutorial.connect(url) as client:
+            await client.send(text)
+            return str(await client.receive(timeout=5))
+
+    result = asyncio.run(check_echo(ask))
+    assert result.passed, result
+    assert [(p.exercise, p.passed) for p in heard] == [("echo", True)]

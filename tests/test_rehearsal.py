@@ -11,6 +11,7 @@ import pytest
 
 from helpers import free_port
 from wstutorial.classroom.rehearsal import EXERCISES, rehearse, student_names
+from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
 
 
@@ -41,6 +42,17 @@ def test_a_rehearsal_fills_the_board_and_leaves(classroom: Classroom) -> None:
     assert set(classroom.room.board.exercises) <= {name for name, _, _ in EXERCISES}
     assert classroom.members() == [] and classroom.room.refused == 0
     assert classroom.server.events.find("Ada-sim left the chat") is not None
+
+
+def test_a_rehearsal_waits_for_the_rooms_limit_on_joins_from_one_address() -> None:
+    """All simulated students come from one machine: joins refused by the per-address limit are tried again."""
+    limited = start_classroom(port=0, room=ChatRoom(join_rate=2.0, join_burst=2, limit_local_joins=True))
+    try:
+        report = asyncio.run(rehearse("localhost", limited.port, students=5, duration=0.5, seed=1))
+    finally:
+        limited.stop()
+    assert report.problems == [] and len(report.joined) == 5
+    assert report.waited >= 1 and "waited for the room's limit on joins" in str(report)
 
 
 def test_the_rehearse_command_reports_and_fails_without_a_server(classroom: Classroom) -> None:

@@ -18,6 +18,8 @@ __all__ = [
     "DEFAULT_PORT",
     "PORT_VARIABLE",
     "default_port",
+    "nearby_free_port",
+    "port_is_free",
     "free_port",
     "InvalidAddress",
     "LOOPBACK_NAMES",
@@ -158,6 +160,32 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on ``port`` (a server could bind it now)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As Tornado binds: connections in TIME_WAIT do not count as in use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def nearby_free_port(port: int | None = None, host: str = "127.0.0.1", tries: int = 20) -> int:
+    """``port`` (default: :func:`default_port`) if it is free, else the first free one after it.
+
+    What ``start_server()`` does when another notebook's server holds the
+    default port, for a program a notebook starts itself (say, with
+    ``run_program``). Falls back to the system's pick after ``tries`` ports.
+    """
+    wanted = default_port() if port is None else parse_port(port)
+    for candidate in range(wanted, min(wanted + tries + 1, 65536)):
+        if candidate and port_is_free(candidate, host):
+            return candidate
+    return free_port(host)
 
 
 def default_port() -> int:

@@ -298,8 +298,9 @@ def print_classroom_addresses(
     out("or open in a browser:")
     for host in hosts:
         out(f"  http://{host}:{server.port}/chat.html")
-    out("Teacher page (the token is secret: do not project or share it):")
+    out("Teacher page (the token is secret: do not project or share it): progress board, who is connected")
     out(f"  {classroom.teacher_url}")
+    out(f"Rehearse before class (simulated students): python -m wstutorial rehearse --port {server.port}")
     if wheels:
         from .classroom.wheels import student_install_command
 

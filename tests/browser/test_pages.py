@@ -102,6 +102,23 @@ def test_hello_wrong_uri_says_what_probably_went_wrong(page: Page, dialogs: Dial
     assert server.clients("/ws") == []
 
 
+def test_streaming_wrong_address_says_what_probably_went_wrong(page: Page, server: wstutorial.TutorialServer) -> None:
+    """streaming.html with a wrong path or no address at all: a sentence, not 'closed (code 1006)'."""
+    page.goto(server.page_url("streaming.html"))
+    expect(page.locator("#status")).to_have_text("open")
+    page.click("#close")
+    expect(page.locator("#status")).to_have_text("closed (code 1000)")
+    wrong = f"ws://127.0.0.1:{server.port}/streming"
+    page.fill("#url", wrong)
+    page.click("#open")
+    expect(page.locator("#status")).to_have_text(
+        f"could not open {wrong}: the server has no WebSocket at /streming (404 Not Found); check the uri, e.g. /streaming"
+    )
+    page.fill("#url", "localhost:8888/streaming")
+    page.click("#open")
+    expect(page.locator("#status")).to_contain_text("not a WebSocket address: localhost:8888/streaming (it looks like ws://")
+
+
 def test_hello_close_code_is_explained(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
     """A connection that was open and is closed by the server says the code and what it means."""
     open_hello(page, dialogs, server)

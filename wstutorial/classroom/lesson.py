@@ -148,17 +148,21 @@ class Lesson:
 
     async def _join(self) -> None:
         joined = await self.chat.join()
-        if not joined and self.chat.close_code == 1008 and "already" in self.chat.close_reason:
-            # Our own previous connection may still be on its way out: ask once more.
-            await asyncio.sleep(0.5)
+        if not joined and self.chat.close_code == 1008:
+            # Our own previous connection may still be on its way out ("already in the room"),
+            # or the room limits joins per address (a re-run right after another): ask once more.
+            await asyncio.sleep(2.5 if "too many joins" in self.chat.close_reason else 0.5)
             joined = await self.chat.join()
         if joined:
             return
-        if self.chat.close_code == 1008:
+        reason = self.chat.close_reason
+        if self.chat.close_code == 1008 and "already" in reason:
             self.problem = (
-                f"The room refused the name {self.name!r}: {self.chat.close_reason}. Another student may have it: "
+                f"The room refused the name {self.name!r}: {reason}. Another student may have it: "
                 f"set NAME = {suggest_name(self.name)!r} (or add your surname's initial) at the top and run the notebook again."
             )
+        elif self.chat.close_code == 1008:
+            self.problem = f"The room refused {self.name!r}: {reason}. Run this cell again in a few seconds."
         else:
             self.problem = (
                 f"Could not join the room at {self.host}:{self.port} ({self.chat.error}). Check HOST and PORT against the "

@@ -330,13 +330,7 @@ def start_classroom(
             "/readings": (ReadingsHandler, {"room": chat_room}),
             "/teacher": (TeacherHandler, {"room": chat_room, "token": token}),
         },
+        routes=wheel_rules,  # ahead of the pages' catch-all route
         **kwargs,
     )
-    if wheel_rules:
-
-        async def add_wheel_routes() -> None:
-            # Ahead of the pages' catch-all route; on the server's own loop.
-            server._app.add_handlers(r".*", wheel_rules)
-
-        server._loop_thread.run(add_wheel_routes(), 5.0)
     return Classroom(server, chat_room, token)

@@ -165,6 +165,7 @@ def make_app(
             rules.append((path, handler, {"context": context, **extra}))
         else:
             rules.append((path, handler, dict(extra)) if extra else (path, handler))
+    rules.extend(options.routes)
     if options.student_dir is not None:
         rules.append((r"/my/(.*)", PageHandler, {"path": str(options.student_dir), "default_filename": "index.html"}))
     identity = this_process()

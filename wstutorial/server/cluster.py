@@ -81,6 +81,7 @@ class Cluster:
         self._folder = tempfile.TemporaryDirectory(prefix="wstutorial-cluster-")
         self._readers: list[threading.Thread] = []
         self._publisher: Any = None
+        self._stopping = False
 
     # -- addresses ------------------------------------------------------------------
 
@@ -152,6 +153,9 @@ class Cluster:
                 client = f"{worker.name} {event.get('client') or ''}".strip()
                 self.events.record(str(event["kind"]), str(event["text"]), client=client, path=str(event.get("path", "")))
         worker._listening.set()  # the process ended: nobody waits in vain
+        code = worker.process.wait()
+        if not self._stopping:
+            self.events.record("error", f"{worker.name} exited unexpectedly (exit code {code}); its clients lost their connection")
 
     def _wait_listening(self, worker: Worker, timeout: float) -> None:
         if not worker._listening.wait(timeout) or not worker.port:
@@ -170,6 +174,7 @@ class Cluster:
             if self in _clusters:
                 _clusters.remove(self)
         stopped = 0
+        self._stopping = True
         for worker in self.workers:
             if worker.process.stdin is not None and not worker.process.stdin.closed:
                 try:

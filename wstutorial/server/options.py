@@ -46,6 +46,8 @@ class ServerOptions:
         handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``,
             or ``{"/chat": (ChatHandler, {"room": room})}``.
         student_dir: a folder of the student's own pages, served at ``/my/``.
+        routes: further Tornado rules (``(pattern, handler[, kwargs])``), e.g.
+            plain HTTP handlers; matched before the pages.
         tornado_settings: further ``tornado.web.Application`` settings.
         allowed_hosts: names besides ``localhost``, ``127.0.0.1`` and ``::1``
             that may appear in a request's ``Host`` when ``check_host`` is on,
@@ -77,6 +79,7 @@ class ServerOptions:
     ping_timeout: float | None = None
     handlers: Mapping[str, HandlerSpec] = dataclasses.field(default_factory=dict)
     student_dir: Path | None = None
+    routes: tuple[Any, ...] = ()
     tornado_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     allowed_hosts: tuple[str, ...] = ()
     check_host: bool | None = None
@@ -119,6 +122,7 @@ class ServerOptions:
             if not folder.is_dir():
                 raise ValueError(f"student_dir must be a folder of pages, {str(self.student_dir)!r} is not one ({folder})")
             set("student_dir", folder)
+        set("routes", tuple(self.routes))
         set("tornado_settings", types.MappingProxyType(dict(self.tornado_settings)))
         if isinstance(self.allowed_hosts, str):
             raise TypeError(f"allowed_hosts is a list of names, e.g. [{self.allowed_hosts!r}], not one string")

@@ -25,6 +25,9 @@ from .hub import Hub
 __all__ = ["Relay", "UpdatesHandler", "encode", "decode", "publish", "DEFAULT_CHANNEL"]
 
 DEFAULT_CHANNEL = "wstutorial:broadcast"
+# When Redis goes away: first retry after this many seconds, doubling up to RETRY_MAX.
+RETRY_FIRST = 0.1
+RETRY_MAX = 5.0
 
 
 def encode(path: str, text: str) -> str:
@@ -107,9 +110,20 @@ class Relay:
         self.events.record("relay", f"subscribed to Redis channel {self.channel!r}")
 
     async def _run(self) -> None:
-        async for message in self._pubsub.listen():
-            if message.get("type") == "message":
-                self.deliver(message["data"])
+        delay = RETRY_FIRST
+        while True:
+            try:
+                async for message in self._pubsub.listen():
+                    delay = RETRY_FIRST
+                    if message.get("type") == "message":
+                        self.deliver(message["data"])
+            except (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+                # Redis restarted or the network dropped: broadcasts published
+                # meanwhile are lost (pub/sub keeps nothing). redis-py
+                # subscribes again by itself once it has reconnected.
+                self.events.record("error", f"relay lost Redis ({error}); trying again in {delay:g} s")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
 
     def deliver(self, data: str | bytes) -> int:
         """Send one channel message to this process's clients; returns how many."""

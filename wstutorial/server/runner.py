@@ -314,6 +314,7 @@ def start_server(
     ping_timeout: float | None = None,
     handlers: Mapping[str, HandlerSpec] | None = None,
     student_dir: str | Path | None = None,
+    routes: Iterable[Any] = (),
     allowed_hosts: Iterable[str] = (),
     ssl_context: ssl.SSLContext | None = None,
     xheaders: bool = False,
@@ -347,6 +348,7 @@ def start_server(
             (default and upper bound: ``ping_interval``).
         handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``.
         student_dir: a folder of the student's own pages, served at ``/my/``.
+        routes: further Tornado rules (plain HTTP handlers), matched before the pages.
         allowed_hosts: on a server listening on loopback, further names that
             may appear in a request's ``Host`` (besides ``localhost``,
             ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
@@ -386,6 +388,7 @@ def start_server(
         "ping_timeout": ping_timeout,
         "handlers": handlers or {},
         "student_dir": student_dir,
+        "routes": tuple(routes),
         "allowed_hosts": tuple(allowed_hosts),
         "ssl_context": ssl_context,
         "xheaders": xheaders,

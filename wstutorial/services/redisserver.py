@@ -39,8 +39,8 @@ class RedisServer(LocalService):
         return self.folder / "redis.log"
 
 
-def start_redis(timeout: float = 10.0) -> RedisServer:
-    """Start ``redis-server`` on a free port of 127.0.0.1; return once it accepts connections.
+def start_redis(port: int = 0, timeout: float = 10.0) -> RedisServer:
+    """Start ``redis-server`` on ``port`` (0: a free one) of 127.0.0.1; return once it accepts connections.
 
     Raises:
         ServiceMissing: redis-server is not installed (the message says how to install it).
@@ -48,7 +48,7 @@ def start_redis(timeout: float = 10.0) -> RedisServer:
     """
     program = find_program("redis-server", INSTALL_REDIS)
     folder = tempfile.TemporaryDirectory(prefix="wstutorial-redis-")
-    host, port = "127.0.0.1", free_port()
+    host, port = "127.0.0.1", port or free_port()
     args = [
         program,
         "--bind", host,

@@ -53,6 +53,7 @@ NOTEBOOK_REQUIREMENTS: dict[str, tuple[str, str]] = {
     "packaging": ("packaging>=23", "version checks like this one"),
     "redis": ("redis>=5", "notebook 09's Redis client, a broadcast across processes"),
     "trustme": ("trustme>=1.1", "notebook 08's local certificates for wss://"),
+    "pyicu-wheels": ("pyicu-wheels>=2.15", "the classroom's check of look-alike names (ICU)"),
 }
 REQUIREMENTS: dict[str, tuple[str, str]] = {**CORE_REQUIREMENTS, **NOTEBOOK_REQUIREMENTS}
 
