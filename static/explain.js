@@ -28,10 +28,22 @@ function explainFailure(host, port, path, example, done) {
     return;
   }
   // Another server: the browser lets the page learn only whether anything answers.
-  fetch((wsScheme() === "wss://" ? "https://" : "http://") + where + "/", {mode: "no-cors", cache: "no-store"}).then(function () {
+  var http = (wsScheme() === "wss://" ? "https://" : "http://") + where;
+  fetch(http + "/", {mode: "no-cors", cache: "no-store"}).then(function () {
+    if (!location.host) {
+      // file://: the browser sends "Origin: null", which a careful server refuses (403).
+      done("this page was opened from disk, and the server refuses pages without an origin; " +
+        "open it from the server instead: " + http + "/" + pageName());
+      return;
+    }
     done("something answers at " + where + ", but not with a WebSocket at " + path +
       "; check the uri (e.g. " + example + "), and that this server lets pages from " + location.host + " connect");
   }, function () {
     done("nothing answers at " + where + "; is the server started, and are host and port right?");
   });
+}
+
+// The page's own file name, e.g. "hello.html".
+function pageName() {
+  return document.location.href.split(/[?#]/)[0].replace(/^.*\//, "") || "hello.html";
 }

@@ -30,7 +30,7 @@ from websockets.uri import parse_uri
 
 from wstutorial.address import free_port
 
-__all__ = ["free_port", "wait_until", "rss_bytes", "open_fds", "RawClient", "raw_http_get", "listening_addresses"]
+__all__ = ["free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "RawClient", "raw_http_get", "listening_addresses"]
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -43,6 +43,18 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> No
     while not condition():
         assert time.monotonic() < deadline, f"condition not reached within {timeout} s"
         await asyncio.sleep(0.01)
+
+
+def poll_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Check ``condition()`` from a plain (non-async) test until it holds; fail after ``timeout`` s.
+
+    For state with no event to wait for (e.g. the hub's count of connections,
+    read with ``server.call``).
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"condition not reached within {timeout} s"
+        time.sleep(0.02)
 
 
 def rss_bytes() -> int:

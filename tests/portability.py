@@ -5,8 +5,10 @@ on a Windows laptop they raise. :func:`posix_only_uses` reads Python source
 (a module, or a notebook cell) with :mod:`ast` and names every such use that
 is not inside code guarded by a platform check: an ``if``/``while``/conditional
 expression whose test looks at ``sys.platform``, ``os.name``,
-``platform.system()``, ``hasattr``/``getattr`` or ``TYPE_CHECKING``, or a
-``try`` that catches ``ImportError``/``AttributeError``.
+``platform.system()``, ``hasattr``/``getattr`` or ``TYPE_CHECKING``, a
+``try`` that catches ``ImportError``/``AttributeError``, or a function named
+for its platform (``_read_linux``, ``_stop_posix``), which its callers pick
+under such a check.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ SHELL_COMMAND = re.compile(r"(^|[\s'\"`:(])(bash|/bin/sh)(\s|$)|^sh(\s|$)")
 # sys.platform, os.name, platform.system(), and names like hasattr(...), TYPE_CHECKING, WINDOWS.
 GUARD_ATTRIBUTES = {("sys", "platform"), ("os", "name"), ("platform", "system"), ("platform", "platform")}
 GUARD_NAMES = {"hasattr", "getattr", "TYPE_CHECKING", "WINDOWS", "ON_WINDOWS", "POSIX"}
+PLATFORM_SUFFIXES = ("_posix", "_linux", "_darwin", "_macos", "_windows")
 GUARD_ERRORS = {"ImportError", "ModuleNotFoundError", "AttributeError"}
 
 
@@ -117,6 +120,16 @@ class _Finder(ast.NodeVisitor):
         for node in nodes:
             self.visit(node)
         self.guarded -= 1
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        # A function named for its platform (_stop_posix, _read_linux) is that platform's
+        # branch: its callers choose it under a platform check.
+        if node.name.endswith(PLATFORM_SUFFIXES):
+            self._visit_guarded([*node.decorator_list, *node.body])
+        else:
+            self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_If(self, node: ast.If | ast.While) -> None:
         if _is_guard(node.test):

@@ -6,13 +6,12 @@ import gc
 import logging
 import signal
 import socket
-import time
 
 import pytest
 from websockets.sync.client import connect
 
 import wstutorial
-from helpers import RawClient
+from helpers import RawClient, poll_until
 from test_cli import Serving
 
 
@@ -59,10 +58,7 @@ def test_clients_that_reset_right_after_the_handshake_leave_no_error() -> None:
         with wstutorial.start_server(port=0) as server:
             for _ in range(100):
                 RawClient(server.ws_url("/ws")).reset()
-            deadline = time.monotonic() + 10
-            while server.clients() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert server.clients() == []
+            poll_until(lambda: server.clients() == [])
             with connect(server.ws_url("/ws"), open_timeout=10) as client:
                 assert client.recv(timeout=10) == "Hello World"
             errors = [event.text for event in server.events.snapshot() if event.kind == "error"]

@@ -74,7 +74,24 @@ def test_a_client_that_never_finishes_its_headers_is_closed_after_header_timeout
                     closed = True
                     break
             assert closed
+        # A body announced and never sent is given as long.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as slow_body:
+            slow_body.sendall(b"POST /hello.html HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nx")
+            slow_body.settimeout(10)
+            assert read_until_closed(slow_body)
         assert hello_within(server) == "Hello World"
+
+
+def read_until_closed(sock: socket.socket) -> bool:
+    """Read until the server closes (True) or 10 s pass without it (False)."""
+    try:
+        while sock.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        return False
+    return True
 
 
 def masked_frame_head(size: int) -> bytes:

@@ -55,6 +55,7 @@ def test_student_path_has_no_posix_only_code() -> None:
         ("multiprocessing.get_context('fork')", "fork"),
         ("await asyncio.sleep(0)\nasyncio.get_running_loop().add_signal_handler(2, f)", "add_signal_handler"),
         ("if x.name == 'a':\n    os.fork()", "os.fork"),  # .name alone is no platform check
+        ("def _tables():\n    return open('/proc/net/tcp').read()", "/proc/"),  # no platform in the name
     ],
 )
 def test_check_finds_posix_only_code(source: str, what: str) -> None:
@@ -74,6 +75,7 @@ def test_check_finds_posix_only_code(source: str, what: str) -> None:
         "def f():\n    '''Works without /tmp and without bash.'''\n    return tempfile.gettempdir()",
         "import signal\nsignal.signal(signal.SIGINT, f)\nsignal.signal(signal.SIGTERM, f)",
         "subprocess.run([sys.executable, '-m', 'jupyterlab'])",
+        "def _tables_linux():\n    return open('/proc/net/tcp').read()",
     ],
 )
 def test_check_accepts_portable_or_guarded_code(source: str) -> None:

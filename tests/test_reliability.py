@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 import wstutorial
-from helpers import RawClient, rss_bytes
+from helpers import RawClient, poll_until, rss_bytes
 
 # -- helpers ---------------------------------------------------------------------------
 
@@ -201,10 +201,7 @@ def test_exceptions_in_handlers_are_events_and_the_server_lives() -> None:
             assert raw.wait_closed() == 1011
         server.events.wait_for("ValueError(\"fails on 'boom'\")", kind="error")
         server.events.wait_for("RuntimeError('fails in on_close')", kind="error")
-        deadline = time.monotonic() + 10
-        while registered(server) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert registered(server) == 0  # failed clients are not kept (stop would wait for them)
+        poll_until(lambda: registered(server) == 0)  # failed clients are not kept (stop would wait for them)
         assert server.thread.is_alive()
         still_serves(server)
 

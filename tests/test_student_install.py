@@ -6,8 +6,8 @@ One fresh virtual environment outside the checkout, filled by pip with
 that ``python -m wstutorial wheelhouse`` made for this platform and that
 ``python -m wstutorial classroom --wheels`` serves. Then the lab command in an
 empty folder: JupyterLab answers, the notebooks are there, a student's change
-survives a second run and an upgrade, and a notebook from that folder passes
-nbval.
+survives a second run and an upgrade, and the student's notebook runs from
+that folder under nbval.
 """
 
 from __future__ import annotations
@@ -251,11 +251,12 @@ def test_lab_opens_the_tutorial_and_keeps_the_students_changes(student: Student,
     assert "My own notes." in mine.read_text(encoding="utf-8")
     assert f"New in {version}." in side.read_text(encoding="utf-8")
 
-    # And the student's notebook runs, from that folder, under nbval (full: stored outputs compared).
+    # And the student's notebook runs, from that folder, with the installed package, under nbval:
+    # every cell, in order, without an error. (--nbval-lax: the stored outputs are compared by the
+    # checkout's own nbval run of notebooks/, which owns them; here what counts is that the copy runs.)
     result = student.run(
-        "-m", "pytest", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env", "--nbval-cell-timeout=120",
-        "--nbval-sanitize-with", str(ROOT / "notebooks" / "sanitize.cfg"), "--rootdir", str(folder),
-        mine.name, cwd=folder, timeout=600,
+        "-m", "pytest", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=120",
+        "--rootdir", str(folder), mine.name, cwd=folder, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert re.search(r"\d+ passed", result.stdout) and "failed" not in result.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 import urllib.parse
 
 from .errors import Explained
@@ -204,9 +205,14 @@ def default_port() -> int:
 
 
 def listening_in_this_process(port: int) -> bool:
-    """True when this very process has a socket listening on ``port`` (Linux; False where it cannot tell).
+    """True when this very process has a socket listening on ``port`` (Linux; False where it cannot tell)."""
+    if sys.platform.startswith("linux"):
+        return _listening_in_this_process_linux(port)
+    return False
 
-    Reads the kernel's socket tables (``/proc/net/tcp``, ``tcp6``) for the
+
+def _listening_in_this_process_linux(port: int) -> bool:
+    """Reads the kernel's socket tables (``/proc/net/tcp``, ``tcp6``) for the
     listening socket's inode and looks for it among this process's open files.
     """
     inodes: set[str] = set()

@@ -119,6 +119,27 @@ def test_streaming_wrong_address_says_what_probably_went_wrong(page: Page, serve
     expect(page.locator("#status")).to_contain_text("not a WebSocket address: localhost:8888/streaming (it looks like ws://")
 
 
+def test_hello_opened_from_disk_is_told_to_open_it_from_the_server(
+    page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer
+) -> None:
+    """A page opened from disk (Origin: null) is refused; the page and the server's event both say: serve it from the server."""
+    page.goto((ROOT / "static" / "hello.html").as_uri())
+    page.fill("#host", "127.0.0.1")
+    page.fill("#port", str(server.port))
+    page.fill("#uri", "/ws")
+    page.click("#open")
+    expect(page.locator("#status")).to_contain_text(
+        f"this page was opened from disk, and the server refuses pages without an origin; "
+        f"open it from the server instead: http://127.0.0.1:{server.port}/hello.html"
+    )
+    event = server.events.wait_for("origin rejected", timeout=10)
+    assert event.text == (
+        f"origin rejected 'null' (403): a page opened from disk (file://) has no origin; "
+        f"open it from the server instead, e.g. http://127.0.0.1:{server.port}/hello.html"
+    )
+    assert "allowed_origins" not in event.text
+
+
 def test_hello_close_code_is_explained(page: Page, dialogs: Dialogs, server: wstutorial.TutorialServer) -> None:
     """A connection that was open and is closed by the server says the code and what it means."""
     open_hello(page, dialogs, server)

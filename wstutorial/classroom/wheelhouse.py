@@ -23,7 +23,6 @@ import dataclasses
 import email.parser
 import hashlib
 import importlib.metadata
-import json
 import subprocess
 import sys
 import zipfile
@@ -350,8 +349,4 @@ def build_wheelhouse(
     files = list(folder.glob("*.whl"))
     size = sum(path.stat().st_size for path in files) / 1e6
     out(f"{len(files)} wheels, {size:.0f} MB in {folder}.")
-    (folder / "wheelhouse.json").write_text(
-        json.dumps({"targets": [dataclasses.asdict(t) for t in chosen if t not in failed], "extras": list(extras)}, indent=1),
-        encoding="utf-8",
-    )
     return failed

@@ -9,8 +9,9 @@ every file descriptor, hold sockets for ever or fill the memory:
   by default the file limit, ``ulimit -n``, less 100); beyond it a new
   connection gets ``503 Service Unavailable`` and is closed, recorded once
   until connections are accepted again;
-- ``header_timeout``: seconds a client has to send a request's headers
-  (a "slowloris" client that sends them a byte at a time is closed);
+- ``header_timeout``: seconds a client has to send a request's headers, and
+  then its body (a "slowloris" client that sends them a byte at a time is
+  closed);
 - ``max_partial_bytes``: bytes of messages still arriving, on all
   connections together; the client that would go over it is closed with
   1013 (try again later);
@@ -58,8 +59,9 @@ except ImportError:  # Windows
 DEFAULT_MAX_CONNECTIONS = None
 # A browser sends its headers at once; ten seconds is generous on a slow network.
 DEFAULT_HEADER_TIMEOUT = 10.0
-# Room for 64 messages of the default maximum size (1 MiB) arriving at once.
-DEFAULT_MAX_PARTIAL_BYTES = 64 * 1024 * 1024
+# Room for 16 messages of the default maximum size (1 MiB) arriving at once;
+# a tutorial's and a classroom's messages are far smaller.
+DEFAULT_MAX_PARTIAL_BYTES = 16 * 1024 * 1024
 # No route takes a request body (pages are GET, WebSockets upgrade from GET).
 MAX_BODY_SIZE = 64 * 1024
 # Seconds between two records of accept() errors, and the pause after one.
@@ -143,6 +145,8 @@ class TutorialHTTPServer(HTTPServer):
         # Tornado waits idle_connection_timeout for a request's headers (its
         # header_timeout), for the first request and between keep-alive ones.
         kwargs.setdefault("idle_connection_timeout", header_timeout)
+        # A body sent as slowly (no route wants one) gets as long.
+        kwargs.setdefault("body_timeout", header_timeout)
         kwargs.setdefault("max_body_size", MAX_BODY_SIZE)
         super().initialize(*args, **kwargs)
         self.events = events

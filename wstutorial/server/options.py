@@ -68,7 +68,7 @@ class ServerOptions:
         header_timeout: seconds a client has to send a request's headers
             (default 10); slower ones are closed.
         max_partial_bytes: bytes of messages still arriving, all connections
-            together (default 64 MiB); the client that would go over it is
+            together (default 16 MiB); the client that would go over it is
             closed with 1013 (try again later).
     """
 

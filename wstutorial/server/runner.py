@@ -364,7 +364,7 @@ def start_server(
         header_timeout: seconds a client has to send a request's headers
             (default 10).
         max_partial_bytes: bytes of messages still arriving, all clients
-            together (default 64 MiB); beyond it a client is closed with 1013.
+            together (default 16 MiB); beyond it a client is closed with 1013.
         events: an event log to record into (a new one by default).
         timeout: seconds to wait for the server to listen.
         options: all of the settings above as one ``ServerOptions`` (then
