@@ -122,3 +122,18 @@ def test_broadcast_to_clients_that_keep_up_leaves_nothing_for_the_collector() ->
         finally:
             for sock in sockets:
                 sock.close()
+
+
+def test_a_connection_keeps_small_instance_dicts() -> None:
+    """The handler and the protocol add no keys to their instance dicts beyond CPython's sharing limit.
+
+    Counted, not timed: past 29 attributes an instance dict stops sharing its
+    keys and costs about 1.3 kB more per connection (bench/broadcast.py
+    measures memory per connection).
+    """
+    import sys
+
+    with wstutorial.start_server(port=0) as server, connect(server.ws_url("/echo"), open_timeout=10):
+        handler = in_server(server, lambda: server.hub.open_handlers("/echo")[0])
+        sizes = in_server(server, lambda: (sys.getsizeof(handler.__dict__), sys.getsizeof(handler.ws_connection.__dict__)))
+    assert sizes[0] < 1000 and sizes[1] < 1000, f"instance dicts of {sizes} bytes: an attribute too many (see handlers.py, tornado_internals.py)"

@@ -134,6 +134,22 @@ class ServerProtocol(WebSocketProtocol13):
     socket is half-closed and drained (see ``_fail``).
     """
 
+    # Our per-connection state lives in slots, not in the instance dict:
+    # Tornado's protocol already has 29 attributes, and CPython shares an
+    # instance dict's keys between instances only below 30; one more key
+    # would give every connection a dict of its own (about 1.3 kB more).
+    __slots__ = (
+        "_on_open",
+        "_on_violation",
+        "_budget",
+        "_held",
+        "_parts",
+        "_parts_size",
+        "_message_opcode",
+        "_text_decoder",
+        "_failed",
+    )
+
     def __init__(
         self,
         handler: WebSocketHandler,
