@@ -12,6 +12,7 @@
   var stop = document.getElementById("stop");
   var head = document.getElementById("board-head");
   var body = document.getElementById("board-body");
+  var foot = document.getElementById("board-foot");
   var empty = document.getElementById("board-empty");
   var token = new URLSearchParams(location.search).get("token") || "";
   // Read by the browser tests; the page itself draws from the same data.
@@ -68,6 +69,17 @@
       row.appendChild(th);
       state.exercises.forEach(function (exercise) { row.appendChild(cell(state.students[name][exercise])); });
       body.appendChild(row);
+    });
+    // How many students passed each exercise: where to spend the next five minutes.
+    while (foot.children.length > 1) { foot.removeChild(foot.lastChild); }
+    state.exercises.forEach(function (exercise) {
+      var passed = names.filter(function (name) {
+        var result = state.students[name][exercise];
+        return result && result.passed;
+      }).length;
+      var td = document.createElement("td");
+      td.textContent = passed + " of " + names.length;
+      foot.appendChild(td);
     });
     empty.hidden = names.length > 0;
   }

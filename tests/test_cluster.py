@@ -235,3 +235,29 @@ def test_a_worker_that_dies_is_reported(redis_server: RedisServer) -> None:
         assert small.events.wait_for("worker 1 exited unexpectedly", timeout=10).kind == "error"
     finally:
         small.stop()
+
+
+def test_nginx_spreads_connections_over_the_workers(cluster: Cluster) -> None:
+    """A real load balancer: nginx (least_conn) in front of four workers puts two of eight connections on each."""
+    from wstutorial.services.nginxproxy import start_nginx
+
+    balancer = start_nginx([worker.port for worker in cluster.workers])
+    after = cluster.events.next_seq
+
+    async def run() -> list[str | bytes]:
+        clients = [await wstutorial.connect(balancer.ws_url("/updates")) for _ in range(8)]
+        try:
+            seen = after
+            for _ in clients:  # one "new connection" per client, from whichever worker got it
+                seen = cluster.events.wait_for("new connection", after=seen, timeout=10).seq + 1
+            assert cluster.broadcast("/updates", "through nginx") == 4
+            return await asyncio.gather(*(client.receive(timeout=10) for client in clients))
+        finally:
+            await asyncio.gather(*(client.close() for client in clients))
+
+    try:
+        assert asyncio.run(run()) == ["through nginx"] * 8
+    finally:
+        balancer.stop()
+    opened = [event.client.split(" client")[0] for event in cluster.events.snapshot(after) if event.text == "new connection"]
+    assert sorted(opened) == ["worker 1", "worker 1", "worker 2", "worker 2", "worker 3", "worker 3", "worker 4", "worker 4"]

@@ -60,6 +60,8 @@ def test_configuration_passes_on_the_upgrade() -> None:
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
         "proxy_read_timeout 90s;",
+        "least_conn;",
+        "server 127.0.0.1:2;",
     ):
         assert line in text
     with pytest.raises(ValueError, match="read_timeout"):
@@ -147,3 +149,11 @@ def test_stop_frees_the_port(backend: wstutorial.TutorialServer) -> None:
     assert not proxy.running and not folder.exists()
     with pytest.raises(wstutorial.ConnectionFailed, match="nothing is listening"):
         receive_one(proxy.ws_url("/ws"))
+
+
+def test_several_backends_are_listed() -> None:
+    """One server line per backend (notebook 09's four processes)."""
+    text = render_config("/tmp/x", "127.0.0.1:1", ["127.0.0.1:2", "127.0.0.1:3"])
+    assert "server 127.0.0.1:2;" in text and "server 127.0.0.1:3;" in text
+    with pytest.raises(ValueError, match="at least one server"):
+        render_config("/tmp/x", "127.0.0.1:1", [])

@@ -66,6 +66,9 @@ def test_teacher_board_shows_results_live_and_reasons_as_text(page: Page, classr
         ada.send(json.dumps({"type": "progress", "exercise": "mini_chat", "passed": True, "reason": "sent to everyone"}))
         expect(page.locator("#board-head > th")).to_have_text(["student", "upper_case", "mini_chat"])
         expect(row.locator("td")).to_have_text(["not yet", "passed"])
+        with connect(classroom.chat_url("Bob")) as bob:
+            bob.send(json.dumps({"type": "progress", "exercise": "upper_case", "passed": True, "reason": "HI"}))
+            expect(page.locator("#board-foot > td")).to_have_text(["1 of 2", "1 of 2"])
         expect(page.locator("ul[data-path='/ws'] > li")).to_have_text(["Ada"])
         expect(page.locator("#board-empty")).to_be_hidden()
     expect(row).to_have_class("gone")

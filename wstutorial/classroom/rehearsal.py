@@ -109,6 +109,7 @@ async def _drain(client: Client) -> None:
 async def _student(
     host: str, port: int, name: str, duration: float, patience: float, rng: random.Random, report: Rehearsal
 ) -> None:
+    end = asyncio.get_running_loop().time() + duration
     await asyncio.sleep(rng.uniform(0, min(3.0, duration / 4)))  # a class does not press Run All in the same millisecond
     chat = ChatState(host, port, name, max_lines=20)
     if not await _join(chat, rng, patience, report):
@@ -137,6 +138,7 @@ async def _student(
             await asyncio.sleep(pause * rng.uniform(0.5, 1.5))
             if rng.random() < 0.85 and await chat.send_progress(exercise, True, success):
                 report.results += 1
+        await asyncio.sleep(max(0.0, end - asyncio.get_running_loop().time()))  # stay until the lesson ends
         if chat.status != "open":
             report.problems.append(f"{name} was disconnected: {chat.summary}")
     finally:

@@ -17,7 +17,7 @@ from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
 from ..protocol import CloseCode, describe_message
-from ..tornado_internals import ServerProtocol, make_server_protocol, send_close_frame
+from ..tornado_internals import make_server_protocol, send_close_frame
 from .hub import Hub
 
 if TYPE_CHECKING:
@@ -55,19 +55,31 @@ class TutorialHandler(WebSocketHandler):
     """
 
     context: ServerContext
-    hub: Hub  # context.hub, used on every message
     client_name: str
+    # Per-connection counters start as class attributes: an instance gets its
+    # own only once they change (a client that falls behind). Tornado's
+    # handler already has 27 attributes; CPython shares an instance dict's
+    # keys between instances only below 30, so a third attribute of ours on
+    # every connection would cost each one about 1.3 kB (bench/broadcast.py
+    # measures memory per connection).
+    pending_writes = 0
+    pending_bytes = 0
+    dropped_messages = 0
 
     def initialize(self, context: ServerContext) -> None:
         # Tornado calls this with the route's arguments (make_app passes the context).
         self.context = context
-        self.hub = context.hub
-        self.client_name = self.hub.new_client_name()
-        self.pending_writes = 0
-        self.pending_bytes = 0
-        self.dropped_messages = 0
-        self.protocol: ServerProtocol | None = None
-        self.registered = False
+        self.client_name = context.hub.new_client_name()
+
+    @property
+    def hub(self) -> Hub:
+        """The server's connections and origins (``context.hub``)."""
+        return self.context.hub
+
+    @property
+    def registered(self) -> bool:
+        """True from the moment the WebSocket opened until the hub forgot it."""
+        return self in self.context.hub.connections.get(self.request.path, ())
 
     def record(self, text: str, kind: str = "info") -> None:
         """Add ``text`` to the server's event log, tagged with this client."""
@@ -106,16 +118,14 @@ class TutorialHandler(WebSocketHandler):
         # done (on_open below, just before open()), so a refused handshake
         # (400, 426) leaves nothing behind and subclasses need not call
         # super().open().
-        self.protocol = make_server_protocol(
+        return make_server_protocol(
             self,
             on_open=self._websocket_opened,
             on_violation=self._protocol_violation,
             budget=self.context.receive_budget,
         )
-        return self.protocol
 
     def _websocket_opened(self) -> None:
-        self.registered = True
         self.hub.register(self.request.path, self)
 
     def _protocol_violation(self, code: int, reason: str) -> None:
@@ -126,7 +136,6 @@ class TutorialHandler(WebSocketHandler):
             super().on_connection_close()
         finally:
             if self.registered:
-                self.registered = False
                 self.hub.unregister(self.request.path, self)
 
     def log_exception(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 from ..address import parse_port
 from .local import LocalService, ServiceError, find_program, free_port, start_process, wait_for_port
@@ -45,12 +46,18 @@ def config_template() -> Path:
     )
 
 
-def render_config(prefix: str | Path, listen: str, backend: str, read_timeout: str = "1h") -> str:
-    """The configuration with its ``@NAME@`` values filled in."""
+def render_config(
+    prefix: str | Path, listen: str, backends: str | Sequence[str], read_timeout: str = "1h"
+) -> str:
+    """The configuration with its ``@NAME@`` values filled in; ``backends`` are ``host:port`` of the servers."""
     if not _TIMEOUT.match(read_timeout):
         raise ValueError(f"read_timeout is an nginx time such as '60s', '1h' or '500ms', got {read_timeout!r}")
+    addresses = [backends] if isinstance(backends, str) else list(backends)
+    if not addresses:
+        raise ValueError("nginx needs at least one server to pass connections to")
+    servers = "\n        ".join(f"server {address};" for address in addresses)
     text = config_template().read_text()
-    values = {"@PREFIX@": str(prefix), "@LISTEN@": listen, "@BACKEND@": backend, "@READ_TIMEOUT@": read_timeout}
+    values = {"@PREFIX@": str(prefix), "@LISTEN@": listen, "@SERVERS@": servers, "@READ_TIMEOUT@": read_timeout}
     for name, value in values.items():
         text = text.replace(name, value)
     left = re.findall(r"@[A-Z_]+@", text)
@@ -92,7 +99,7 @@ class NginxProxy(LocalService):
 
 
 def start_nginx(
-    backend_port: int,
+    backend_port: int | Sequence[int],
     *,
     backend_host: str = "127.0.0.1",
     read_timeout: str = "1h",
@@ -102,7 +109,9 @@ def start_nginx(
     """Start nginx on a free port of 127.0.0.1, passing everything on to ``backend_host:backend_port``.
 
     Args:
-        backend_port: the port of the Tornado server behind it.
+        backend_port: the port of the Tornado server behind it, or a list of
+            ports: one per server process, nginx spreads new connections over
+            them (``least_conn``: to the one with the fewest open connections).
         read_timeout: nginx's ``proxy_read_timeout`` (e.g. ``"1h"``, ``"2s"``).
         certificate: a ``trustme`` certificate (``LocalCA.issue``) to serve
             https:// and wss:// with; None for http:// and ws://.
@@ -112,7 +121,8 @@ def start_nginx(
         ServiceError: nginx did not start (the message shows its error log).
     """
     program = find_program("nginx", INSTALL_NGINX)
-    backend = f"{backend_host}:{parse_port(backend_port)}"
+    ports = [backend_port] if isinstance(backend_port, int) else list(backend_port)
+    backends = [f"{backend_host}:{parse_port(port)}" for port in ports]
     folder = tempfile.TemporaryDirectory(prefix="wstutorial-nginx-")
     prefix = Path(folder.name)
     host, port = "127.0.0.1", free_port()
@@ -124,7 +134,7 @@ def start_nginx(
     (prefix / "tls.conf").write_text(tls_lines)
     listen = f"{host}:{port}" + (" ssl" if certificate is not None else "")
     config = prefix / "nginx.conf"
-    config.write_text(render_config(prefix, listen, backend, read_timeout))
+    config.write_text(render_config(prefix, listen, backends, read_timeout))
     # -e: nginx opens its error log before reading the configuration; the
     # default one (/var/log/nginx) is not writable for a normal user.
     args = [program, "-p", f"{prefix}/", "-c", str(config), "-e", str(prefix / "error.log")]
