@@ -224,6 +224,7 @@ class ServerProtocol(WebSocketProtocol13):
         "_parts_size",
         "_message_opcode",
         "_text_decoder",
+        "_text_parts",
         "_failed",
         "_pinged_at",
     )
