@@ -180,4 +180,5 @@ def test_program_view_shows_the_lines_and_the_end(started: list[Program], tmp_pa
     assert view.text == "line 0\nline 1\nline 2"
     assert view.status.value == "count.py ended with exit code 3: line 2"
     assert view.stop_button.disabled
+    assert repr(view).startswith("ProgramView: what count.py prints (a widget:")
     view.close()

@@ -403,7 +403,21 @@ def run_check(args: argparse.Namespace) -> int:
     return check_main()
 
 
+def tolerate_any_text_on_the_terminal() -> None:
+    """Print what a client sent even where the terminal cannot show it: escaped, not a crash.
+
+    On Windows, output redirected to a file or pipe uses the code page
+    (cp1252 ...), which has no emoji; a student's chat message must not stop
+    the classroom server with a UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    tolerate_any_text_on_the_terminal()
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 
 from ..teaching.programs import Program
 from .batching import UpdateBatcher
-from .panels import text_area
+from .panels import WIDGET_NOTE, text_area
 
 __all__ = ["ProgramView"]
 
@@ -58,6 +58,10 @@ class ProgramView(widgets.VBox):
         else:
             self.status.value = f"{program.name} has stopped"
         self.stop_button.disabled = not program.running
+
+    def __repr__(self) -> str:
+        # What a notebook stores as the cell's plain text: say what it is, not its children.
+        return f"ProgramView: what {self.program.name} prints {WIDGET_NOTE}"
 
     @property
     def text(self) -> str:
