@@ -117,6 +117,6 @@ def test_lab_without_jupyterlab_says_what_to_install(tmp_path: Path) -> None:
         [sys.executable, "-c", script, str(tmp_path / "notebooks")], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1
-    assert result.stderr.startswith("error: jupyterlab not installed for this Python (")
+    assert result.stderr.startswith("error: jupyterlab is not installed for this Python (")
     assert result.stderr.rstrip().endswith('-m pip install "wstutorial[notebook]"')
     assert "Traceback" not in result.stderr and not (tmp_path / "notebooks").exists()

@@ -182,3 +182,9 @@ def test_lean_install_runs_a_script(wheel: Path, tmp_path: Path) -> None:
     assert lines[3].startswith("ok       local server: ")
     assert lines[4] == "1 of 4 checks found a problem: notebook part"
     assert check.stderr == ""
+    # Several processes need the Redis client of the notebook part: one line says so, no traceback.
+    workers = subprocess.run(
+        [str(python), "-m", "wstutorial", "serve", "--workers", "2"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert workers.returncode == 1
+    assert workers.stderr == "error: serve --workers needs the Python package 'redis': pip install 'wstutorial[notebook]'\n"

@@ -165,3 +165,38 @@ def test_without_the_resource_module_the_connection_limit_is_windows_select_limi
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(512 - limits.FILES_KEPT_FREE), "True"]
+
+
+def test_a_message_the_windows_code_page_cannot_show_does_not_stop_the_server() -> None:
+    """Windows output redirected to a file uses a code page (cp1252): an emoji is printed escaped, no crash."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wstutorial", "serve", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="cp1252",
+        env=dict(os.environ, PYTHONIOENCODING="cp1252", PYTHONUNBUFFERED="1"),
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not lines or "Press Ctrl-C" not in lines[-1]:
+            line = process.stdout.readline()
+            assert line, f"serve ended early: {lines}"
+            lines.append(line)
+        (ws_line,) = [line for line in lines if "WebSockets:" in line]
+        with connect(ws_line.split()[1]) as websocket:
+            assert websocket.recv(timeout=5) == "Hello World"
+            websocket.send("snowman \u2603 and \U0001f600")
+            websocket.send("after it")
+            line = ""
+            while "message received after it" not in line:
+                line = process.stdout.readline()
+                assert line, "serve ended after the emoji"
+                lines.append(line)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "message received snowman \\u2603 and \\U0001f600" in "".join(lines)
+    assert "Traceback" not in err and "closed with 1001" in out

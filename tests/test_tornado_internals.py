@@ -137,3 +137,21 @@ def test_a_connection_keeps_small_instance_dicts() -> None:
         handler = in_server(server, lambda: server.hub.open_handlers("/echo")[0])
         sizes = in_server(server, lambda: (sys.getsizeof(handler.__dict__), sys.getsizeof(handler.ws_connection.__dict__)))
     assert sizes[0] < 1000 and sizes[1] < 1000, f"instance dicts of {sizes} bytes: an attribute too many (see handlers.py, tornado_internals.py)"
+
+
+def test_pings_need_no_task_per_connection() -> None:
+    """Pings come from one timer per loop (PingRound), not a Task per connection (``test_reliability`` shows a silent client is still closed)."""
+    import contextlib
+
+    from websockets.sync.client import connect as sync_connect
+
+    def tasks() -> int:
+        return len(asyncio.all_tasks())
+
+    with wstutorial.start_server(port=0, ping_interval=0.2, ping_timeout=0.2) as server, contextlib.ExitStack() as stack:
+        before = in_server(server, tasks)
+        clients = [stack.enter_context(sync_connect(server.ws_url("/echo"), open_timeout=10)) for _ in range(20)]
+        assert in_server(server, tasks) - before <= 20, "more than one Task per connection (Tornado's reading loop)"
+        for client in clients:
+            client.send("still here")
+            assert client.recv(timeout=10) == "still here"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import zipfile
@@ -101,3 +103,13 @@ def test_classroom_serves_only_the_wheels_as_a_find_links_page(tmp_path: Path) -
 def test_a_missing_wheel_folder_is_a_sentence_before_the_server_starts(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="make it first: python -m wstutorial wheelhouse"):
         start_classroom(port=0, wheels=tmp_path / "nowhere")
+
+
+def test_wheelhouse_command_names_a_bad_platform_and_exits_1(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "wstutorial", "wheelhouse", str(tmp_path / "w"), "--platform", "amiga"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: unknown platform 'amiga'; use one of: this, windows, macos-arm64")
+    assert "Traceback" not in result.stderr and not (tmp_path / "w").exists()

@@ -7,6 +7,7 @@ one line and exits 1; never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import signal
 import sys
 import threading
@@ -196,6 +197,10 @@ def run_cluster(args: argparse.Namespace) -> int:
     """``serve --workers N``: N server processes, one broadcast through Redis (notebook 09)."""
     from .server.cluster import start_cluster
     from .services import ServiceError
+
+    if importlib.util.find_spec("redis") is None:  # the lean install has no Redis client
+        print("error: serve --workers needs the Python package 'redis': pip install 'wstutorial[notebook]'", file=sys.stderr)
+        return EXIT_FAILURE
 
     try:
         cluster = start_cluster(args.workers, args.redis, host=args.host, port=args.port or 0, interval=args.interval)
@@ -398,7 +403,21 @@ def run_check(args: argparse.Namespace) -> int:
     return check_main()
 
 
+def tolerate_any_text_on_the_terminal() -> None:
+    """Print what a client sent even where the terminal cannot show it: escaped, not a crash.
+
+    On Windows, output redirected to a file or pipe uses the code page
+    (cp1252 ...), which has no emoji; a student's chat message must not stop
+    the classroom server with a UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    tolerate_any_text_on_the_terminal()
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))

@@ -107,6 +107,83 @@ def _unmask(mask: bytes, data: bytes, offset: int) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(key[:size], "big")).to_bytes(size, "big")
 
 
+class PingRound:
+    """Pings every open connection of one event loop from one timer (RFC 6455 section 5.5.2).
+
+    Does what Tornado's ``periodic_ping`` does for each connection (a ping
+    every ``ping_interval`` seconds; no pong within ``ping_timeout``: close
+    with "ping timed out"), but from one timer per loop and settings instead
+    of one Task per connection, so an idle connection costs less memory.
+    The timer wakes every half ``ping_timeout`` (at least every 50 ms), so a
+    dead connection is closed at most that much later than Tornado would.
+    Relies on ``WebSocketProtocol13.write_ping``, ``ping_interval``,
+    ``ping_timeout`` and ``_received_pong`` (set when a pong arrives).
+    """
+
+    _rounds: dict[tuple[int, float, float], PingRound] = {}
+
+    def __init__(self, key: tuple[int, float, float], interval: float, timeout: float) -> None:
+        from tornado.ioloop import IOLoop
+
+        self.key = key
+        self.interval = interval
+        self.timeout = timeout
+        self.members: set[ServerProtocol] = set()
+        self.loop = IOLoop.current()
+        tick = max(0.05, (timeout if timeout > 0 else interval) / 2)
+        from tornado.ioloop import PeriodicCallback
+
+        self.timer = PeriodicCallback(self._tick, tick * 1000)
+        self.timer.start()
+
+    @classmethod
+    def join(cls, protocol: ServerProtocol) -> None:
+        from tornado.ioloop import IOLoop
+
+        loop = IOLoop.current()
+        key = (id(loop), float(protocol.ping_interval), float(protocol.ping_timeout))
+        round_ = cls._rounds.get(key)
+        if round_ is None or round_.loop is not loop:
+            round_ = cls._rounds[key] = PingRound(key, key[1], key[2])
+        protocol._pinged_at = loop.time()  # as if a ping had been answered just now
+        protocol._received_pong = True
+        round_.members.add(protocol)
+
+    @classmethod
+    def leave(cls, protocol: ServerProtocol) -> None:
+        for round_ in list(cls._rounds.values()):
+            if protocol in round_.members:
+                round_.members.discard(protocol)
+                round_._stop_if_empty()
+
+    def _stop_if_empty(self) -> None:
+        if not self.members:
+            self.timer.stop()
+            if self._rounds.get(self.key) is self:
+                del self._rounds[self.key]
+
+    def _tick(self) -> None:
+        now = self.loop.time()
+        for protocol in list(self.members):
+            if protocol.stream is None or protocol.stream.closed() or protocol.server_terminated:
+                self.members.discard(protocol)
+                continue
+            sent = protocol._pinged_at
+            if self.timeout > 0 and not protocol._received_pong:
+                if now - sent >= self.timeout:
+                    self.members.discard(protocol)
+                    protocol.close(reason="ping timed out")
+                continue
+            if now - sent >= self.interval:
+                protocol._received_pong = False
+                protocol._pinged_at = now
+                try:
+                    protocol.write_ping(b"")
+                except Exception:  # the stream closed between the check and the write
+                    self.members.discard(protocol)
+        self._stop_if_empty()
+
+
 class ServerProtocol(WebSocketProtocol13):
     """Tornado's RFC 6455 protocol, with the receive side held to the RFC.
 
@@ -148,6 +225,7 @@ class ServerProtocol(WebSocketProtocol13):
         "_message_opcode",
         "_text_decoder",
         "_failed",
+        "_pinged_at",
     )
 
     def __init__(
@@ -161,6 +239,7 @@ class ServerProtocol(WebSocketProtocol13):
     ) -> None:
         super().__init__(handler, False, params)  # type: ignore[arg-type]
         self._on_open = on_open
+        self._pinged_at = 0.0  # when the last ping went out (PingRound)
         self._on_violation = on_violation
         self._budget = budget
         self._held = 0  # bytes of the current partial message counted against the budget
@@ -175,8 +254,15 @@ class ServerProtocol(WebSocketProtocol13):
     def start_pinging(self) -> None:
         # Tornado calls this once the 101 response is written and the stream is
         # ours, just before handler.open(): the moment the WebSocket is open.
+        # Tornado would start a Task per connection that sleeps between pings
+        # (about 1 kB each); one PingRound per loop pings them all instead.
         self._on_open()
-        super().start_pinging()
+        if self.ping_interval > 0:
+            PingRound.join(self)
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        PingRound.leave(self)
+        super().close(code, reason)
 
     def _abort(self) -> None:
         self._release()

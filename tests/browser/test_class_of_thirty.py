@@ -12,23 +12,21 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from playwright.sync_api import Page, expect
 
+from notebook_run import outputs, run_with_parameters, text_of
 from wstutorial.classroom import ChatRoom, Classroom, start_classroom
 from wstutorial.classroom.rehearsal import rehearse, student_names
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "06-classroom.ipynb"
+NOTEBOOK = "06-classroom.ipynb"
 TOKEN = "class-of-thirty-token"
 KERNEL_STUDENTS = ("Ada L.", "Lin W.", "Grace H.")
 SIMULATED = 27
-# Bounds, not expectations: a kernel runs 06 in about 30 s on a quiet machine.
-CELL_TIMEOUT = 120
+# A bound, not an expectation: a kernel runs 06 in about 30 s on a quiet machine.
 RUN_TIMEOUT = 600
 
 
@@ -44,32 +42,9 @@ def classroom() -> Iterator[Classroom]:
         running.stop()
 
 
-def with_parameters(name: str, port: int) -> nbformat.NotebookNode:
-    """Notebook 06 with a cell after its ``parameters`` cell setting NAME, HOST and PORT (papermill's way)."""
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    index = next(i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", []))
-    injected = nbformat.v4.new_code_cell(f"NAME = {name!r}\nHOST, PORT = 'localhost', {port}")
-    injected.metadata["tags"] = ["injected-parameters"]
-    notebook.cells.insert(index + 1, injected)
-    return notebook
-
-
 def run_notebook(name: str, port: int) -> nbformat.NotebookNode:
     """Execute 06 as student ``name`` in a fresh kernel (in this thread's own event loop)."""
-    notebook = with_parameters(name, port)
-    client = NotebookClient(
-        notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
-    )
-    client.execute()
-    return notebook
-
-
-def outputs(notebook: nbformat.NotebookNode) -> list[dict[str, Any]]:
-    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
-
-
-def text_of(output: dict[str, Any]) -> str:
-    return str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", ""))
+    return run_with_parameters(NOTEBOOK, NAME=name, HOST="localhost", PORT=port)
 
 
 @pytest.mark.timeout(RUN_TIMEOUT + 120)

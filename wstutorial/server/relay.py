@@ -16,8 +16,6 @@ import asyncio
 import json
 from typing import Any
 
-import redis.asyncio
-
 from ..events import EventLog
 from .handlers import TutorialHandler
 from .hub import Hub
@@ -97,6 +95,8 @@ class Relay:
 
     async def start(self) -> None:
         """Subscribe; returns once Redis confirmed the subscription (later broadcasts arrive)."""
+        import redis.asyncio  # the [notebook] extra; the lean install has no Redis client
+
         self._redis = redis.asyncio.Redis.from_url(self.redis_url)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
@@ -110,6 +110,8 @@ class Relay:
         self.events.record("relay", f"subscribed to Redis channel {self.channel!r}")
 
     async def _run(self) -> None:
+        import redis.exceptions
+
         delay = RETRY_FIRST
         while True:
             try:

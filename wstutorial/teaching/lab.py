@@ -44,7 +44,7 @@ def jupyterlab_missing() -> str | None:
     if not missing:
         return None
     return (
-        f"{' and '.join(missing)} not installed for this Python ({sys.executable}): "
+        f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed for this Python ({sys.executable}): "
         "the lean 'wstutorial' package has the server and client only. "
         f"Install the notebook part with: {pip_install_command('wstutorial[notebook]')}"
     )
