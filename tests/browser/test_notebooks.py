@@ -280,3 +280,16 @@ def test_harness_reports_untagged_traceback(lab_page: Page, lab: JupyterLab) -> 
     assert any("ZeroDivisionError" in problem for problem in found), found
     assert any("cell 2" in problem and "did not run" in problem for problem in found), found
     assert any("cell 2" in problem and "raised nothing" in problem for problem in found), found
+
+
+@pytest.mark.timeout(600)
+def test_a_solution_loads_only_when_the_student_asks(lab_page: Page, lab: JupyterLab) -> None:
+    """Run All leaves a '# %load solutions/...' cell alone; without its '# ' the cell fills with the file."""
+    solution = (lab.root / "solutions" / "upper_case.py").read_text()
+    name = write_notebook(
+        lab.root / "_harness" / "load_solution.ipynb",
+        [("# %load ../solutions/upper_case.py", []), ("%load ../solutions/upper_case.py", [])],
+    )
+    cells = run_all_cells(lab_page, lab, name)
+    assert cells[0].source == "# %load ../solutions/upper_case.py"
+    assert cells[1].source.rstrip("\n") == "# %load ../solutions/upper_case.py\n" + solution.rstrip("\n")
