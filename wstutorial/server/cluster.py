@@ -238,7 +238,9 @@ def start_cluster(
         interval: seconds between two ``message: <n>`` of ``/streaming``.
         timeout: seconds the workers may take to start.
 
-    Returns once every worker listens and is subscribed.
+    Returns once every worker listens and is subscribed. A cluster this
+    process already runs on the same ``channel`` is stopped first, so
+    re-running a notebook cell replaces it instead of adding four processes.
 
     Raises:
         ServiceMissing: no redis_url and redis-server is not installed.
@@ -250,6 +252,10 @@ def start_cluster(
     port = parse_port(port)
     if port and port + workers - 1 > 65535:
         raise ValueError(f"ports {port} to {port + workers - 1} do not all exist; choose a lower port, or 0")
+    with _clusters_lock:
+        previous = [running for running in _clusters if running.channel == channel]
+    for running in previous:
+        running.stop()
     owned = None
     if redis_url is None:
         from ..services.redisserver import start_redis
