@@ -95,8 +95,12 @@ def check_client_notebook(seen: dict) -> None:
     assert not wrong, "; ".join(wrong)
 
 
+PROGRAM_RUNNING = "hello_server.py is running"
+
+
 def check_server_notebook(seen: dict) -> None:
-    """01: the ServerConsole showed 'new connection' once a client connected."""
+    """01: the ProgramView showed the program running; the ServerConsole showed 'new connection'."""
+    assert PROGRAM_RUNNING in seen["phrases"], "the ProgramView never said that hello_server.py runs"
     assert "new connection" in seen["phrases"], "the ServerConsole never showed 'new connection'"
 
 
@@ -121,7 +125,7 @@ def check_browser_notebook(seen: dict) -> None:
 
 # Per notebook: the phrases to watch for while it runs, and the check of what was seen.
 NOTEBOOK_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict], None]]] = {
-    "01-hello-server.ipynb": (("new connection",), check_server_notebook),
+    "01-hello-server.ipynb": (("new connection", PROGRAM_RUNNING), check_server_notebook),
     "02-hello-client.ipynb": (("Hello World",), check_client_notebook),
     "03-browser-client.ipynb": ((PAGE_SENT_NOTHING, PAGE_NEVER_RETRIED), check_browser_notebook),
     "07-protocols-and-reconnecting.ipynb": ((RECONNECTED,), check_reconnect_notebook),
