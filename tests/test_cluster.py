@@ -114,6 +114,8 @@ def test_stop_closes_clients_with_going_away(redis_server: RedisServer) -> None:
         assert client.close_code == 1001
     assert all(process.poll() is not None for process in processes)
     assert small.stop() == 0
+    with pytest.raises(ServiceError, match="the cluster is stopped"):
+        small.broadcast("/updates", "anyone?")
 
 
 def test_worker_that_cannot_reach_redis_says_so() -> None:

@@ -97,6 +97,8 @@ class Cluster:
 
     def broadcast(self, path: str, text: str) -> int:
         """Publish ``text`` for every client on ``path`` in every worker; returns how many workers got it."""
+        if not self.workers:
+            raise ServiceError("the cluster is stopped; start a new one with start_cluster()")
         if self._publisher is None:
             import redis  # the blocking client: callable from any thread, no event loop needed
 
