@@ -114,6 +114,8 @@ def test_stop_closes_clients_with_going_away(redis_server: RedisServer) -> None:
         assert client.close_code == 1001
     assert all(process.poll() is not None for process in processes)
     assert small.stop() == 0
+    with pytest.raises(ServiceError, match="the cluster is stopped"):
+        small.broadcast("/updates", "anyone?")
 
 
 def test_worker_that_cannot_reach_redis_says_so() -> None:
@@ -261,3 +263,15 @@ def test_nginx_spreads_connections_over_the_workers(cluster: Cluster) -> None:
         balancer.stop()
     opened = [event.client.split(" client")[0] for event in cluster.events.snapshot(after) if event.text == "new connection"]
     assert sorted(opened) == ["worker 1", "worker 1", "worker 2", "worker 2", "worker 3", "worker 3", "worker 4", "worker 4"]
+
+
+def test_starting_again_on_a_channel_replaces_the_cluster(redis_server: RedisServer) -> None:
+    """Re-running the cell that starts a cluster stops the old processes instead of adding more."""
+    first = start_cluster(workers=1, redis_url=redis_server.url, channel="test:again")
+    old = first.workers[0].process
+    second = start_cluster(workers=1, redis_url=redis_server.url, channel="test:again")
+    try:
+        assert old.poll() is not None and not first.workers
+        assert second.running
+    finally:
+        second.stop()

@@ -95,8 +95,12 @@ def check_client_notebook(seen: dict) -> None:
     assert not wrong, "; ".join(wrong)
 
 
+PROGRAM_RUNNING = "hello_server.py is running"
+
+
 def check_server_notebook(seen: dict) -> None:
-    """01: the ServerConsole showed 'new connection' once a client connected."""
+    """01: the ProgramView showed the program running; the ServerConsole showed 'new connection'."""
+    assert PROGRAM_RUNNING in seen["phrases"], "the ProgramView never said that hello_server.py runs"
     assert "new connection" in seen["phrases"], "the ServerConsole never showed 'new connection'"
 
 
@@ -121,7 +125,7 @@ def check_browser_notebook(seen: dict) -> None:
 
 # Per notebook: the phrases to watch for while it runs, and the check of what was seen.
 NOTEBOOK_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict], None]]] = {
-    "01-hello-server.ipynb": (("new connection",), check_server_notebook),
+    "01-hello-server.ipynb": (("new connection", PROGRAM_RUNNING), check_server_notebook),
     "02-hello-client.ipynb": (("Hello World",), check_client_notebook),
     "03-browser-client.ipynb": ((PAGE_SENT_NOTHING, PAGE_NEVER_RETRIED), check_browser_notebook),
     "07-protocols-and-reconnecting.ipynb": ((RECONNECTED,), check_reconnect_notebook),
@@ -280,3 +284,16 @@ def test_harness_reports_untagged_traceback(lab_page: Page, lab: JupyterLab) -> 
     assert any("ZeroDivisionError" in problem for problem in found), found
     assert any("cell 2" in problem and "did not run" in problem for problem in found), found
     assert any("cell 2" in problem and "raised nothing" in problem for problem in found), found
+
+
+@pytest.mark.timeout(600)
+def test_a_solution_loads_only_when_the_student_asks(lab_page: Page, lab: JupyterLab) -> None:
+    """Run All leaves a '# %load solutions/...' cell alone; without its '# ' the cell fills with the file."""
+    solution = (lab.root / "solutions" / "upper_case.py").read_text()
+    name = write_notebook(
+        lab.root / "_harness" / "load_solution.ipynb",
+        [("# %load ../solutions/upper_case.py", []), ("%load ../solutions/upper_case.py", [])],
+    )
+    cells = run_all_cells(lab_page, lab, name)
+    assert cells[0].source == "# %load ../solutions/upper_case.py"
+    assert cells[1].source.rstrip("\n") == "# %load ../solutions/upper_case.py\n" + solution.rstrip("\n")

@@ -97,6 +97,8 @@ class Cluster:
 
     def broadcast(self, path: str, text: str) -> int:
         """Publish ``text`` for every client on ``path`` in every worker; returns how many workers got it."""
+        if not self.workers:
+            raise ServiceError("the cluster is stopped; start a new one with start_cluster()")
         if self._publisher is None:
             import redis  # the blocking client: callable from any thread, no event loop needed
 
@@ -238,7 +240,9 @@ def start_cluster(
         interval: seconds between two ``message: <n>`` of ``/streaming``.
         timeout: seconds the workers may take to start.
 
-    Returns once every worker listens and is subscribed.
+    Returns once every worker listens and is subscribed. A cluster this
+    process already runs on the same ``channel`` is stopped first, so
+    re-running a notebook cell replaces it instead of adding four processes.
 
     Raises:
         ServiceMissing: no redis_url and redis-server is not installed.
@@ -250,6 +254,10 @@ def start_cluster(
     port = parse_port(port)
     if port and port + workers - 1 > 65535:
         raise ValueError(f"ports {port} to {port + workers - 1} do not all exist; choose a lower port, or 0")
+    with _clusters_lock:
+        previous = [running for running in _clusters if running.channel == channel]
+    for running in previous:
+        running.stop()
     owned = None
     if redis_url is None:
         from ..services.redisserver import start_redis

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -92,6 +93,22 @@ class NginxProxy(LocalService):
         """The lines of nginx's access log so far (one per request, written when it ends)."""
         log = self.folder / "access.log"
         return log.read_text(errors="replace").splitlines() if log.is_file() else []
+
+    def wait_for_log(self, text: str, timeout: float = 10.0) -> str:
+        """The first access-log line containing ``text``, once nginx has written it.
+
+        nginx writes a WebSocket's line when the connection has ended, a
+        moment after the client saw the close: this waits (up to
+        ``timeout`` seconds) instead of reading too early.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.access_log():
+                if text in line:
+                    return line
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nginx logged no request containing {text!r} within {timeout} s")
+            time.sleep(0.02)
 
     def error_log(self) -> list[str]:
         log = self.folder / "error.log"
