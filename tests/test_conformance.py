@@ -129,3 +129,15 @@ def test_fragmented_messages_with_pings_between_are_echoed(echo_server: wstutori
         echo_server, frame(0x1, b"one ", fin=False), frame(0x9, b"between"), frame(0x0, b"two"), close_frame(struct.pack("!H", 1000))
     )
     assert (code, messages) == (1000, [b"one two"])
+
+
+def test_a_ping_with_binary_payload_inside_a_text_message_is_not_text(echo_server: wstutorial.TutorialServer) -> None:
+    """Control frames between fragments carry any bytes; only the message's own fragments must be UTF-8."""
+    code, messages = answer(
+        echo_server,
+        frame(0x1, "κό".encode(), fin=False),
+        frame(0x9, b"\xff\xfe\x00"),
+        frame(0x0, "σμε".encode()),
+        close_frame(struct.pack("!H", 1000)),
+    )
+    assert (code, messages) == (1000, ["κόσμε".encode()])

@@ -224,6 +224,7 @@ class ServerProtocol(WebSocketProtocol13):
         "_parts_size",
         "_message_opcode",
         "_text_decoder",
+        "_text_parts",
         "_failed",
         "_pinged_at",
     )
@@ -247,6 +248,7 @@ class ServerProtocol(WebSocketProtocol13):
         self._parts_size = 0
         self._message_opcode = 0
         self._text_decoder: codecs.IncrementalDecoder | None = None
+        self._text_parts: list[str] = []  # a text message, decoded as it arrives
         self._failed = False
 
     # -- life cycle hooks ------------------------------------------------------------
@@ -282,6 +284,7 @@ class ServerProtocol(WebSocketProtocol13):
             return
         self._failed = True
         self._reset_message()
+        self._release()
         self._on_violation(code, reason)
         self.close(code, reason)  # the close frame, then Tornado's 5 s timer
         if not self.stream.closed():
@@ -293,10 +296,11 @@ class ServerProtocol(WebSocketProtocol13):
             half_close(self.stream)
 
     def _reset_message(self) -> None:
+        """Forget the message in progress (its budget is given back by ``_release``)."""
         self._parts = None
         self._parts_size = 0
         self._text_decoder = None
-        self._release()
+        self._text_parts = []
 
     def _release(self) -> None:
         if self._held and self._budget is not None:
@@ -349,30 +353,38 @@ class ServerProtocol(WebSocketProtocol13):
             self._parts_size = 0
             text = opcode == _TEXT and not compressed
             self._text_decoder = codecs.getincrementaldecoder("utf-8")() if text else None
-        payload = await self._read_payload(length, mask, counted=not control)
+        # A control frame may come between the fragments of a text message: not text.
+        decoder = None if control else self._text_decoder
+        payload = await self._read_payload(length, mask, counted=not control, decoder=decoder)
         if payload is None:
             return
         if control:
             self._handle_control(opcode, payload)
             return
         assert self._parts is not None
-        self._parts.append(payload)
-        self._parts_size += len(payload)
+        if self._text_decoder is None:
+            self._parts.append(payload)  # text is kept decoded, in _text_parts
+        self._parts_size += length
         if not fin:
             return
+        handled: Optional["asyncio.Future[None]"]
         if self._text_decoder is not None:
             try:
-                self._text_decoder.decode(b"", final=True)
+                self._text_parts.append(self._text_decoder.decode(b"", final=True))
             except UnicodeDecodeError:
                 self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
                 return
-        message = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
-        opcode = self._message_opcode
-        self._parts = None
-        self._text_decoder = None
-        self._parts_size = 0
+            text = "".join(self._text_parts)
+            self._reset_message()  # its budget is given back once the handler is done
+            # Already decoded: straight to on_message as Tornado's _handle_message
+            # would, without decoding it a second time (relies on _run_callback).
+            handled = None if self.client_terminated else self._run_callback(self.handler.on_message, text)
+        else:
+            message = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
+            opcode = self._message_opcode
+            self._reset_message()
+            handled = self._handle_message(opcode, message)
         try:
-            handled: Optional["asyncio.Future[None]"] = self._handle_message(opcode, message)
             if handled is not None:
                 await handled
         finally:
@@ -396,8 +408,14 @@ class ServerProtocol(WebSocketProtocol13):
             return "new message started before the previous one ended"
         return None
 
-    async def _read_payload(self, length: int, mask: bytes, *, counted: bool) -> bytes | None:
-        """The unmasked payload; None when the connection failed while it arrived."""
+    async def _read_payload(
+        self, length: int, mask: bytes, *, counted: bool, decoder: codecs.IncrementalDecoder | None
+    ) -> bytes | None:
+        """The unmasked payload; None when the connection failed while it arrived.
+
+        With a ``decoder`` (text), the payload is decoded into ``_text_parts``
+        as it arrives and b"" is returned.
+        """
         chunks: list[bytes] = []
         done = 0
         while done < length:
@@ -411,13 +429,14 @@ class ServerProtocol(WebSocketProtocol13):
                 self._held += len(chunk)
             chunk = _unmask(mask, chunk, done)
             done += len(chunk)
-            if self._text_decoder is not None:
+            if decoder is not None:
                 try:
-                    self._text_decoder.decode(chunk)
+                    self._text_parts.append(decoder.decode(chunk))
                 except UnicodeDecodeError:
                     self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
                     return None
-            chunks.append(chunk)
+            else:
+                chunks.append(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _handle_control(self, opcode: int, payload: bytes) -> None:
