@@ -38,6 +38,7 @@ KEEP_WORK = [
     "03-browser-client.ipynb",
     "04-streaming.ipynb",
     "05-under-the-hood.ipynb",
+    "06-classroom.ipynb",
     "07-protocols-and-reconnecting.ipynb",
     "08-security-and-deployment.ipynb",
     "09-several-processes.ipynb",
