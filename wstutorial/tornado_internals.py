@@ -191,7 +191,9 @@ class ServerProtocol(WebSocketProtocol13):
     and ``tornado.websocket._WebSocketParams`` (built in
     ``make_server_protocol``); ``_receive_frame_loop`` awaiting
     ``_receive_frame()`` once per frame until ``client_terminated``;
-    ``_handle_message(opcode, payload)`` acting on a whole message;
+    ``_handle_message(opcode, payload)`` acting on a whole message (binary
+    and control frames; compressed text); ``_run_callback(on_message, text)``
+    calling the handler as ``_handle_message`` does (text, decoded here once);
     ``start_pinging()`` being called once, after the 101 response and before
     ``handler.open()``; ``_abort()`` closing the socket;
     ``_decompressor``/``_frame_compressed`` for permessage-deflate.
@@ -203,7 +205,9 @@ class ServerProtocol(WebSocketProtocol13):
       continue, a new message inside a fragmented one, a close frame with a
       1-byte payload or a code that may not be sent) close with 1002;
     - text that is not UTF-8 (also in a close reason) closes with 1007, as
-      soon as the bad byte arrives, not after the whole message;
+      soon as the bad byte arrives, not after the whole message (compressed
+      text, only with a handler that turns permessage-deflate on, is still
+      checked by Tornado, which drops the connection without a 1007);
     - the bytes of partly received messages count against ``budget``; a
       client that would exceed it is closed with 1013 (try again later).
 
