@@ -103,7 +103,7 @@ class NameRejected(ValueError):
 @functools.cache
 def _spoof_checker() -> Any:
     try:
-        import icu  # type: ignore[import-untyped]  # PyICU (pyicu-wheels); imported here: only the room needs it
+        import icu  # PyICU (pyicu-wheels); imported here: only the room needs it
     except ImportError:
         raise RuntimeError(
             "the classroom compares names with ICU (PyICU), which is not installed: "
