@@ -200,7 +200,7 @@ class ServerProtocol(WebSocketProtocol13):
     ``make_server_protocol``); ``_receive_frame_loop`` awaiting
     ``_receive_frame()`` once per frame until ``client_terminated``;
     ``_handle_message(opcode, payload)`` acting on a whole message (binary
-    and control frames; compressed text); ``_run_callback(on_message, text)``
+    and control frames); ``_run_callback(on_message, text)``
     calling the handler as ``_handle_message`` does (text, decoded here once);
     ``start_pinging()`` being called once, after the 101 response and before
     ``handler.open()``; ``_abort()`` closing the socket;
@@ -214,8 +214,7 @@ class ServerProtocol(WebSocketProtocol13):
       1-byte payload or a code that may not be sent) close with 1002;
     - text that is not UTF-8 (also in a close reason) closes with 1007, as
       soon as the bad byte arrives, not after the whole message (compressed
-      text, only with a handler that turns permessage-deflate on, is still
-      checked by Tornado, which drops the connection without a 1007);
+      text, with a handler that turns permessage-deflate on: once inflated);
     - the bytes of partly received messages count against ``budget``; a
       client that would exceed it is closed with 1013 (try again later).
 
@@ -395,12 +394,40 @@ class ServerProtocol(WebSocketProtocol13):
             message = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
             opcode = self._message_opcode
             self._reset_message()
-            handled = self._handle_message(opcode, message)
+            if opcode == _TEXT and self._frame_compressed and not self.client_terminated:
+                handled = self._compressed_text(message)
+            else:
+                handled = self._handle_message(opcode, message)
         try:
             if handled is not None:
                 await handled
         finally:
             self._release()
+
+    def _compressed_text(self, data: bytes) -> Optional["asyncio.Future[None]"]:
+        """Inflate and check a permessage-deflate text message, then hand it to ``on_message``.
+
+        Tornado's ``_handle_message`` would drop the connection on bad UTF-8
+        without a close frame. Relies on ``_decompressor.decompress()`` and
+        ``tornado.websocket._DecompressTooLargeError`` (inflated beyond
+        max_message_size), as ``_handle_message`` uses them.
+        """
+        from tornado.websocket import _DecompressTooLargeError
+
+        assert self._decompressor is not None
+        try:
+            data = self._decompressor.decompress(data)
+        except _DecompressTooLargeError:
+            self._on_violation(CloseCode.MESSAGE_TOO_BIG, "message too big after decompression")
+            self.close(CloseCode.MESSAGE_TOO_BIG, "message too big after decompression")
+            self._abort()
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
+            return None
+        return self._run_callback(self.handler.on_message, text)
 
     def _frame_error(self, fin: bool, rsv: int, opcode: int, control: bool, masked: bool, length: int) -> str | None:
         """Why this frame header breaks RFC 6455 (section 5), or None."""
