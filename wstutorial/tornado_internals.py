@@ -107,6 +107,10 @@ def _unmask(mask: bytes, data: bytes, offset: int) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(key[:size], "big")).to_bytes(size, "big")
 
 
+# A ping frame with no payload (RFC 6455 section 5.5.2): FIN + opcode 0x9, length 0.
+EMPTY_PING = b"\x89\x00"
+
+
 class PingRound:
     """Pings every open connection of one event loop from one timer (RFC 6455 section 5.5.2).
 
@@ -116,7 +120,8 @@ class PingRound:
     of one Task per connection, so an idle connection costs less memory.
     The timer wakes every half ``ping_timeout`` (at least every 50 ms), so a
     dead connection is closed at most that much later than Tornado would.
-    Relies on ``WebSocketProtocol13.write_ping``, ``ping_interval``,
+    Relies on ``WebSocketProtocol13.stream`` (pings are written to it as
+    ready-made frames, see ``write_frames``), ``ping_interval``,
     ``ping_timeout`` and ``_received_pong`` (set when a pong arrives).
     """
 
@@ -178,7 +183,10 @@ class PingRound:
                 protocol._received_pong = False
                 protocol._pinged_at = now
                 try:
-                    protocol.write_ping(b"")
+                    # Control frames are never compressed (RFC 7692 section 6.1),
+                    # so the ready-made frame is right for every connection; the
+                    # fast path leaves no Future per connection for the collector.
+                    write_frames(protocol.stream, EMPTY_PING)
                 except Exception:  # the stream closed between the check and the write
                     self.members.discard(protocol)
         self._stop_if_empty()
