@@ -12,11 +12,13 @@ from __future__ import annotations
 import struct
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.frames import Opcode
 from websockets.sync.client import connect
 
 import wstutorial
 from helpers import RawClient
+from wstutorial.server.handlers import EchoHandler
 
 MASK = b"\x37\xfa\x21\x3d"
 
@@ -141,3 +143,20 @@ def test_a_ping_with_binary_payload_inside_a_text_message_is_not_text(echo_serve
         close_frame(struct.pack("!H", 1000)),
     )
     assert (code, messages) == (1000, ["κόσμε".encode()])
+
+
+class CompressedEcho(EchoHandler):
+    def get_compression_options(self) -> dict[str, object]:
+        return {}
+
+
+def test_compressed_text_that_is_not_utf8_closes_with_1007() -> None:
+    """With permessage-deflate on (a handler's choice), bad text still gets 1007, good text still echoes."""
+    with wstutorial.start_server(port=0, handlers={"/zip": CompressedEcho}) as server:
+        with connect(server.ws_url("/zip"), open_timeout=10, compression="deflate") as client:
+            client.send("κόσμε " * 100)
+            assert client.recv(timeout=10) == "κόσμε " * 100
+            client.send(b"\xce\xba\xff\xfe" * 50, text=True)
+            with pytest.raises(ConnectionClosed):
+                client.recv(timeout=10)
+        assert client.protocol.close_rcvd is not None and client.protocol.close_rcvd.code == 1007

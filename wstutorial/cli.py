@@ -79,6 +79,14 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+def _classroom_workers(text: str) -> int:
+    from .server.cluster import MAX_WORKERS
+
+    if not text.isdigit() or not 0 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"workers must be a whole number from 0 to {MAX_WORKERS}, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m wstutorial", description="The WebSockets tutorial with Tornado.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -233,6 +241,15 @@ def add_classroom_command(commands: "argparse._SubParsersAction[_Parser]") -> No
         "--wheels", metavar="DIR", default=None,
         help="serve this wheelhouse (python -m wstutorial wheelhouse DIR) at /wheels/ for the students' pip",
     )
+    classroom.add_argument(
+        "--workers", type=_classroom_workers, default=0,
+        help="also start N processes that hold students' connections, on ports PORT+1..PORT+N; "
+        "the room and the teacher page stay in this one (default 0: one process)",
+    )
+    classroom.add_argument(
+        "--redis", metavar="URL", default=None,
+        help="the Redis for --workers, e.g. redis://127.0.0.1:6379/0 (default: start redis-server on a free port)",
+    )
     classroom.set_defaults(run=run_classroom)
     add_wheelhouse_command(commands)
 
@@ -305,6 +322,13 @@ def print_classroom_addresses(
         out(f"  http://{host}:{server.port}/chat.html")
     out("Teacher page (the token is secret: do not project or share it): progress board, who is connected")
     out(f"  {classroom.teacher_url}")
+    if classroom.workers:
+        out(f"Or spread the class over {len(classroom.workers)} worker processes (same chat room, through Redis at {classroom.cluster.redis_url}):")
+        for worker in classroom.workers:
+            for host in hosts:
+                out(f"  {worker.name} (pid {worker.process.pid}): host {host}   port {worker.port}   http://{host}:{worker.port}/chat.html")
+        out("  e.g. half of the class on each port, or one address for all: nginx in front (deploy/nginx/wstutorial.conf,")
+        out("  its upstream listing these ports; the teacher page stays on port " f"{server.port} only)")
     out(f"Rehearse before class (simulated students): python -m wstutorial rehearse --port {server.port}")
     if wheels:
         from .classroom.wheels import student_install_command
@@ -317,14 +341,23 @@ def print_classroom_addresses(
 
 def run_classroom(args: argparse.Namespace) -> int:
     from .classroom.server import start_classroom
+    from .services import ServiceError
 
+    if args.redis and not args.workers:
+        print("error: --redis is for --workers N; add --workers 2 (or more), or leave out --redis", file=sys.stderr)
+        return EXIT_FAILURE
+    if args.workers and importlib.util.find_spec("redis") is None:  # the lean install has no Redis client
+        print("error: classroom --workers needs the Python package 'redis': pip install 'wstutorial[notebook]'", file=sys.stderr)
+        return EXIT_FAILURE
     try:
-        classroom = start_classroom(args.host, args.port, interval=args.interval, wheels=args.wheels)
-    except FileNotFoundError as error:
+        classroom = start_classroom(
+            args.host, args.port, interval=args.interval, wheels=args.wheels, workers=args.workers, redis_url=args.redis
+        )
+    except (FileNotFoundError, ServiceError, ConnectionError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     print_classroom_addresses(classroom, wheels=args.wheels)
-    return serve_until_interrupted(classroom.server, args.quiet)
+    return serve_until_interrupted(classroom, args.quiet)
 
 
 def add_lab_command(commands: "argparse._SubParsersAction[_Parser]") -> None:

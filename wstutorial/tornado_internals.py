@@ -107,6 +107,10 @@ def _unmask(mask: bytes, data: bytes, offset: int) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(key[:size], "big")).to_bytes(size, "big")
 
 
+# A ping frame with no payload (RFC 6455 section 5.5.2): FIN + opcode 0x9, length 0.
+EMPTY_PING = b"\x89\x00"
+
+
 class PingRound:
     """Pings every open connection of one event loop from one timer (RFC 6455 section 5.5.2).
 
@@ -116,7 +120,8 @@ class PingRound:
     of one Task per connection, so an idle connection costs less memory.
     The timer wakes every half ``ping_timeout`` (at least every 50 ms), so a
     dead connection is closed at most that much later than Tornado would.
-    Relies on ``WebSocketProtocol13.write_ping``, ``ping_interval``,
+    Relies on ``WebSocketProtocol13.stream`` (pings are written to it as
+    ready-made frames, see ``write_frames``), ``ping_interval``,
     ``ping_timeout`` and ``_received_pong`` (set when a pong arrives).
     """
 
@@ -178,7 +183,10 @@ class PingRound:
                 protocol._received_pong = False
                 protocol._pinged_at = now
                 try:
-                    protocol.write_ping(b"")
+                    # Control frames are never compressed (RFC 7692 section 6.1),
+                    # so the ready-made frame is right for every connection; the
+                    # fast path leaves no Future per connection for the collector.
+                    write_frames(protocol.stream, EMPTY_PING)
                 except Exception:  # the stream closed between the check and the write
                     self.members.discard(protocol)
         self._stop_if_empty()
@@ -192,7 +200,7 @@ class ServerProtocol(WebSocketProtocol13):
     ``make_server_protocol``); ``_receive_frame_loop`` awaiting
     ``_receive_frame()`` once per frame until ``client_terminated``;
     ``_handle_message(opcode, payload)`` acting on a whole message (binary
-    and control frames; compressed text); ``_run_callback(on_message, text)``
+    and control frames); ``_run_callback(on_message, text)``
     calling the handler as ``_handle_message`` does (text, decoded here once);
     ``start_pinging()`` being called once, after the 101 response and before
     ``handler.open()``; ``_abort()`` closing the socket;
@@ -206,8 +214,7 @@ class ServerProtocol(WebSocketProtocol13):
       1-byte payload or a code that may not be sent) close with 1002;
     - text that is not UTF-8 (also in a close reason) closes with 1007, as
       soon as the bad byte arrives, not after the whole message (compressed
-      text, only with a handler that turns permessage-deflate on, is still
-      checked by Tornado, which drops the connection without a 1007);
+      text, with a handler that turns permessage-deflate on: once inflated);
     - the bytes of partly received messages count against ``budget``; a
       client that would exceed it is closed with 1013 (try again later).
 
@@ -387,12 +394,40 @@ class ServerProtocol(WebSocketProtocol13):
             message = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
             opcode = self._message_opcode
             self._reset_message()
-            handled = self._handle_message(opcode, message)
+            if opcode == _TEXT and self._frame_compressed and not self.client_terminated:
+                handled = self._compressed_text(message)
+            else:
+                handled = self._handle_message(opcode, message)
         try:
             if handled is not None:
                 await handled
         finally:
             self._release()
+
+    def _compressed_text(self, data: bytes) -> Optional["asyncio.Future[None]"]:
+        """Inflate and check a permessage-deflate text message, then hand it to ``on_message``.
+
+        Tornado's ``_handle_message`` would drop the connection on bad UTF-8
+        without a close frame. Relies on ``_decompressor.decompress()`` and
+        ``tornado.websocket._DecompressTooLargeError`` (inflated beyond
+        max_message_size), as ``_handle_message`` uses them.
+        """
+        from tornado.websocket import _DecompressTooLargeError
+
+        assert self._decompressor is not None
+        try:
+            data = self._decompressor.decompress(data)
+        except _DecompressTooLargeError:
+            self._on_violation(CloseCode.MESSAGE_TOO_BIG, "message too big after decompression")
+            self.close(CloseCode.MESSAGE_TOO_BIG, "message too big after decompression")
+            self._abort()
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
+            return None
+        return self._run_callback(self.handler.on_message, text)
 
     def _frame_error(self, fin: bool, rsv: int, opcode: int, control: bool, masked: bool, length: int) -> str | None:
         """Why this frame header breaks RFC 6455 (section 5), or None."""

@@ -258,6 +258,20 @@ class Classroom:
         self.server = server
         self.room = room
         self.teacher_token = teacher_token
+        # With workers (start_classroom(workers=N)): the worker processes, the room's gateway, and a Redis we started.
+        self.cluster: Any = None
+        self.gateway: Any = None
+        self.owned_redis: Any = None
+
+    @property
+    def events(self) -> Any:
+        """The classroom's events, the workers' included (tagged ``worker N``)."""
+        return self.server.events
+
+    @property
+    def workers(self) -> list[Any]:
+        """The worker processes students may connect to (empty without ``workers``)."""
+        return list(self.cluster.workers) if self.cluster is not None else []
 
     @property
     def port(self) -> int:
@@ -267,9 +281,10 @@ class Classroom:
     def teacher_url(self) -> str:
         return self.server.page_url("teacher.html") + "?token=" + urllib.parse.quote(self.teacher_token)
 
-    def chat_url(self, name: str) -> str:
-        """The WebSocket address a student called ``name`` connects to."""
-        return self.server.ws_url("/chat") + "?name=" + urllib.parse.quote(name)
+    def chat_url(self, name: str, worker: int | None = None) -> str:
+        """The WebSocket address a student called ``name`` connects to (on worker number ``worker``, from 1)."""
+        base = self.server.ws_url("/chat") if worker is None else self.workers[worker - 1].ws_url("/chat")
+        return base + "?name=" + urllib.parse.quote(name)
 
     def members(self, timeout: float = 5.0) -> list[str]:
         """Who is in the chat room now (from any thread)."""
@@ -282,7 +297,20 @@ class Classroom:
         return self.server.call(set_stream_running, self.server.stream, self.room, running, timeout=timeout)
 
     def stop(self, timeout: float = 5.0) -> int:
-        return self.server.stop(timeout)
+        """Stop the workers (if any), then the room's server; returns how many clients were closed with 1001. Safe twice."""
+        closed = 0
+        if self.cluster is not None:
+            closed += self.cluster.stop()
+            self.cluster = None
+        if self.gateway is not None:
+            if self.server.running:
+                self.server.run(self.gateway.stop(), timeout=timeout)
+            self.gateway = None
+        closed += self.server.stop(timeout)
+        if self.owned_redis is not None:
+            self.owned_redis.stop()
+            self.owned_redis = None
+        return closed
 
     def __enter__(self) -> "Classroom":
         return self
@@ -304,6 +332,8 @@ def start_classroom(
     allowed_origins: Iterable[str] = (),
     max_message_size: int = CLASSROOM_MAX_MESSAGE_SIZE,
     wheels: Path | str | None = None,
+    workers: int = 0,
+    redis_url: str | None = None,
     **kwargs: Any,
 ) -> Classroom:
     """Start a tutorial server with the chat room and the teacher's page.
@@ -313,6 +343,14 @@ def start_classroom(
     limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
     the class connect. ``wheels``: a folder made by ``python -m wstutorial
     wheelhouse``, served at ``/wheels/`` for pip (see :mod:`.wheels`).
+
+    ``workers``: also start this many worker processes that hold students'
+    connections (``/chat``, ``/ws``, ``/streaming``, the pages) on ports
+    ``port + 1`` ... ``port + workers`` (free ports when ``port`` is 0),
+    while the room, the board and the teacher's page stay in this process;
+    they talk through the Redis at ``redis_url`` (default: a redis-server
+    started on a free loopback port, stopped with the classroom). See
+    :mod:`.gateway` for what this does and does not do.
     """
     wheel_rules = wheel_routes(Path(wheels)) if wheels is not None else []
     token = teacher_token if teacher_token is not None else secrets.token_urlsafe(16)
@@ -333,4 +371,44 @@ def start_classroom(
         routes=wheel_rules,  # ahead of the pages' catch-all route
         **kwargs,
     )
-    return Classroom(server, chat_room, token)
+    classroom = Classroom(server, chat_room, token)
+    if workers:
+        try:
+            _start_workers(classroom, workers, redis_url, host, port != 0, interval, max_message_size)
+        except BaseException:
+            classroom.stop()
+            raise
+    return classroom
+
+
+def _start_workers(
+    classroom: Classroom, workers: int, redis_url: str | None, host: str, count_up: bool, interval: float, max_message_size: int
+) -> None:
+    """The room's gateway on the classroom's loop, then the worker processes (see :mod:`.gateway`)."""
+    from ..server.cluster import MAX_WORKERS, start_cluster
+    from .gateway import RoomGateway
+
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 0 <= workers <= MAX_WORKERS:
+        raise ValueError(f"workers must be a whole number from 0 to {MAX_WORKERS}, got {workers!r}")
+    if redis_url is None:
+        from ..services.redisserver import start_redis
+
+        classroom.owned_redis = start_redis()
+        redis_url = classroom.owned_redis.url
+    # One set of channels per classroom: two classrooms may share a Redis.
+    prefix = f"wstutorial:classroom:{secrets.token_hex(4)}"
+    gateway = RoomGateway(classroom.room, redis_url, classroom.server.events, prefix)
+    classroom.server.run(gateway.start(), timeout=10)
+    classroom.gateway = gateway
+    port = classroom.server.port
+    classroom.cluster = start_cluster(
+        workers,
+        redis_url,
+        host=host,
+        port=port + 1 if count_up and port + workers <= 65535 else 0,  # predictable ports for a balancer's config
+        channel=f"{prefix}:broadcast",
+        interval=interval,
+        events=classroom.server.events,
+        module="wstutorial.classroom.worker",
+        extra_args=["--prefix", prefix, "--max-message-size", str(max_message_size)],
+    )

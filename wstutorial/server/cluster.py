@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Sequence
 
 from ..address import check_ws_url, parse_host, parse_port
 from ..events import EventLog
@@ -72,8 +72,18 @@ class Worker:
 class Cluster:
     """Worker processes sharing one Redis channel. Create it with :func:`start_cluster`."""
 
-    def __init__(self, redis_url: str, channel: str, events: EventLog, owned_redis: object | None) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        channel: str,
+        events: EventLog,
+        owned_redis: object | None,
+        module: str = "wstutorial.server.worker",
+        extra_args: Sequence[str] = (),
+    ) -> None:
         self.redis_url = redis_url
+        self.module = module
+        self.extra_args = tuple(extra_args)
         self.channel = channel
         self.events = events
         self.workers: list[Worker] = []
@@ -119,9 +129,9 @@ class Cluster:
         env["PYTHONUNBUFFERED"] = "1"
         stderr_log = Path(self._folder.name) / f"worker-{index}.log"
         args = [
-            sys.executable, "-m", "wstutorial.server.worker",
+            sys.executable, "-m", self.module,
             "--host", host, "--port", str(port), "--redis", self.redis_url,
-            "--channel", self.channel, "--interval", str(interval),
+            "--channel", self.channel, "--interval", str(interval), *self.extra_args,
         ]
         with stderr_log.open("w") as err:
             process = subprocess.Popen(
@@ -225,6 +235,9 @@ def start_cluster(
     channel: str = DEFAULT_CHANNEL,
     interval: float = 2.0,
     timeout: float = 30.0,
+    events: EventLog | None = None,
+    module: str = "wstutorial.server.worker",
+    extra_args: Sequence[str] = (),
 ) -> Cluster:
     """Start ``workers`` server processes that broadcast to each other through Redis.
 
@@ -239,6 +252,10 @@ def start_cluster(
         channel: the Redis channel the workers share.
         interval: seconds between two ``message: <n>`` of ``/streaming``.
         timeout: seconds the workers may take to start.
+        events: the log the workers' events go to (default: a new one).
+        module: the worker program (``python -m MODULE``), e.g. the
+            classroom's ``wstutorial.classroom.worker``; it takes the
+            options of ``wstutorial.server.worker`` plus ``extra_args``.
 
     Returns once every worker listens and is subscribed. A cluster this
     process already runs on the same ``channel`` is stopped first, so
@@ -264,7 +281,7 @@ def start_cluster(
 
         owned = start_redis()
         redis_url = owned.url
-    cluster = Cluster(redis_url, channel, EventLog(), owned)
+    cluster = Cluster(redis_url, channel, events if events is not None else EventLog(), owned, module, extra_args)
     try:
         ports = [port + index if port else 0 for index in range(workers)]
         cluster.workers = [cluster._spawn(index + 1, host, ports[index], interval) for index in range(workers)]

@@ -22,17 +22,26 @@ import json
 import signal
 import sys
 import threading
-from typing import Sequence
+from typing import Any, Awaitable, Mapping, Protocol, Sequence
 
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from ..address import is_loopback
 from ..events import Event, EventLog
 from .app import make_app
-from .options import ServerOptions
+from .options import HandlerSpec, ServerOptions
 from .relay import DEFAULT_CHANNEL, Relay, UpdatesHandler
 
-__all__ = ["main", "serve"]
+__all__ = ["main", "serve", "Service"]
+
+
+class Service(Protocol):
+    """Something more a worker runs beside its server (e.g. the classroom's ``WorkerLink``)."""
+
+    def start(self, app: Any) -> Awaitable[None]: ...
+
+    def stop(self) -> Awaitable[None]: ...
 
 
 def _emit(line: dict[str, object]) -> None:
@@ -65,17 +74,44 @@ async def _stdin_closed() -> None:
     await closed
 
 
-async def serve(host: str, port: int, redis_url: str, channel: str = DEFAULT_CHANNEL, interval: float = 2.0) -> None:
-    """Listen, subscribe, announce the port, and run until stdin closes."""
-    events = EventLog()
+async def serve(
+    host: str,
+    port: int,
+    redis_url: str,
+    channel: str = DEFAULT_CHANNEL,
+    interval: float = 2.0,
+    *,
+    events: EventLog | None = None,
+    handlers: Mapping[str, HandlerSpec] | None = None,
+    services: Sequence[Service] = (),
+    **options: Any,
+) -> None:
+    """Listen, subscribe, announce the port, and run until stdin closes.
+
+    ``handlers`` adds routes, ``options`` are further :class:`ServerOptions`
+    (e.g. ``max_message_size``), ``services`` start after the relay and stop
+    after the clients are closed.
+    """
+    events = events if events is not None else EventLog()
     events.subscribe(_emit_event)
-    app = make_app(ServerOptions(interval=interval, handlers={"/updates": UpdatesHandler}), events=events)
+    routes = {"/updates": UpdatesHandler, **(handlers or {})}
+    app = make_app(ServerOptions(interval=interval, handlers=routes, **options), events=events, loopback=is_loopback(host))
     hub = app.context.hub
     sockets = bind_sockets(port, host)
     server = HTTPServer(app)
     server.add_sockets(sockets)
     relay = Relay(hub, redis_url, channel)
     await relay.start()
+    started: list[Service] = []
+    try:
+        for service in services:
+            await service.start(app)
+            started.append(service)
+    except BaseException:
+        for service in started:
+            await service.stop()
+        await relay.stop()
+        raise
     _emit({"listening": int(sockets[0].getsockname()[1])})
     try:
         await _stdin_closed()
@@ -83,6 +119,8 @@ async def serve(host: str, port: int, redis_url: str, channel: str = DEFAULT_CHA
         server.stop()
         await relay.stop()
         closed = await hub.close_all(1001, "server shutting down")
+        for service in reversed(started):  # after the clients: a service may still tell others they left
+            await service.stop()
         app.context.stream.stop()
         await server.close_all_connections()
         events.record("server", f"worker stopped ({closed} clients closed with 1001)")

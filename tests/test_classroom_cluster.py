@@ -1,0 +1,206 @@
+"""A classroom with worker processes (`classroom --workers N`): one room, students on several processes, a real Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from typing import Any, Iterator
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from wstutorial.classroom.room import ChatRoom
+from wstutorial.classroom.server import Classroom, start_classroom
+from wstutorial.services.redisserver import RedisServer, start_redis
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    running = start_redis()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def classroom(redis_server: RedisServer) -> Iterator[Classroom]:
+    # No presence delay: each join and leave is its own message, so the tests can name them.
+    room = ChatRoom(presence_delay=0, rate=1.0, burst=3, max_refusals=2)
+    running = start_classroom(port=0, room=room, workers=2, redis_url=redis_server.url, interval=0.05)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def receive(client: ClientConnection, kind: str) -> dict[str, Any]:
+    """The next JSON message of type ``kind`` (others, e.g. presence of earlier tests, are skipped)."""
+    while True:
+        message = json.loads(client.recv(timeout=10))
+        if message.get("type") == kind:
+            return message
+
+
+def test_names_are_unique_across_workers(classroom: Classroom) -> None:
+    """A name taken on worker 1 is refused on worker 2 (1008, with the room's sentence)."""
+    with connect(classroom.chat_url("Ada", worker=1)) as ada:
+        assert receive(ada, "welcome")["name"] == "Ada"
+        with connect(classroom.chat_url("ada", worker=2)) as copy:
+            with pytest.raises(ConnectionClosed):
+                copy.recv(timeout=10)
+            assert copy.close_code == 1008
+            assert "name 'ada' is already in the room (as 'Ada')" in copy.close_reason
+        assert classroom.members() == ["Ada"]
+
+
+def test_chat_and_member_lists_cross_workers(classroom: Classroom) -> None:
+    """Join, chat and leave on different workers: right names, right member lists, one room."""
+    with connect(classroom.chat_url("Bea", worker=1)) as bea:
+        assert receive(bea, "welcome")["members"] == ["Bea"]
+        with connect(classroom.chat_url("Cy", worker=2)) as cy:
+            assert receive(cy, "welcome")["members"] == ["Bea", "Cy"]
+            assert receive(bea, "presence") == {"type": "presence", "joined": ["Cy"], "left": []}
+            bea.send("hello from worker 1")
+            assert receive(cy, "chat") == {"type": "chat", "name": "Bea", "text": "hello from worker 1"}
+            assert receive(bea, "chat")["name"] == "Bea"  # the sender gets it too, as in one process
+            with connect(classroom.chat_url("Dee")) as dee:  # the room's own process serves /chat as well
+                assert receive(dee, "welcome")["history"][-1]["text"] == "hello from worker 1"
+                assert receive(cy, "presence")["joined"] == ["Dee"]
+        changes = [receive(bea, "presence") for _ in range(3)]
+        assert [(c["joined"], c["left"]) for c in changes] == [(["Dee"], []), ([], ["Dee"]), ([], ["Cy"])]
+        assert classroom.members() == ["Bea"]
+
+
+def test_rate_limit_applies_on_a_worker(classroom: Classroom) -> None:
+    """The room's limits hold for a student on a worker: a notice, then 1008 after too many refusals."""
+    with connect(classroom.chat_url("Eve", worker=2)) as eve:
+        receive(eve, "welcome")
+        for number in range(8):
+            eve.send(f"spam {number}")
+        assert receive(eve, "notice")["text"].startswith("too many messages: at most 1 a second")
+        with pytest.raises(ConnectionClosed):
+            while True:
+                eve.recv(timeout=10)
+        assert eve.close_code == 1008
+        assert "messages refused in a row" in eve.close_reason
+
+
+def test_a_worker_limits_message_size(classroom: Classroom) -> None:
+    """A message over the classroom's 16 KiB closes the connection with 1009 on the worker itself."""
+    with connect(classroom.chat_url("Finn", worker=1), max_size=None) as finn:
+        receive(finn, "welcome")
+        finn.send("x" * (16 * 1024 + 1))
+        with pytest.raises(ConnectionClosed):
+            while True:
+                finn.recv(timeout=10)
+        assert finn.close_code == 1009
+
+
+def test_board_gets_a_check_result_from_a_worker(classroom: Classroom) -> None:
+    """A student on worker 2 reports a self-check; the teacher's page (the room's process) shows it."""
+    with connect(f"{classroom.server.ws_url('/teacher')}?token={classroom.teacher_token}") as teacher:
+        receive(teacher, "board")
+        with connect(classroom.chat_url("Gus", worker=2)) as gus:
+            receive(gus, "welcome")
+            assert "Gus" in receive(teacher, "members")["members"]
+            gus.send(json.dumps({"type": "progress", "exercise": "mini_chat", "passed": True, "reason": "it echoes"}))
+            expected = {"type": "progress", "name": "Gus", "exercise": "mini_chat", "passed": True, "reason": "it echoes"}
+            assert receive(teacher, "progress") == expected
+            assert receive(gus, "progress") == expected  # the student's own copy
+        assert classroom.room.board.rows["Gus"]["mini_chat"]["passed"] is True
+
+
+def test_teacher_stops_the_stream_on_every_worker(classroom: Classroom) -> None:
+    """stop_stream on the teacher's page pauses each worker's /streaming too."""
+    after = classroom.events.next_seq
+    assert classroom.set_stream_running(False)
+    paused = set()
+    seen = after
+    for _ in range(len(classroom.workers) + 1):  # the room's own process pauses its stream too
+        event = classroom.events.wait_for("stream paused for everyone", after=seen, timeout=10)
+        paused.add(event.client or "room")
+        seen = event.seq + 1
+    assert paused == {"room", "worker 1", "worker 2"}
+    assert classroom.set_stream_running(True)
+
+
+def test_stop_ends_workers_and_redis() -> None:
+    """stop() closes the workers' students with 1001 and ends every process it started (workers, redis-server)."""
+    running = start_classroom(port=0, workers=2)
+    processes = [worker.process for worker in running.workers]
+    redis_process = running.owned_redis.process
+    with connect(running.chat_url("Hal", worker=2)) as hal:
+        receive(hal, "welcome")
+        assert running.stop() == 1
+        with pytest.raises(ConnectionClosed):
+            hal.recv(timeout=10)
+        assert hal.close_code == 1001
+    assert all(process.poll() is not None for process in processes)
+    assert redis_process.poll() is not None
+    assert running.stop() == 0  # twice is fine
+
+
+def test_classroom_with_workers_on_the_command_line() -> None:
+    """`classroom --workers 2` prints each worker's port; students on both share the room; Ctrl-C ends every worker."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wstutorial", "classroom", "--host", "127.0.0.1", "--port", "0", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        text = "".join(lines)
+        workers = re.findall(r"worker \d \(pid (\d+)\): host localhost   port (\d+)", text)
+        redis_port = re.search(r"through Redis at redis://127\.0\.0\.1:(\d+)/0", text)
+        assert len(workers) == 2 and redis_port, text
+        with connect(f"ws://127.0.0.1:{workers[0][1]}/chat?name=Ida") as ida:
+            receive(ida, "welcome")
+            with connect(f"ws://127.0.0.1:{workers[1][1]}/chat?name=Jo") as jo:
+                assert receive(jo, "welcome")["members"] == ["Ida", "Jo"]
+                jo.send("hi Ida")
+                assert receive(ida, "chat") == {"type": "chat", "name": "Jo", "text": "hi Ida"}
+                process.send_signal(signal.SIGINT)
+                out, err = process.communicate(timeout=30)
+                with pytest.raises(ConnectionClosed):
+                    while True:  # its own "hi Ida" may come first
+                        jo.recv(timeout=10)
+                assert jo.close_code == 1001
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "Stopped: 2 WebSocket client(s) closed with 1001" in out
+    for pid, _ in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+    with pytest.raises(ConnectionRefusedError):  # the redis-server it started is gone too
+        socket.create_connection(("127.0.0.1", int(redis_port.group(1))), timeout=5).close()
+
+
+def test_missing_redis_server_is_one_line() -> None:
+    """Without redis-server on this machine, `classroom --workers 2` says how to install it, in one line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "wstutorial", "classroom", "--host", "127.0.0.1", "--port", "0", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PATH=""),
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: redis-server is not installed"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

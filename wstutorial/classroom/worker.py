@@ -1,0 +1,61 @@
+"""One worker process of a classroom with ``--workers``: students' sockets, the room elsewhere.
+
+    python -m wstutorial.classroom.worker --redis redis://127.0.0.1:6379/0 --prefix wstutorial:classroom
+
+A worker of ``server/worker.py`` (``/ws``, ``/streaming``, ``/echo``, the
+pages, ``/updates``) whose ``/chat`` forwards each student to the room
+through Redis (:mod:`.gateway`). ``start_classroom(workers=N)`` starts these;
+they talk to it like every cluster worker (JSON lines on stdout, stop when
+stdin closes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import Sequence
+
+from ..events import EventLog
+from ..server.relay import DEFAULT_CHANNEL
+from ..server.worker import _emit, serve
+from .gateway import DEFAULT_PREFIX, RemoteChatHandler, WorkerLink
+from .server import CLASSROOM_MAX_MESSAGE_SIZE
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wstutorial.classroom.worker", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument("--channel", default=DEFAULT_CHANNEL)
+    parser.add_argument("--interval", type=float, default=2.0)
+    parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="the room's Redis channels start with this")
+    parser.add_argument("--max-message-size", type=int, default=CLASSROOM_MAX_MESSAGE_SIZE)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    events = EventLog()
+    link = WorkerLink(args.redis, events, args.prefix)
+    try:
+        asyncio.run(
+            serve(
+                args.host, args.port, args.redis, args.channel, args.interval,
+                events=events,
+                handlers={"/chat": (RemoteChatHandler, {"link": link})},
+                services=[link],
+                max_message_size=args.max_message_size,
+            )
+        )
+    except KeyboardInterrupt:
+        pass
+    except (ConnectionError, OSError) as error:
+        _emit({"error": str(error)})
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
