@@ -48,6 +48,7 @@ __all__ = [
     "half_close",
     "is_open",
     "make_server_protocol",
+    "open_fast_stream",
     "raw_stream",
     "send_close_frame",
     "write_frames",
@@ -591,6 +592,19 @@ def write_frames(stream: IOStream, data: bytes) -> "asyncio.Future[None] | None"
             return None
         data = data[sent:]
     return stream.write(data)
+
+
+def open_fast_stream(handler: WebSocketSide) -> IOStream | None:
+    """``raw_stream(handler)`` if the WebSocket is open (``is_open``), else None: both checks in one call.
+
+    For the broadcast loop, which asks this of every client. Relies on what
+    ``is_open`` and ``raw_stream`` rely on.
+    """
+    connection = handler.ws_connection
+    if connection is None or connection.is_closing() or handler.get_compression_options() is not None:
+        return None
+    stream = connection.stream
+    return stream if isinstance(stream, IOStream) else None
 
 
 def send_close_frame(handler: WebSocketSide, code: int, reason: str) -> None:
