@@ -9,4 +9,5 @@ if [ "${WSTUTORIAL_SETUP:-1}" != "0" ]; then
     bash scripts/setup-env.sh notebook
 fi
 "$venv/bin/python" -m wstutorial check || echo "(the setup check found a problem: see above)"
-exec "$venv/bin/python" scripts/lab.py "$@"
+# notebooks/ served as it is (no copy), JupyterLab's log in $venv/jupyterlab.log.
+exec "$venv/bin/python" -m wstutorial lab --in-place notebooks "$@"

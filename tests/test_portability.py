@@ -141,7 +141,8 @@ def test_without_geteuid_lab_does_not_ask_for_root(monkeypatch: pytest.MonkeyPat
     command = lab_arguments(tmp_path, 8890, open_browser=False)
     assert command[:3] == [sys.executable, "-m", "jupyterlab"]
     assert "--ServerApp.allow_root=True" not in command
-    assert f"--ServerApp.root_dir={tmp_path}" in command and command[-1] == "00-setup-check.ipynb"
+    assert f"--ServerApp.root_dir={tmp_path}" in command
+    assert "--LabApp.default_url=/lab/tree/00-setup-check.ipynb" in command
 
 
 def test_without_the_resource_module_the_connection_limit_is_windows_select_limit(

@@ -93,7 +93,7 @@ class Student:
             cwd=folder, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         try:
-            return process, read_until(process, "Press Ctrl-C", timeout=240)
+            return process, read_until(process, "token=", timeout=240)  # the address: the last line
         except BaseException:
             process.kill()
             process.wait()
@@ -219,11 +219,21 @@ def test_lab_opens_the_tutorial_and_keeps_the_students_changes(student: Student,
         with urllib.request.urlopen(request, timeout=30) as listing:
             shown = {item["name"] for item in json.load(listing)["content"]}
         assert {"00-setup-check.ipynb", "06-classroom.ipynb", "exercises", "solutions"} <= shown
+        # The settings shipped in the wheel apply: no "official Jupyter news?" question.
+        request = urllib.request.Request(
+            f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification",
+            headers={"Authorization": f"token {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert json.load(answer)["schema"]["properties"]["fetchNews"]["default"] == "false"
     finally:
         output = stop(process)
     assert process.returncode == 0 and "JupyterLab stopped." in output, output
     folder = workplace / "wstutorial-notebooks"
-    copied = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    copied = {  # not the hidden log, manifest and JupyterLab layouts
+        p.relative_to(folder).as_posix() for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    }
     assert copied == tutorial_names()
     assert f"Copied {len(copied)} tutorial file(s) into {folder}." in "".join(lines)
 

@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import tornado.ioloop
 from tornado.iostream import IOStream
 from websockets.sync.client import connect
 
@@ -84,6 +85,32 @@ def test_client_has_ended_follows_the_connection() -> None:
         assert asyncio.run(run(server.ws_url("/echo"))) == (False, True)
 
 
+def raw_clients(server: wstutorial.TutorialServer, count: int) -> list[socket.socket]:
+    """``count`` WebSocket clients on ``/echo`` as bare sockets: they parse nothing (so allocate nothing) in this process."""
+    sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(count)]
+    for sock in sockets:
+        sock.sendall(
+            f"GET /echo HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+    for sock in sockets:
+        assert sock.recv(4096).startswith(b"HTTP/1.1 101")
+    return sockets
+
+
+def tracked_objects_made_by(function: Any) -> Any:
+    """Run ``function``; return its result and how many objects the collector tracks that it left."""
+    import gc
+
+    gc.disable()  # so that no collection resets the count during the call
+    try:
+        before = gc.get_count()[0]
+        result = function()
+        return result, gc.get_count()[0] - before
+    finally:
+        gc.enable()
+
+
 def test_broadcast_to_clients_that_keep_up_leaves_nothing_for_the_collector() -> None:
     """Frames that the sockets take at once need no Future per client (Futures made the collector pause).
 
@@ -91,30 +118,11 @@ def test_broadcast_to_clients_that_keep_up_leaves_nothing_for_the_collector() ->
     broadcast to 200 clients leaves behind. Tornado's ``IOStream.write`` would
     leave a Future and a scheduled callback for each client (400 or more).
     """
-    import gc
-
     clients = 200
     with wstutorial.start_server(port=0) as server:
-        sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(clients)]
+        sockets = raw_clients(server, clients)
         try:
-            for sock in sockets:
-                sock.sendall(
-                    f"GET /echo HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-                )
-            for sock in sockets:
-                assert sock.recv(4096).startswith(b"HTTP/1.1 101")
-
-            def broadcast_counting() -> tuple[int, int]:
-                gc.disable()  # so that no collection resets the count during the call
-                try:
-                    before = gc.get_count()[0]
-                    sent = server.hub.broadcast("/echo", "to everyone")
-                    return sent, gc.get_count()[0] - before
-                finally:
-                    gc.enable()
-
-            sent, tracked = in_server(server, broadcast_counting)
+            sent, tracked = in_server(server, lambda: tracked_objects_made_by(lambda: server.hub.broadcast("/echo", "to everyone")))
             assert sent == clients
             assert tracked < clients // 4, f"one broadcast left {tracked} objects for the collector ({clients} clients)"
             for sock in sockets:
@@ -155,3 +163,27 @@ def test_pings_need_no_task_per_connection() -> None:
         for client in clients:
             client.send("still here")
             assert client.recv(timeout=10) == "still here"
+
+
+def test_a_ping_round_leaves_nothing_for_the_collector() -> None:
+    """Pinging 200 clients writes ready-made frames: no Future per connection (counted, not timed)."""
+    clients = 200
+    with wstutorial.start_server(port=0, ping_interval=60) as server:
+        sockets = raw_clients(server, clients)
+        try:
+
+            def ping_everyone_now() -> int:
+                (round_,) = [r for r in tornado_internals.PingRound._rounds.values() if r.loop is tornado.ioloop.IOLoop.current()]
+                for protocol in round_.members:
+                    protocol._pinged_at -= 120  # as if the last ping were two minutes old
+                round_._tick()
+                return len(round_.members)
+
+            members, tracked = in_server(server, lambda: tracked_objects_made_by(ping_everyone_now))
+            assert members == clients
+            assert tracked < clients // 4, f"one ping round left {tracked} objects for the collector ({clients} clients)"
+            for sock in sockets:
+                assert sock.recv(4096) == b"\x89\x00"  # an empty ping
+        finally:
+            for sock in sockets:
+                sock.close()

@@ -361,7 +361,7 @@ def run_classroom(args: argparse.Namespace) -> int:
 
 
 def add_lab_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
-    """``lab``: copy the notebooks into the student's folder and open JupyterLab there."""
+    """``lab``: copy the notebooks into the student's folder (or serve a folder in place) and open JupyterLab there."""
     from .teaching.lab import DEFAULT_FOLDER
 
     lab = commands.add_parser(
@@ -375,6 +375,10 @@ def add_lab_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
     lab.add_argument(
         "--no-browser", action="store_true", help="do not open a browser; just print the address (remote machines)"
     )
+    lab.add_argument(
+        "--in-place", action="store_true",
+        help="serve FOLDER as it is, copying nothing (a checkout's notebooks/, as scripts/tutorial.sh does)",
+    )
     lab.set_defaults(run=run_lab)
 
 
@@ -383,7 +387,7 @@ def run_lab(args: argparse.Namespace) -> int:
     from .teaching.lab import run_lab as lab_main
 
     try:
-        return lab_main(args.folder, open_browser=not args.no_browser)
+        return lab_main(args.folder, open_browser=not args.no_browser, in_place=args.in_place)
     except (LabError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE

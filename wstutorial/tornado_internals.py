@@ -48,6 +48,7 @@ __all__ = [
     "half_close",
     "is_open",
     "make_server_protocol",
+    "open_fast_stream",
     "raw_stream",
     "send_close_frame",
     "write_frames",
@@ -107,6 +108,10 @@ def _unmask(mask: bytes, data: bytes, offset: int) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(key[:size], "big")).to_bytes(size, "big")
 
 
+# A ping frame with no payload (RFC 6455 section 5.5.2): FIN + opcode 0x9, length 0.
+EMPTY_PING = b"\x89\x00"
+
+
 class PingRound:
     """Pings every open connection of one event loop from one timer (RFC 6455 section 5.5.2).
 
@@ -116,7 +121,8 @@ class PingRound:
     of one Task per connection, so an idle connection costs less memory.
     The timer wakes every half ``ping_timeout`` (at least every 50 ms), so a
     dead connection is closed at most that much later than Tornado would.
-    Relies on ``WebSocketProtocol13.write_ping``, ``ping_interval``,
+    Relies on ``WebSocketProtocol13.stream`` (pings are written to it as
+    ready-made frames, see ``write_frames``), ``ping_interval``,
     ``ping_timeout`` and ``_received_pong`` (set when a pong arrives).
     """
 
@@ -178,7 +184,10 @@ class PingRound:
                 protocol._received_pong = False
                 protocol._pinged_at = now
                 try:
-                    protocol.write_ping(b"")
+                    # Control frames are never compressed (RFC 7692 section 6.1),
+                    # so the ready-made frame is right for every connection; the
+                    # fast path leaves no Future per connection for the collector.
+                    write_frames(protocol.stream, EMPTY_PING)
                 except Exception:  # the stream closed between the check and the write
                     self.members.discard(protocol)
         self._stop_if_empty()
@@ -583,6 +592,19 @@ def write_frames(stream: IOStream, data: bytes) -> "asyncio.Future[None] | None"
             return None
         data = data[sent:]
     return stream.write(data)
+
+
+def open_fast_stream(handler: WebSocketSide) -> IOStream | None:
+    """``raw_stream(handler)`` if the WebSocket is open (``is_open``), else None: both checks in one call.
+
+    For the broadcast loop, which asks this of every client. Relies on what
+    ``is_open`` and ``raw_stream`` rely on.
+    """
+    connection = handler.ws_connection
+    if connection is None or connection.is_closing() or handler.get_compression_options() is not None:
+        return None
+    stream = connection.stream
+    return stream if isinstance(stream, IOStream) else None
 
 
 def send_close_frame(handler: WebSocketSide, code: int, reason: str) -> None:

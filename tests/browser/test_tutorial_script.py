@@ -76,7 +76,7 @@ class Script:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()  # lab.py stops JupyterLab and its kernels
+            self.process.terminate()  # python -m wstutorial lab stops JupyterLab and its kernels
             self.process.wait(60)
 
 
