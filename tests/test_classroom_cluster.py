@@ -104,12 +104,15 @@ def test_a_worker_limits_message_size(classroom: Classroom) -> None:
 
 
 def test_board_gets_a_check_result_from_a_worker(classroom: Classroom) -> None:
-    """A student on worker 2 reports a self-check; the teacher's page (the room's process) shows it."""
+    """A student on worker 2 is listed on the teacher's page and reports a self-check that the board shows."""
     with connect(f"{classroom.server.ws_url('/teacher')}?token={classroom.teacher_token}") as teacher:
         receive(teacher, "board")
         with connect(classroom.chat_url("Gus", worker=2)) as gus:
             receive(gus, "welcome")
             assert "Gus" in receive(teacher, "members")["members"]
+            # Who is connected on /chat lists the room's members, those on workers included.
+            while "Gus" not in receive(teacher, "connections")["paths"]["/chat"]:
+                pass
             gus.send(json.dumps({"type": "progress", "exercise": "mini_chat", "passed": True, "reason": "it echoes"}))
             expected = {"type": "progress", "name": "Gus", "exercise": "mini_chat", "passed": True, "reason": "it echoes"}
             assert receive(teacher, "progress") == expected
@@ -129,6 +132,23 @@ def test_teacher_stops_the_stream_on_every_worker(classroom: Classroom) -> None:
         seen = event.seq + 1
     assert paused == {"room", "worker 1", "worker 2"}
     assert classroom.set_stream_running(True)
+
+
+def test_a_dead_workers_students_leave_the_room(redis_server: RedisServer) -> None:
+    """A worker killed from outside drops its students; the room lets them go, so their names are free again."""
+    running = start_classroom(port=0, room=ChatRoom(presence_delay=0), workers=2, redis_url=redis_server.url)
+    try:
+        with connect(running.chat_url("Kim", worker=1)) as kim, connect(running.chat_url("Lou", worker=2)) as lou:
+            receive(kim, "welcome")
+            receive(lou, "welcome")
+            running.workers[0].process.kill()
+            while "Kim" not in receive(lou, "presence")["left"]:
+                pass
+            running.events.wait_for("worker 1 is gone: 1 of its students left the chat room", timeout=10)
+            with connect(running.chat_url("Kim", worker=2)) as again:
+                assert receive(again, "welcome")["members"] == ["Kim", "Lou"]
+    finally:
+        running.stop()
 
 
 def test_stop_ends_workers_and_redis() -> None:

@@ -133,6 +133,8 @@ class RoomGateway:
         self._pubsub: Any = None
         self._listener: asyncio.Task[None] | None = None
         self._publisher: _Publisher | None = None
+        self._worker_ids: dict[str, str] = {}  # "worker 1" (the cluster's name) -> its id in envelopes
+        self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
         """Subscribe to the inbox; returns once Redis confirmed it. Server loop only."""
@@ -141,6 +143,25 @@ class RoomGateway:
         self._listener = asyncio.create_task(_listen(self._pubsub, self.handle, self.events))
         # The teacher's start/stop of the stream reaches the room's watchers: pass it on to the workers.
         self.room.watch(self, self._watch)
+        loop = asyncio.get_running_loop()
+
+        def on_event(event: Any) -> None:  # in the recording thread (a cluster's reader): over to the loop
+            if event.text.startswith("chat link ") and event.client:
+                loop.call_soon_threadsafe(self._worker_ids.__setitem__, event.client, event.text.split()[2])
+            elif event.kind == "error" and " exited unexpectedly" in event.text:
+                loop.call_soon_threadsafe(self.drop_worker, event.text.split(" exited")[0])
+
+        self._unsubscribe = self.events.subscribe(on_event)
+
+    def drop_worker(self, label: str) -> int:
+        """A worker process died: its students leave the room (their names are free again). Returns how many."""
+        worker = self._worker_ids.pop(label, None)
+        gone = [key for key in self.names if key[0] == worker]
+        for key in gone:
+            self.room.leave(self.names.pop(key))
+        if gone:
+            self.events.record("close", f"{label} is gone: {len(gone)} of its students left the chat room", path="/chat")
+        return len(gone)
 
     def handle(self, envelope: dict[str, Any]) -> None:
         """One envelope from a worker: a join, a message or a leave."""
@@ -196,12 +217,15 @@ class RoomGateway:
             self._publish_now(None, {"op": "stream", "running": bool(message["running"])})
 
     async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         self.room.unwatch(self)
         for name in self.names.values():
             self.room.leave(name)
         self.names.clear()
         if self._listener is not None:
             self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
         if self._publisher is not None:
             await self._publisher.stop()
             self._publisher = None
@@ -232,6 +256,8 @@ class WorkerLink:
         self._redis, self._pubsub = await _subscribe(self.redis_url, [outbox(self.prefix, self.worker), outbox(self.prefix)])
         self._publisher = _Publisher(self._redis, self.events)
         self._listener = asyncio.create_task(_listen(self._pubsub, self.handle, self.events))
+        # The classroom learns which worker process this id is (the cluster tags the event "worker N").
+        self.events.record("relay", f"chat link {self.worker} subscribed to the room's channels")
 
     def add(self, handler: "RemoteChatHandler", name: str, address: str) -> int:
         conn = next(self._numbers)
@@ -268,6 +294,7 @@ class WorkerLink:
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
         if self._publisher is not None:
             await self._publisher.stop()
             self._publisher = None

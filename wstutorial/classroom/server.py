@@ -86,12 +86,19 @@ def connection_label(handler: WebSocketHandler) -> str:
     return f"{getattr(handler, 'client_name', '?')} from {handler.request.remote_ip}"
 
 
-def connections_message(hub: Any) -> dict[str, Any]:
-    """``{"type": "connections", "paths": {path: [labels]}, "more": {path: n}}`` for :data:`WATCHED_PATHS`. Server loop only."""
+def connections_message(hub: Any, room: ChatRoom | None = None) -> dict[str, Any]:
+    """``{"type": "connections", "paths": {path: [labels]}, "more": {path: n}}`` for :data:`WATCHED_PATHS`. Server loop only.
+
+    With ``room``, ``/chat`` lists the room's members: with ``--workers``
+    they include the students whose sockets are on worker processes.
+    """
     paths: dict[str, list[str]] = {}
     more: dict[str, int] = {}
     for path in WATCHED_PATHS:
-        labels = sorted((connection_label(handler) for handler in hub.open_handlers(path)), key=str.casefold)
+        if path == "/chat" and room is not None:
+            labels = room.names
+        else:
+            labels = sorted((connection_label(handler) for handler in hub.open_handlers(path)), key=str.casefold)
         paths[path] = labels[:MAX_LISTED]
         if len(labels) > MAX_LISTED:
             more[path] = len(labels) - MAX_LISTED
@@ -218,7 +225,7 @@ class TeacherHandler(TutorialHandler):
     def _send_connections(self) -> None:
         self._pending = None
         if self.authorized:
-            self.hub.send(self, json.dumps(connections_message(self.hub)))
+            self.hub.send(self, json.dumps(connections_message(self.hub, self.room)))
 
     @property
     def _stream(self) -> Stream:
