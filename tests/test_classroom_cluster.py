@@ -134,6 +134,24 @@ def test_teacher_stops_the_stream_on_every_worker(classroom: Classroom) -> None:
     assert classroom.set_stream_running(True)
 
 
+def test_one_address_for_the_class_through_nginx(classroom: Classroom) -> None:
+    """nginx (least_conn) in front of the workers: two students on one address land on both workers, in one room."""
+    from wstutorial.services.nginxproxy import start_nginx
+
+    balancer = start_nginx([worker.port for worker in classroom.workers])
+    after = classroom.events.next_seq
+    try:
+        with connect(balancer.ws_url("/chat?name=Max")) as max_, connect(balancer.ws_url("/chat?name=Nia")) as nia:
+            receive(max_, "welcome")
+            assert receive(nia, "welcome")["members"] == ["Max", "Nia"]
+            nia.send("through nginx")
+            assert receive(max_, "chat") == {"type": "chat", "name": "Nia", "text": "through nginx"}
+    finally:
+        balancer.stop()
+    joined = {event.client for event in classroom.events.snapshot(after) if event.text.endswith("joined the chat")}
+    assert joined == {"worker 1 Max", "worker 2 Nia"} or joined == {"worker 2 Max", "worker 1 Nia"}
+
+
 def test_a_dead_workers_students_leave_the_room(redis_server: RedisServer) -> None:
     """A worker killed from outside drops its students; the room lets them go, so their names are free again."""
     running = start_classroom(port=0, room=ChatRoom(presence_delay=0), workers=2, redis_url=redis_server.url)

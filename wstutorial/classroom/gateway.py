@@ -34,6 +34,7 @@ sockets and their sending are spread).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import secrets
 from typing import Any, Callable
@@ -244,7 +245,7 @@ class WorkerLink:
         self.prefix = prefix
         self.worker = secrets.token_hex(6)  # unique across processes and machines
         self.handlers: dict[int, "RemoteChatHandler"] = {}
-        self._numbers = iter(range(1, 1 << 62))
+        self._numbers = itertools.count(1)
         self.stream: Any = None  # this worker's part-2 stream, paused and resumed by the teacher
         self._redis: Any = None
         self._pubsub: Any = None

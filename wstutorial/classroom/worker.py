@@ -19,7 +19,7 @@ from typing import Sequence
 
 from ..events import EventLog
 from ..server.relay import DEFAULT_CHANNEL
-from ..server.worker import _emit, serve
+from ..server.worker import emit, serve
 from .gateway import DEFAULT_PREFIX, RemoteChatHandler, WorkerLink
 from .server import CLASSROOM_MAX_MESSAGE_SIZE
 
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     except (ConnectionError, OSError) as error:
-        _emit({"error": str(error)})
+        emit({"error": str(error)})
         return 1
     return 0
 

@@ -33,7 +33,7 @@ from .app import make_app
 from .options import HandlerSpec, ServerOptions
 from .relay import DEFAULT_CHANNEL, Relay, UpdatesHandler
 
-__all__ = ["main", "serve", "Service"]
+__all__ = ["main", "serve", "emit", "Service"]
 
 
 class Service(Protocol):
@@ -44,14 +44,14 @@ class Service(Protocol):
     def stop(self) -> Awaitable[None]: ...
 
 
-def _emit(line: dict[str, object]) -> None:
+def emit(line: dict[str, object]) -> None:
     # This is a process of its own: its stdout is a pipe that only the parent reads.
     sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()
 
 
 def _emit_event(event: Event) -> None:
-    _emit({"event": {"kind": event.kind, "client": event.client, "path": event.path, "text": event.text}})
+    emit({"event": {"kind": event.kind, "client": event.client, "path": event.path, "text": event.text}})
 
 
 def _finish(future: "asyncio.Future[None]") -> None:
@@ -112,7 +112,7 @@ async def serve(
             await service.stop()
         await relay.stop()
         raise
-    _emit({"listening": int(sockets[0].getsockname()[1])})
+    emit({"listening": int(sockets[0].getsockname()[1])})
     try:
         await _stdin_closed()
     finally:
@@ -124,7 +124,7 @@ async def serve(
         app.context.stream.stop()
         await server.close_all_connections()
         events.record("server", f"worker stopped ({closed} clients closed with 1001)")
-        _emit({"stopped": closed})
+        emit({"stopped": closed})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     except (ConnectionError, OSError) as error:
-        _emit({"error": str(error)})
+        emit({"error": str(error)})
         return 1
     return 0
 
