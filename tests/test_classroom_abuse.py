@@ -52,6 +52,31 @@ def test_members_get_changes_in_bursts_never_the_whole_list() -> None:
         assert members == ["Stays", "Watcher"]
 
 
+def test_a_member_welcomed_within_a_burst_learns_every_change() -> None:
+    """Ada joins, Bob joins (his welcome lists Ada), Ada leaves, Cy leaves and comes back, within one burst: Bob ends up right."""
+    import asyncio
+
+    async def scenario() -> dict[str, list[dict[str, object]]]:
+        room = ChatRoom(presence_delay=60)  # the test flushes by hand
+        inbox: dict[str, list[dict[str, object]]] = {"Bob": []}
+        room.join("Cy", lambda text: None)
+        room.flush_presence()
+        room.join("Ada", lambda text: None)
+        room.join("Bob", lambda text: inbox["Bob"].append(json.loads(text)))
+        room.leave("Ada")
+        room.leave("Cy")
+        room.join("Cy", lambda text: None)
+        room.flush_presence()
+        return inbox
+
+    messages = asyncio.run(scenario())["Bob"]
+    members = set(messages[0]["members"])  # type: ignore[arg-type]
+    assert members == {"Ada", "Bob", "Cy"}
+    for message in messages[1:]:
+        members = (members | set(message["joined"])) - set(message["left"])  # type: ignore[arg-type]
+    assert members == {"Bob", "Cy"}, messages
+
+
 @pytest.mark.parametrize("look_alike", ["Ａｄａ", "Аda", "Αda", "𝐀da", "ADA", "Adа"])
 def test_a_name_that_looks_like_a_member_is_refused(look_alike: str) -> None:
     """Fullwidth, Cyrillic, Greek and mathematical look-alikes of 'Ada' (NFKC + TS #39 skeleton) close with 1008."""

@@ -92,8 +92,7 @@ class ChatRoom:
         # clients) is not limited unless asked: only the network is.
         self.limit_local_joins = limit_local_joins
         self._joins: dict[str, TokenBucket] = {}  # per address
-        self._joined: list[str] = []  # changes not sent yet
-        self._left: list[str] = []
+        self._touched: list[str] = []  # names that joined or left since the last flush
         self._presence_pending = False
         self.rate = rate
         self.burst = burst
@@ -147,17 +146,15 @@ class ChatRoom:
             )
 
     def _presence(self, *, joined: str | None = None, left: str | None = None) -> None:
-        """Note a change; send the changes of a burst together (see ``presence_delay``)."""
-        if joined is not None:
-            if joined in self._left:
-                self._left.remove(joined)  # left and came back within the burst: no change
-            else:
-                self._joined.append(joined)
-        if left is not None:
-            if left in self._joined:
-                self._joined.remove(left)  # came and went within the burst: not worth a message
-            else:
-                self._left.append(left)
+        """Note a change; send the changes of a burst together (see ``presence_delay``).
+
+        Only which names changed is kept; the flush tells each name's state
+        at that moment. Cancelling a join by a leave within the burst would be
+        wrong: a student welcomed in between saw the join in their welcome.
+        """
+        for name in (joined, left):
+            if name is not None and name not in self._touched:
+                self._touched.append(name)
         if self._presence_pending:
             return
         try:
@@ -173,8 +170,12 @@ class ChatRoom:
     def flush_presence(self) -> None:
         """Send the changes collected so far: to the members as changes, to the watchers as the list."""
         self._presence_pending = False
-        joined, left = self._joined, self._left
-        self._joined, self._left = [], []
+        touched, self._touched = self._touched, []
+        # Members apply (members | joined) - left; with every touched name in
+        # one of the two, as it is now, that is right for every member,
+        # whatever their welcome listed.
+        joined = [name for name in touched if name in self.members]
+        left = [name for name in touched if name not in self.members]
         if joined or left:
             # Someone whose own join is the only news already has it (the welcome).
             only = joined[0] if len(joined) == 1 and not left else None
