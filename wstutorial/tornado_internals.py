@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Protocol
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
 from tornado.tcpserver import TCPServer
+from tornado.util import _websocket_mask
 from tornado.websocket import (
     WebSocketClientConnection,
     WebSocketHandler,
@@ -339,6 +340,17 @@ class ServerProtocol(WebSocketProtocol13):
             compressed = bool(rsv & _RSV1)
             rsv &= ~_RSV1
         length = second & 0x7F
+        if (
+            length < 126
+            and fin
+            and not compressed
+            and opcode in (_TEXT, _BINARY)
+            and length <= self.params.max_message_size
+            and self._frame_error(fin, rsv, opcode, control, bool(second & _MASK_BIT), length) is None
+        ):
+            # The usual message, one small frame: its mask and payload in one read.
+            await self._small_message(opcode, length)
+            return
         if length == 126:
             (length,) = struct.unpack("!H", await self._read(2))
         elif length == 127:
@@ -400,6 +412,37 @@ class ServerProtocol(WebSocketProtocol13):
             else:
                 handled = self._handle_message(opcode, message)
         try:
+            if handled is not None:
+                await handled
+        finally:
+            self._release()
+
+    async def _small_message(self, opcode: int, length: int) -> None:
+        """A whole message in one masked frame of under 126 bytes: read, check and hand it over at once.
+
+        The same checks as the general way (budget, UTF-8 with 1007), with
+        one read instead of three and no incremental decoder.
+        """
+        data = await self.stream.read_bytes(4 + length)
+        payload = _websocket_mask(data[:4], data[4:]) if length else b""
+        if self._budget is not None:
+            if not self._budget.take(length):
+                self._on_violation(CloseCode.TRY_AGAIN_LATER, "the server holds too much partly received data")
+                self.close(CloseCode.TRY_AGAIN_LATER, "server busy, try again later")
+                self._abort()
+                return
+            self._held += length
+        try:
+            if opcode == _TEXT:
+                try:
+                    text = payload.decode("utf-8")
+                except UnicodeDecodeError:
+                    self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
+                    return
+                # Straight to on_message, as Tornado's _handle_message would (relies on _run_callback).
+                handled = None if self.client_terminated else self._run_callback(self.handler.on_message, text)
+            else:
+                handled = self._handle_message(opcode, payload)
             if handled is not None:
                 await handled
         finally:
