@@ -174,6 +174,21 @@ def check_send_on_open(folder: str | Path = "my-pages", page: str = "send_on_ope
     return _run(body)
 
 
+def _is_websocket_upgrade(connection: socket.socket, timeout: float = 0.5) -> bool:
+    """True when what arrives on ``connection`` is a WebSocket handshake (``Upgrade: websocket``)."""
+    connection.settimeout(timeout)
+    head = b""
+    try:
+        while b"\r\n\r\n" not in head and len(head) < 8192:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+    except OSError:  # includes the timeout: nothing (more) came
+        pass
+    return b"upgrade: websocket" in head.lower()
+
+
 class _Refuser:
     """Stands on a port while 'the server is down': accepts each try and drops it at once, noting when."""
 
@@ -191,7 +206,11 @@ class _Refuser:
                 connection, _ = self.socket.accept()
             except (socket.timeout, OSError):
                 continue
-            self.times.append(time.monotonic())
+            arrived = time.monotonic()
+            if _is_websocket_upgrade(connection):
+                # Only the page's WebSocket tries count: a browser also opens
+                # connections of its own (a favicon, a preconnect).
+                self.times.append(arrived)
             connection.close()  # no HTTP answer: the browser sees the connection fail
 
     def close(self) -> None:
