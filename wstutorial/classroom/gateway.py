@@ -119,7 +119,41 @@ async def _listen(pubsub: Any, handle: Callable[[dict[str, Any]], None], events:
             await asyncio.sleep(1)
 
 
-class RoomGateway:
+class _RedisLink:
+    """What both sides hold: a Redis connection, a subscription read by a task, a publisher."""
+
+    events: EventLog
+    redis_url: str
+
+    def __init__(self) -> None:
+        self._redis: Any = None
+        self._pubsub: Any = None
+        self._listener: asyncio.Task[None] | None = None
+        self._publisher: _Publisher | None = None
+
+    async def _connect(self, channels: list[str]) -> None:
+        """Subscribe to ``channels`` (returns once Redis confirmed it) and start reading them into ``handle``."""
+        self._redis, self._pubsub = await _subscribe(self.redis_url, channels)
+        self._publisher = _Publisher(self._redis, self.events)
+        self._listener = asyncio.create_task(_listen(self._pubsub, self.handle, self.events))
+
+    def handle(self, envelope: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def _disconnect(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        if self._publisher is not None:
+            await self._publisher.stop()
+            self._publisher = None
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+
+
+class RoomGateway(_RedisLink):
     """The room's side, on the classroom server's loop: workers' students become room members."""
 
     def __init__(self, room: ChatRoom, redis_url: str, events: EventLog, prefix: str = DEFAULT_PREFIX) -> None:
@@ -130,18 +164,13 @@ class RoomGateway:
         self.names: dict[tuple[str, int], str] = {}  # (worker, conn) -> the member's name
         # What the room sent during this turn of the loop, per worker: runs of (text, [conns]).
         self._pending: dict[str, list[tuple[str, list[int]]]] = {}
-        self._redis: Any = None
-        self._pubsub: Any = None
-        self._listener: asyncio.Task[None] | None = None
-        self._publisher: _Publisher | None = None
+        super().__init__()
         self._worker_ids: dict[str, str] = {}  # "worker 1" (the cluster's name) -> its id in envelopes
         self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
         """Subscribe to the inbox; returns once Redis confirmed it. Server loop only."""
-        self._redis, self._pubsub = await _subscribe(self.redis_url, [inbox(self.prefix)])
-        self._publisher = _Publisher(self._redis, self.events)
-        self._listener = asyncio.create_task(_listen(self._pubsub, self.handle, self.events))
+        await self._connect([inbox(self.prefix)])
         # The teacher's start/stop of the stream reaches the room's watchers: pass it on to the workers.
         self.room.watch(self, self._watch)
         loop = asyncio.get_running_loop()
@@ -224,19 +253,10 @@ class RoomGateway:
         for name in self.names.values():
             self.room.leave(name)
         self.names.clear()
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
-        if self._publisher is not None:
-            await self._publisher.stop()
-            self._publisher = None
-        if self._pubsub is not None:
-            await self._pubsub.aclose()
-        if self._redis is not None:
-            await self._redis.aclose()
+        await self._disconnect()
 
 
-class WorkerLink:
+class WorkerLink(_RedisLink):
     """A worker's side: forwards its ``/chat`` students to the room and delivers the room's answers."""
 
     def __init__(self, redis_url: str, events: EventLog, prefix: str = DEFAULT_PREFIX) -> None:
@@ -247,16 +267,11 @@ class WorkerLink:
         self.handlers: dict[int, "RemoteChatHandler"] = {}
         self._numbers = itertools.count(1)
         self.stream: Any = None  # this worker's part-2 stream, paused and resumed by the teacher
-        self._redis: Any = None
-        self._pubsub: Any = None
-        self._listener: asyncio.Task[None] | None = None
-        self._publisher: _Publisher | None = None
+        super().__init__()
 
     async def start(self, app: Any) -> None:
         self.stream = app.context.stream
-        self._redis, self._pubsub = await _subscribe(self.redis_url, [outbox(self.prefix, self.worker), outbox(self.prefix)])
-        self._publisher = _Publisher(self._redis, self.events)
-        self._listener = asyncio.create_task(_listen(self._pubsub, self.handle, self.events))
+        await self._connect([outbox(self.prefix, self.worker), outbox(self.prefix)])
         # The classroom learns which worker process this id is (the cluster tags the event "worker N").
         self.events.record("relay", f"chat link {self.worker} subscribed to the room's channels")
 
@@ -293,16 +308,7 @@ class WorkerLink:
                 self.stream.pause()
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
-        if self._publisher is not None:
-            await self._publisher.stop()
-            self._publisher = None
-        if self._pubsub is not None:
-            await self._pubsub.aclose()
-        if self._redis is not None:
-            await self._redis.aclose()
+        await self._disconnect()
 
 
 class RemoteChatHandler(TutorialHandler):
