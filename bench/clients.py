@@ -28,18 +28,32 @@ from . import wsclient
 __all__ = ["main"]
 
 
+# Clients connect in batches: a batch's handshakes are all sent before their
+# answers are read, so the server works on many at once (a batch stays well
+# under the listening socket's backlog of 128).
+BATCH = 100
+
+
 def connect_all(port: int, count: int, websocket: bool) -> list[socket.socket]:
-    sockets = []
-    for i in range(count):
-        sock = wsclient.connect(port, "/echo", websocket=websocket)
-        if not websocket:
-            join = wsclient.client_frame(b"join")  # tells the TCP floor this is an echo client
-            sock.sendall(join)
-            wsclient.recv_exact(sock, len(join))
-        sock.setblocking(False)
-        sockets.append(sock)
-        if (i + 1) % 2000 == 0:
-            print(f"  {i + 1} of {count} clients connected", file=sys.stderr, flush=True)
+    sockets: list[socket.socket] = []
+    join = wsclient.client_frame(b"join")  # tells the TCP floor this is an echo client
+    while len(sockets) < count:
+        batch = [wsclient.open_socket(port) for _ in range(min(BATCH, count - len(sockets)))]
+        for sock in batch:
+            if websocket:
+                wsclient.send_handshake(sock, port, "/echo")
+            else:
+                sock.sendall(join)
+        for sock in batch:
+            if websocket:
+                wsclient.finish_handshake(sock, port, "/echo")
+            else:
+                wsclient.recv_exact(sock, len(join))
+            sock.setblocking(False)
+        before = len(sockets)
+        sockets += batch
+        if len(sockets) // 2000 > before // 2000:
+            print(f"  {len(sockets)} of {count} clients connected", file=sys.stderr, flush=True)
     return sockets
 
 

@@ -89,6 +89,16 @@ class ServerProcess:
             raise RuntimeError(f"the {self.kind} server answered {line!r} to stats")
         return json.loads(line[6:])
 
+    def settle(self) -> int:
+        """Run a full collection in the server; how many objects its collector tracks (see ``bench.servers``)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("settle\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line.startswith("settled "):
+            raise RuntimeError(f"the {self.kind} server answered {line!r} to settle")
+        return int(line.split()[1])
+
     def rss(self) -> int:
         """The server process's resident memory, in bytes."""
         with open(f"/proc/{self.pid}/status") as status:

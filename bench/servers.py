@@ -21,7 +21,9 @@ Every kind serves ``/echo`` (echo; the broadcast target) and a push route
 prints ``PORT <n>`` once it listens, then reads commands on stdin:
 ``broadcast <text>`` sends <text> to every ``/echo`` client and answers
 ``ok <count>``; ``stats`` answers ``stats <json>``: the process's resident
-memory and the garbage collector's pauses since the last ``stats``. End of
+memory and the garbage collector's pauses since the last ``stats``;
+``settle`` runs a full collection and answers ``settled <n>``: how many
+objects the collector tracks (what each full collection must scan). End of
 stdin ends the process.
 """
 
@@ -109,6 +111,9 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, broadcast: Callable[[str], int
                 print(f"ok {count}", flush=True)
             elif command == "stats":
                 print(f"stats {_stats()}", flush=True)
+            elif command == "settle":
+                gc.collect()
+                print(f"settled {len(gc.get_objects())}", flush=True)
 
     loop.add_reader(fd, readable)
 

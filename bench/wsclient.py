@@ -15,7 +15,7 @@ import socket
 
 from wstutorial.protocol import Opcode, frame_header
 
-__all__ = ["client_frame", "connect", "FrameReader", "recv_exact"]
+__all__ = ["client_frame", "connect", "finish_handshake", "FrameReader", "open_socket", "recv_exact", "send_handshake"]
 
 
 def client_frame(payload: bytes, opcode: int = Opcode.TEXT) -> bytes:
@@ -23,34 +23,50 @@ def client_frame(payload: bytes, opcode: int = Opcode.TEXT) -> bytes:
     return frame_header(opcode, len(payload), masked=True) + b"\x00\x00\x00\x00" + payload
 
 
-def connect(port: int, path: str, *, websocket: bool = True, rcvbuf: int | None = None, timeout: float = 30.0) -> socket.socket:
-    """Open a TCP connection to 127.0.0.1:``port`` and (unless ``websocket`` is false) do the handshake."""
+def open_socket(port: int, *, rcvbuf: int | None = None, timeout: float = 30.0) -> socket.socket:
+    """A TCP connection to 127.0.0.1:``port`` (no handshake yet)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.settimeout(timeout)
     sock.connect(("127.0.0.1", port))
+    return sock
+
+
+def send_handshake(sock: socket.socket, port: int, path: str) -> None:
+    """Send the opening handshake's request (RFC 6455 section 4.1)."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+
+
+def finish_handshake(sock: socket.socket, port: int, path: str) -> None:
+    """Read the server's 101 response; keep any frame that came with it for ``recv_exact``."""
+    response = b""
+    while b"\r\n\r\n" not in response:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError(f"the server on port {port} closed during the handshake for {path}")
+        response += chunk
+    head, _, rest = response.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise ConnectionError(f"handshake for {path} on port {port} failed: {head[:80]!r}")
+    if rest:  # a first frame (e.g. Hello World) may come with the response
+        sock.setblocking(True)
+        _pushback[sock.fileno()] = rest
+
+
+def connect(port: int, path: str, *, websocket: bool = True, rcvbuf: int | None = None, timeout: float = 30.0) -> socket.socket:
+    """Open a TCP connection to 127.0.0.1:``port`` and (unless ``websocket`` is false) do the handshake."""
+    sock = open_socket(port, rcvbuf=rcvbuf, timeout=timeout)
     if websocket:
-        key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall(
-            (
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
-        response = b""
-        while b"\r\n\r\n" not in response:
-            chunk = sock.recv(4096)
-            if not chunk:
-                raise ConnectionError(f"the server on port {port} closed during the handshake for {path}")
-            response += chunk
-        head, _, rest = response.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise ConnectionError(f"handshake for {path} on port {port} failed: {head[:80]!r}")
-        if rest:  # a first frame (e.g. Hello World) may come with the response
-            sock.setblocking(True)
-            _pushback[sock.fileno()] = rest
+        send_handshake(sock, port, path)
+        finish_handshake(sock, port, path)
     return sock
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextvars
 import socket
 import struct
 from typing import Any, Callable, Iterable, Optional, Protocol, cast
@@ -71,8 +72,11 @@ _CONTROL_OPCODES = frozenset((_CLOSE, _PING, _PONG))
 _YIELD_THRESHOLD = 256 * 1024
 _FRAME_COST = 1024
 
-# What _whole_small_frame answers when the next frame needs the general way.
+# Why the receive loop is woken (besides a handler's awaitable): the next
+# frame needs the general way; time to let other connections run; the end.
 _GENERAL = object()
+_YIELD = object()
+_END = object()
 
 
 class WebSocketSide(Protocol):
@@ -251,6 +255,9 @@ class ServerProtocol(WebSocketProtocol13):
         "_pinged_at",
         "_inbuf",
         "_inpos",
+        "_wake",
+        "_read_callback",
+        "_context",
     )
 
     def __init__(
@@ -276,6 +283,7 @@ class ServerProtocol(WebSocketProtocol13):
         self._failed = False
         self._inbuf = b""  # bytes read from the stream, not yet parsed: self._inbuf[self._inpos:]
         self._inpos = 0
+        self._wake: asyncio.Future[object] | None = None  # what the receive loop awaits (see _receive_frame_loop)
 
     # -- life cycle hooks ------------------------------------------------------------
 
@@ -336,53 +344,98 @@ class ServerProtocol(WebSocketProtocol13):
     # -- reading frames --------------------------------------------------------------
 
     async def _receive_frame_loop(self) -> None:
-        """Tornado's receive loop, reading whatever has arrived at once and handling whole small frames in place.
+        """Tornado's receive loop, reading whatever has arrived at once and handling whole small frames in a callback.
 
         Tornado's loop makes a coroutine per frame and reads a frame in two to
-        four ``read_bytes`` calls. Between the frames of an idle connection
-        (a pong every ping interval) those objects wait for the next frame
-        long enough to reach the collector's oldest generation, and with
-        thousands of connections they triggered full collections that paused
-        a broadcast for most of a second (see ``bench/broadcast.py``). Here
-        one coroutine per connection waits in one ``read_bytes(partial=True)``
-        for everything that has arrived; a whole frame of under 126 bytes
-        (every control frame, the usual message) is checked and handled
-        without another coroutine or read; anything else takes the general
-        way (``_receive_frame``), which reads from the same buffer first.
+        four ``read_bytes`` calls. What waits for an idle connection's next
+        frame (a pong every ping interval) lives long enough to reach the
+        collector's oldest generation; with 10,000 connections, 11 such
+        objects per frame triggered full collections that paused a broadcast
+        for most of a second (see ``bench/broadcast.py``). Here an idle
+        connection waits in one ``read_bytes(partial=True)`` with a callback
+        (``_data_arrived``): one Future per frame, no coroutine, no Task
+        wake-up. A whole frame of under 126 bytes (every control frame, the
+        usual message) is checked and handled right in the callback. This
+        coroutine is woken only for what must wait: anything else takes the
+        general way (``_receive_frame``, reading from the same buffer first);
+        a handler's ``on_message`` that returns an awaitable is awaited before
+        anything more is read, as Tornado does.
         Relies on Tornado awaiting ``_receive_frame_loop()`` once, after
         ``handler.open()``; on ``client_terminated`` (set when the client's
         close frame is handled), ``_abort()`` and
         ``handler.on_ws_connection_close(close_code, close_reason)``, as
         Tornado 6.4 to 6.6 end their own loop.
         """
+        loop = asyncio.get_running_loop()
+        # Made once per connection: a callback given its own context needs no copy per read.
+        self._context = contextvars.copy_context()
+        self._read_callback = self._data_arrived
+        try:
+            while not self.client_terminated:
+                wake = self._wake = loop.create_future()
+                self._handle_buffered()
+                why = await wake
+                if why is _GENERAL:
+                    await self._receive_frame()
+                elif why is _YIELD:
+                    await asyncio.sleep(0)  # others' turn (see _YIELD_THRESHOLD)
+                elif why is not _END:
+                    try:
+                        await cast("asyncio.Future[None]", why)  # the handler's on_message
+                    finally:
+                        self._release()
+        except StreamClosedError:
+            self._abort()
+        finally:
+            self._wake = None
+            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+
+    def _handle_buffered(self) -> None:
+        """Handle the whole small frames in the buffer, then read on with a callback; wake the loop for anything else."""
+        wake = self._wake
+        assert wake is not None
         try:
             work = 0
             while not self.client_terminated:
                 if self._inpos >= len(self._inbuf):
                     self._inbuf = b""  # not kept alive while the connection is idle
                     self._inpos = 0
-                    self._inbuf = await self.stream.read_bytes(READ_CHUNK, partial=True)
+                    # read_bytes returns a Future (typed as an Awaitable): a callback, not an await.
+                    arriving = cast("asyncio.Future[bytes]", self.stream.read_bytes(READ_CHUNK, partial=True))
+                    arriving.add_done_callback(self._read_callback, context=self._context)
+                    return
                 if self._failed:
                     self._inbuf = b""  # dropped unread, as RFC 6455 section 7.1.7 asks
                     continue
                 start = self._inpos
                 handled = self._whole_small_frame()
-                if handled is _GENERAL:
-                    await self._receive_frame()
-                    work += _FRAME_COST
-                elif handled is not None:
-                    try:
-                        await cast("asyncio.Future[None]", handled)
-                    finally:
-                        self._release()
-                work += _FRAME_COST + max(0, self._inpos - start)
+                if handled is not None:  # _GENERAL, or the handler's awaitable
+                    wake.set_result(handled)
+                    return
+                work += _FRAME_COST + self._inpos - start
                 if work >= _YIELD_THRESHOLD:
-                    work = 0
-                    await asyncio.sleep(0)
-        except StreamClosedError:
-            self._abort()
-        finally:
-            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+                    wake.set_result(_YIELD)
+                    return
+            wake.set_result(_END)
+        except Exception as error:  # StreamClosedError from read_bytes, or a bug: raised in the loop
+            if not wake.done():
+                wake.set_exception(error)
+
+    def _data_arrived(self, arrived: "asyncio.Future[bytes]") -> None:
+        """``read_bytes``' callback: what arrived goes to the buffer and is handled."""
+        wake = self._wake
+        if wake is None or wake.done():
+            return  # the loop has ended
+        if arrived.cancelled():
+            wake.cancel()
+            return
+        error = arrived.exception()
+        if error is not None:  # StreamClosedError once the connection is closed
+            wake.set_exception(error)
+            return
+        self._inbuf = arrived.result()
+        self._inpos = 0
+        self._handle_buffered()
 
     def _whole_small_frame(self) -> object:
         """Handle the next frame now if it is whole in the buffer and plain; else ``_GENERAL``.
