@@ -30,7 +30,7 @@ from websockets.uri import parse_uri
 
 from wstutorial.address import free_port
 
-__all__ = ["free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "RawClient", "raw_http_get", "listening_addresses"]
+__all__ = ["free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient", "raw_http_get", "listening_addresses"]
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -61,6 +61,26 @@ def rss_bytes() -> int:
     """Resident memory of this process (Linux)."""
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def child_processes(name: str) -> list[int]:
+    """The pids of this process's running children called ``name`` (Linux: read from /proc)."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue  # ended meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after its closing parenthesis.
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        state, ppid = text[text.rindex(")") + 2 :].split()[:2]
+        if comm == name and int(ppid) == me and state != "Z":
+            found.append(int(entry))
+    return found
 
 
 def open_fds() -> int:

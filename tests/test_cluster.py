@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
-from helpers import free_port
+from helpers import child_processes, free_port
 from wstutorial.server.cluster import Cluster, start_cluster
 from wstutorial.server.relay import decode, encode
 from wstutorial.services import ServiceError, ServiceMissing
@@ -43,12 +43,22 @@ def cluster(redis_server: RedisServer) -> Iterator[Cluster]:
 def test_redis_server_answers_and_stops(redis_server: RedisServer) -> None:
     """start_redis runs a real redis-server on a loopback port; stop frees the port."""
     assert redis.Redis.from_url(redis_server.url).ping()
-    extra = start_redis()
+    extra = start_redis(reuse=False)  # a second one, beside the module's
     assert extra.url.startswith("redis://127.0.0.1:")
     extra.stop()
     extra.stop()  # twice is fine
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((extra.host, extra.port), timeout=2).close()
+
+
+def test_starting_again_reuses_the_running_redis(redis_server: RedisServer) -> None:
+    """A re-run cell: start_redis() again returns the running Redis (same URL, one redis-server), the repr says so."""
+    assert start_redis() is redis_server
+    assert child_processes("redis-server") == [redis_server.process.pid]
+    assert redis.Redis.from_url(redis_server.url).ping()
+    assert repr(redis_server) == (
+        f"<RedisServer 127.0.0.1:{redis_server.port} running (reused: an earlier start_redis() in this process started it)>"
+    )
 
 
 def test_missing_program_says_how_to_install() -> None:
@@ -200,7 +210,7 @@ def test_serve_refuses_a_bad_worker_count() -> None:
 
 def test_relay_survives_a_redis_restart() -> None:
     """Redis stops and comes back on the same port: the workers subscribe again and later broadcasts arrive."""
-    first = start_redis()
+    first = start_redis(reuse=False)  # its own, to stop and start again
     port = first.port
     cluster = start_cluster(workers=2, redis_url=first.url, channel="test:restart")
     try:
@@ -209,7 +219,7 @@ def test_relay_survives_a_redis_restart() -> None:
             after = cluster.events.next_seq
             first.stop()
             cluster.events.wait_for("relay lost Redis", after=after, timeout=10)
-            second = start_redis(port=port)
+            second = start_redis(port=port, reuse=False)
             try:
                 # Published before the workers are back, a broadcast reaches nobody (pub/sub keeps nothing):
                 # wait until Redis counts both workers as subscribers again.

@@ -145,6 +145,45 @@ def test_a_ping_with_binary_payload_inside_a_text_message_is_not_text(echo_serve
     assert (code, messages) == (1000, ["κόσμε".encode()])
 
 
+MIXED = [
+    frame(0x1, b"first"),
+    frame(0xA, b"unsolicited pong"),
+    frame(0x2, b"\x00" * 125),
+    frame(0x1, "κόσμε".encode() * 20),  # 200 bytes: a 16-bit length
+    frame(0x1, b"frag", fin=False),
+    frame(0x9, b"between"),
+    frame(0x0, b"mented"),
+    frame(0x2, bytes(range(256)) * 300),  # 76,800 bytes: a 64-bit length, more than one read
+    frame(0x1, b""),
+    frame(0x1, b"last"),
+]
+MIXED_ECHOED = [b"first", b"\x00" * 125, "κόσμε".encode() * 20, b"fragmented", bytes(range(256)) * 300, b"", b"last"]
+
+
+def test_frames_that_arrive_together_are_each_handled_in_order(echo_server: wstutorial.TutorialServer) -> None:
+    """Small frames, long ones, fragments and control frames in one write: the receive loop's buffer hands each on."""
+    code, messages = answer(echo_server, *MIXED, close_frame(struct.pack("!H", 1000)))
+    assert (code, messages) == (1000, MIXED_ECHOED)
+
+
+def test_frames_split_at_any_byte_are_handled_the_same(echo_server: wstutorial.TutorialServer) -> None:
+    """The same frames, written a few bytes at a time: headers and masks cut between reads."""
+    import socket
+    import time
+
+    data = b"".join(MIXED) + close_frame(struct.pack("!H", 1000))
+    with RawClient(echo_server.ws_url("/echo")) as client:
+        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        cut = 400
+        for start in range(0, cut, 3):
+            client.sock.sendall(data[start : min(start + 3, cut)])
+            time.sleep(0.002)  # so that the pieces arrive apart (not a wait for a result)
+        client.sock.sendall(data[cut:])
+        code = client.wait_closed()
+        messages = [f.data for f in client.frames if f.opcode in (Opcode.TEXT, Opcode.BINARY)]
+    assert (code, messages) == (1000, MIXED_ECHOED)
+
+
 class CompressedEcho(EchoHandler):
     def get_compression_options(self) -> dict[str, object]:
         return {}

@@ -10,6 +10,7 @@ import pytest
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
+from helpers import child_processes
 from wstutorial.server.tls import LocalCA
 from wstutorial.server.whoami import WhoAmIHandler
 from wstutorial.services.nginxproxy import NginxProxy, check_config, render_config, start_nginx
@@ -99,7 +100,8 @@ def test_read_timeout_closes_a_quiet_connection() -> None:
     """nginx closes a proxied WebSocket on which the server sent nothing for proxy_read_timeout; pings keep it open."""
     quiet = wstutorial.start_server(port=0, ping_interval=None)
     pinging = wstutorial.start_server(port=0, ping_interval=0.2)
-    proxies = [start_nginx(quiet.port, read_timeout="1s"), start_nginx(pinging.port, read_timeout="1s")]
+    # replace=False: two at once (a second start_nginx would otherwise stop the first).
+    proxies = [start_nginx(quiet.port, read_timeout="1s", replace=False), start_nginx(pinging.port, read_timeout="1s", replace=False)]
 
     async def run() -> tuple[int | None, bool]:
         to_quiet = await wstutorial.connect(proxies[0].ws_url("/echo"))
@@ -135,6 +137,24 @@ def test_nginx_terminates_tls(backend: wstutorial.TutorialServer) -> None:
     finally:
         proxy.stop()
     assert (seen["protocol"], seen["headers"]["X-Forwarded-Proto"]) == ("https", "https")
+
+
+def test_starting_again_replaces_the_nginx_before(backend: wstutorial.TutorialServer) -> None:
+    """A re-run cell: the second start_nginx stops the first (its port refuses), one nginx runs, the repr says so."""
+    first = start_nginx(backend.port)
+    second = start_nginx(backend.port)
+    try:
+        assert child_processes("nginx") == [second.process.pid]
+        assert not first.running and not first.folder.exists()
+        with pytest.raises(wstutorial.ConnectionFailed, match="nothing is listening"):
+            receive_one(first.ws_url("/ws"))
+        assert receive_one(second.ws_url("/ws")) == "Hello World"
+        assert repr(second) == (
+            f"<NginxProxy 127.0.0.1:{second.port} running (replaced the nginx on 127.0.0.1:{first.port}, which is stopped)>"
+        )
+    finally:
+        second.stop()
+    assert child_processes("nginx") == []
 
 
 def test_stop_frees_the_port(backend: wstutorial.TutorialServer) -> None:

@@ -6,8 +6,10 @@ must then find their WebSockets under that prefix, not at ``/ws``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -18,10 +20,15 @@ import pytest
 from websockets.sync.client import connect
 
 from helpers import free_port
+from wstutorial import start_server
 from wstutorial.classroom import Classroom, start_classroom
+from wstutorial.server.tls import LocalCA
+from wstutorial.server.whoami import WhoAmIHandler
+from wstutorial.services.nginxproxy import start_nginx
 from wstutorial.teaching.links import page_link
 
 TOKEN = "proxy-test-token-8b1c"
+HUB_NAME = "hub.test"
 
 
 class JupyterServer:
@@ -52,6 +59,8 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]
             sys.executable, "-m", "jupyter", "server", "--no-browser", "--allow-root",
             "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={home}",
+            # The name a hub's address has (see the TLS test below); Jupyter answers only local names.
+            "--ServerApp.local_hostnames=localhost", f"--ServerApp.local_hostnames={HUB_NAME}",
         ],
         env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
@@ -117,6 +126,35 @@ def test_page_link_points_at_the_proxy(jupyter: JupyterServer, classroom: Classr
     request = urllib.request.Request(jupyter.url + link.url, headers=AUTH)
     with urllib.request.urlopen(request, timeout=10) as response:
         assert b'id="log"' in response.read()
+
+
+def test_websocket_behind_tls_and_jupyter_server_proxy(jupyter: JupyterServer) -> None:
+    """As on Binder: https://hub.test/ (port 443 implied) -> nginx (TLS) -> Jupyter -> jupyter-server-proxy -> the server.
+
+    jupyter-server-proxy passes the browser's Host and Origin and the
+    front proxy's X-Forwarded-Proto on unchanged; the server, started as a
+    notebook starts it (no xheaders), accepts the hub's own https page.
+    """
+    ca = LocalCA()
+    server = start_server(port=0, handlers={"/whoami": WhoAmIHandler})
+    proxy = start_nginx(jupyter.port, certificate=ca.issue((HUB_NAME,)))
+    try:
+        def first_message(path: str) -> str:
+            sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+            url = f"wss://{HUB_NAME}/proxy/{server.port}{path}"
+            with connect(url, sock=sock, ssl=ca.client_context(), origin=f"https://{HUB_NAME}",  # type: ignore[arg-type]
+                         additional_headers=AUTH, open_timeout=10) as ws:
+                message = ws.recv(timeout=10)
+            assert isinstance(message, str)
+            return message
+
+        seen = json.loads(first_message("/whoami"))
+        assert (seen["host"], seen["origin"], seen["protocol"]) == (HUB_NAME, f"https://{HUB_NAME}", "http")
+        assert seen["headers"]["X-Forwarded-Proto"] == "https"
+        assert first_message("/ws") == "Hello World"
+    finally:
+        proxy.stop()
+        server.stop()
 
 
 def chromium_path() -> str:

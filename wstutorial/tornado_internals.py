@@ -17,13 +17,14 @@ The client side imports this module too, so it imports only Tornado.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import socket
 import struct
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Protocol
+from typing import Any, Callable, Iterable, Optional, Protocol, cast
 
 from tornado.ioloop import IOLoop
-from tornado.iostream import IOStream
+from tornado.iostream import IOStream, StreamClosedError
 from tornado.tcpserver import TCPServer
 from tornado.util import _websocket_mask
 from tornado.websocket import (
@@ -34,9 +35,6 @@ from tornado.websocket import (
 )
 
 from .protocol import CloseCode, Opcode
-
-if TYPE_CHECKING:
-    import asyncio
 
 __all__ = [
     "ReceiveBudget",
@@ -64,6 +62,17 @@ READ_CHUNK = 64 * 1024
 _CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = (int(opcode) for opcode in Opcode)
 _KNOWN_OPCODES = frozenset((_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG))
 _FIN, _RSV1, _RSV_MASK, _MASK_BIT = 0x80, 0x40, 0x70, 0x80
+_DATA_OPCODES = frozenset((_TEXT, _BINARY))
+_CONTROL_OPCODES = frozenset((_CLOSE, _PING, _PONG))
+
+# Fairness, as Tornado 6.6's own receive loop does it: after this much work
+# (bytes, plus a fixed cost per frame) one connection lets the others run,
+# so a client sending many tiny frames cannot hold the loop.
+_YIELD_THRESHOLD = 256 * 1024
+_FRAME_COST = 1024
+
+# What _whole_small_frame answers when the next frame needs the general way.
+_GENERAL = object()
 
 
 class WebSocketSide(Protocol):
@@ -240,6 +249,8 @@ class ServerProtocol(WebSocketProtocol13):
         "_text_parts",
         "_failed",
         "_pinged_at",
+        "_inbuf",
+        "_inpos",
     )
 
     def __init__(
@@ -263,6 +274,8 @@ class ServerProtocol(WebSocketProtocol13):
         self._text_decoder: codecs.IncrementalDecoder | None = None
         self._text_parts: list[str] = []  # a text message, decoded as it arrives
         self._failed = False
+        self._inbuf = b""  # bytes read from the stream, not yet parsed: self._inbuf[self._inpos:]
+        self._inpos = 0
 
     # -- life cycle hooks ------------------------------------------------------------
 
@@ -322,13 +335,113 @@ class ServerProtocol(WebSocketProtocol13):
 
     # -- reading frames --------------------------------------------------------------
 
+    async def _receive_frame_loop(self) -> None:
+        """Tornado's receive loop, reading whatever has arrived at once and handling whole small frames in place.
+
+        Tornado's loop makes a coroutine per frame and reads a frame in two to
+        four ``read_bytes`` calls. Between the frames of an idle connection
+        (a pong every ping interval) those objects wait for the next frame
+        long enough to reach the collector's oldest generation, and with
+        thousands of connections they triggered full collections that paused
+        a broadcast for most of a second (see ``bench/broadcast.py``). Here
+        one coroutine per connection waits in one ``read_bytes(partial=True)``
+        for everything that has arrived; a whole frame of under 126 bytes
+        (every control frame, the usual message) is checked and handled
+        without another coroutine or read; anything else takes the general
+        way (``_receive_frame``), which reads from the same buffer first.
+        Relies on Tornado awaiting ``_receive_frame_loop()`` once, after
+        ``handler.open()``; on ``client_terminated`` (set when the client's
+        close frame is handled), ``_abort()`` and
+        ``handler.on_ws_connection_close(close_code, close_reason)``, as
+        Tornado 6.4 to 6.6 end their own loop.
+        """
+        try:
+            work = 0
+            while not self.client_terminated:
+                if self._inpos >= len(self._inbuf):
+                    self._inbuf = b""  # not kept alive while the connection is idle
+                    self._inpos = 0
+                    self._inbuf = await self.stream.read_bytes(READ_CHUNK, partial=True)
+                if self._failed:
+                    self._inbuf = b""  # dropped unread, as RFC 6455 section 7.1.7 asks
+                    continue
+                start = self._inpos
+                handled = self._whole_small_frame()
+                if handled is _GENERAL:
+                    await self._receive_frame()
+                    work += _FRAME_COST
+                elif handled is not None:
+                    try:
+                        await cast("asyncio.Future[None]", handled)
+                    finally:
+                        self._release()
+                work += _FRAME_COST + max(0, self._inpos - start)
+                if work >= _YIELD_THRESHOLD:
+                    work = 0
+                    await asyncio.sleep(0)
+        except StreamClosedError:
+            self._abort()
+        finally:
+            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+
+    def _whole_small_frame(self) -> object:
+        """Handle the next frame now if it is whole in the buffer and plain; else ``_GENERAL``.
+
+        Plain: masked, under 126 bytes, FIN set, no reserved bits (so not
+        compressed), a data frame that starts a message within
+        max_message_size or a ping, pong or close. Anything else, errors
+        included, is left in the buffer for ``_receive_frame``, which checks
+        it and says what is wrong. Returns what the handler returned for a
+        data message (to await before reading on), else None.
+        """
+        buf = self._inbuf
+        pos = self._inpos
+        if len(buf) - pos < 6:
+            return _GENERAL
+        header = buf[pos]
+        second = buf[pos + 1]
+        length = second & 0x7F
+        end = pos + 6 + length
+        if length >= 126 or not second & _MASK_BIT or end > len(buf) or header & 0xF0 != _FIN:
+            return _GENERAL
+        opcode = header & 0x0F
+        if opcode in _DATA_OPCODES:
+            if self._parts is not None or length > self.params.max_message_size:
+                return _GENERAL
+        elif opcode not in _CONTROL_OPCODES:
+            return _GENERAL
+        self._inpos = end
+        payload = _websocket_mask(buf[pos + 2 : pos + 6], buf[pos + 6 : end]) if length else b""
+        if opcode in _CONTROL_OPCODES:
+            self._handle_control(opcode, payload)
+            return None
+        handled = self._deliver(opcode, payload)
+        if handled is None:
+            self._release()
+        return handled
+
     async def _read(self, size: int) -> bytes:
-        return await self.stream.read_bytes(size)
+        """Exactly ``size`` bytes: what is buffered first, then from the stream."""
+        buf, pos = self._inbuf, self._inpos
+        have = len(buf) - pos
+        if have >= size:
+            self._inpos = pos + size
+            return buf[pos : pos + size]
+        head = buf[pos:]
+        self._inbuf, self._inpos = b"", 0
+        return head + await self.stream.read_bytes(size - have)
+
+    async def _read_some(self, most: int) -> bytes:
+        """Between 1 and ``most`` bytes: what is buffered, else what the stream has."""
+        buf, pos = self._inbuf, self._inpos
+        if pos < len(buf):
+            chunk = buf[pos : pos + most]
+            self._inpos = pos + len(chunk)
+            return chunk
+        return await self.stream.read_bytes(most, partial=True)
 
     async def _receive_frame(self) -> None:
-        if self._failed:
-            await self.stream.read_bytes(READ_CHUNK, partial=True)  # dropped unread, as 7.1.7 asks
-            return
+        """The general way for one frame: any size, fragments, compression, and every check with its close code."""
         header, second = struct.unpack("BB", await self._read(2))
         fin = bool(header & _FIN)
         rsv = header & _RSV_MASK
@@ -418,35 +531,41 @@ class ServerProtocol(WebSocketProtocol13):
             self._release()
 
     async def _small_message(self, opcode: int, length: int) -> None:
-        """A whole message in one masked frame of under 126 bytes: read, check and hand it over at once.
-
-        The same checks as the general way (budget, UTF-8 with 1007), with
-        one read instead of three and no incremental decoder.
-        """
-        data = await self.stream.read_bytes(4 + length)
+        """A whole message in one masked frame of under 126 bytes, not yet all arrived: its mask and payload in one read."""
+        data = await self._read(4 + length)
         payload = _websocket_mask(data[:4], data[4:]) if length else b""
-        if self._budget is not None:
-            if not self._budget.take(length):
-                self._on_violation(CloseCode.TRY_AGAIN_LATER, "the server holds too much partly received data")
-                self.close(CloseCode.TRY_AGAIN_LATER, "server busy, try again later")
-                self._abort()
-                return
-            self._held += length
+        handled = self._deliver(opcode, payload)
         try:
-            if opcode == _TEXT:
-                try:
-                    text = payload.decode("utf-8")
-                except UnicodeDecodeError:
-                    self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
-                    return
-                # Straight to on_message, as Tornado's _handle_message would (relies on _run_callback).
-                handled = None if self.client_terminated else self._run_callback(self.handler.on_message, text)
-            else:
-                handled = self._handle_message(opcode, payload)
             if handled is not None:
                 await handled
         finally:
             self._release()
+
+    def _deliver(self, opcode: int, payload: bytes) -> Optional["asyncio.Future[None]"]:
+        """Hand a whole one-frame message to the handler: budget, then UTF-8 (1007) for text.
+
+        Returns what ``_run_callback``/``_handle_message`` return (to await
+        before reading on); the caller gives the budget back (``_release``)
+        once the handler is done.
+        """
+        if self._budget is not None:
+            if not self._budget.take(len(payload)):
+                self._on_violation(CloseCode.TRY_AGAIN_LATER, "the server holds too much partly received data")
+                self.close(CloseCode.TRY_AGAIN_LATER, "server busy, try again later")
+                self._abort()
+                return None
+            self._held += len(payload)
+        if self._decompressor is not None:
+            self._frame_compressed = False  # RSV1 unset: this message is not compressed
+        if opcode == _TEXT:
+            try:
+                text = payload.decode("utf-8")
+            except UnicodeDecodeError:
+                self._fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8")
+                return None
+            # Straight to on_message, as Tornado's _handle_message would (relies on _run_callback).
+            return None if self.client_terminated else self._run_callback(self.handler.on_message, text)
+        return self._handle_message(opcode, payload)
 
     def _compressed_text(self, data: bytes) -> Optional["asyncio.Future[None]"]:
         """Inflate and check a permessage-deflate text message, then hand it to ``on_message``.
@@ -502,7 +621,7 @@ class ServerProtocol(WebSocketProtocol13):
         chunks: list[bytes] = []
         done = 0
         while done < length:
-            chunk = await self.stream.read_bytes(min(length - done, READ_CHUNK), partial=True)
+            chunk = await self._read_some(min(length - done, READ_CHUNK))
             if counted and self._budget is not None:
                 if not self._budget.take(len(chunk)):
                     self._on_violation(CloseCode.TRY_AGAIN_LATER, "the server holds too much partly received data")

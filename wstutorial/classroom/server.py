@@ -400,7 +400,7 @@ def _start_workers(
     if redis_url is None:
         from ..services.redisserver import start_redis
 
-        classroom.owned_redis = start_redis()
+        classroom.owned_redis = start_redis(reuse=False)  # the classroom owns it and stops it
         redis_url = classroom.owned_redis.url
     # One set of channels per classroom: two classrooms may share a Redis.
     prefix = f"wstutorial:classroom:{secrets.token_hex(4)}"

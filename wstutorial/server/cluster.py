@@ -279,7 +279,7 @@ def start_cluster(
     if redis_url is None:
         from ..services.redisserver import start_redis
 
-        owned = start_redis()
+        owned = start_redis(reuse=False)  # this cluster owns it and stops it
         redis_url = owned.url
     cluster = Cluster(redis_url, channel, events if events is not None else EventLog(), owned, module, extra_args)
     try:

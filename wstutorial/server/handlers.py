@@ -18,7 +18,7 @@ from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
 from ..protocol import CloseCode, describe_message
 from ..tornado_internals import make_server_protocol, send_close_frame
-from .hub import Hub
+from .hub import Hub, forwarded_scheme, same_host
 
 if TYPE_CHECKING:
     from .context import ServerContext
@@ -33,15 +33,38 @@ def _valid_key(key: str) -> bool:
         return False
 
 
-def origin_advice(origin: str, host: str = "localhost:8888") -> str:
-    """What to do about a refused origin, as the lesson on origins teaches it (``host``: the server's)."""
+def origin_advice(origin: str, host: str = "localhost:8888", *, scheme: str = "http", forwarded: bool = False) -> str:
+    """What to do about a refused origin, as the lesson on origins teaches it.
+
+    ``host``: the request's Host; ``scheme``: how the browser reached the
+    server as far as it knows (``forwarded``: a reverse proxy said so).
+    """
     if origin.strip().lower() == "null":
         # file:// pages, sandboxed frames: no origin at all, so nothing to allow.
         return (
             "a page opened from disk (file://) has no origin; open it from the server instead, "
             f"e.g. http://{host}/hello.html"
         )
-    return "a page from another site; add it to allowed_origins only if that site is yours"
+    if same_host(origin, host):
+        page_scheme = origin.strip().lower().split(":", 1)[0]
+        if page_scheme == "https" and scheme == "http" and not forwarded:
+            # The usual reverse proxy that terminates TLS without saying so.
+            return (
+                f"the page is https:// but this server was reached over plain http://: if a reverse proxy that "
+                "terminates TLS is in front, make it send X-Forwarded-Proto (nginx: proxy_set_header "
+                f"X-Forwarded-Proto $scheme), or add {origin.strip()!r} to allowed_origins"
+            )
+        return (
+            f"a page of this host on another port or scheme (the browser reached the server over {scheme}://); "
+            f"add {origin.strip()!r} to allowed_origins only if that page is yours"
+        )
+    advice = "a page from another site; add it to allowed_origins only if that site is yours"
+    if forwarded:
+        advice += (
+            f" (if it is the reverse proxy's own address, the proxy must pass on the browser's Host, "
+            f"not {host!r}: nginx proxy_set_header Host $http_host)"
+        )
+    return advice
 
 
 class TutorialHandler(WebSocketHandler):
@@ -90,10 +113,15 @@ class TutorialHandler(WebSocketHandler):
         # must check. Same origin (with localhost == 127.0.0.1) or an origin
         # listed in allowed_origins; never everything.
         fetch_site = self.request.headers.get("Sec-Fetch-Site")
-        if self.hub.origin_allowed(origin, self.request.host, self.request.protocol, fetch_site):
+        # Behind a reverse proxy that terminates TLS, the page is https://
+        # while Tornado sees http: the proxy's X-Forwarded-Proto says which.
+        forwarded = forwarded_scheme(self.request.headers)
+        scheme = forwarded or self.request.protocol
+        if self.hub.origin_allowed(origin, self.request.host, scheme, fetch_site):
             return True
         site = f" (Sec-Fetch-Site: {fetch_site})" if fetch_site else ""
-        self.record(f"origin rejected {origin!r}{site} (403): {origin_advice(origin, self.request.host)}", kind="origin")
+        advice = origin_advice(origin, self.request.host, scheme=scheme, forwarded=forwarded is not None)
+        self.record(f"origin rejected {origin!r}{site} (403): {advice}", kind="origin")
         return False
 
     def prepare(self) -> None:

@@ -12,8 +12,9 @@ import asyncio
 import functools
 import ipaddress
 import itertools
+import re
 import urllib.parse
-from typing import Iterable, Protocol
+from typing import Iterable, Mapping, Protocol
 
 from tornado.httputil import HTTPServerRequest
 from tornado.iostream import StreamClosedError
@@ -25,7 +26,7 @@ from ..protocol import CloseCode
 from ..tornado_internals import WebSocketSide, drop_socket, is_open, open_fast_stream, raw_stream, write_frames
 from .frames import FrameBatch
 
-__all__ = ["Hub", "Connection", "normalize_origin", "normalize_host_name", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
+__all__ = ["Hub", "Connection", "normalize_origin", "normalize_host_name", "forwarded_scheme", "same_host", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
 
 # A client that has this many of our messages (or this many bytes) still
 # waiting to reach its socket is not reading: further messages to it are
@@ -91,6 +92,42 @@ def _host_and_port(netloc: str, default_port: int) -> tuple[str, int]:
     except ValueError:
         port = -1
     return (parts.hostname or "").lower(), port
+
+
+# What a reverse proxy writes down about the browser's connection, nearest proxy first.
+_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
+_FORWARDED_PROTO = re.compile(r"(?:^|;)\s*proto\s*=\s*\"?([A-Za-z]+)\"?", re.IGNORECASE)
+
+
+def forwarded_scheme(headers: Mapping[str, str]) -> str | None:
+    """``"https"`` or ``"http"``: how the browser reached the reverse proxy in front, or None without one.
+
+    A proxy that terminates TLS (nginx, JupyterHub's proxy in front of
+    jupyter-server-proxy) speaks plain http to this server, but says how
+    the browser came in: ``X-Forwarded-Proto`` (nginx: ``$scheme``), Tornado's
+    ``X-Scheme``, or RFC 7239's ``Forwarded: proto=``. A chain of proxies
+    appends to the list (JupyterHub's proxy adds ``ws``/``wss`` for a
+    WebSocket), so the first entry is the one the browser's side wrote.
+    """
+    for name in ("X-Forwarded-Proto", "X-Scheme"):
+        value = headers.get(name)
+        if value:
+            return _SCHEMES.get(value.split(",")[0].strip().lower())
+    value = headers.get("Forwarded")
+    if value:
+        match = _FORWARDED_PROTO.search(value.split(",")[0])
+        return _SCHEMES.get(match.group(1).lower()) if match else None
+    return None
+
+
+def same_host(origin: str, host_header: str) -> bool:
+    """Does the page's origin name the host the request was sent to (any port; localhost == 127.0.0.1)?"""
+    try:
+        origin_host, _ = _host_and_port(urllib.parse.urlsplit(normalize_origin(origin)).netloc, 0)
+    except ValueError:
+        return False
+    request_host, _ = _host_and_port(host_header, 0)
+    return origin_host == request_host or (is_loopback(origin_host) and is_loopback(request_host))
 
 
 def _track(handler: Connection, future: "asyncio.Future[None]", count: int, size: int) -> None:
@@ -200,6 +237,13 @@ class Hub:
     ) -> bool:
         """Same origin as the page's server, or listed in ``allowed_origins``.
 
+        ``scheme`` is how the browser reached us: ``request.protocol``, or
+        behind a reverse proxy what it forwarded (``forwarded_scheme``), so
+        that ``Origin: https://host`` (port 443) matches ``Host: host``
+        behind a proxy that terminates TLS while an ``http://host`` page
+        does not. Believing the proxy's header here is safe without
+        ``xheaders``: a page cannot add headers to a WebSocket handshake,
+        and a program that can may send any Origin anyway.
         ``localhost``, ``127.0.0.1`` and ``::1`` count as one host when the
         port matches: the tutorial's page says ``localhost`` even when it was
         opened as ``127.0.0.1``, and both reach the same server.

@@ -3,6 +3,11 @@
 The program runs as a child process of this Python process, listens on a free
 port of 127.0.0.1 only, keeps its files in a temporary folder, and is stopped
 (and its folder removed) by ``stop()``, by ``with``, or at exit.
+
+``OnePerKey`` remembers what this process started, one per key, so that a
+re-run notebook cell finds what the run before started (and stops or reuses
+it) instead of leaving it running until the kernel ends; ``teaching.programs``
+uses it too.
 """
 
 from __future__ import annotations
@@ -12,11 +17,17 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Generic, Hashable, Sequence, TypeVar
 
-__all__ = ["ServiceError", "ServiceMissing", "LocalService", "find_program", "free_port", "wait_for_port"]
+__all__ = [
+    "ServiceError", "ServiceMissing", "LocalService", "OnePerKey", "find_program", "free_port", "stop_process",
+    "wait_for_port",
+]
+
+T = TypeVar("T")
 
 
 class ServiceError(RuntimeError):
@@ -79,6 +90,51 @@ def _tail(log: Path | None) -> str:
     return ("; its log ends with:\n" + "\n".join(lines)) if lines else ""
 
 
+def stop_process(process: "subprocess.Popen[bytes] | subprocess.Popen[str]", timeout: float = 5.0) -> None:
+    """End ``process`` politely (terminate), then for sure (kill) if it has not ended within ``timeout`` s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+
+
+class OnePerKey(Generic[T]):
+    """What this process started, one per key (thread-safe): a re-run cell finds the one before.
+
+    ``swap(key, new)`` keeps ``new`` and hands back the one it replaces,
+    for the caller to stop; ``forget(key, item)`` drops ``item`` only if it
+    is still the one kept (a stopped old one must not drop its successor).
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[Hashable, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> T | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def pop(self, key: Hashable) -> T | None:
+        with self._lock:
+            return self._items.pop(key, None)
+
+    def put(self, key: Hashable, item: T) -> None:
+        with self._lock:
+            self._items[key] = item
+
+    def forget(self, key: Hashable, item: T) -> None:
+        with self._lock:
+            if self._items.get(key) is item:
+                del self._items[key]
+
+    def values(self) -> list[T]:
+        with self._lock:
+            return list(self._items.values())
+
+
 class LocalService:
     """A started program: its process, its folder, its address."""
 
@@ -90,6 +146,8 @@ class LocalService:
         self.folder = Path(folder.name)
         self.host = host
         self.port = port
+        # What a re-run cell did about the one started before: shown by repr.
+        self.note = ""
         atexit.register(self.stop)
 
     @property
@@ -98,13 +156,7 @@ class LocalService:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the program (politely first) and remove its folder; safe to call twice."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        stop_process(self.process, timeout)
         self._folder.cleanup()
         atexit.unregister(self.stop)
 
@@ -115,7 +167,8 @@ class LocalService:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.host}:{self.port} {'running' if self.running else 'stopped'}>"
+        note = f" ({self.note})" if self.note else ""
+        return f"<{type(self).__name__} {self.host}:{self.port} {'running' if self.running else 'stopped'}{note}>"
 
 
 def start_process(args: list[str], folder: tempfile.TemporaryDirectory[str], log_name: str) -> subprocess.Popen[bytes]:

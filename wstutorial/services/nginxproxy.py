@@ -11,7 +11,9 @@ The configuration is the repository's ``deploy/nginx/wstutorial.conf``
 (shipped inside the package too), with its ``@NAME@`` values filled in.
 nginx runs as a child process of this one, listens on a free port of
 127.0.0.1, and writes its pid, logs and temporary files into a temporary
-folder, so it needs no administrator rights.
+folder, so it needs no administrator rights. Running the cell again stops
+the nginx the run before started, then starts the new one (its repr says
+``replaced``): one nginx per kernel, on a new port.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..address import parse_port
-from .local import LocalService, ServiceError, find_program, free_port, start_process, wait_for_port
+from .local import LocalService, OnePerKey, ServiceError, find_program, free_port, start_process, wait_for_port
 
 __all__ = ["NginxProxy", "start_nginx", "config_template", "render_config", "INSTALL_NGINX"]
 
@@ -115,6 +117,10 @@ class NginxProxy(LocalService):
         return log.read_text(errors="replace").splitlines() if log.is_file() else []
 
 
+# The nginx that start_nginx(replace=True) started last, for a re-run cell to replace.
+_started: OnePerKey[NginxProxy] = OnePerKey()
+
+
 def start_nginx(
     backend_port: int | Sequence[int],
     *,
@@ -122,6 +128,7 @@ def start_nginx(
     read_timeout: str = "1h",
     certificate: "object | None" = None,
     timeout: float = 10.0,
+    replace: bool = True,
 ) -> NginxProxy:
     """Start nginx on a free port of 127.0.0.1, passing everything on to ``backend_host:backend_port``.
 
@@ -132,6 +139,10 @@ def start_nginx(
         read_timeout: nginx's ``proxy_read_timeout`` (e.g. ``"1h"``, ``"2s"``).
         certificate: a ``trustme`` certificate (``LocalCA.issue``) to serve
             https:// and wss:// with; None for http:// and ws://.
+        replace: first stop the nginx that an earlier ``start_nginx`` of
+            this process started (a re-run notebook cell: the servers behind
+            it are new too, so it is not reused); the new one gets a new port
+            and its repr says ``replaced``. False to run several at once.
 
     Raises:
         ServiceMissing: nginx is not installed (the message says how to install it).
@@ -140,6 +151,11 @@ def start_nginx(
     program = find_program("nginx", INSTALL_NGINX)
     ports = [backend_port] if isinstance(backend_port, int) else list(backend_port)
     backends = [f"{backend_host}:{parse_port(port)}" for port in ports]
+    note = ""
+    previous = _started.pop("nginx") if replace else None
+    if previous is not None and previous.running:
+        previous.stop()
+        note = f"replaced the nginx on {previous.host}:{previous.port}, which is stopped"
     folder = tempfile.TemporaryDirectory(prefix="wstutorial-nginx-")
     prefix = Path(folder.name)
     host, port = "127.0.0.1", free_port()
@@ -163,7 +179,11 @@ def start_nginx(
         process.wait()
         folder.cleanup()
         raise
-    return NginxProxy(process, folder, host, port, tls=certificate is not None)
+    proxy = NginxProxy(process, folder, host, port, tls=certificate is not None)
+    proxy.note = note
+    if replace:
+        _started.put("nginx", proxy)
+    return proxy
 
 
 def check_config() -> str:

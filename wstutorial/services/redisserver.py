@@ -8,6 +8,9 @@
 
 It keeps nothing on disk (no snapshots, no append-only file): pub/sub needs no
 storage, and a temporary folder is removed on stop.
+
+Running the cell again gives the same Redis while it runs (its repr says
+``reused``): the notebook's cluster and relays keep their address.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .local import LocalService, find_program, free_port, start_process, wait_for_port
+from .local import LocalService, OnePerKey, find_program, free_port, start_process, wait_for_port
 
 __all__ = ["RedisServer", "start_redis", "INSTALL_REDIS"]
 
@@ -39,15 +42,32 @@ class RedisServer(LocalService):
         return self.folder / "redis.log"
 
 
-def start_redis(port: int = 0, timeout: float = 10.0) -> RedisServer:
+# The Redis each port argument (0: a free port) started, for a re-run cell to reuse.
+_started: OnePerKey[RedisServer] = OnePerKey()
+
+
+def start_redis(port: int = 0, timeout: float = 10.0, *, reuse: bool = True) -> RedisServer:
     """Start ``redis-server`` on ``port`` (0: a free one) of 127.0.0.1; return once it accepts connections.
+
+    In one process, ``start_redis()`` again (with the same ``port``) while
+    the Redis it started before still runs returns that Redis, and its repr
+    says ``reused``: a re-run notebook cell keeps one Redis, at the same
+    address, so what already uses it (a cluster, a relay) keeps working.
+    Once it was stopped, the next call starts a new one. ``reuse=False``
+    always starts another one (e.g. one that a cluster owns and stops).
 
     Raises:
         ServiceMissing: redis-server is not installed (the message says how to install it).
         ServiceError: it did not start (the message shows the end of its log).
     """
+    if reuse:
+        previous = _started.get(port)
+        if previous is not None and previous.running:
+            previous.note = "reused: an earlier start_redis() in this process started it"
+            return previous
     program = find_program("redis-server", INSTALL_REDIS)
     folder = tempfile.TemporaryDirectory(prefix="wstutorial-redis-")
+    requested = port
     host, port = "127.0.0.1", port or free_port()
     args = [
         program,
@@ -67,4 +87,7 @@ def start_redis(port: int = 0, timeout: float = 10.0) -> RedisServer:
         process.wait()
         folder.cleanup()
         raise
-    return RedisServer(process, folder, host, port)
+    server = RedisServer(process, folder, host, port)
+    if reuse:
+        _started.put(requested, server)
+    return server

@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..services.local import OnePerKey, stop_process
+
 __all__ = [
     "Program",
     "ProgramError",
@@ -236,20 +238,12 @@ class Program:
         if process is None:
             return None
         self._stopping = True
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
+        stop_process(process, timeout)
         if process.stdin is not None:
             process.stdin.close()
         if self._reader is not None:
             self._reader.join(timeout)
-        with _lock:
-            if _programs.get(self.path) is self:
-                del _programs[self.path]
+        _programs.forget(self.path, self)
         return process.returncode
 
     def __repr__(self) -> str:
@@ -285,8 +279,8 @@ def _port_sentence(port: int) -> str:
     )
 
 
-_programs: dict[Path, Program] = {}
-_lock = threading.Lock()
+# The program each file started last: running the file again replaces it.
+_programs: OnePerKey[Program] = OnePerKey()
 
 
 def run_program(path: str | os.PathLike[str], *args: object, port: int | None = None) -> Program:
@@ -299,8 +293,7 @@ def run_program(path: str | os.PathLike[str], *args: object, port: int | None = 
     raises :class:`ProgramError` with it.
     """
     program = Program(path, *args, port=port)
-    with _lock:
-        previous = _programs.pop(program.path, None)
+    previous = _programs.pop(program.path)
     if previous is not None:
         previous.stop()
     try:
@@ -308,22 +301,18 @@ def run_program(path: str | os.PathLike[str], *args: object, port: int | None = 
     except ProgramError:  # a port in use: .problem says so; wait_for raises it
         program._ended = True
         return program
-    with _lock:
-        _programs[program.path] = program
+    _programs.put(program.path, program)
     return program
 
 
 def running_programs() -> list[Program]:
     """The programs started with :func:`run_program` that still run."""
-    with _lock:
-        return [program for program in _programs.values() if program.running]
+    return [program for program in _programs.values() if program.running]
 
 
 def stop_all_programs() -> None:
     """Stop every program started with :func:`run_program` (also done at exit)."""
-    with _lock:
-        programs = list(_programs.values())
-    for program in programs:
+    for program in _programs.values():
         program.stop()
 
 
