@@ -21,7 +21,10 @@ def test_accept_key_matches_the_rfc_example() -> None:
     assert handshake.accept_key(RFC_KEY) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 
-@pytest.mark.parametrize("key", [RFC_KEY, "x3JJHMbDL1EzLkh9GBhXDw==", handshake.new_key()])
+# Fixed ids: the fresh key differs per process, and pytest-xdist's workers must collect the same names.
+@pytest.mark.parametrize(
+    "key", [RFC_KEY, "x3JJHMbDL1EzLkh9GBhXDw==", handshake.new_key()], ids=["rfc-example", "other", "fresh"]
+)
 def test_accept_key_agrees_with_tornado_and_websockets(key: str) -> None:
     """Our accept key is the one Tornado's server and the websockets library compute."""
     assert handshake.accept_key(key) == WebSocketProtocol13.compute_accept_value(key)

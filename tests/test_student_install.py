@@ -199,7 +199,9 @@ def tutorial_names() -> set[str]:
     notebooks = ROOT / "notebooks"
     return {
         p.relative_to(notebooks).as_posix() for p in notebooks.rglob("*")
-        if p.is_file() and p.name != "sanitize.cfg" and not {"__pycache__", ".ipynb_checkpoints"} & set(p.parts)
+        # my-pages/: the student's copies that notebook 03 makes (git-ignored, so not in the wheel).
+        if p.is_file() and p.name != "sanitize.cfg"
+        and not {"__pycache__", ".ipynb_checkpoints", "my-pages"} & set(p.relative_to(notebooks).parts)
     }
 
 
