@@ -6,8 +6,8 @@ enough to reach the collector's oldest generation, and with thousands of
 connections the full collections these trigger pause the whole process
 (a broadcast, a kernel's cells). For each server (the tutorial's in a
 kernel-like process and standalone, and the `websockets` library), with the
-same ping interval for all (``--ping-interval``, default 2.5 s, shorter than
-either library's default so a minute shows what ten would), it connects
+same ping interval for all (``--ping-interval``, default 5 s, shorter than
+either library's default so a minute shows what several would), it connects
 ``--clients`` idle clients (``bench.clients``, which answer pings), runs one
 full collection, then counts the full collections and their longest pause
 over ``--seconds``.
@@ -47,6 +47,7 @@ def measure_idle(clients: int, seconds: float, ping_interval: float, kinds: tupl
         print(f"  idle for {seconds:.0f} s, pinged every {ping_interval} s", file=sys.stderr, flush=True)
         time.sleep(seconds)
         stats = {kind: servers[kind].stats() for kind in kinds}
+        still = {kind: crowds[kind].count() for kind in kinds}
     finally:
         for crowd in crowds.values():
             crowd.close()
@@ -59,6 +60,7 @@ def measure_idle(clients: int, seconds: float, ping_interval: float, kinds: tupl
         "full_collections": {k: stats[k]["gc_full_collections"] for k in kinds},
         "longest_pause_ms": {k: stats[k]["gc_max_ms"] for k in kinds},
         "collector_ms": {k: stats[k]["gc_total_ms"] for k in kinds},
+        "still_connected": still,
     }
 
 
@@ -72,6 +74,7 @@ def table(r: dict[str, Any]) -> str:
             "| full collections | " + " | ".join(str(r["full_collections"][k]) for k in kinds) + " |",
             "| longest collector pause (ms) | " + " | ".join(f"{r['longest_pause_ms'][k]:.0f}" for k in kinds) + " |",
             "| time in the collector (ms) | " + " | ".join(f"{r['collector_ms'][k]:.0f}" for k in kinds) + " |",
+            "| clients still connected at the end | " + " | ".join(f"{r['still_connected'][k]:,}" for k in kinds) + " |",
         ]
     )
 
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench idle", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=10000, help="idle clients per server (default 10000)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to count (default 60)")
-    parser.add_argument("--ping-interval", type=float, default=2.5, help="seconds between pings, the same for every server (default 2.5)")
+    parser.add_argument("--ping-interval", type=float, default=5.0, help="seconds between pings, the same for every server (default 5)")
     parser.add_argument("--output", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or args.ping_interval <= 0:

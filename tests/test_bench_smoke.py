@@ -86,7 +86,7 @@ def test_idle_comparison_writes_every_figure(tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from bench.idle import IDLE_KINDS
 
-    for figure in ("full_collections", "longest_pause_ms", "collector_ms"):
+    for figure in ("full_collections", "longest_pause_ms", "collector_ms", "still_connected"):
         assert set(run[figure]) == set(IDLE_KINDS), figure
     bad = subprocess.run([sys.executable, "-m", "bench", "idle", "--seconds", "0"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "--seconds" in bad.stderr
