@@ -93,11 +93,13 @@ def measure_broadcast(clients: int, broadcasts: int, kinds: tuple[str, ...] = BR
         time.sleep(0.5)  # let each server settle before its memory is read
         idle = {kind: servers[kind].stats()["rss"] for kind in kinds}
         tracked_idle = {kind: servers[kind].settle() for kind in kinds}
+        # The crowds of all servers connect at the same time (each answers its
+        # pings while it connects), so connecting takes both cores.
+        print(f"  {clients} clients connect to each of {', '.join(kinds)}", file=sys.stderr, flush=True)
         for kind in kinds:
-            # One crowd at a time: a crowd that is busy connecting does not answer pings yet.
-            print(f"  {clients} clients connect to {kind}", file=sys.stderr, flush=True)
             crowds[kind] = ClientProcess(servers[kind], clients)
-            crowds[kind].wait_ready()
+        for crowd in crowds.values():
+            crowd.wait_ready()
         time.sleep(0.5)
         connected = {kind: servers[kind].stats() for kind in kinds}
         # Every server starts the broadcasts from the same collector state: one

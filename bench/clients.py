@@ -34,11 +34,79 @@ __all__ = ["main"]
 BATCH = 100
 
 
-def connect_all(port: int, count: int, websocket: bool) -> list[socket.socket]:
-    sockets: list[socket.socket] = []
+class Crowd:
+    """The clients, read all the time (so pings are answered while idle); arrivals of the awaited tag noted."""
+
+    def __init__(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.readers: dict[socket.socket, wsclient.FrameReader] = {}
+        self.tag: bytes | None = None
+        self.waiting: set[socket.socket] = set()
+        self.arrivals: list[float] = []
+        self.stdin_buffer = ""
+
+    def add(self, sock: socket.socket) -> None:
+        self.selector.register(sock, selectors.EVENT_READ)
+        self.readers[sock] = wsclient.FrameReader(sock)
+
+    def close(self) -> None:
+        for sock in self.readers:
+            sock.close()
+
+    def run(self) -> None:
+        """Read the clients and the commands on stdin until stdin ends."""
+        self.selector.register(sys.stdin, selectors.EVENT_READ)
+        while self.read_ready(1.0):
+            pass
+
+    def read_ready(self, timeout: float) -> bool:
+        """Read what has arrived within ``timeout`` seconds (pings are answered); False once stdin has ended."""
+        for key, _ in self.selector.select(timeout):
+            if key.fileobj is sys.stdin:
+                data = os.read(sys.stdin.fileno(), 65536).decode()
+                if not data:
+                    return False
+                self.stdin_buffer += data
+                while "\n" in self.stdin_buffer:
+                    line, self.stdin_buffer = self.stdin_buffer.split("\n", 1)
+                    self.command(line)
+                continue
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                continue
+            if not data:
+                raise ConnectionError("the server closed a client's connection")
+            payloads = self.readers[sock].feed(data)
+            if self.tag is not None and sock in self.waiting and self.tag in payloads:
+                self.arrivals.append(time.perf_counter())
+                self.waiting.discard(sock)
+                if not self.waiting:
+                    print("ARRIVALS " + json.dumps(self.arrivals), flush=True)
+                    self.tag = None
+        return True
+
+    def command(self, line: str) -> None:
+        command, _, text = line.partition(" ")
+        if command == "expect":
+            self.tag = text.encode()
+            self.waiting = set(self.readers)
+            self.arrivals = []
+            print("ARMED", flush=True)
+
+
+def connect_all(port: int, count: int, websocket: bool, crowd: Crowd) -> None:
+    """Connect ``count`` clients in batches, each joining ``crowd``, which answers pings between batches.
+
+    The crowds of all servers connect at the same time; a client that waited
+    for the others before reading would miss its server's pings and be closed.
+    """
     join = wsclient.client_frame(b"join")  # tells the TCP floor this is an echo client
-    while len(sockets) < count:
-        batch = [wsclient.open_socket(port) for _ in range(min(BATCH, count - len(sockets)))]
+    done = 0
+    while done < count:
+        batch = [wsclient.open_socket(port) for _ in range(min(BATCH, count - done))]
         for sock in batch:
             if websocket:
                 wsclient.send_handshake(sock, port, "/echo")
@@ -50,63 +118,11 @@ def connect_all(port: int, count: int, websocket: bool) -> list[socket.socket]:
             else:
                 wsclient.recv_exact(sock, len(join))
             sock.setblocking(False)
-        before = len(sockets)
-        sockets += batch
-        if len(sockets) // 2000 > before // 2000:
-            print(f"  {len(sockets)} of {count} clients connected", file=sys.stderr, flush=True)
-    return sockets
-
-
-class Crowd:
-    """The clients, read all the time (so pings are answered while idle); arrivals of the awaited tag noted."""
-
-    def __init__(self, sockets: list[socket.socket]) -> None:
-        self.selector = selectors.DefaultSelector()
-        self.readers = {}
-        for sock in sockets:
-            self.selector.register(sock, selectors.EVENT_READ)
-            self.readers[sock] = wsclient.FrameReader(sock)
-        self.selector.register(sys.stdin, selectors.EVENT_READ)
-        self.tag: bytes | None = None
-        self.waiting: set[socket.socket] = set()
-        self.arrivals: list[float] = []
-
-    def run(self) -> None:
-        stdin_buffer = ""
-        while True:
-            for key, _ in self.selector.select(1.0):
-                if key.fileobj is sys.stdin:
-                    data = os.read(sys.stdin.fileno(), 65536).decode()
-                    if not data:
-                        return
-                    stdin_buffer += data
-                    while "\n" in stdin_buffer:
-                        line, stdin_buffer = stdin_buffer.split("\n", 1)
-                        self.command(line)
-                    continue
-                sock = key.fileobj
-                assert isinstance(sock, socket.socket)
-                try:
-                    data = sock.recv(65536)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    raise ConnectionError("the server closed a client's connection")
-                payloads = self.readers[sock].feed(data)
-                if self.tag is not None and sock in self.waiting and self.tag in payloads:
-                    self.arrivals.append(time.perf_counter())
-                    self.waiting.discard(sock)
-                    if not self.waiting:
-                        print("ARRIVALS " + json.dumps(self.arrivals), flush=True)
-                        self.tag = None
-
-    def command(self, line: str) -> None:
-        command, _, text = line.partition(" ")
-        if command == "expect":
-            self.tag = text.encode()
-            self.waiting = set(self.readers)
-            self.arrivals = []
-            print("ARMED", flush=True)
+            crowd.add(sock)
+        crowd.read_ready(0)
+        if (done + len(batch)) // 2000 > done // 2000:
+            print(f"  {done + len(batch)} of {count} clients connected", file=sys.stderr, flush=True)
+        done += len(batch)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,13 +131,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("count", type=int)
     parser.add_argument("--tcp", action="store_true", help="the server is the TCP floor (no handshake)")
     args = parser.parse_args(argv)
-    sockets = connect_all(args.port, args.count, websocket=not args.tcp)
-    print("READY", flush=True)
+    crowd = Crowd()
     try:
-        Crowd(sockets).run()
+        connect_all(args.port, args.count, not args.tcp, crowd)
+        print("READY", flush=True)
+        crowd.run()
     finally:
-        for sock in sockets:
-            sock.close()
+        crowd.close()
 
 
 if __name__ == "__main__":

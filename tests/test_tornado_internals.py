@@ -247,3 +247,39 @@ def test_a_coroutine_on_message_is_done_before_the_next_message_is_read() -> Non
             server.events.wait_for("end 4")
         order = [e.text for e in server.events.snapshot() if e.text.startswith(("start ", "end "))]
     assert order == [f"{step} {n}" for n in range(5) for step in ("start", "end")]
+
+
+def test_each_connection_is_pinged_on_its_own_schedule() -> None:
+    """Only connections whose last ping is ``ping_interval`` old are pinged, oldest first; the timer ticks ten times per interval.
+
+    So clients that connected at different times are not all pinged (and do
+    not all answer) in one moment, which would hold up a broadcast.
+    """
+    clients = 3
+    with wstutorial.start_server(port=0, ping_interval=60) as server:
+        sockets = raw_clients(server, clients)
+        try:
+
+            def stagger_and_tick() -> tuple[float, list[int]]:
+                (round_,) = [r for r in tornado_internals.PingRound._rounds.values() if r.loop is tornado.ioloop.IOLoop.current()]
+                now = round_.loop.time()
+                members = list(round_.order)
+                for protocol, age in zip(members, (61, 59, 30), strict=True):
+                    protocol._pinged_at = now - age  # only the first is due
+                round_._tick()
+                return round_.timer.callback_time, [members.index(p) for p in round_.order]
+
+            tick_ms, order = in_server(server, stagger_and_tick)
+            assert tick_ms == 6000, "the timer should tick every tenth of the ping interval"
+            assert order == [1, 2, 0], "the pinged connection goes to the back of the round"
+            pinged = []
+            for sock in sockets:
+                sock.settimeout(0.2)
+                try:
+                    pinged.append(sock.recv(4096) == b"\x89\x00")
+                except TimeoutError:
+                    pinged.append(False)
+            assert sorted(pinged) == [False, False, True], "exactly the one connection that was due should get a ping"
+        finally:
+            for sock in sockets:
+                sock.close()

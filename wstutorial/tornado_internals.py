@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import collections
 import contextvars
 import socket
 import struct
@@ -133,8 +134,12 @@ class PingRound:
     every ``ping_interval`` seconds; no pong within ``ping_timeout``: close
     with "ping timed out"), but from one timer per loop and settings instead
     of one Task per connection, so an idle connection costs less memory.
-    The timer wakes every half ``ping_timeout`` (at least every 50 ms), so a
-    dead connection is closed at most that much later than Tornado would.
+    Each connection keeps its own schedule, from when it opened: the timer
+    wakes every tenth of the shorter of interval and timeout (at least every
+    50 ms) and pings only the connections that are due, oldest first, so
+    10,000 clients that connected over a minute are not all pinged (and do
+    not all answer) in the same moment, which would hold up a broadcast.
+    A dead connection is closed at most one tick later than Tornado would.
     Relies on ``WebSocketProtocol13.stream`` (pings are written to it as
     ready-made frames, see ``write_frames``), ``ping_interval``,
     ``ping_timeout`` and ``_received_pong`` (set when a pong arrives).
@@ -143,16 +148,17 @@ class PingRound:
     _rounds: dict[tuple[int, float, float], PingRound] = {}
 
     def __init__(self, key: tuple[int, float, float], interval: float, timeout: float) -> None:
-        from tornado.ioloop import IOLoop
+        from tornado.ioloop import IOLoop, PeriodicCallback
 
         self.key = key
         self.interval = interval
         self.timeout = timeout
         self.members: set[ServerProtocol] = set()
+        # The members by when they were last pinged, oldest first (each goes to
+        # the back when pinged); one that left is dropped when it comes up.
+        self.order: collections.deque[ServerProtocol] = collections.deque()
         self.loop = IOLoop.current()
-        tick = max(0.05, (timeout if timeout > 0 else interval) / 2)
-        from tornado.ioloop import PeriodicCallback
-
+        tick = max(0.05, min(interval, timeout if timeout > 0 else interval) / 10)
         self.timer = PeriodicCallback(self._tick, tick * 1000)
         self.timer.start()
 
@@ -168,6 +174,7 @@ class PingRound:
         protocol._pinged_at = loop.time()  # as if a ping had been answered just now
         protocol._received_pong = True
         round_.members.add(protocol)
+        round_.order.append(protocol)
 
     @classmethod
     def leave(cls, protocol: ServerProtocol) -> None:
@@ -179,31 +186,55 @@ class PingRound:
     def _stop_if_empty(self) -> None:
         if not self.members:
             self.timer.stop()
+            self.order.clear()
             if self._rounds.get(self.key) is self:
                 del self._rounds[self.key]
 
+    def _gone(self, protocol: ServerProtocol) -> bool:
+        if protocol not in self.members:
+            return True
+        if protocol.stream is None or protocol.stream.closed() or protocol.server_terminated:
+            self.members.discard(protocol)
+            return True
+        return False
+
     def _tick(self) -> None:
         now = self.loop.time()
-        for protocol in list(self.members):
-            if protocol.stream is None or protocol.stream.closed() or protocol.server_terminated:
+        order = self.order
+        while order:
+            protocol = order[0]
+            if self._gone(protocol):
+                order.popleft()
+                continue
+            if now - protocol._pinged_at < self.interval:
+                break  # the rest were pinged later still
+            order.popleft()
+            if self.timeout > 0 and not protocol._received_pong:
+                self.members.discard(protocol)
+                protocol.close(reason="ping timed out")
+                continue
+            protocol._received_pong = False
+            protocol._pinged_at = now
+            try:
+                # Control frames are never compressed (RFC 7692 section 6.1),
+                # so the ready-made frame is right for every connection; the
+                # fast path leaves no Future per connection for the collector.
+                write_frames(protocol.stream, EMPTY_PING)
+            except Exception:  # the stream closed between the check and the write
                 self.members.discard(protocol)
                 continue
-            sent = protocol._pinged_at
-            if self.timeout > 0 and not protocol._received_pong:
-                if now - sent >= self.timeout:
-                    self.members.discard(protocol)
-                    protocol.close(reason="ping timed out")
-                continue
-            if now - sent >= self.interval:
-                protocol._received_pong = False
-                protocol._pinged_at = now
-                try:
-                    # Control frames are never compressed (RFC 7692 section 6.1),
-                    # so the ready-made frame is right for every connection; the
-                    # fast path leaves no Future per connection for the collector.
-                    write_frames(protocol.stream, EMPTY_PING)
-                except Exception:  # the stream closed between the check and the write
-                    self.members.discard(protocol)
+            order.append(protocol)
+        if 0 < self.timeout < self.interval:
+            # Unanswered pings older than the timeout, among those not yet due again.
+            late = []
+            for protocol in order:
+                if now - protocol._pinged_at < self.timeout:
+                    break
+                if not protocol._received_pong and not self._gone(protocol):
+                    late.append(protocol)
+            for protocol in late:
+                self.members.discard(protocol)
+                protocol.close(reason="ping timed out")
         self._stop_if_empty()
 
 
