@@ -109,7 +109,9 @@ def test_count_waits_for_a_slow_reader(server: wstutorial.TutorialServer) -> Non
 
 def test_count_stops_with_websocketclosederror_when_the_client_leaves(server: wstutorial.TutorialServer) -> None:
     """A client that leaves during a count ends it: WebSocketClosedError is caught and recorded."""
-    with ws_connect(server.ws_url("/json"), max_size=2**21) as websocket:
+    # close_timeout: the client stops reading, so on a loaded machine the server's close frame can sit
+    # behind unread counts; the client then drops the connection after 1 s instead of websockets' 10 s.
+    with ws_connect(server.ws_url("/json"), max_size=2**21, close_timeout=1) as websocket:
         websocket.send(json.dumps({"type": "count", "to": 500, "size": 100_000}))
         websocket.recv(timeout=5)
     event = server.events.wait_for("count stopped after", timeout=10)
