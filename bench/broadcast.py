@@ -65,6 +65,16 @@ class ClientProcess:
         if line != "ARMED":
             raise RuntimeError(f"clients answered {line!r} instead of ARMED")
 
+    def count(self) -> int:
+        """How many of the clients are still connected."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("count\n")
+        self.process.stdin.flush()
+        line = self._line()
+        if not line.startswith("COUNT "):
+            raise RuntimeError(f"clients answered {line!r} instead of COUNT")
+        return int(line.split()[1])
+
     def arrivals(self) -> list[float]:
         line = self._line()
         if not line.startswith("ARRIVALS "):

@@ -5,6 +5,8 @@ broadcast comparison at 10,000 clients gives each server's clients their
 own process. It connects ``COUNT`` clients to ``/echo``, prints ``READY``,
 reads every client all the time (answering pings) and answers commands on stdin:
 
+``count``         prints ``COUNT <n>``: how many clients are still connected
+                  (one the server closes is dropped, and said so on stderr).
 ``expect <tag>``  prints ``ARMED``, waits until every client received a
                   frame containing <tag>, then prints ``ARRIVALS <json>``: the
                   ``time.perf_counter()`` of each arrival (on Linux the
@@ -77,8 +79,13 @@ class Crowd:
                 data = sock.recv(65536)
             except BlockingIOError:
                 continue
-            if not data:
-                raise ConnectionError("the server closed a client's connection")
+            if not data:  # the server closed this client (e.g. a ping it answered too late)
+                self.selector.unregister(sock)
+                del self.readers[sock]
+                self.waiting.discard(sock)
+                sock.close()
+                print(f"  a client was closed by the server; {len(self.readers)} left", file=sys.stderr, flush=True)
+                continue
             payloads = self.readers[sock].feed(data)
             if self.tag is not None and sock in self.waiting and self.tag in payloads:
                 self.arrivals.append(time.perf_counter())
@@ -90,7 +97,9 @@ class Crowd:
 
     def command(self, line: str) -> None:
         command, _, text = line.partition(" ")
-        if command == "expect":
+        if command == "count":
+            print(f"COUNT {len(self.readers)}", flush=True)
+        elif command == "expect":
             self.tag = text.encode()
             self.waiting = set(self.readers)
             self.arrivals = []

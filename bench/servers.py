@@ -134,6 +134,9 @@ async def _until_stdin_closes(broadcast: Callable[[str], int], port: int, backgr
 # The kernel-like main loop (kind "thread"): wakes every KERNEL_TICK seconds
 # and works KERNEL_WORK seconds holding the GIL (2% of a core by default).
 KERNEL_TICK = float(os.environ.get("BENCH_KERNEL_TICK", 0.01))
+# Seconds between pings for the tutorial's servers and `websockets` (unset:
+# each library's default, 10 s and 20 s); `bench idle` sets it.
+PING_INTERVAL = float(os.environ["BENCH_PING_INTERVAL"]) if os.environ.get("BENCH_PING_INTERVAL") else None
 KERNEL_WORK = float(os.environ.get("BENCH_KERNEL_WORK", 0.0002))
 
 
@@ -147,7 +150,8 @@ def _kernel_work() -> None:
 async def run_thread(interval: float) -> None:
     import wstutorial
 
-    server = wstutorial.start_server(port=0, interval=interval)
+    pings = {} if PING_INTERVAL is None else {"ping_interval": PING_INTERVAL}
+    server = wstutorial.start_server(port=0, interval=interval, **pings)
     try:
         await _until_stdin_closes(lambda text: server.broadcast("/echo", text), server.port, _kernel_work)
     finally:
@@ -161,7 +165,8 @@ async def run_standalone(interval: float) -> None:
     from wstutorial.server.app import make_app
     from wstutorial.server.options import ServerOptions
 
-    app = make_app(ServerOptions(interval=interval))
+    pings = {} if PING_INTERVAL is None else {"ping_interval": PING_INTERVAL}
+    app = make_app(ServerOptions(interval=interval, **pings))
     sockets = bind_sockets(0, "127.0.0.1")
     server = HTTPServer(app)
     server.add_sockets(sockets)
@@ -239,7 +244,8 @@ async def run_websockets() -> None:
         broadcast(clients, text)
         return len(clients)
 
-    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+    pings = {} if PING_INTERVAL is None else {"ping_interval": PING_INTERVAL, "ping_timeout": PING_INTERVAL}
+    async with serve(handler, "127.0.0.1", 0, compression=None, **pings) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         await _until_stdin_closes(send_all, port)
 

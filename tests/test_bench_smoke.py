@@ -67,3 +67,26 @@ def test_broadcast_comparison_writes_every_figure(tmp_path: Path) -> None:
             assert set(run[figure]) == set(BROADCAST_KINDS), figure
             assert all(math.isfinite(value) for value in run[figure].values()), figure
         assert set(run["gc_during_broadcasts"]) == set(BROADCAST_KINDS)
+        assert set(run["tracked_objects_per_connection"]) == set(BROADCAST_KINDS)
+
+
+def test_idle_comparison_writes_every_figure(tmp_path: Path) -> None:
+    """python -m bench idle with tiny sizes prints the collector's figures for each server (pings every 0.2 s answered)."""
+    output = tmp_path / "idle.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "idle", "--clients", "10", "--seconds", "1", "--ping-interval", "0.2", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| full collections |" in result.stdout
+    run = json.loads(output.read_text())["result"]
+    sys.path.insert(0, str(ROOT))
+    from bench.idle import IDLE_KINDS
+
+    for figure in ("full_collections", "longest_pause_ms", "collector_ms", "still_connected"):
+        assert set(run[figure]) == set(IDLE_KINDS), figure
+    bad = subprocess.run([sys.executable, "-m", "bench", "idle", "--seconds", "0"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "--seconds" in bad.stderr
