@@ -283,8 +283,11 @@ class Classroom:
         self.board_file = path
         self._saved_changes = self.room.board.changes
 
+        def save() -> None:
+            self.save_board()
+
         def start() -> None:
-            self._saver = PeriodicCallback(self.save_board, BOARD_SAVE_INTERVAL * 1000)
+            self._saver = PeriodicCallback(save, BOARD_SAVE_INTERVAL * 1000)
             self._saver.start()
 
         self.server.call(start)
