@@ -391,7 +391,9 @@ class ServerProtocol(WebSocketProtocol13):
         coroutine is woken only for what must wait: anything else takes the
         general way (``_receive_frame``, reading from the same buffer first);
         a handler's ``on_message`` that returns an awaitable is awaited before
-        anything more is read, as Tornado does.
+        anything more is read, as Tornado does. (A plain ``on_message`` is
+        called from that callback, in a context copied once per connection:
+        ``asyncio.current_task()`` is None there, as in any loop callback.)
         Relies on Tornado awaiting ``_receive_frame_loop()`` once, after
         ``handler.open()``; on ``client_terminated`` (set when the client's
         close frame is handled), ``_abort()`` and
