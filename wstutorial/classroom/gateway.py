@@ -175,6 +175,7 @@ class RoomGateway(_RedisLink):
         self._pending: dict[str, list[tuple[str, list[int]]]] = {}
         super().__init__()
         self._worker_ids: dict[str, str] = {}  # "worker 1" (the cluster's name) -> its id in envelopes
+        self._gone: set[str] = set()  # ids of workers that died: a report still on its way is ignored
         self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
@@ -196,6 +197,7 @@ class RoomGateway(_RedisLink):
         """A worker process died: its students leave the room (their names are free again). Returns how many."""
         worker = self._worker_ids.pop(label, None)
         if worker is not None:
+            self._gone.add(worker)
             self.remote.drop(worker)
         gone = [key for key in self.names if key[0] == worker]
         for key in gone:
@@ -223,7 +225,7 @@ class RoomGateway(_RedisLink):
                 self._publish_now(worker, {"op": "close", "conn": conn, "code": verdict.close_code, "reason": verdict.close_reason})
         elif op == "leave" and key in self.names:
             self.room.leave(self.names.pop(key))
-        elif op == "connections":
+        elif op == "connections" and worker not in self._gone:
             self.remote.update(worker, dict(envelope.get("paths") or {}), dict(envelope.get("counts") or {}))
 
     def _sender(self, worker: str, conn: int) -> Callable[[str], None]:
