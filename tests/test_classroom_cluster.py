@@ -155,14 +155,21 @@ def test_one_address_for_the_class_through_nginx(classroom: Classroom) -> None:
 def test_a_dead_workers_students_leave_the_room(redis_server: RedisServer) -> None:
     """A worker killed from outside drops its students; the room lets them go, so their names are free again."""
     running = start_classroom(port=0, room=ChatRoom(presence_delay=0), workers=2, redis_url=redis_server.url)
+    teacher_url = f"{running.server.ws_url('/teacher')}?token={running.teacher_token}"
     try:
-        with connect(running.chat_url("Kim", worker=1)) as kim, connect(running.chat_url("Lou", worker=2)) as lou:
+        with connect(running.chat_url("Kim", worker=1)) as kim, connect(running.chat_url("Lou", worker=2)) as lou, \
+                connect(running.workers[0].ws_url("/ws?name=Wes")), connect(teacher_url) as teacher:
             receive(kim, "welcome")
             receive(lou, "welcome")
+            while "Wes" not in receive(teacher, "connections")["paths"]["/ws"]:
+                pass
             running.workers[0].process.kill()
             while "Kim" not in receive(lou, "presence")["left"]:
                 pass
             running.events.wait_for("worker 1 is gone: 1 of its students left the chat room", timeout=10)
+            # Its /ws client went with it: the teacher page no longer lists it.
+            while "Wes" in receive(teacher, "connections")["paths"]["/ws"]:
+                pass
             with connect(running.chat_url("Kim", worker=2)) as again:
                 assert receive(again, "welcome")["members"] == ["Kim", "Lou"]
     finally:

@@ -29,7 +29,8 @@ def tutorial(folder: Path, files: dict[str, str]) -> Path:
 def test_every_notebook_exercise_and_solution_is_copied_but_not_test_files() -> None:
     names = {str(path) for path in tutorial_files(notebooks_source())}
     expected = {p.relative_to(ROOT / "notebooks").as_posix() for p in (ROOT / "notebooks").rglob("*") if p.is_file()}
-    expected = {name for name in expected if ".ipynb_checkpoints" not in name and "__pycache__" not in name}
+    skipped = (".ipynb_checkpoints", "__pycache__", "my-pages/")
+    expected = {name for name in expected if not any(part in name for part in skipped)}
     assert names == expected - {"sanitize.cfg"}
     assert "00-setup-check.ipynb" in names and "exercises/upper_case.py" in names and "solutions/upper_case.py" in names
 
@@ -47,6 +48,20 @@ def test_first_run_copies_and_second_run_changes_nothing(tmp_path: Path) -> None
     assert again.copied == again.updated == again.kept == []
     assert again.lines() == [f"The tutorial's files in {student} are up to date."]
     assert sorted(again.unchanged) == ["01.ipynb", "exercises/a.py"]
+
+
+def test_someones_own_pages_are_never_copied(tmp_path: Path) -> None:
+    """my-pages/ (notebook 03's copies, edited by whoever ran it in this checkout) is theirs, not the tutorial's."""
+    source = tutorial(
+        tmp_path / "checkout",
+        {"03.ipynb": "three", "exercises/reconnect.html": "start", "my-pages/reconnect.html": "the teacher's answer"},
+    )
+    assert [str(path) for path in tutorial_files(source)] == ["03.ipynb", "exercises/reconnect.html"]
+    student = tmp_path / "student"
+    report = sync_notebooks(student, source, "0.1.0")
+    assert sorted(report.copied) == ["03.ipynb", "exercises/reconnect.html"]
+    assert not (student / "my-pages").exists()
+    assert "my-pages/reconnect.html" not in json.loads((student / MANIFEST).read_text())["files"]
 
 
 def test_a_changed_file_stays_and_the_newer_version_goes_beside_it(tmp_path: Path) -> None:

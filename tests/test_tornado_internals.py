@@ -283,3 +283,31 @@ def test_each_connection_is_pinged_on_its_own_schedule() -> None:
         finally:
             for sock in sockets:
                 sock.close()
+
+
+def test_a_closed_connection_is_freed_without_the_collector() -> None:
+    """No reference cycle keeps a closed connection's objects alive until the next collection (counted, not timed)."""
+    import gc
+
+    from helpers import RawClient, poll_until
+
+    with wstutorial.start_server(port=0) as server:
+        with connect(server.ws_url("/echo"), open_timeout=10):
+            pass  # one connection first, so that what every server keeps once exists
+        server.events.wait_for("connection closed")
+        gc.collect()
+        gc.disable()
+        try:
+            for n in range(20):
+                if n % 2:  # a close handshake
+                    with connect(server.ws_url("/echo"), open_timeout=10) as client:
+                        client.send("hello")
+                        assert client.recv(timeout=10) == "hello"
+                else:  # the TCP connection just ends
+                    with RawClient(server.ws_url("/echo")) as raw:
+                        raw.send_text_bytes(b"hello")
+            poll_until(lambda: in_server(server, lambda: len(server.hub.open_handlers("/echo"))) == 0)
+            alive = in_server(server, lambda: sum(1 for o in gc.get_objects() if type(o) is tornado_internals.ServerProtocol))
+        finally:
+            gc.enable()
+    assert alive == 0, f"{alive} closed connections wait for the garbage collector (a reference cycle)"

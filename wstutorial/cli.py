@@ -255,6 +255,15 @@ def add_classroom_command(commands: "argparse._SubParsersAction[_Parser]") -> No
         help="keep the progress board in this JSON file: read at start, saved every second or so and at Ctrl-C "
         "(default: in memory only, lost when the server stops)",
     )
+    classroom.add_argument(
+        "--allowed-origin", action="append", dest="allowed_origins", default=[], metavar="ORIGIN",
+        help="a web page from another origin that may connect, e.g. http://localhost:8889 (repeat for several; never *)",
+    )
+    classroom.add_argument(
+        "--xheaders", action="store_true",
+        help="believe a reverse proxy's X-Real-IP / X-Forwarded-For / X-Forwarded-Proto (nginx in front); "
+        "only when nobody can reach the server's ports but the proxy",
+    )
     classroom.set_defaults(run=run_classroom)
     add_wheelhouse_command(commands)
 
@@ -319,6 +328,11 @@ def print_classroom_addresses(
     else:
         out(f"Listening on {server.host} only: just this machine can connect (use --host 0.0.0.0 for a class).")
         hosts = ["localhost"]
+    if server.options.xheaders and server.exposed:
+        out(
+            f"Warning: --xheaders while listening on {server.host}: a client that reaches these ports directly "
+            "can claim any address; with a proxy in front, use --host 127.0.0.1."
+        )
     out("Students type into the notebook's ClientPanel:")
     for host in hosts:
         out(f"  host {host}   port {server.port}   uri /chat?name=YourName   (the stream: uri /streaming)")
@@ -341,7 +355,8 @@ def print_classroom_addresses(
     if wheels:
         from .classroom.wheels import student_install_command
 
-        out(f"Students install the tutorial from this machine only (wheels from {wheels}):")
+        served = " and every worker's port" if classroom.workers else ""
+        out(f"Students install the tutorial from this machine only (wheels from {wheels}, at /wheels/ on this port{served}):")
         for host in hosts:
             out(f"  {student_install_command(f'http://{host}:{server.port}')}")
         out('  (Windows: py -m pip ... instead of python -m pip ...; then: python -m wstutorial lab)')
@@ -361,7 +376,7 @@ def run_classroom(args: argparse.Namespace) -> int:
     try:
         classroom = start_classroom(
             args.host, args.port, interval=args.interval, wheels=args.wheels, workers=args.workers, redis_url=args.redis,
-            board_file=args.board_file,
+            allowed_origins=args.allowed_origins, xheaders=args.xheaders, board_file=args.board_file,
         )
     except (FileNotFoundError, ServiceError, ConnectionError, ValueError, BoardFileError) as error:
         print(f"error: {error}", file=sys.stderr)

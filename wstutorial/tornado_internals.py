@@ -315,6 +315,7 @@ class ServerProtocol(WebSocketProtocol13):
         self._inbuf = b""  # bytes read from the stream, not yet parsed: self._inbuf[self._inpos:]
         self._inpos = 0
         self._wake: asyncio.Future[object] | None = None  # what the receive loop awaits (see _receive_frame_loop)
+        self._read_callback: Callable[[asyncio.Future[bytes]], None] | None = None
 
     # -- life cycle hooks ------------------------------------------------------------
 
@@ -390,7 +391,9 @@ class ServerProtocol(WebSocketProtocol13):
         coroutine is woken only for what must wait: anything else takes the
         general way (``_receive_frame``, reading from the same buffer first);
         a handler's ``on_message`` that returns an awaitable is awaited before
-        anything more is read, as Tornado does.
+        anything more is read, as Tornado does. (A plain ``on_message`` is
+        called from that callback, in a context copied once per connection:
+        ``asyncio.current_task()`` is None there, as in any loop callback.)
         Relies on Tornado awaiting ``_receive_frame_loop()`` once, after
         ``handler.open()``; on ``client_terminated`` (set when the client's
         close frame is handled), ``_abort()`` and
@@ -405,7 +408,12 @@ class ServerProtocol(WebSocketProtocol13):
             while not self.client_terminated:
                 wake = self._wake = loop.create_future()
                 self._handle_buffered()
-                why = await wake
+                try:
+                    why = await wake
+                finally:
+                    # A failed wake-up holds its exception, whose traceback
+                    # holds this frame: no cycle may outlive the connection.
+                    del wake
                 if why is _GENERAL:
                     await self._receive_frame()
                 elif why is _YIELD:
@@ -418,7 +426,9 @@ class ServerProtocol(WebSocketProtocol13):
         except StreamClosedError:
             self._abort()
         finally:
-            self._wake = None
+            # The callback is a bound method of this protocol: without this, a
+            # closed connection would wait for the collector to be freed.
+            self._wake = self._read_callback = None
             self.handler.on_ws_connection_close(self.close_code, self.close_reason)
 
     def _handle_buffered(self) -> None:
@@ -433,7 +443,9 @@ class ServerProtocol(WebSocketProtocol13):
                     self._inpos = 0
                     # read_bytes returns a Future (typed as an Awaitable): a callback, not an await.
                     arriving = cast("asyncio.Future[bytes]", self.stream.read_bytes(READ_CHUNK, partial=True))
-                    arriving.add_done_callback(self._read_callback, context=self._context)
+                    callback = self._read_callback
+                    assert callback is not None  # set while the receive loop runs
+                    arriving.add_done_callback(callback, context=self._context)
                     return
                 if self._failed:
                     self._inbuf = b""  # dropped unread, as RFC 6455 section 7.1.7 asks

@@ -24,6 +24,11 @@ Redis pub/sub carries JSON envelopes, each naming a connection by
 - out to every worker, on ``PREFIX:out``: ``{"op": "stream", "running"}``
   (the teacher started or stopped the part-2 stream).
 
+Besides, each worker reports who is connected on its ``/ws`` and
+``/streaming``, for the teacher's page, on ``PREFIX:in``, a moment after each
+change: ``{"op": "connections", "worker", "paths": {path: [labels]},
+"counts": {path: n}}`` (at most 100 labels a path; ``counts`` says how many).
+
 What it does not do: pub/sub stores nothing, so an envelope published while
 Redis or a worker is away is lost; a worker that dies drops its students
 (they reconnect, to another worker if a balancer is in front); the room's
@@ -44,7 +49,7 @@ from ..protocol import describe_message
 from ..server.handlers import TutorialHandler
 from .room import ChatRoom
 from .rules import CLOSE_POLICY, NameRejected
-from .server import close_reason
+from .server import CONNECTIONS_DELAY, MAX_LISTED, WORKER_PATHS, RemoteConnections, close_reason, connection_label
 
 __all__ = ["RoomGateway", "WorkerLink", "RemoteChatHandler", "DEFAULT_PREFIX", "inbox", "outbox"]
 
@@ -156,8 +161,12 @@ class _RedisLink:
 class RoomGateway(_RedisLink):
     """The room's side, on the classroom server's loop: workers' students become room members."""
 
-    def __init__(self, room: ChatRoom, redis_url: str, events: EventLog, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(
+        self, room: ChatRoom, redis_url: str, events: EventLog, prefix: str = DEFAULT_PREFIX,
+        remote: RemoteConnections | None = None,
+    ) -> None:
         self.room = room
+        self.remote = remote if remote is not None else RemoteConnections()  # the workers' /ws and /streaming
         self.redis_url = redis_url
         self.events = events
         self.prefix = prefix
@@ -166,6 +175,7 @@ class RoomGateway(_RedisLink):
         self._pending: dict[str, list[tuple[str, list[int]]]] = {}
         super().__init__()
         self._worker_ids: dict[str, str] = {}  # "worker 1" (the cluster's name) -> its id in envelopes
+        self._gone: set[str] = set()  # ids of workers that died: a report still on its way is ignored
         self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
@@ -186,6 +196,9 @@ class RoomGateway(_RedisLink):
     def drop_worker(self, label: str) -> int:
         """A worker process died: its students leave the room (their names are free again). Returns how many."""
         worker = self._worker_ids.pop(label, None)
+        if worker is not None:
+            self._gone.add(worker)
+            self.remote.drop(worker)
         gone = [key for key in self.names if key[0] == worker]
         for key in gone:
             self.room.leave(self.names.pop(key))
@@ -212,6 +225,8 @@ class RoomGateway(_RedisLink):
                 self._publish_now(worker, {"op": "close", "conn": conn, "code": verdict.close_code, "reason": verdict.close_reason})
         elif op == "leave" and key in self.names:
             self.room.leave(self.names.pop(key))
+        elif op == "connections" and worker not in self._gone:
+            self.remote.update(worker, dict(envelope.get("paths") or {}), dict(envelope.get("counts") or {}))
 
     def _sender(self, worker: str, conn: int) -> Callable[[str], None]:
         def send(text: str) -> None:
@@ -253,6 +268,8 @@ class RoomGateway(_RedisLink):
         for name in self.names.values():
             self.room.leave(name)
         self.names.clear()
+        for worker in list(self.remote.labels):
+            self.remote.drop(worker)
         await self._disconnect()
 
 
@@ -267,13 +284,40 @@ class WorkerLink(_RedisLink):
         self.handlers: dict[int, "RemoteChatHandler"] = {}
         self._numbers = itertools.count(1)
         self.stream: Any = None  # this worker's part-2 stream, paused and resumed by the teacher
+        self.hub: Any = None
+        self._report: asyncio.TimerHandle | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         super().__init__()
 
     async def start(self, app: Any) -> None:
         self.stream = app.context.stream
+        self.hub = app.context.hub
         await self._connect([outbox(self.prefix, self.worker), outbox(self.prefix)])
+        loop = asyncio.get_running_loop()
+
+        def on_event(event: Any) -> None:  # in the recording thread: over to the loop
+            if event.kind in ("open", "close") and event.path in WORKER_PATHS:
+                loop.call_soon_threadsafe(self._connections_changed)
+
+        self._unsubscribe = self.events.subscribe(on_event)
         # The classroom learns which worker process this id is (the cluster tags the event "worker N").
         self.events.record("relay", f"chat link {self.worker} subscribed to the room's channels")
+
+    def _connections_changed(self) -> None:
+        # Connections come in bursts (a class pressing Run All): one report per burst.
+        if self._report is None and self._publisher is not None:
+            self._report = asyncio.get_running_loop().call_later(CONNECTIONS_DELAY, self.report_connections)
+
+    def report_connections(self) -> None:
+        """Tell the room who is connected here on ``/ws`` and ``/streaming`` (for the teacher's page)."""
+        self._report = None
+        paths: dict[str, list[str]] = {}
+        counts: dict[str, int] = {}
+        for path in WORKER_PATHS:
+            labels = sorted((connection_label(handler) for handler in self.hub.open_handlers(path)), key=str.casefold)
+            paths[path] = labels[:MAX_LISTED]
+            counts[path] = len(labels)
+        self.forward({"op": "connections", "paths": paths, "counts": counts})
 
     def add(self, handler: "RemoteChatHandler", name: str, address: str) -> int:
         conn = next(self._numbers)
@@ -308,6 +352,11 @@ class WorkerLink(_RedisLink):
                 self.stream.pause()
 
     async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._report is not None:
+            self._report.cancel()
+            self._report = None
         await self._disconnect()
 
 

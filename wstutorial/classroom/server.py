@@ -59,6 +59,8 @@ __all__ = [
     "WATCHED_PATHS",
     "connection_label",
     "connections_message",
+    "RemoteConnections",
+    "WORKER_PATHS",
 ]
 
 # A chat line is at most 500 characters; nothing a student sends needs more
@@ -68,6 +70,8 @@ CLASSROOM_MAX_MESSAGE_SIZE = 16 * 1024
 
 # The paths whose connections the teacher's page lists (what the students use in 02, 04 and 06).
 WATCHED_PATHS = ("/ws", "/streaming", "/chat")
+# The paths a worker process reports to the teacher's page (its /chat students are the room's members).
+WORKER_PATHS = ("/ws", "/streaming")
 # A page listing hundreds of addresses helps nobody: beyond this, the page says how many more.
 MAX_LISTED = 100
 # Connections come and go in bursts (a class pressing Run All): one update per burst.
@@ -90,22 +94,69 @@ def connection_label(handler: WebSocketHandler) -> str:
     return f"{getattr(handler, 'client_name', '?')} from {handler.request.remote_ip}"
 
 
-def connections_message(hub: Any, room: ChatRoom | None = None) -> dict[str, Any]:
+class RemoteConnections:
+    """Who is connected on ``/ws`` and ``/streaming`` of each worker process (``--workers``), as it reports it. Server loop only.
+
+    A worker's link sends its labels (at most :data:`MAX_LISTED` a path) and
+    counts after each change (:mod:`.gateway`); the teacher's page adds them
+    to the room's process's own.
+    """
+
+    def __init__(self) -> None:
+        self.labels: dict[str, dict[str, list[str]]] = {}  # worker -> path -> labels
+        self.counts: dict[str, dict[str, int]] = {}  # worker -> path -> how many (also those not listed)
+        self._listeners: list[Callable[[], None]] = []
+
+    def update(self, worker: str, labels: dict[str, list[str]], counts: dict[str, int]) -> None:
+        self.labels[worker] = {path: [str(label) for label in labels.get(path, ())][:MAX_LISTED] for path in WORKER_PATHS}
+        self.counts[worker] = {path: int(counts.get(path, len(self.labels[worker][path]))) for path in WORKER_PATHS}
+        self._changed()
+
+    def drop(self, worker: str) -> None:
+        """A worker is gone: so are its connections."""
+        if self.labels.pop(worker, None) is not None:
+            self.counts.pop(worker, None)
+            self._changed()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener()`` after each change; returns the function that unsubscribes."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+
+def connections_message(hub: Any, room: ChatRoom | None = None, remote: RemoteConnections | None = None) -> dict[str, Any]:
     """``{"type": "connections", "paths": {path: [labels]}, "more": {path: n}}`` for :data:`WATCHED_PATHS`. Server loop only.
 
     With ``room``, ``/chat`` lists the room's members: with ``--workers``
-    they include the students whose sockets are on worker processes.
+    they include the students whose sockets are on worker processes; with
+    ``remote``, ``/ws`` and ``/streaming`` include the workers' connections.
     """
     paths: dict[str, list[str]] = {}
     more: dict[str, int] = {}
     for path in WATCHED_PATHS:
         if path == "/chat" and room is not None:
             labels = room.names
+            total = len(labels)
         else:
-            labels = sorted((connection_label(handler) for handler in hub.open_handlers(path)), key=str.casefold)
+            labels = [connection_label(handler) for handler in hub.open_handlers(path)]
+            total = len(labels)
+            if remote is not None:
+                for worker, listed in remote.labels.items():
+                    labels.extend(listed.get(path, ()))
+                    total += remote.counts[worker].get(path, 0)
+            labels.sort(key=str.casefold)
         paths[path] = labels[:MAX_LISTED]
-        if len(labels) > MAX_LISTED:
-            more[path] = len(labels) - MAX_LISTED
+        if total > len(paths[path]):
+            more[path] = total - len(paths[path])
     return {"type": "connections", "paths": paths, "more": more}
 
 
@@ -195,10 +246,15 @@ class TeacherHandler(TutorialHandler):
     _unsubscribe: Callable[[], None] | None = None
     _pending: asyncio.TimerHandle | None = None
 
-    def initialize(self, context: ServerContext, room: ChatRoom, token: str) -> None:  # type: ignore[override]
+    _unsubscribe_remote: Callable[[], None] | None = None
+
+    def initialize(  # type: ignore[override]
+        self, context: ServerContext, room: ChatRoom, token: str, remote: RemoteConnections | None = None
+    ) -> None:
         super().initialize(context)
         self.room = room
         self.token = token
+        self.remote = remote
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         expected = self.token
@@ -221,6 +277,8 @@ class TeacherHandler(TutorialHandler):
                 loop.call_soon_threadsafe(self._connections_changed)
 
         self._unsubscribe = self.hub.events.subscribe(on_event)
+        if self.remote is not None:  # a worker's report arrives on this loop (the gateway's)
+            self._unsubscribe_remote = self.remote.subscribe(self._connections_changed)
 
     def _connections_changed(self) -> None:
         if self._pending is None and self.authorized:
@@ -229,7 +287,7 @@ class TeacherHandler(TutorialHandler):
     def _send_connections(self) -> None:
         self._pending = None
         if self.authorized:
-            self.hub.send(self, json.dumps(connections_message(self.hub, self.room)))
+            self.hub.send(self, json.dumps(connections_message(self.hub, self.room, self.remote)))
 
     @property
     def _stream(self) -> Stream:
@@ -252,6 +310,8 @@ class TeacherHandler(TutorialHandler):
             self.authorized = False
             if self._unsubscribe is not None:
                 self._unsubscribe()
+            if self._unsubscribe_remote is not None:
+                self._unsubscribe_remote()
             if self._pending is not None:
                 self._pending.cancel()
             self.room.unwatch(self)
@@ -265,11 +325,15 @@ class Classroom:
     token: show it to nobody but the teacher.
     """
 
-    def __init__(self, server: TutorialServer, room: ChatRoom, teacher_token: str) -> None:
+    def __init__(
+        self, server: TutorialServer, room: ChatRoom, teacher_token: str, remote: RemoteConnections | None = None
+    ) -> None:
         self.server = server
         self.room = room
         self.teacher_token = teacher_token
         # With workers (start_classroom(workers=N)): the worker processes, the room's gateway, and a Redis we started.
+        # The workers' /ws and /streaming connections, for the teacher's page (empty without workers).
+        self.remote_connections = remote if remote is not None else RemoteConnections()
         self.cluster: Any = None
         self.gateway: Any = None
         self.owned_redis: Any = None
@@ -391,7 +455,8 @@ def start_classroom(
     (random by default) and ``room`` (a :class:`ChatRoom` with your own
     limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
     the class connect. ``wheels``: a folder made by ``python -m wstutorial
-    wheelhouse``, served at ``/wheels/`` for pip (see :mod:`.wheels`).
+    wheelhouse``, served at ``/wheels/`` for pip (see :mod:`.wheels`), by
+    this process and by every worker.
 
     ``workers``: also start this many worker processes that hold students'
     connections (``/chat``, ``/ws``, ``/streaming``, the pages) on ports
@@ -399,14 +464,19 @@ def start_classroom(
     while the room, the board and the teacher's page stay in this process;
     they talk through the Redis at ``redis_url`` (default: a redis-server
     started on a free loopback port, stopped with the classroom). See
-    :mod:`.gateway` for what this does and does not do.
+    :mod:`.gateway` for what this does and does not do. Every worker gets
+    this server's settings (``allowed_origins``, ``allowed_hosts``,
+    ``xheaders``, ``max_message_size``, pings, connection limits), so a
+    student is treated the same on any port; an ``ssl_context`` cannot
+    reach a worker (``ValueError``: put nginx with TLS in front instead).
 
     ``board_file``: keep the progress board in this JSON file: read when
     starting (a missing file is an empty board; an unusable one raises
     :class:`~.board.BoardFileError`, naming it, and leaves it as it is),
     saved about once a second when results came in, and at :meth:`Classroom.stop`.
     """
-    wheel_rules = wheel_routes(Path(wheels)) if wheels is not None else []
+    wheel_folder = Path(wheels).resolve() if wheels is not None else None
+    wheel_rules = wheel_routes(wheel_folder) if wheel_folder is not None else []
     token = teacher_token if teacher_token is not None else secrets.token_urlsafe(16)
     if len(token) < 8:
         raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
@@ -415,6 +485,7 @@ def start_classroom(
         if not Path(board_file).parent.is_dir():
             raise BoardFileError(f"the board file's folder {str(Path(board_file).parent)!r} does not exist: create it, or pass another path")
         chat_room.board = ProgressBoard.load(board_file)  # before the port opens: a bad file stops us here
+    remote = RemoteConnections()
     server = start_server(
         host,
         port,
@@ -424,17 +495,17 @@ def start_classroom(
         handlers={
             "/chat": (ChatHandler, {"room": chat_room}),
             "/readings": (ReadingsHandler, {"room": chat_room}),
-            "/teacher": (TeacherHandler, {"room": chat_room, "token": token}),
+            "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote}),
         },
         routes=wheel_rules,  # ahead of the pages' catch-all route
         **kwargs,
     )
-    classroom = Classroom(server, chat_room, token)
+    classroom = Classroom(server, chat_room, token, remote)
     if board_file is not None:
         classroom._keep_board(Path(board_file))
     if workers:
         try:
-            _start_workers(classroom, workers, redis_url, host, port != 0, interval, max_message_size)
+            _start_workers(classroom, workers, redis_url, host, port != 0, interval, wheel_folder)
         except BaseException:
             classroom.stop()
             raise
@@ -442,14 +513,22 @@ def start_classroom(
 
 
 def _start_workers(
-    classroom: Classroom, workers: int, redis_url: str | None, host: str, count_up: bool, interval: float, max_message_size: int
+    classroom: Classroom, workers: int, redis_url: str | None, host: str, count_up: bool, interval: float,
+    wheels: Path | None,
 ) -> None:
-    """The room's gateway on the classroom's loop, then the worker processes (see :mod:`.gateway`)."""
+    """The room's gateway on the classroom's loop, then the worker processes (see :mod:`.gateway`).
+
+    Each worker gets the room's process's own settings (origins, allowed
+    hosts, xheaders, message size, pings, connection limits: see
+    ``ServerOptions.worker_settings``) and serves the same wheelhouse.
+    """
     from ..server.cluster import MAX_WORKERS, start_cluster
     from .gateway import RoomGateway
 
     if isinstance(workers, bool) or not isinstance(workers, int) or not 0 <= workers <= MAX_WORKERS:
         raise ValueError(f"workers must be a whole number from 0 to {MAX_WORKERS}, got {workers!r}")
+    options = classroom.server.options
+    options.worker_settings()  # what cannot reach a worker (ssl_context) says so before anything starts
     if redis_url is None:
         from ..services.redisserver import start_redis
 
@@ -457,7 +536,7 @@ def _start_workers(
         redis_url = classroom.owned_redis.url
     # One set of channels per classroom: two classrooms may share a Redis.
     prefix = f"wstutorial:classroom:{secrets.token_hex(4)}"
-    gateway = RoomGateway(classroom.room, redis_url, classroom.server.events, prefix)
+    gateway = RoomGateway(classroom.room, redis_url, classroom.server.events, prefix, classroom.remote_connections)
     classroom.server.run(gateway.start(), timeout=10)
     classroom.gateway = gateway
     port = classroom.server.port
@@ -470,5 +549,6 @@ def _start_workers(
         interval=interval,
         events=classroom.server.events,
         module="wstutorial.classroom.worker",
-        extra_args=["--prefix", prefix, "--max-message-size", str(max_message_size)],
+        extra_args=["--prefix", prefix, *(["--wheels", str(wheels)] if wheels is not None else [])],
+        options=options,
     )

@@ -30,6 +30,7 @@ from typing import IO, Any, Sequence
 from ..address import check_ws_url, parse_host, parse_port
 from ..events import EventLog
 from ..services.local import ServiceError
+from .options import ServerOptions
 from .relay import DEFAULT_CHANNEL, encode
 
 __all__ = ["Cluster", "Worker", "start_cluster", "MAX_WORKERS"]
@@ -238,6 +239,7 @@ def start_cluster(
     events: EventLog | None = None,
     module: str = "wstutorial.server.worker",
     extra_args: Sequence[str] = (),
+    options: ServerOptions | None = None,
 ) -> Cluster:
     """Start ``workers`` server processes that broadcast to each other through Redis.
 
@@ -256,6 +258,9 @@ def start_cluster(
         module: the worker program (``python -m MODULE``), e.g. the
             classroom's ``wstutorial.classroom.worker``; it takes the
             options of ``wstutorial.server.worker`` plus ``extra_args``.
+        options: the settings every worker gets (origins, xheaders, limits,
+            ...: ``ServerOptions.worker_settings()``, passed as ``--options
+            JSON``); ``interval`` and the routes are set apart.
 
     Returns once every worker listens and is subscribed. A cluster this
     process already runs on the same ``channel`` is stopped first, so
@@ -264,6 +269,7 @@ def start_cluster(
     Raises:
         ServiceMissing: no redis_url and redis-server is not installed.
         ServiceError: a worker did not start (the message says why).
+        ValueError: a setting that cannot reach another process (``ssl_context``).
     """
     if not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise ValueError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
@@ -271,6 +277,8 @@ def start_cluster(
     port = parse_port(port)
     if port and port + workers - 1 > 65535:
         raise ValueError(f"ports {port} to {port + workers - 1} do not all exist; choose a lower port, or 0")
+    if options is not None:  # checked before anything starts
+        extra_args = ["--options", json.dumps(options.worker_settings()), *extra_args]
     with _clusters_lock:
         previous = [running for running in _clusters if running.channel == channel]
     for running in previous:

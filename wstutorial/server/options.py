@@ -19,7 +19,7 @@ from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .hub import normalize_host_name, normalize_origin
 from .limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PARTIAL_BYTES
 
-__all__ = ["ServerOptions", "HandlerSpec", "DEFAULT_PING_INTERVAL", "DEFAULT_INTERVAL"]
+__all__ = ["ServerOptions", "HandlerSpec", "DEFAULT_PING_INTERVAL", "DEFAULT_INTERVAL", "WORKER_SETTINGS"]
 
 # Without pings, a client whose network silently drops is never noticed.
 DEFAULT_PING_INTERVAL = 10.0
@@ -30,6 +30,15 @@ DEFAULT_INTERVAL = 2.0
 # initialize() takes besides the server's context (as Tornado's URLSpec).
 # Plain HTTP routes (a login form) are RequestHandlers.
 HandlerSpec: TypeAlias = type[RequestHandler] | tuple[type[RequestHandler], Mapping[str, Any]]
+
+# The settings a worker process (server/worker.py, classroom/worker.py) takes
+# on its command line, as JSON: the plain values. Not interval (its own
+# --interval), nor handlers and routes (code: each worker program has its own),
+# nor ssl_context and tornado_settings (objects), which worker_settings() refuses.
+WORKER_SETTINGS = (
+    "allowed_origins", "max_message_size", "ping_interval", "ping_timeout", "student_dir", "allowed_hosts",
+    "check_host", "xheaders", "max_connections", "header_timeout", "max_partial_bytes",
+)
 
 @dataclasses.dataclass(frozen=True)
 class ServerOptions:
@@ -138,6 +147,28 @@ class ServerOptions:
         timeout = self.header_timeout
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise ValueError(f"header_timeout must be a positive number of seconds, got {timeout!r}")
+
+    def worker_settings(self) -> dict[str, Any]:
+        """The :data:`WORKER_SETTINGS` as JSON values, for ``worker --options JSON``: a worker's ``ServerOptions(**them)`` equals these.
+
+        Raises ``ValueError`` for what cannot cross into another process.
+        """
+        if self.ssl_context is not None:
+            raise ValueError(
+                "worker processes cannot be given an ssl_context (a TLS context is an object of this process): "
+                "serve https:// and wss:// from nginx in front of the workers (deploy/nginx/wstutorial.conf), "
+                "or run without workers"
+            )
+        if self.tornado_settings:
+            raise ValueError(
+                f"worker processes cannot be given further Tornado settings ({', '.join(sorted(self.tornado_settings))}); "
+                "leave them out, or run without workers"
+            )
+        settings = {name: getattr(self, name) for name in WORKER_SETTINGS}
+        settings["allowed_origins"] = list(self.allowed_origins)
+        settings["allowed_hosts"] = list(self.allowed_hosts)
+        settings["student_dir"] = None if self.student_dir is None else str(self.student_dir)
+        return settings
 
     def replace(self, **changes: Any) -> ServerOptions:
         """A copy with ``changes`` (checked like the original)."""

@@ -24,16 +24,16 @@ import sys
 import threading
 from typing import Any, Awaitable, Mapping, Protocol, Sequence
 
-from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from ..address import is_loopback
 from ..events import Event, EventLog
 from .app import make_app
-from .options import HandlerSpec, ServerOptions
+from .limits import TutorialHTTPServer
+from .options import WORKER_SETTINGS, HandlerSpec, ServerOptions
 from .relay import DEFAULT_CHANNEL, Relay, UpdatesHandler
 
-__all__ = ["main", "serve", "emit", "Service"]
+__all__ = ["main", "serve", "emit", "Service", "add_settings_argument"]
 
 
 class Service(Protocol):
@@ -52,6 +52,25 @@ def emit(line: dict[str, object]) -> None:
 
 def _emit_event(event: Event) -> None:
     emit({"event": {"kind": event.kind, "client": event.client, "path": event.path, "text": event.text}})
+
+
+def _settings(text: str) -> dict[str, Any]:
+    """``--options``: a JSON object of :data:`~.options.WORKER_SETTINGS` (``ServerOptions.worker_settings()``)."""
+    try:
+        settings = json.loads(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--options must be a JSON object, got {text[:80]!r}") from None
+    if not isinstance(settings, dict) or not set(settings) <= set(WORKER_SETTINGS):
+        raise argparse.ArgumentTypeError(f"--options takes only {', '.join(WORKER_SETTINGS)}, got {text[:80]!r}")
+    return settings
+
+
+def add_settings_argument(parser: argparse.ArgumentParser) -> None:
+    """``--options JSON``: the server's settings, as the process that starts the workers has them."""
+    parser.add_argument(
+        "--options", type=_settings, default={}, metavar="JSON",
+        help="server settings as JSON, e.g. {\"allowed_origins\": [\"http://localhost:8889\"], \"xheaders\": true}",
+    )
 
 
 def _finish(future: "asyncio.Future[None]") -> None:
@@ -95,10 +114,18 @@ async def serve(
     events = events if events is not None else EventLog()
     events.subscribe(_emit_event)
     routes = {"/updates": UpdatesHandler, **(handlers or {})}
-    app = make_app(ServerOptions(interval=interval, handlers=routes, **options), events=events, loopback=is_loopback(host))
+    settings = ServerOptions(interval=interval, handlers=routes, **options)
+    app = make_app(settings, events=events, loopback=is_loopback(host))
     hub = app.context.hub
     sockets = bind_sockets(port, host)
-    server = HTTPServer(app)
+    # The same HTTP server as start_server's: its connection limit, header timeout and xheaders.
+    server = TutorialHTTPServer(
+        app,
+        events=events,
+        max_connections=settings.max_connections,
+        header_timeout=settings.header_timeout,
+        xheaders=settings.xheaders,
+    )
     server.add_sockets(sockets)
     relay = Relay(hub, redis_url, channel)
     await relay.start()
@@ -134,14 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://127.0.0.1:6379/0")
     parser.add_argument("--channel", default=DEFAULT_CHANNEL)
     parser.add_argument("--interval", type=float, default=2.0)
+    add_settings_argument(parser)
     args = parser.parse_args(argv)
     # SIGTERM (a process manager stopping us) ends the process like Ctrl-C.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        asyncio.run(serve(args.host, args.port, args.redis, args.channel, args.interval))
+        asyncio.run(serve(args.host, args.port, args.redis, args.channel, args.interval, **args.options))
     except KeyboardInterrupt:
         pass
-    except (ConnectionError, OSError) as error:
+    except (ConnectionError, OSError, ValueError, TypeError) as error:  # ValueError, TypeError: a bad setting
         emit({"error": str(error)})
         return 1
     return 0

@@ -24,8 +24,11 @@ __all__ = ["MANIFEST", "SKIPPED_NAMES", "SyncReport", "notebooks_source", "tutor
 MANIFEST = ".wstutorial-manifest.json"
 
 # Files of notebooks/ that are not for students: the test suite's nbval
-# sanitizer, and what Jupyter and Python leave behind in a checkout.
-SKIPPED_NAMES = frozenset({"sanitize.cfg", ".ipynb_checkpoints", "__pycache__", ".pytest_cache"})
+# sanitizer, what Jupyter and Python leave behind in a checkout, and
+# my-pages/, the pages someone edited in notebook 03 (their own work, never a
+# tutorial file: git-ignored and not in the wheel, but present in a checkout
+# where notebook 03 ran).
+SKIPPED_NAMES = frozenset({"sanitize.cfg", ".ipynb_checkpoints", "__pycache__", ".pytest_cache", "my-pages"})
 
 
 def notebooks_source() -> Path:
