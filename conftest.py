@@ -8,7 +8,11 @@ notebooks never collide with another server on the machine.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from wstutorial.address import free_port
 
@@ -20,3 +24,8 @@ def pytest_configure() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # jupyter_core warns on stderr about its platformdirs migration otherwise.
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    # Every check keeps its result in a per-user file (teaching/progress.py):
+    # the tests' results go to a file of this session, never to the user's.
+    kept = tempfile.mkdtemp(prefix="wstutorial-progress-")
+    atexit.register(shutil.rmtree, kept, ignore_errors=True)
+    os.environ["WSTUTORIAL_PROGRESS_FILE"] = str(Path(kept) / "progress.json")

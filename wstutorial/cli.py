@@ -251,6 +251,11 @@ def add_classroom_command(commands: "argparse._SubParsersAction[_Parser]") -> No
         help="the Redis for --workers, e.g. redis://127.0.0.1:6379/0 (default: start redis-server on a free port)",
     )
     classroom.add_argument(
+        "--board-file", metavar="PATH", default=None,
+        help="keep the progress board in this JSON file: read at start, saved every second or so and at Ctrl-C "
+        "(default: in memory only, lost when the server stops)",
+    )
+    classroom.add_argument(
         "--allowed-origin", action="append", dest="allowed_origins", default=[], metavar="ORIGIN",
         help="a web page from another origin that may connect, e.g. http://localhost:8889 (repeat for several; never *)",
     )
@@ -336,6 +341,9 @@ def print_classroom_addresses(
         out(f"  http://{host}:{server.port}/chat.html")
     out("Teacher page (the token is secret: do not project or share it): progress board, who is connected")
     out(f"  {classroom.teacher_url}")
+    if classroom.board_file is not None:
+        shown = sum(len(row) for row in classroom.room.board.rows.values())
+        out(f"Progress board kept in {classroom.board_file} ({shown} results read from it)")
     if classroom.workers:
         out(f"Or spread the class over {len(classroom.workers)} worker processes (same chat room, through Redis at {classroom.cluster.redis_url}):")
         for worker in classroom.workers:
@@ -355,6 +363,7 @@ def print_classroom_addresses(
 
 
 def run_classroom(args: argparse.Namespace) -> int:
+    from .classroom.board import BoardFileError
     from .classroom.server import start_classroom
     from .services import ServiceError
 
@@ -367,9 +376,9 @@ def run_classroom(args: argparse.Namespace) -> int:
     try:
         classroom = start_classroom(
             args.host, args.port, interval=args.interval, wheels=args.wheels, workers=args.workers, redis_url=args.redis,
-            allowed_origins=args.allowed_origins, xheaders=args.xheaders,
+            allowed_origins=args.allowed_origins, xheaders=args.xheaders, board_file=args.board_file,
         )
-    except (FileNotFoundError, ServiceError, ConnectionError, ValueError) as error:
+    except (FileNotFoundError, ServiceError, ConnectionError, ValueError, BoardFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     print_classroom_addresses(classroom, wheels=args.wheels)

@@ -8,14 +8,39 @@ self-check result (see ``teaching/progress.py``)::
 The room keeps the newest result per student and exercise here and sends it
 to the teacher's page only (other students do not see it). Like the chat,
 everything is data: the page shows it with ``textContent``.
+
+A result may carry ``"at"``: when the check ran, in seconds since 1970 by the
+student's clock. A notebook that joins sends the results it kept from before
+(``teaching/progress.py``) in one ``progress_batch`` message; an earlier
+result never replaces a newer one of the same student and exercise.
+
+With a board file (``classroom --board-file PATH``) the board is saved as JSON
+(a temporary file, then replaced: a crash never leaves half a file) and read
+back when the server starts again.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import re
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ProgressBoard", "parse_progress", "MAX_EXERCISES", "MAX_STUDENTS", "MAX_EXERCISE_LENGTH", "MAX_REASON_LENGTH"]
+__all__ = [
+    "BoardFileError",
+    "ProgressBoard",
+    "parse_progress",
+    "parse_progress_batch",
+    "MAX_BATCH",
+    "MAX_EXERCISES",
+    "MAX_STUDENTS",
+    "MAX_EXERCISE_LENGTH",
+    "MAX_REASON_LENGTH",
+]
 
 # Bounds so that a student's loop cannot grow the teacher's page without end:
 # the tutorial has about ten exercises, a class about thirty students.
@@ -24,7 +49,15 @@ MAX_STUDENTS = 200
 MAX_EXERCISE_LENGTH = 40
 MAX_REASON_LENGTH = 300
 
+# Results in one progress_batch message: a student's whole board row fits in one.
+MAX_BATCH = MAX_EXERCISES
+BOARD_FILE_VERSION = 1
+
 _EXERCISE = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+class BoardFileError(Exception):
+    """A board file that cannot be read or used; ``str()`` names it and says what to do."""
 
 
 def parse_progress(data: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +73,27 @@ def parse_progress(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
         size = len(reason) if isinstance(reason, str) else type(reason).__name__
         raise ValueError(f"a progress message's 'reason' is text of at most {MAX_REASON_LENGTH} characters, got {size}")
-    return {"type": "progress", "exercise": exercise, "passed": passed, "reason": reason}
+    result: dict[str, Any] = {"type": "progress", "exercise": exercise, "passed": passed, "reason": reason}
+    if "at" in data:
+        at = data["at"]
+        if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at) or at < 0:
+            raise ValueError(f"a progress message's 'at' is a time in seconds since 1970, got {str(at)[:40]!r}")
+        result["at"] = float(at)
+    return result
+
+
+def parse_progress_batch(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a ``progress_batch`` message (earlier results, each with ``at``); return ``{"type", "results"}`` or raise ``ValueError``."""
+    results = data.get("results")
+    if not isinstance(results, list) or not 1 <= len(results) <= MAX_BATCH:
+        size = len(results) if isinstance(results, list) else type(results).__name__
+        raise ValueError(f"a progress_batch message's 'results' is a list of 1 to {MAX_BATCH} results, got {size}")
+    parsed = []
+    for item in results:
+        if not isinstance(item, dict) or "at" not in item:
+            raise ValueError("each result of a progress_batch needs exercise, passed, reason and at (when the check ran)")
+        parsed.append(parse_progress(item))
+    return {"type": "progress_batch", "results": parsed}
 
 
 class ProgressBoard:
@@ -49,9 +102,19 @@ class ProgressBoard:
     def __init__(self) -> None:
         self.exercises: list[str] = []  # in the order first reported: roughly the order of the lesson
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}
+        self.changes = 0  # counts every stored result: the board file is saved when it moved
 
-    def record(self, name: str, exercise: str, passed: bool, reason: str) -> str | None:
-        """Store a result; returns why it was not stored (too many exercises), or None."""
+    def record(self, name: str, exercise: str, passed: bool, reason: str, at: float | None = None, *, earlier: bool = False) -> str | None:
+        """Store a result; returns why it was not stored, or None.
+
+        ``at``: when the check ran (default: now). ``earlier``: a result sent
+        on joining, which never replaces a result of the same exercise that
+        is at least as new.
+        """
+        at = time.time() if at is None else at
+        known = self.rows.get(name, {}).get(exercise)
+        if earlier and known is not None and known.get("at", 0.0) >= at:
+            return "the board has a newer result"
         if exercise not in self.exercises:
             if len(self.exercises) >= MAX_EXERCISES:
                 return f"the board has room for {MAX_EXERCISES} exercises; {exercise!r} is not shown"
@@ -61,7 +124,8 @@ class ProgressBoard:
             if len(self.rows) >= MAX_STUDENTS:
                 del self.rows[next(iter(self.rows))]  # the row that was added first goes
             row = self.rows[name] = {}
-        row[exercise] = {"passed": passed, "reason": reason}
+        row[exercise] = {"passed": passed, "reason": reason, "at": at}
+        self.changes += 1
         return None
 
     def snapshot(self) -> dict[str, Any]:
@@ -69,5 +133,53 @@ class ProgressBoard:
         return {
             "type": "board",
             "exercises": list(self.exercises),
-            "students": {name: dict(row) for name, row in sorted(self.rows.items(), key=lambda item: item[0].casefold())},
+            "students": {
+                name: {exercise: {"passed": cell["passed"], "reason": cell["reason"]} for exercise, cell in row.items()}
+                for name, row in sorted(self.rows.items(), key=lambda item: item[0].casefold())
+            },
         }
+
+    # -- the board file --------------------------------------------------------------------------
+
+    def save(self, path: Path | str) -> None:
+        """Write the board to ``path`` as JSON: a temporary file beside it, then replaced (never half a file)."""
+        target = Path(path)
+        data = {"version": BOARD_FILE_VERSION, "exercises": self.exercises, "students": self.rows}
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                json.dump(data, file, ensure_ascii=False)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)  # atomic on POSIX and Windows (same folder, same drive)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path | str) -> "ProgressBoard":
+        """The board saved in ``path`` (an empty one if there is no such file); :class:`BoardFileError` if unusable."""
+        source = Path(path)
+        board = cls()
+        what_to_do = "move it away (or pass another --board-file) and start again; it was left as it is"
+        try:
+            text = source.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return board
+        except (OSError, UnicodeDecodeError) as error:
+            raise BoardFileError(f"cannot read the board file {str(source)!r} ({error}): {what_to_do}") from None
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict) or data.get("version") != BOARD_FILE_VERSION:
+                raise ValueError(f"not a version-{BOARD_FILE_VERSION} board")
+            for exercise in list(data["exercises"])[:MAX_EXERCISES]:  # the columns in the order the class met them
+                if isinstance(exercise, str) and _EXERCISE.match(exercise) and exercise not in board.exercises:
+                    board.exercises.append(exercise)
+            for name, row in dict(data["students"]).items():
+                for exercise, cell in dict(row).items():
+                    checked = parse_progress({"exercise": exercise, **cell})
+                    board.record(str(name), exercise, checked["passed"], checked["reason"], checked.get("at", 0.0))
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise BoardFileError(f"the board file {str(source)!r} is not a saved progress board ({error}): {what_to_do}") from None
+        board.changes = 0
+        return board

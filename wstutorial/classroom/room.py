@@ -197,6 +197,8 @@ class ChatRoom:
         member.sent += 1
         if message["type"] == "progress":
             return self._progress(member, message)
+        if message["type"] == "progress_batch":
+            return self._progress_batch(member, message["results"])
         message = {"type": message["type"], "name": name, **{k: v for k, v in message.items() if k != "type"}}
         if message["type"] == "chat":
             self.history.append(message)
@@ -232,14 +234,28 @@ class ChatRoom:
 
     def _progress(self, member: Member, message: dict[str, Any]) -> Verdict:
         """A self-check result: onto the board, to the teacher's page, and back to the student only."""
-        refused = self.board.record(member.name, message["exercise"], message["passed"], message["reason"])
+        refused = self.board.record(member.name, message["exercise"], message["passed"], message["reason"], message.get("at"))
         if refused is not None:
             return self._refuse(member, refused)
-        text = dump({**message, "name": member.name})
+        text = self._tell_teacher(member.name, message)
         member.send(text)
+        return Verdict(True)
+
+    def _progress_batch(self, member: Member, results: list[dict[str, Any]]) -> Verdict:
+        """Results from before joining: each onto the board unless it has a newer one; the student gets one reply."""
+        stored = 0
+        for result in results:
+            if self.board.record(member.name, result["exercise"], result["passed"], result["reason"], result["at"], earlier=True) is None:
+                stored += 1
+                self._tell_teacher(member.name, result)
+        member.send(dump({"type": "progress_batch", "stored": stored, "kept": len(results) - stored}))
+        return Verdict(True)
+
+    def _tell_teacher(self, name: str, result: dict[str, Any]) -> str:
+        text = dump({"type": "progress", "exercise": result["exercise"], "passed": result["passed"], "reason": result["reason"], "name": name})
         for send in list(self.watchers.values()):
             send(text)
-        return Verdict(True)
+        return text
 
     def _refuse(self, member: Member, why: str) -> Verdict:
         self.refused += 1

@@ -16,7 +16,13 @@ World panel sends) or a JSON object:
   number) that everyone's live chart shows;
 - ``{"type": "progress", "exercise": "mini_chat", "passed": true, "reason": "..."}``
   — a self-check result for the teacher's board (``board.py``), sent back to
-  the student alone as confirmation, never to the others.
+  the student alone as confirmation, never to the others; it may carry
+  ``"at"``, when the check ran (seconds since 1970);
+- ``{"type": "progress_batch", "results": [{"exercise", "passed", "reason", "at"}, ...]}``
+  — up to ``MAX_BATCH`` results checked before joining, sent once on joining
+  (one message: one token of the rate limit); the student gets back
+  ``{"type": "progress_batch", "stored": n, "kept": m}`` (``kept``: results
+  the board already had newer).
 
 Everyone in the room receives JSON objects:
 
@@ -49,7 +55,7 @@ import unicodedata
 from typing import Any, Callable
 
 from ..protocol import CloseCode
-from .board import parse_progress
+from .board import parse_progress, parse_progress_batch
 
 __all__ = [
     "NameRejected",
@@ -215,6 +221,8 @@ def parse_incoming(raw: str | bytes) -> dict[str, Any]:
                 return {"type": "reading", "value": value}
             elif kind == "progress":  # a self-check result, for the teacher's board (board.py)
                 return parse_progress(data)
+            elif kind == "progress_batch":  # results from before joining (teaching/progress.py keeps them)
+                return parse_progress_batch(data)
             else:
                 raise ValueError(
                     f'unknown message {text[:60]!r}: send text, {{"type": "chat", "text": ...}} '
@@ -246,7 +254,7 @@ def describe(message: dict[str, Any]) -> str | None:
         return f"(only you see this) {message.get('text')}"
     if kind == "progress":
         return f"* the teacher's board shows {message.get('exercise')}: {'passed' if message.get('passed') else 'not yet'}"
-    if kind == "reading":
-        return None  # readings go to the chart (/readings), not the log
+    if kind in ("reading", "progress_batch"):
+        return None  # readings go to the chart (/readings); earlier results were sent quietly on joining
     return f"? {message}"
 

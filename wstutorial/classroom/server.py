@@ -34,6 +34,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from tornado.ioloop import PeriodicCallback
 from tornado.websocket import WebSocketHandler
 
 from ..protocol import describe_message
@@ -41,6 +42,7 @@ from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
+from .board import BoardFileError, ProgressBoard
 from .room import ChatRoom
 from .rules import CLOSE_POLICY, NameRejected, validate_name
 from .wheels import wheel_routes
@@ -74,6 +76,8 @@ WORKER_PATHS = ("/ws", "/streaming")
 MAX_LISTED = 100
 # Connections come and go in bursts (a class pressing Run All): one update per burst.
 CONNECTIONS_DELAY = 0.25
+# With a board file: saved at most this often (if something changed), and at stop.
+BOARD_SAVE_INTERVAL = 1.0
 
 
 def connection_label(handler: WebSocketHandler) -> str:
@@ -333,6 +337,39 @@ class Classroom:
         self.cluster: Any = None
         self.gateway: Any = None
         self.owned_redis: Any = None
+        self.board_file: Path | None = None  # where the board is saved (start_classroom(board_file=...))
+        self._saved_changes = 0
+        self._saver: PeriodicCallback | None = None
+        self._save_failed = False
+
+    def _keep_board(self, path: Path) -> None:
+        """Save the board to ``path`` every BOARD_SAVE_INTERVAL seconds when it changed (on the server's loop)."""
+        self.board_file = path
+        self._saved_changes = self.room.board.changes
+
+        def save() -> None:
+            self.save_board()
+
+        def start() -> None:
+            self._saver = PeriodicCallback(save, BOARD_SAVE_INTERVAL * 1000)
+            self._saver.start()
+
+        self.server.call(start)
+
+    def save_board(self) -> bool:
+        """Write the board file now if the board changed since the last save; False if writing failed (an event says why)."""
+        if self.board_file is None or self.room.board.changes == self._saved_changes:
+            return True
+        changes = self.room.board.changes
+        try:
+            self.room.board.save(self.board_file)
+        except OSError as error:
+            if not self._save_failed:  # once, not every second
+                self.events.record("server", f"could not save the board to {self.board_file} ({error}); will try again")
+            self._save_failed = True
+            return False
+        self._saved_changes, self._save_failed = changes, False
+        return True
 
     @property
     def events(self) -> Any:
@@ -370,6 +407,9 @@ class Classroom:
     def stop(self, timeout: float = 5.0) -> int:
         """Stop the workers (if any), then the room's server; returns how many clients were closed with 1001. Safe twice."""
         closed = 0
+        if self._saver is not None and self.server.running:
+            self.server.call(self._saver.stop, timeout=timeout)
+        self._saver = None
         if self.cluster is not None:
             closed += self.cluster.stop()
             self.cluster = None
@@ -378,6 +418,7 @@ class Classroom:
                 self.server.run(self.gateway.stop(), timeout=timeout)
             self.gateway = None
         closed += self.server.stop(timeout)
+        self.save_board()  # the last results, now that nothing changes the board any more
         if self.owned_redis is not None:
             self.owned_redis.stop()
             self.owned_redis = None
@@ -405,6 +446,7 @@ def start_classroom(
     wheels: Path | str | None = None,
     workers: int = 0,
     redis_url: str | None = None,
+    board_file: Path | str | None = None,
     **kwargs: Any,
 ) -> Classroom:
     """Start a tutorial server with the chat room and the teacher's page.
@@ -427,6 +469,11 @@ def start_classroom(
     ``xheaders``, ``max_message_size``, pings, connection limits), so a
     student is treated the same on any port; an ``ssl_context`` cannot
     reach a worker (``ValueError``: put nginx with TLS in front instead).
+
+    ``board_file``: keep the progress board in this JSON file: read when
+    starting (a missing file is an empty board; an unusable one raises
+    :class:`~.board.BoardFileError`, naming it, and leaves it as it is),
+    saved about once a second when results came in, and at :meth:`Classroom.stop`.
     """
     wheel_folder = Path(wheels).resolve() if wheels is not None else None
     wheel_rules = wheel_routes(wheel_folder) if wheel_folder is not None else []
@@ -434,6 +481,10 @@ def start_classroom(
     if len(token) < 8:
         raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
     chat_room = room if room is not None else ChatRoom()
+    if board_file is not None:
+        if not Path(board_file).parent.is_dir():
+            raise BoardFileError(f"the board file's folder {str(Path(board_file).parent)!r} does not exist: create it, or pass another path")
+        chat_room.board = ProgressBoard.load(board_file)  # before the port opens: a bad file stops us here
     remote = RemoteConnections()
     server = start_server(
         host,
@@ -450,6 +501,8 @@ def start_classroom(
         **kwargs,
     )
     classroom = Classroom(server, chat_room, token, remote)
+    if board_file is not None:
+        classroom._keep_board(Path(board_file))
     if workers:
         try:
             _start_workers(classroom, workers, redis_url, host, port != 0, interval, wheel_folder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import urllib.parse
@@ -13,16 +14,37 @@ from ..address import InvalidAddress, default_port, ws_url
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
 from ..protocol import CloseCode, describe_message
 from ..teaching import progress
+from .board import MAX_BATCH
 from .rules import NameRejected, describe, validate_name
 
 logger = logging.getLogger("wstutorial")
 
 __all__ = ["ChatState", "ChatListener"]
 
+# Earlier results (kept before joining) go in progress_batch messages of at most
+# this many bytes (the classroom server takes 16 KiB), one every BATCH_PAUSE
+# seconds: a steady 2 messages a second is the room's rate limit.
+BATCH_BYTES = 8 * 1024
+BATCH_PAUSE = 0.6
+
 # -- the student's side ------------------------------------------------------------------
 
 ChatListener = Callable[["ChatState"], None]
 
+
+
+def _batches(results: list[progress.Progress]) -> list[list[progress.Progress]]:
+    """``results`` cut into lists that fit one progress_batch message (count and bytes)."""
+    batches: list[list[progress.Progress]] = []
+    size = 0
+    for result in results:
+        length = len(json.dumps(dataclasses.asdict(result), ensure_ascii=False).encode()) + 1
+        if not batches or len(batches[-1]) >= MAX_BATCH or size + length > BATCH_BYTES:
+            batches.append([])
+            size = 100  # the message's own few bytes
+        batches[-1].append(result)
+        size += length
+    return batches
 
 
 class ChatState:
@@ -43,7 +65,9 @@ class ChatState:
         max_lines: how many lines are kept (newest).
         report_progress: while in the room, send each self-check result
             (``teaching/progress.py``) to the teacher's board under
-            :attr:`name`. Off by default: nothing is sent unless asked.
+            :attr:`name`, and on joining the results kept from before
+            (:attr:`backfill`: the task sending them). Off by default:
+            nothing is sent unless asked.
     """
 
     def __init__(
@@ -75,6 +99,7 @@ class ChatState:
         self.report_progress = report_progress
         self._stop_reporting: Callable[[], None] | None = None
         self._sending: set[asyncio.Task[bool]] = set()
+        self.backfill: asyncio.Task[int] | None = None  # sends the earlier results on joining; its result: how many
 
     @property
     def url(self) -> str:
@@ -187,8 +212,28 @@ class ChatState:
             def reporter(result: progress.Progress) -> None:
                 loop.call_soon_threadsafe(self._send_progress, result)
 
-            self._stop_reporting = progress.add_reporter(reporter)
+            self._stop_reporting = progress.add_reporter(reporter, self.name)
+            self.backfill = loop.create_task(self.send_earlier_results())
         return True
+
+    async def send_earlier_results(self) -> int:
+        """Send the results kept on this computer from before joining (see ``teaching/progress.py``); returns how many were sent.
+
+        In ``progress_batch`` messages of at most :data:`BATCH_BYTES`, paced
+        to stay within the room's rate limit; the board keeps a newer result
+        it already has. Sent results are marked as this name's.
+        """
+        earlier = progress.earlier_results(self.name)
+        sent = 0
+        for number, batch in enumerate(_batches(earlier)):
+            if number:
+                await asyncio.sleep(BATCH_PAUSE)
+            message = {"type": "progress_batch", "results": [dataclasses.asdict(result) for result in batch]}
+            if not await self._send(json.dumps(message, ensure_ascii=False)):
+                break
+            progress.claim(batch, self.name)
+            sent += len(batch)
+        return sent
 
     def _send_progress(self, result: progress.Progress) -> None:
         if self._client is None:
@@ -241,6 +286,8 @@ class ChatState:
     async def leave(self) -> None:
         """Leave the room (close with 1000) and wait until the server has confirmed."""
         self._stop_progress()
+        if self.backfill is not None and not self.backfill.done():
+            self.backfill.cancel()
         client, reader = self._client, self._reader
         if client is None:
             return

@@ -6,26 +6,56 @@ reporter registered (the usual case) that is all: nothing is stored or sent.
 A student's notebook that has joined the classroom under their name
 (``ChatState(..., report_progress=True)``) registers one while it is in the
 room, and the result goes to the teacher's progress board.
+
+Nothing lost: every result is also kept on the student's machine, in a small
+JSON file (:func:`local_file`: ``wstutorial/progress.json`` in Jupyter's
+per-user data folder, or ``$WSTUTORIAL_PROGRESS_FILE``), the newest per
+exercise, at most ``MAX_KEPT``. When the notebook joins the room it sends
+the results kept from before (:func:`earlier_results`), so checks passed in
+notebooks 01-05 reach the board too. Each kept result remembers the name it
+went to the board under ('' before joining): a result belongs to the first
+NAME that joins with it, never to a later, different one (another student on
+the same computer account). A file that cannot be written never breaks a
+check: one sentence says so, once.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import os
 import sys
+import tempfile
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from types import FrameType
-from typing import Protocol
+from typing import Any, Protocol
 
 logger = logging.getLogger("wstutorial")
 
-__all__ = ["MAX_REASON_LENGTH", "Progress", "Reporter", "add_reporter", "exercise_name", "report"]
+__all__ = [
+    "MAX_KEPT",
+    "MAX_REASON_LENGTH",
+    "Progress",
+    "Reporter",
+    "add_reporter",
+    "claim",
+    "earlier_results",
+    "exercise_name",
+    "local_file",
+    "report",
+]
 
 # The board shows one line per result: a long reason is cut (with "...").
 MAX_REASON_LENGTH = 300
 # How far up the stack report() looks for the check_* function (its callers are a few frames away).
 _MAX_FRAMES = 12
+# Results kept on the student's machine: the tutorial has about ten exercises; the board shows at most 40.
+MAX_KEPT = 40
+_FILE_VERSION = 1
 
 
 class _Result(Protocol):
@@ -43,23 +73,32 @@ class Progress:
     exercise: str
     passed: bool
     reason: str
+    # When the check ran (seconds since 1970): the board keeps the newest result.
+    at: float = dataclasses.field(default_factory=time.time, compare=False)
 
 
 Reporter = Callable[[Progress], None]
 
-_reporters: list[Reporter] = []
+_reporters: list[tuple[Reporter, str]] = []
 _lock = threading.Lock()
+_file_lock = threading.Lock()
+_warned = False  # the sentence about an unusable local file is said once per kernel
 
 
-def add_reporter(reporter: Reporter) -> Callable[[], None]:
-    """Call ``reporter(progress)`` for every check result from now on; returns a function that removes it."""
+def add_reporter(reporter: Reporter, name: str = "") -> Callable[[], None]:
+    """Call ``reporter(progress)`` for every check result from now on; returns a function that removes it.
+
+    ``name``: the student's name on the board it reports to; results kept
+    locally while it is registered are marked as already sent under it.
+    """
+    entry = (reporter, name)
     with _lock:
-        _reporters.append(reporter)
+        _reporters.append(entry)
 
     def remove() -> None:
         with _lock:
-            if reporter in _reporters:
-                _reporters.remove(reporter)
+            if entry in _reporters:
+                _reporters.remove(entry)
 
     return remove
 
@@ -83,10 +122,6 @@ def exercise_name(depth: int = 1) -> str:
 
 def report(result: _Result) -> None:
     """Hand ``result`` to every reporter (called when a check makes its result). Never raises."""
-    with _lock:
-        reporters = list(_reporters)
-    if not reporters:
-        return
     exercise = exercise_name(2)
     if not exercise:
         return  # a CheckResult made outside a check (tests, examples): not an exercise result
@@ -94,8 +129,119 @@ def report(result: _Result) -> None:
     if len(reason) > MAX_REASON_LENGTH:
         reason = reason[: MAX_REASON_LENGTH - 3] + "..."
     progress = Progress(exercise, bool(result.passed), reason)
+    with _lock:
+        reporters = [reporter for reporter, _ in _reporters]
+        sent_as = next((name for _, name in _reporters if name), "")
+    _keep(progress, sent_as)
     for reporter in reporters:
         try:
             reporter(progress)
         except Exception:  # a broken reporter must never turn a check into a traceback
             logger.exception("progress reporter %r failed", reporter)
+
+
+# -- kept on the student's machine ---------------------------------------------------------------
+
+
+def local_file() -> Path:
+    """Where this user's results are kept: ``$WSTUTORIAL_PROGRESS_FILE``, else Jupyter's per-user data folder.
+
+    ``jupyter --data-dir`` shows that folder (``~/.local/share/jupyter`` on
+    Linux, ``%APPDATA%\\jupyter`` on Windows, ``~/Library/Jupyter`` on macOS).
+    """
+    chosen = os.environ.get("WSTUTORIAL_PROGRESS_FILE", "")
+    if chosen:
+        return Path(chosen)
+    try:
+        from jupyter_core.paths import jupyter_data_dir  # the notebook install has it; the lean one may not
+    except ImportError:
+        return Path.home() / ".wstutorial" / "progress.json"
+    return Path(jupyter_data_dir()) / "wstutorial" / "progress.json"
+
+
+def _say_once(sentence: str) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        print(sentence, file=sys.stderr)
+
+
+def _read(path: Path) -> dict[str, dict[str, Any]]:
+    """The kept results by exercise; {} for a missing file, and for a damaged one (said once: it will be replaced).
+
+    Raises ``OSError`` when the file cannot be read at all (the caller says so).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        data = json.loads(text)
+        results = data["results"] if isinstance(data, dict) and data.get("version") == _FILE_VERSION else None
+        if not isinstance(results, dict):
+            raise ValueError("not a wstutorial progress file")
+        return {
+            str(exercise): {"passed": bool(kept["passed"]), "reason": str(kept["reason"])[:MAX_REASON_LENGTH],
+                            "at": float(kept["at"]), "name": str(kept.get("name", ""))}
+            for exercise, kept in results.items()
+        }  # fmt: skip
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        _say_once(f"Your earlier check results in {path} could not be read ({error}); they start afresh there.")
+        return {}
+
+
+def _write(path: Path, results: dict[str, dict[str, Any]]) -> None:
+    """Atomically (a temporary file, then replaced), the newest ``MAX_KEPT`` results."""
+    newest = dict(sorted(results.items(), key=lambda item: item[1]["at"])[-MAX_KEPT:])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".progress.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump({"version": _FILE_VERSION, "results": newest}, file, ensure_ascii=False)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _keep(progress: Progress, sent_as: str) -> None:
+    """Add ``progress`` to the local file. Never raises: a file that cannot be written is said once."""
+    try:
+        path = local_file()
+        with _file_lock:
+            results = _read(path)
+            results[progress.exercise] = {"passed": progress.passed, "reason": progress.reason, "at": progress.at, "name": sent_as}
+            _write(path, results)
+    except Exception as error:  # a full disk or a read-only home must not turn a check into a traceback
+        _say_once(
+            f"Could not keep your check results on this computer ({error}); the checks work as before, but results "
+            "checked before joining the classroom will not reach the teacher's board. "
+            "Set WSTUTORIAL_PROGRESS_FILE to a file you can write to fix it."
+        )
+
+
+def earlier_results(name: str) -> list[Progress]:
+    """The kept results that ``name`` may send on joining: those not yet on the board, and ``name``'s own; oldest first."""
+    try:
+        path = local_file()
+        with _file_lock:
+            results = _read(path)
+    except Exception:
+        return []
+    kept = sorted(results.items(), key=lambda item: item[1]["at"])
+    return [Progress(exercise, r["passed"], r["reason"], r["at"]) for exercise, r in kept if r["name"] in ("", name)]
+
+
+def claim(sent: Iterable[Progress], name: str) -> None:
+    """Mark results sent on joining as ``name``'s: a later, different NAME on this computer account will not send them."""
+    try:
+        path = local_file()
+        with _file_lock:
+            results = _read(path)
+            for progress in sent:
+                kept = results.get(progress.exercise)
+                if kept is not None and kept["at"] == progress.at and not kept["name"]:
+                    kept["name"] = name
+            _write(path, results)
+    except Exception as error:
+        _say_once(f"Could not update your kept check results ({error}); they may be sent again on the next join.")
