@@ -16,6 +16,7 @@ from websockets.sync.client import connect
 
 from helpers import wait_until
 from wstutorial import TutorialHandler
+from wstutorial.classroom.lesson import Lesson
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
 from wstutorial.classroom.student import ChatState
@@ -141,3 +142,20 @@ def test_an_unwritable_local_file_never_breaks_a_check(tmp_path: Path, monkeypat
     assert str(first).startswith("Passed: ") and str(second).startswith("Not yet: ")
     err = capsys.readouterr().err
     assert err.count("Could not keep your check results") == 1 and "WSTUTORIAL_PROGRESS_FILE" in err
+
+
+def test_working_alone_first_does_not_keep_results_from_the_class_board(classroom: Classroom) -> None:
+    """Notebook 06 alone (own server, NAME 'Ada' by default), then in class as 'Bob L.': the results still come."""
+    assert check_upper_case(Shouter).passed
+
+    async def main() -> None:
+        alone = await Lesson.begin("", None, None)
+        assert alone.alone and alone.ready and alone.chat.backfill is not None
+        assert await asyncio.wait_for(alone.chat.backfill, 30) == 1  # on the student's own board too
+        await alone.close()
+        bob, replies = await join_and_backfill(classroom, "Bob L.")
+        assert replies == [{"type": "progress_batch", "stored": 1, "kept": 0}]
+        await bob.leave()
+
+    asyncio.run(main())
+    assert teacher_board(classroom)["Bob L."]["upper_case"]["passed"] is True

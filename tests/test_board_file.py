@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from helpers import poll_until
+from helpers import free_port, poll_until
 from wstutorial.classroom.board import BoardFileError, ProgressBoard
 from wstutorial.classroom.server import start_classroom
 
@@ -96,3 +98,39 @@ def test_the_command_line_reads_and_refuses_board_files(tmp_path: Path) -> None:
     assert result.returncode == 1, result
     assert str(path) in result.stderr and "Traceback" not in result.stderr
     assert path.read_text(encoding="utf-8") == "{broken"
+
+
+def test_the_command_line_keeps_the_board_over_ctrl_c_and_a_restart(tmp_path: Path) -> None:
+    """``classroom --board-file``: says where the board is kept, saves at Ctrl-C, reads it back on the next start."""
+    path = tmp_path / "board.json"
+    port = free_port()
+
+    def start() -> tuple[subprocess.Popen[str], list[str]]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "wstutorial", "classroom", "--host", "127.0.0.1", "--port", str(port), "--board-file", str(path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        )  # fmt: skip
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not any("Press Ctrl-C" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, f"classroom ended early: {lines} {process.stderr.read()}"  # type: ignore[union-attr]
+            lines.append(line)
+        return process, lines
+
+    first, lines = start()
+    try:
+        assert any(f"Progress board kept in {path} (0 results read from it)" in line for line in lines), lines
+        with connect(f"ws://127.0.0.1:{port}/chat?name=Ada") as ada:
+            ada.send(json.dumps({"type": "progress", "exercise": "mini_chat", "passed": True, "reason": "ok"}))
+            next_of(ada, "progress")
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
+    assert first.returncode == 0
+    second, lines = start()
+    try:
+        assert any("(1 result read from it)" in line for line in lines), lines
+    finally:
+        second.send_signal(signal.SIGINT)
+        second.communicate(timeout=30)

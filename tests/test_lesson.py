@@ -215,7 +215,7 @@ def test_check_results_reach_the_board_only_while_joined(teacher: Classroom) -> 
     async def main() -> None:
         bystander = ChatState("localhost", teacher.port, "Bystander")  # report_progress is off by default
         assert await bystander.join()
-        check_upper_case(Shouter)  # nobody reports yet
+        check_upper_case(Shouter)  # nobody reports yet (kept locally: sent on joining, then replaced by the newer ones)
         lesson = await Lesson.begin("Ada", "localhost", teacher.port)
         assert check_upper_case(Shouter).passed
         assert check_upper_case(object).passed is False

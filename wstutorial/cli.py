@@ -342,8 +342,10 @@ def print_classroom_addresses(
     out("Teacher page (the token is secret: do not project or share it): progress board, who is connected")
     out(f"  {classroom.teacher_url}")
     if classroom.board_file is not None:
+        from .wording import count
+
         shown = sum(len(row) for row in classroom.room.board.rows.values())
-        out(f"Progress board kept in {classroom.board_file} ({shown} results read from it)")
+        out(f"Progress board kept in {classroom.board_file} ({count(shown, 'result')} read from it)")
     if classroom.workers:
         out(f"Or spread the class over {len(classroom.workers)} worker processes (same chat room, through Redis at {classroom.cluster.redis_url}):")
         for worker in classroom.workers:

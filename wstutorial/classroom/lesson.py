@@ -77,7 +77,8 @@ class Lesson:
     Create it with :meth:`begin`. Attributes: ``name`` (validated, '' when
     unusable), ``alone`` (True: own server), ``host``/``port`` (the room),
     ``chat`` (a :class:`ChatState` in the room as ``name``, reporting
-    self-check results to the teacher's board), ``ready`` (in the room), and
+    self-check results to the teacher's board, those checked before joining
+    included), ``ready`` (in the room), and
     ``problem`` (the sentence saying why not).
     """
 
@@ -87,7 +88,8 @@ class Lesson:
         self.port = port
         self.alone = alone
         self.classroom = classroom  # working alone: the server this lesson started
-        self.chat = ChatState(host, port, name, report_progress=True)
+        # Working alone, results sent to your own board stay free for the class's board (under your NAME there).
+        self.chat = ChatState(host, port, name, report_progress=True, claim_results=not alone)
         self.problem = ""
         self._private: "Classroom | None" = None
 

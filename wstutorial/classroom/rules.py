@@ -22,7 +22,7 @@ World panel sends) or a JSON object:
   — up to ``MAX_BATCH`` results checked before joining, sent once on joining
   (one message: one token of the rate limit); the student gets back
   ``{"type": "progress_batch", "stored": n, "kept": m}`` (``kept``: results
-  the board already had newer).
+  not stored: the board had a newer one, or no room for the exercise).
 
 Everyone in the room receives JSON objects:
 

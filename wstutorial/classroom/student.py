@@ -68,6 +68,10 @@ class ChatState:
             :attr:`name`, and on joining the results kept from before
             (:attr:`backfill`: the task sending them). Off by default:
             nothing is sent unless asked.
+        claim_results: mark the results sent as :attr:`name`'s on this
+            computer, so that a later, different NAME does not send them
+            (see ``teaching/progress.py``). False for a room of one's own
+            (working alone): those results still go to the class's board.
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class ChatState:
         *,
         max_lines: int = 200,
         report_progress: bool = False,
+        claim_results: bool = True,
     ) -> None:
         if not isinstance(max_lines, int) or max_lines < 1:
             raise ValueError(f"max_lines must be a whole number of at least 1, got {max_lines!r}")
@@ -97,6 +102,7 @@ class ChatState:
         self._reader: asyncio.Task[None] | None = None
         self._listeners: list[ChatListener] = []
         self.report_progress = report_progress
+        self.claim_results = claim_results
         self._stop_reporting: Callable[[], None] | None = None
         self._sending: set[asyncio.Task[bool]] = set()
         self.backfill: asyncio.Task[int] | None = None  # sends the earlier results on joining; its result: how many
@@ -212,7 +218,7 @@ class ChatState:
             def reporter(result: progress.Progress) -> None:
                 loop.call_soon_threadsafe(self._send_progress, result)
 
-            self._stop_reporting = progress.add_reporter(reporter, self.name)
+            self._stop_reporting = progress.add_reporter(reporter, self.name if self.claim_results else "")
             self.backfill = loop.create_task(self.send_earlier_results())
         return True
 
@@ -221,7 +227,8 @@ class ChatState:
 
         In ``progress_batch`` messages of at most :data:`BATCH_BYTES`, paced
         to stay within the room's rate limit; the board keeps a newer result
-        it already has. Sent results are marked as this name's.
+        it already has. Sent results are marked as this name's (unless
+        ``claim_results`` is False).
         """
         earlier = progress.earlier_results(self.name)
         sent = 0
@@ -231,7 +238,8 @@ class ChatState:
             message = {"type": "progress_batch", "results": [dataclasses.asdict(result) for result in batch]}
             if not await self._send(json.dumps(message, ensure_ascii=False)):
                 break
-            progress.claim(batch, self.name)
+            if self.claim_results:
+                progress.claim(batch, self.name)
             sent += len(batch)
         return sent
 

@@ -15,8 +15,9 @@ the results kept from before (:func:`earlier_results`), so checks passed in
 notebooks 01-05 reach the board too. Each kept result remembers the name it
 went to the board under ('' before joining): a result belongs to the first
 NAME that joins with it, never to a later, different one (another student on
-the same computer account). A file that cannot be written never breaks a
-check: one sentence says so, once.
+the same computer account); a room of one's own (notebook 06 working alone)
+does not claim them. A file that cannot be written never breaks a check: one
+sentence says so, once.
 """
 
 from __future__ import annotations
