@@ -311,3 +311,12 @@ def test_a_closed_connection_is_freed_without_the_collector() -> None:
         finally:
             gc.enable()
     assert alive == 0, f"{alive} closed connections wait for the garbage collector (a reference cycle)"
+
+
+def test_an_open_connection_keeps_no_response_headers() -> None:
+    """The 101 response carries its headers; afterwards the handler lets them go (about 0.8 kB per connection)."""
+    with wstutorial.start_server(port=0) as server, connect(server.ws_url("/echo"), open_timeout=10) as client:
+        assert client.response is not None and client.response.headers.get("X-Wstutorial-Server")
+        handler = in_server(server, lambda: server.hub.open_handlers("/echo")[0])
+        kept = in_server(server, lambda: list(handler._headers.get_all()))
+    assert kept == [], f"the handler still holds the response headers {kept}"

@@ -46,6 +46,7 @@ __all__ = [
     "client_has_ended",
     "close_code_may_be_sent",
     "drop_socket",
+    "forget_response_headers",
     "half_close",
     "is_open",
     "make_server_protocol",
@@ -325,6 +326,7 @@ class ServerProtocol(WebSocketProtocol13):
         # Tornado would start a Task per connection that sleeps between pings
         # (about 1 kB each); one PingRound per loop pings them all instead.
         self._on_open()
+        forget_response_headers(self.handler)
         if self.ping_interval > 0:
             PingRound.join(self)
 
@@ -765,6 +767,22 @@ class ServerProtocol(WebSocketProtocol13):
             self._handle_message(opcode, payload)
         finally:
             self._frame_compressed = compressed
+
+
+def forget_response_headers(handler: object) -> None:
+    """Let go of the 101 response's headers once they are written: about 0.8 kB per open connection.
+
+    Tornado keeps a handler's outgoing headers (``RequestHandler._headers``,
+    an ``HTTPHeaders`` with a list per header) for the connection's whole
+    life, though nothing reads them after the response is written: once the
+    WebSocket is open Tornado makes ``set_header``, ``flush`` and ``finish``
+    raise, and an error no longer sends a response. Relies on
+    ``_headers`` being read only to write the response.
+    """
+    from tornado.httputil import HTTPHeaders
+
+    if isinstance(handler, WebSocketHandler):  # Tornado types a protocol's handler as a delegate
+        handler._headers = HTTPHeaders()
 
 
 def make_server_protocol(
