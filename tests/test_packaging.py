@@ -37,6 +37,8 @@ def test_wheel_contains_the_pages(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for page in (ROOT / "static").iterdir():
         assert f"wstutorial/static/{page.name}" in names
+    # The tested versions, for the teacher's wheelhouse from an installed copy.
+    assert zipfile.ZipFile(wheel).read("wstutorial/constraints.txt") == CONSTRAINTS.read_bytes()
 
 
 def test_installed_copy_serves_the_pages(wheel: Path, tmp_path: Path) -> None:
@@ -62,6 +64,12 @@ def test_installed_copy_serves_the_pages(wheel: Path, tmp_path: Path) -> None:
     static_dir, _, page = result.stdout.partition("\n")
     assert Path(static_dir) == target / "wstutorial" / "static"
     assert 'id="uri"' in page
+    # The teacher's wheelhouse from an installed copy finds the lock inside the package.
+    lock = subprocess.run(
+        [sys.executable, "-c", "from wstutorial.classroom.wheelhouse import constraints_file; print(constraints_file())"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert lock.stdout.strip() == str(target / "wstutorial" / "constraints.txt"), lock.stderr
 
 
 def _names(requirements: list[str]) -> dict[str, object]:

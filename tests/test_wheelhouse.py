@@ -16,6 +16,9 @@ from wstutorial.classroom import start_classroom
 from wstutorial.classroom.wheelhouse import (
     Target,
     WheelhouseError,
+    build_wheelhouse,
+    constraints_file,
+    locked_pins,
     missing_for,
     targets,
 )
@@ -29,6 +32,7 @@ def fake_wheel(folder: Path, name: str, version: str, requires: list[str], tag: 
     )
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(f"{name}-{version}.dist-info/METADATA", metadata)
+        archive.writestr(f"{name}-{version}.dist-info/WHEEL", f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {tag}\n")
     return path
 
 
@@ -113,3 +117,40 @@ def test_wheelhouse_command_names_a_bad_platform_and_exits_1(tmp_path: Path) -> 
     assert result.returncode == 1
     assert result.stderr.startswith("error: unknown platform 'amiga'; use one of: this, windows, macos-arm64")
     assert "Traceback" not in result.stderr and not (tmp_path / "w").exists()
+
+
+def test_wheelhouse_takes_the_pins_and_falls_back_per_target_with_a_line(tmp_path: Path) -> None:
+    """Real pip, a local index: the pinned versions; where a pin has no wheel for a target, that target only falls back."""
+    index = tmp_path / "index"
+    index.mkdir()
+    for version in ("6.4.2", "6.5.1"):
+        fake_wheel(index, "tornado", version, [])
+    fake_wheel(index, "fast", "1.0", ["winhelper; sys_platform == 'win32'"], tag="cp312-cp312-win_amd64")  # the pin: Windows only
+    fake_wheel(index, "fast", "2.0", [])
+    fake_wheel(index, "winhelper", "3.0", [])
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("# locked\ntornado==6.4.2\nfast==1.0\n")
+    lines: list[str] = []
+    folder = tmp_path / "wheels"
+    failed = build_wheelhouse(
+        folder, platforms=["windows", "linux-x86_64"], pythons=["3.12"], extras=(), also=["fast"],
+        out=lines.append, constraints=constraints, pip_options=["--no-index", "--find-links", str(index)],
+    )
+    assert failed == [], lines
+    names = sorted(path.name for path in folder.glob("*.whl") if not path.name.startswith("wstutorial-"))
+    assert names == ["fast-1.0-cp312-cp312-win_amd64.whl", "fast-2.0-py3-none-any.whl", "tornado-6.4.2-py3-none-any.whl",
+                     "winhelper-3.0-py3-none-any.whl"]
+    assert "      not in constraints.txt (locked on Linux): winhelper, the newest wheel for Windows, 64-bit, Python 3.12" in lines
+    assert lines.count("      fallback: fast==1.0 has no wheel for Linux, x86-64, Python 3.12; it gets fast 2.0") == 1
+    assert not any("fallback" in line and "Windows" in line for line in lines)
+    assert f"Tested versions: 2 pins from {constraints}" in lines
+
+
+def test_the_lock_is_found_and_read(tmp_path: Path) -> None:
+    assert constraints_file() == Path(__file__).resolve().parent.parent / "constraints.txt"
+    pins = locked_pins(constraints_file())  # type: ignore[arg-type]
+    assert pins["tornado"] and pins["jupyterlab"]
+    bad = tmp_path / "c.txt"
+    bad.write_text("tornado>=6\n")
+    with pytest.raises(WheelhouseError, match=r"line 1: 'tornado>=6' is not a pin 'name==version'"):
+        locked_pins(bad)

@@ -14,6 +14,15 @@ dependency tree itself with the *target's* markers
 (:class:`packaging.markers.Marker`) and downloads what is missing, until the
 folder holds a complete install for every target. Only wheels (no source
 archives): students' laptops have no compilers.
+
+The versions are the tested ones: ``constraints.txt`` (``scripts/lock.sh``,
+resolved on Linux with Python 3.11) goes to pip as ``-c`` for every target.
+It is read from the checkout, or from inside the installed package (the wheel
+ships it as ``wstutorial/constraints.txt``): the lock, not the teacher's own
+installed versions, because the lock is what the tests ran. Where a pinned
+version has no wheel for a target (another platform, a newer Python), that
+target alone takes the newest version that has one, and one line says so;
+likewise for a platform-only dependency the Linux lock does not list.
 """
 
 from __future__ import annotations
@@ -23,8 +32,11 @@ import dataclasses
 import email.parser
 import hashlib
 import importlib.metadata
+import importlib.resources
+import re
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -44,6 +56,7 @@ __all__ = [
     "targets",
     "own_wheel",
     "missing_for",
+    "locked_pins",
     "build_wheelhouse",
 ]
 
@@ -224,6 +237,52 @@ def own_wheel(dest: Path, out: Callable[[str], None] = print) -> Path:
     return wheels[-1]
 
 
+# --- the tested versions: constraints.txt ---------------------------------------
+
+
+def constraints_file() -> Path | None:
+    """The lock: ``constraints.txt`` of the checkout, else the copy inside the installed package."""
+    root = _checkout()
+    if root is not None and (root / "constraints.txt").is_file():
+        return root / "constraints.txt"
+    shipped = importlib.resources.files("wstutorial") / "constraints.txt"
+    return Path(str(shipped)) if shipped.is_file() else None
+
+
+def locked_pins(path: Path) -> dict[str, str]:
+    """``constraints.txt`` as {canonical name: version}; a line that is not ``name==version`` is an error."""
+    pins: dict[str, str] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        name, separator, version = text.partition("==")
+        if not separator or not name.strip() or not version.strip():
+            raise WheelhouseError(f"{path}, line {number}: {line!r} is not a pin 'name==version'; refresh it: bash scripts/lock.sh")
+        pins[str(canonicalize_name(name.strip()))] = version.strip()
+    return pins
+
+
+# pip's words for "this pinned version cannot be had here" (pip 23 to 26).
+_CONFLICT = re.compile(r"\(constraint\) ([A-Za-z0-9._-]+)==|No matching distribution found for ([A-Za-z0-9._-]+)")
+
+
+def _unavailable(pip_output: str, pins: dict[str, str]) -> list[str]:
+    """The pinned names pip could not satisfy for a target (canonical, in order)."""
+    names = []
+    for match in _CONFLICT.finditer(pip_output):
+        name = str(canonicalize_name(match.group(1) or match.group(2)))
+        if name in pins and name not in names:
+            names.append(name)
+    return names
+
+
+def _newest(folder: Path, name: str, target: Target) -> str:
+    accepted = target.tags()
+    versions = [w.version for w in _wheels(folder) if w.name == name and w.tags & accepted]
+    return str(max(versions)) if versions else "?"
+
+
 # --- completeness: the dependency tree with the target's markers ---------------
 
 
@@ -294,10 +353,12 @@ def missing_for(folder: Path, roots: Sequence[Requirement], target: Target) -> l
 # --- downloading ------------------------------------------------------------------
 
 
-def _pip_download(folder: Path, target: Target, requirements: list[str]) -> subprocess.CompletedProcess[str]:
+def _pip_download(
+    folder: Path, target: Target, requirements: list[str], options: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
     command = [
         sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--progress-bar", "off",
-        "--dest", str(folder), "--find-links", str(folder), *target.pip_options(), *requirements,
+        "--dest", str(folder), "--find-links", str(folder), *options, *target.pip_options(), *requirements,
     ]
     return subprocess.run(command, capture_output=True, text=True)
 
@@ -314,39 +375,85 @@ def build_wheelhouse(
     extras: Sequence[str] = ("notebook",),
     also: Sequence[str] = (),
     out: Callable[[str], None] = print,
+    constraints: Path | None = None,
+    pip_options: Sequence[str] = (),
 ) -> list[Target]:
-    """Fill ``folder`` with every wheel; return the targets that could not be completed (empty: all done)."""
+    """Fill ``folder`` with every wheel; return the targets that could not be completed (empty: all done).
+
+    ``constraints``: the pins (default: :func:`constraints_file`); ``pip_options``: e.g. another index.
+    """
     folder = Path(folder)
     chosen = targets(platforms, pythons)
+    constraints = constraints or constraints_file()
+    if constraints is None:
+        pins: dict[str, str] = {}
+        out("No constraints.txt found (neither in a checkout nor in the package): the newest versions, not the tested ones.")
+    else:
+        pins = locked_pins(constraints)
+        out(f"Tested versions: {len(pins)} pins from {constraints}")
     out(f"Building the wstutorial wheel into {folder} ...")
     wheel = own_wheel(folder, out)
     own = f"wstutorial[{','.join(extras)}] @ {wheel.resolve().as_uri()}" if extras else f"wstutorial @ {wheel.resolve().as_uri()}"
     roots = [Requirement(own), *(Requirement(text) for text in also)]
     failed = []
-    for number, target in enumerate(chosen, 1):
-        out(f"[{number}/{len(chosen)}] {target.label}: downloading ...")
-        before = {path.name for path in folder.glob("*.whl")}
-        requested = [own, *also]
-        problem = ""
-        for _ in range(5):  # pip's own pass, then the dependencies only the target's markers ask for
-            result = _pip_download(folder, target, requested)
-            if result.returncode != 0:
-                problem = " / ".join((result.stderr.strip() or result.stdout.strip()).splitlines()[-3:])
-                break
-            missing = missing_for(folder, roots, target)
-            if not missing:
-                break
-            requested = sorted({_requirement_text(requirement) for requirement in missing})
-            out(f"      + for this platform only: {', '.join(requested)}")
-        else:
-            problem = "still incomplete after 5 rounds: " + ", ".join(map(str, missing_for(folder, roots, target)))
-        new = {path.name for path in folder.glob("*.whl")} - before
-        if problem:
-            failed.append(target)
-            out(f"      FAILED: {problem}")
-        else:
-            out(f"      complete ({len(new)} new wheel(s))")
+    with tempfile.TemporaryDirectory(prefix="wstutorial-pins-") as scratch:
+        for number, target in enumerate(chosen, 1):
+            out(f"[{number}/{len(chosen)}] {target.label}: downloading ...")
+            before = {path.name for path in folder.glob("*.whl")}
+            if _fill(folder, target, roots, [own, *also], pins, Path(scratch) / f"constraints-{number}.txt", pip_options, out):
+                out(f"      complete ({len({path.name for path in folder.glob('*.whl')} - before)} new wheel(s))")
+            else:
+                failed.append(target)
     files = list(folder.glob("*.whl"))
     size = sum(path.stat().st_size for path in files) / 1e6
     out(f"{len(files)} wheels, {size:.0f} MB in {folder}.")
     return failed
+
+
+def _fill(
+    folder: Path,
+    target: Target,
+    roots: Sequence[Requirement],
+    requested: list[str],
+    pins: dict[str, str],
+    constraints: Path,
+    pip_options: Sequence[str],
+    out: Callable[[str], None],
+) -> bool:
+    """Download until ``target`` is complete; the pins apply except where this target cannot have them."""
+    locked, pins = pins, dict(pins)  # this target's own: a fallback here is not one for the others
+    fallbacks: list[str] = []
+    problem = ""
+    rounds = 0
+    while rounds < 5:  # pip's own pass, then the dependencies only the target's markers ask for
+        constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(pins.items())), encoding="utf-8")
+        options = [*pip_options, "-c", str(constraints)] if pins else list(pip_options)
+        result = _pip_download(folder, target, requested, options)
+        if result.returncode != 0:
+            output = result.stderr + result.stdout
+            unavailable = _unavailable(output, pins)
+            if unavailable:  # no wheel of the pinned version for this target: its newest, said below
+                for name in unavailable:
+                    fallbacks.append(f"{name}=={pins.pop(name)}")
+                continue
+            problem = " / ".join((result.stderr.strip() or result.stdout.strip()).splitlines()[-3:])
+            break
+        rounds += 1
+        missing = missing_for(folder, roots, target)
+        if not missing:
+            break
+        requested = sorted({_requirement_text(requirement) for requirement in missing})
+        out(f"      + for this platform only: {', '.join(requested)}")
+        for requirement in missing:
+            name = str(canonicalize_name(requirement.name))
+            if locked and name not in locked:
+                out(f"      not in constraints.txt (locked on Linux): {name}, the newest wheel for {target.label}")
+    else:
+        problem = "still incomplete after 5 rounds: " + ", ".join(map(str, missing_for(folder, roots, target)))
+    for pin in fallbacks:
+        name = pin.split("==")[0]
+        out(f"      fallback: {pin} has no wheel for {target.label}; it gets {name} {_newest(folder, name, target)}")
+    if problem:
+        out(f"      FAILED: {problem}")
+        return False
+    return True
