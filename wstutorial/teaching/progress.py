@@ -17,7 +17,12 @@ went to the board under ('' before joining): a result belongs to the first
 NAME that joins with it, never to a later, different one (another student on
 the same computer account); a room of one's own (notebook 06 working alone)
 does not claim them. A file that cannot be written never breaks a check: one
-sentence says so, once.
+sentence says so, once. Every kernel of the student (two notebooks open at
+once) updates the same file: each read-modify-write holds a cross-process
+lock (``progress.json.lock``, the ``filelock`` library of the notebook
+install; a lean install's scripts have one process, and this one's threads
+take turns anyway), waited for at most ``LOCK_TIMEOUT`` seconds, so a held
+lock never hangs a check.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
@@ -38,6 +44,7 @@ from typing import Any, Protocol
 logger = logging.getLogger("wstutorial")
 
 __all__ = [
+    "LOCK_TIMEOUT",
     "MAX_KEPT",
     "MAX_REASON_LENGTH",
     "Progress",
@@ -57,6 +64,9 @@ _MAX_FRAMES = 12
 # Results kept on the student's machine: the tutorial has about ten exercises; the board shows at most 40.
 MAX_KEPT = 40
 _FILE_VERSION = 1
+# Seconds a check waits for another kernel's update of the local file (each takes milliseconds):
+# past that the lock is taken to be held by a hung kernel, and the result is written without it.
+LOCK_TIMEOUT = 2.0
 
 
 class _Result(Protocol):
@@ -205,11 +215,39 @@ def _write(path: Path, results: dict[str, dict[str, Any]]) -> None:
         raise
 
 
+@contextmanager
+def _updating(path: Path) -> Iterator[None]:
+    """Hold the local file for one read-modify-write: this kernel's threads, then every other kernel's.
+
+    Bounded: after ``LOCK_TIMEOUT`` seconds it goes on without the other
+    kernels' lock (at worst one of their updates is lost), never hangs a check.
+    """
+    with _file_lock:
+        try:
+            import filelock  # the notebook install has it ([notebook] extra); the lean one may not
+        except ImportError:
+            yield
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(path.with_name(path.name + ".lock"), timeout=LOCK_TIMEOUT)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            logger.warning("%s is held for more than %s s by another kernel: updating %s without it",
+                           lock.lock_file, LOCK_TIMEOUT, path)  # fmt: skip
+            yield
+            return
+        try:
+            yield
+        finally:
+            lock.release()
+
+
 def _keep(progress: Progress, sent_as: str) -> None:
     """Add ``progress`` to the local file. Never raises: a file that cannot be written is said once."""
     try:
         path = local_file()
-        with _file_lock:
+        with _updating(path):
             results = _read(path)
             results[progress.exercise] = {"passed": progress.passed, "reason": progress.reason, "at": progress.at, "name": sent_as}
             _write(path, results)
@@ -237,7 +275,7 @@ def claim(sent: Iterable[Progress], name: str) -> None:
     """Mark results sent on joining as ``name``'s: a later, different NAME on this computer account will not send them."""
     try:
         path = local_file()
-        with _file_lock:
+        with _updating(path):
             results = _read(path)
             for progress in sent:
                 kept = results.get(progress.exercise)
