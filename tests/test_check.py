@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -16,9 +17,9 @@ from wstutorial.teaching import check
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(env: dict[str, str] | None = None, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wstutorial", "check"],
+        [sys.executable, "-m", "wstutorial", "check", *options],
         capture_output=True,
         text=True,
         timeout=120,
@@ -35,12 +36,18 @@ def test_cli_passes_here() -> None:
     assert lines[-1].startswith("all ") and lines[-1].endswith("checks passed: ready for the tutorial")
     checks = lines[:-1]
     assert all(line.startswith("ok ") for line in checks), lines
-    names = [line.split()[1].rstrip(":") for line in checks]
-    for expected in ("python", "tornado", "jupyterlab", "ipywidgets", "jupyterlab_widgets", "ipykernel", "widgets"):
-        assert expected in names
+    names = [line.split(":")[0].split(None, 1)[1] for line in checks]
+    assert names[:3] == ["python", "tornado", "notebook packages"] and "widgets" in names
+    assert f"all {len(check.NOTEBOOK_REQUIREMENTS)} are installed (jupyterlab " in checks[2]
+    assert checks[2].endswith("-m wstutorial check --verbose")
     assert any("labextension @jupyter-widgets/jupyterlab-manager" in line for line in checks)
     assert any(line.startswith("ok       local server") and "Hello World" in line for line in checks)
     assert result.stderr == ""
+    # --verbose: one line per package instead, the same checks otherwise.
+    verbose = run_cli(None, "--verbose").stdout.splitlines()
+    listed = [line.split(":")[0].split(None, 1)[1] for line in verbose[:-1]]
+    assert listed == names[:2] + list(check.NOTEBOOK_REQUIREMENTS) + names[3:], verbose
+    assert verbose[-1] == f"all {len(listed)} checks passed: ready for the tutorial"
 
 
 def test_cli_fails_on_an_excluded_ipykernel(tmp_path: Path) -> None:
@@ -57,6 +64,8 @@ def test_cli_fails_on_an_excluded_ipykernel(tmp_path: Path) -> None:
     # Double quotes: the same command in cmd.exe, PowerShell and bash.
     assert line.endswith('-m pip install "ipykernel>=6.29,!=7.0.0,!=7.0.1"')
     assert result.stdout.splitlines()[-1].endswith("checks found a problem: ipykernel")
+    others = len(check.NOTEBOOK_REQUIREMENTS) - 1
+    assert f"ok       notebook packages: the other {others} are installed (jupyterlab " in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -84,6 +93,21 @@ def test_run_checks_for_the_notebook() -> None:
     assert results.ok and results.problems == []
     assert results.summary() == f"all {len(results)} checks passed: ready for the tutorial"
     assert repr(results).count("\n") == len(results) - 1
+
+
+def test_adding_a_notebook_package_changes_nothing_notebook_00_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notebook 00 stores the summary and the names: another (installed) package in the extra changes neither."""
+    before = check.run_checks()
+    monkeypatch.setitem(check.NOTEBOOK_REQUIREMENTS, "pytest", ("pytest>=7", "the tests"))
+    after = check.run_checks()
+    assert [c.name for c in after] == [c.name for c in before] and after.summary() == before.summary()
+    assert "pytest " in after[2].detail and after[2].name == "notebook packages"
+    # A missing one gets its own line with the fix; the summary names it.
+    monkeypatch.setitem(check.NOTEBOOK_REQUIREMENTS, "no-such-package-wstutorial", ("no-such-package-wstutorial>=1", "testing"))
+    missing = check.run_checks()
+    assert [c.name for c in missing.problems] == ["no-such-package-wstutorial"]
+    assert missing.problems[0].fix.endswith('pip install "no-such-package-wstutorial>=1"')
+    assert missing.summary().endswith("checks found a problem: no-such-package-wstutorial")
 
 
 def test_requirements_match_pyproject() -> None:

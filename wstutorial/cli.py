@@ -111,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=run_serve)
     check = commands.add_parser("check", help="check that this machine is ready for the tutorial")
+    check.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="one line per package of the notebook part (default: one line while all are fine)",
+    )
     check.set_defaults(run=run_check)
     add_lab_command(commands)
     add_classroom_command(commands)
@@ -464,7 +468,7 @@ def run_check(args: argparse.Namespace) -> int:
         main as check_main,  # imports ipywidgets: only for this command
     )
 
-    return check_main()
+    return check_main(verbose=args.verbose)
 
 
 def tolerate_any_text_on_the_terminal() -> None:

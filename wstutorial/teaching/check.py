@@ -7,6 +7,12 @@ before class. Notebook 00 calls :func:`run_checks`.
 It runs with the lean install too (``pip install wstutorial``: Tornado only):
 then the server and client checks pass and one line says how to add the
 notebook part (``wstutorial[notebook]``).
+
+The notebook part's packages share one line while all are fine ("notebook
+packages"), so adding a package to the extra changes no stored output of
+notebook 00; a missing or wrong one gets its own line with its fix.
+``run_checks(verbose=True)`` (``python -m wstutorial check --verbose``) lists
+each package with its version.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ NOTEBOOK_REQUIREMENTS: dict[str, tuple[str, str]] = {
     "redis": ("redis>=5", "notebook 09's Redis client, a broadcast across processes"),
     "trustme": ("trustme>=1.1", "notebook 08's local certificates for wss://"),
     "pyicu-wheels": ("pyicu-wheels>=2.15", "the classroom's check of look-alike names (ICU)"),
+    "filelock": ("filelock>=3.12", "one lock for the self-check results file when two notebooks run at once"),
 }
 REQUIREMENTS: dict[str, tuple[str, str]] = {**CORE_REQUIREMENTS, **NOTEBOOK_REQUIREMENTS}
 
@@ -240,6 +247,28 @@ def _installed(name: str) -> bool:
     return True
 
 
+def check_notebook_packages(verbose: bool = False) -> Iterable[Check]:
+    """The notebook extra's packages: each that is missing or wrong, then one line for the fine ones.
+
+    ``verbose``: one line per package instead.
+    """
+    results = [check_package(name, requirement, purpose) for name, (requirement, purpose) in NOTEBOOK_REQUIREMENTS.items()]
+    if verbose:
+        yield from results
+        return
+    fine = [result for result in results if result.ok]
+    yield from (result for result in results if not result.ok)
+    if fine:
+        listed = ", ".join(f"{result.name} {result.detail}" for result in fine)
+        which = f"all {len(fine)}" if len(fine) == len(results) else f"the other {len(fine)}"
+        yield Check(
+            "notebook packages",
+            True,
+            f"{which} are installed ({listed}); each on its own line: "
+            + python_command("-m", "wstutorial", "check", "--verbose"),
+        )
+
+
 def check_notebook_part() -> Check:
     """The lean install (server and client only): say how to add the notebooks' packages."""
     return Check(
@@ -251,24 +280,24 @@ def check_notebook_part() -> Check:
     )
 
 
-def run_checks(on_result: Callable[[Check], None] | None = None) -> Checks:
+def run_checks(on_result: Callable[[Check], None] | None = None, verbose: bool = False) -> Checks:
     """Run every check; returns the results (``.ok``, ``.problems``, ``.summary()``).
 
-    ``on_result`` is called with each result as soon as it is known.
+    ``on_result`` is called with each result as soon as it is known. The
+    notebook packages are one line while all are fine; ``verbose``: one line each.
     """
 
     notebook_missing = [name for name in NOTEBOOK_REQUIREMENTS if not _installed(name)]
     lean = len(notebook_missing) == len(NOTEBOOK_REQUIREMENTS)
 
-    def steps() -> Iterable[Callable[[], Check]]:
+    def steps() -> Iterable[Callable[[], Check | Iterable[Check]]]:
         yield check_python
         for name, (requirement, purpose) in CORE_REQUIREMENTS.items():
             yield functools.partial(check_package, name, requirement, purpose)
         if lean:  # one line, not one per package: the notebook part was never installed
             yield check_notebook_part
         else:
-            for name, (requirement, purpose) in NOTEBOOK_REQUIREMENTS.items():
-                yield functools.partial(check_package, name, requirement, purpose)
+            yield functools.partial(check_notebook_packages, verbose)
             for extension, package in LABEXTENSIONS.items():
                 yield functools.partial(check_labextension, extension, package)
             yield check_widget
@@ -277,18 +306,20 @@ def run_checks(on_result: Callable[[Check], None] | None = None) -> Checks:
     results = Checks()
     for step in steps():
         try:
-            result = step()
+            outcome = step()
+            found = [outcome] if isinstance(outcome, Check) else list(outcome)
         except Exception as error:  # a check that breaks is itself a problem, said in one line
             function = step.func if isinstance(step, functools.partial) else step
-            result = Check(getattr(function, "__name__", "check"), False, f"{type(error).__name__}: {error}")
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
+            found = [Check(getattr(function, "__name__", "check"), False, f"{type(error).__name__}: {error}")]
+        for result in found:
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
     return results
 
 
-def main() -> int:
-    """Print one line per check; 0 when all pass, 1 otherwise."""
-    results = run_checks(on_result=lambda result: print(result, flush=True))
+def main(verbose: bool = False) -> int:
+    """Print one line per check (``verbose``: one per notebook package too); 0 when all pass, 1 otherwise."""
+    results = run_checks(on_result=lambda result: print(result, flush=True), verbose=verbose)
     print(results.summary())
     return 0 if results.ok else 1
