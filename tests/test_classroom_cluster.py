@@ -152,6 +152,20 @@ def test_one_address_for_the_class_through_nginx(classroom: Classroom) -> None:
     assert joined == {"worker 1 Max", "worker 2 Nia"} or joined == {"worker 2 Max", "worker 1 Nia"}
 
 
+def test_unnamed_clients_of_different_workers_are_told_apart(classroom: Classroom) -> None:
+    """Each worker numbers its clients from 1: the teacher page adds the worker to an unnamed one's label, never to a name."""
+    teacher_url = f"{classroom.server.ws_url('/teacher')}?token={classroom.teacher_token}"
+    with connect(teacher_url) as teacher, connect(classroom.workers[0].ws_url("/ws")), \
+            connect(classroom.workers[1].ws_url("/ws")), connect(classroom.workers[1].ws_url("/ws?name=Ove")):
+        while True:
+            listed = receive(teacher, "connections")["paths"]["/ws"]
+            if len([label for label in listed if label.startswith("client-")]) == 2 and "Ove" in listed:
+                break
+    unnamed = sorted((label for label in listed if label.startswith("client-")), key=lambda label: label[-2:])
+    assert re.fullmatch(r"client-\d+ from 127\.0\.0\.1 \(worker 1\)", unnamed[0]), unnamed
+    assert re.fullmatch(r"client-\d+ from 127\.0\.0\.1 \(worker 2\)", unnamed[1]), unnamed
+
+
 def test_a_dead_workers_students_leave_the_room(redis_server: RedisServer) -> None:
     """A worker killed from outside drops its students; the room lets them go, so their names are free again."""
     running = start_classroom(port=0, room=ChatRoom(presence_delay=0), workers=2, redis_url=redis_server.url)

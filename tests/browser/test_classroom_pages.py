@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from websockets.sync.client import connect
 
 from wstutorial.classroom import Classroom, start_classroom
 from wstutorial.protocol import CloseCode
+from wstutorial.services.redisserver import start_redis
 
 from .test_pages import XSS_PAYLOAD, assert_not_html
 
@@ -81,3 +83,21 @@ def test_teacher_page_without_token_does_nothing(page: Page, classroom: Classroo
     page.goto(classroom.server.page_url("teacher.html?token=guess"))
     expect(page.locator("#status")).to_contain_text("wrong or missing teacher token")
     expect(page.locator("#stop")).to_be_disabled()
+
+
+def test_teacher_page_tells_unnamed_clients_of_two_workers_apart(page: Page) -> None:
+    """With --workers 2 (a real redis-server), each worker's unnamed /ws client is listed with its worker, as text."""
+    redis = start_redis()
+    running = start_classroom(port=0, teacher_token=TOKEN, workers=2, redis_url=redis.url)
+    try:
+        page.goto(running.server.page_url(f"teacher.html?token={TOKEN}"))
+        expect(page.locator("#stream")).to_have_text("running")
+        with connect(running.workers[0].ws_url("/ws")), connect(running.workers[1].ws_url("/ws")):
+            listed = page.locator('.path-list[data-path="/ws"] > li')
+            expect(listed).to_have_count(2)
+            expect(listed.filter(has_text=re.compile(r"^client-\d+ from 127\.0\.0\.1 \(worker 1\)$"))).to_have_count(1)
+            expect(listed.filter(has_text=re.compile(r"^client-\d+ from 127\.0\.0\.1 \(worker 2\)$"))).to_have_count(1)
+        expect(listed).to_have_count(0)
+    finally:
+        running.stop()
+        redis.stop()

@@ -27,7 +27,10 @@ Redis pub/sub carries JSON envelopes, each naming a connection by
 Besides, each worker reports who is connected on its ``/ws`` and
 ``/streaming``, for the teacher's page, on ``PREFIX:in``, a moment after each
 change: ``{"op": "connections", "worker", "paths": {path: [labels]},
-"counts": {path: n}}`` (at most 100 labels a path; ``counts`` says how many).
+"counts": {path: n}, "unnamed": {path: [labels]}}`` (at most 100 labels a
+path; ``counts`` says how many; ``unnamed``: those of clients without a name,
+``client-N from IP``, which every worker numbers from 1: the room adds the
+worker's number to them, ``client-3 from 127.0.0.1 (worker 2)``).
 
 What it does not do: pub/sub stores nothing, so an envelope published while
 Redis or a worker is away is lost; a worker that dies drops its students
@@ -49,7 +52,15 @@ from ..protocol import describe_message
 from ..server.handlers import TutorialHandler
 from .room import ChatRoom
 from .rules import CLOSE_POLICY, NameRejected
-from .server import CONNECTIONS_DELAY, MAX_LISTED, WORKER_PATHS, RemoteConnections, close_reason, connection_label
+from .server import (
+    CONNECTIONS_DELAY,
+    MAX_LISTED,
+    WORKER_PATHS,
+    RemoteConnections,
+    close_reason,
+    connection_label,
+    connection_name,
+)
 
 __all__ = ["RoomGateway", "WorkerLink", "RemoteChatHandler", "DEFAULT_PREFIX", "inbox", "outbox"]
 
@@ -226,7 +237,18 @@ class RoomGateway(_RedisLink):
         elif op == "leave" and key in self.names:
             self.room.leave(self.names.pop(key))
         elif op == "connections" and worker not in self._gone:
-            self.remote.update(worker, dict(envelope.get("paths") or {}), dict(envelope.get("counts") or {}))
+            self.remote.update(worker, self._tagged(worker, envelope), dict(envelope.get("counts") or {}))
+
+    def _tagged(self, worker: str, envelope: dict[str, Any]) -> dict[str, list[str]]:
+        """A worker's labels, its unnamed clients' with the worker's number: each worker counts its clients from 1."""
+        # "worker 2", as the cluster names the process (its "chat link" event); the id if that is not known yet.
+        where = next((label for label, known in self._worker_ids.items() if known == worker), f"worker {worker}")
+        unnamed = dict(envelope.get("unnamed") or {})
+        tagged: dict[str, list[str]] = {}
+        for path, labels in dict(envelope.get("paths") or {}).items():
+            plain = set(unnamed.get(path) or ())
+            tagged[path] = [f"{label} ({where})" if label in plain else str(label) for label in labels]
+        return tagged
 
     def _sender(self, worker: str, conn: int) -> Callable[[str], None]:
         def send(text: str) -> None:
@@ -313,11 +335,15 @@ class WorkerLink(_RedisLink):
         self._report = None
         paths: dict[str, list[str]] = {}
         counts: dict[str, int] = {}
+        unnamed: dict[str, list[str]] = {}
         for path in WORKER_PATHS:
-            labels = sorted((connection_label(handler) for handler in self.hub.open_handlers(path)), key=str.casefold)
+            handlers = list(self.hub.open_handlers(path))
+            labels = sorted((connection_label(handler) for handler in handlers), key=str.casefold)
             paths[path] = labels[:MAX_LISTED]
             counts[path] = len(labels)
-        self.forward({"op": "connections", "paths": paths, "counts": counts})
+            plain = {connection_label(handler) for handler in handlers if not connection_name(handler)}
+            unnamed[path] = [label for label in paths[path] if label in plain]
+        self.forward({"op": "connections", "paths": paths, "counts": counts, "unnamed": unnamed})
 
     def add(self, handler: "RemoteChatHandler", name: str, address: str) -> int:
         conn = next(self._numbers)

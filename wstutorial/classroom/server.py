@@ -58,6 +58,7 @@ __all__ = [
     "CLASSROOM_MAX_MESSAGE_SIZE",
     "WATCHED_PATHS",
     "connection_label",
+    "connection_name",
     "connections_message",
     "RemoteConnections",
     "WORKER_PATHS",
@@ -80,8 +81,8 @@ CONNECTIONS_DELAY = 0.25
 BOARD_SAVE_INTERVAL = 1.0
 
 
-def connection_label(handler: WebSocketHandler) -> str:
-    """How the teacher's page names one connection: the chat name, else ``?name=`` from its address, else its number and address."""
+def connection_name(handler: WebSocketHandler) -> str:
+    """The name a connection gave: its chat name, else a valid ``?name=`` from its address, else ''."""
     name = getattr(handler, "member_name", None)
     if name:
         return str(name)
@@ -91,7 +92,12 @@ def connection_label(handler: WebSocketHandler) -> str:
             return validate_name(raw)
         except NameRejected:
             pass  # shown by number: a bad name is never displayed
-    return f"{getattr(handler, 'client_name', '?')} from {handler.request.remote_ip}"
+    return ""
+
+
+def connection_label(handler: WebSocketHandler) -> str:
+    """How the teacher's page names one connection: the name it gave (:func:`connection_name`), else its number and address."""
+    return connection_name(handler) or f"{getattr(handler, 'client_name', '?')} from {handler.request.remote_ip}"
 
 
 class RemoteConnections:
