@@ -444,8 +444,7 @@ def _fill(
             break
         requested = sorted({_requirement_text(requirement) for requirement in missing})
         out(f"      + for this platform only: {', '.join(requested)}")
-        for requirement in missing:
-            name = str(canonicalize_name(requirement.name))
+        for name in sorted({str(canonicalize_name(requirement.name)) for requirement in missing}):
             if locked and name not in locked:
                 out(f"      not in constraints.txt (locked on Linux): {name}, the newest wheel for {target.label}")
     else:
