@@ -258,7 +258,10 @@ def locked_pins(path: Path) -> dict[str, str]:
             continue
         name, separator, version = text.partition("==")
         if not separator or not name.strip() or not version.strip():
-            raise WheelhouseError(f"{path}, line {number}: {line!r} is not a pin 'name==version'; refresh it: bash scripts/lock.sh")
+            raise WheelhouseError(
+                f"{path}, line {number}: {line!r} is not a pin 'name==version': this lock file is damaged; "
+                "reinstall wstutorial (in a checkout: make it again with scripts/lock.sh)"
+            )
         pins[str(canonicalize_name(name.strip()))] = version.strip()
     return pins
 
