@@ -27,7 +27,7 @@ from typing import Any
 
 from .measure import ROOT, ServerProcess, percentile
 
-__all__ = ["main", "measure_broadcast", "BROADCAST_KINDS"]
+__all__ = ["main", "measure_broadcast", "connect_crowds", "settle_all", "BROADCAST_KINDS"]
 
 # Who is compared: the tutorial's server in a kernel-like process (thread),
 # the same application as `python -m wstutorial serve` runs it (standalone),
@@ -91,6 +91,27 @@ class ClientProcess:
             self.process.wait()
 
 
+def connect_crowds(servers: dict[str, ServerProcess], clients: int, crowds: dict[str, ClientProcess]) -> None:
+    """Connect ``clients`` idle clients to each server, into ``crowds`` (the caller closes them).
+
+    The crowds of all servers connect at the same time (each answers its
+    pings while it connects), so connecting takes both cores.
+    """
+    print(f"  {clients} clients connect to each of {', '.join(servers)}", file=sys.stderr, flush=True)
+    for kind, server in servers.items():
+        crowds[kind] = ClientProcess(server, clients)
+    for crowd in crowds.values():
+        crowd.wait_ready()
+
+
+def settle_all(servers: dict[str, ServerProcess]) -> dict[str, int]:
+    """One full collection in each server, its pause forgotten; how many objects each one's collector tracks."""
+    tracked = {kind: server.settle() for kind, server in servers.items()}
+    for server in servers.values():
+        server.stats()  # the collector's pauses count from here on
+    return tracked
+
+
 def _orders(kinds: tuple[str, ...], rounds: int) -> list[tuple[str, ...]]:
     return [kinds if r % 2 == 0 else tuple(reversed(kinds)) for r in range(rounds)]
 
@@ -103,13 +124,7 @@ def measure_broadcast(clients: int, broadcasts: int, kinds: tuple[str, ...] = BR
         time.sleep(0.5)  # let each server settle before its memory is read
         idle = {kind: servers[kind].stats()["rss"] for kind in kinds}
         tracked_idle = {kind: servers[kind].settle() for kind in kinds}
-        # The crowds of all servers connect at the same time (each answers its
-        # pings while it connects), so connecting takes both cores.
-        print(f"  {clients} clients connect to each of {', '.join(kinds)}", file=sys.stderr, flush=True)
-        for kind in kinds:
-            crowds[kind] = ClientProcess(servers[kind], clients)
-        for crowd in crowds.values():
-            crowd.wait_ready()
+        connect_crowds(servers, clients, crowds)
         time.sleep(0.5)
         connected = {kind: servers[kind].stats() for kind in kinds}
         # Every server starts the broadcasts from the same collector state: one
@@ -117,9 +132,7 @@ def measure_broadcast(clients: int, broadcasts: int, kinds: tuple[str, ...] = BR
         # timed part depends on where connecting 10,000 clients left the
         # collector's count; the objects each received frame leaves for the
         # collector are counted by tests/test_tornado_internals.py.
-        tracked = {kind: servers[kind].settle() for kind in kinds}
-        for kind in kinds:
-            servers[kind].stats()  # forget the pause of that collection
+        tracked = settle_all(servers)
         latencies: dict[str, list[float]] = {kind: [] for kind in kinds}
         per_broadcast_p99: dict[str, list[float]] = {kind: [] for kind in kinds}
         for b, order in enumerate(_orders(kinds, broadcasts)):

@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from .broadcast import ClientProcess, raise_file_limit
+from .broadcast import ClientProcess, connect_crowds, raise_file_limit, settle_all
 from .measure import ServerProcess
 
 __all__ = ["main", "measure_idle", "IDLE_KINDS"]
@@ -36,14 +36,8 @@ def measure_idle(clients: int, seconds: float, ping_interval: float, kinds: tupl
     servers = {kind: ServerProcess(kind, env=env) for kind in kinds}
     crowds: dict[str, ClientProcess] = {}
     try:
-        print(f"  {clients} clients connect to each of {', '.join(kinds)}", file=sys.stderr, flush=True)
-        for kind in kinds:
-            crowds[kind] = ClientProcess(servers[kind], clients)
-        for crowd in crowds.values():
-            crowd.wait_ready()
-        for kind in kinds:
-            servers[kind].settle()
-            servers[kind].stats()  # from here on
+        connect_crowds(servers, clients, crowds)
+        settle_all(servers)
         print(f"  idle for {seconds:.0f} s, pinged every {ping_interval} s", file=sys.stderr, flush=True)
         time.sleep(seconds)
         stats = {kind: servers[kind].stats() for kind in kinds}

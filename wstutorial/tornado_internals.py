@@ -551,17 +551,6 @@ class ServerProtocol(WebSocketProtocol13):
             compressed = bool(rsv & _RSV1)
             rsv &= ~_RSV1
         length = second & 0x7F
-        if (
-            length < 126
-            and fin
-            and not compressed
-            and opcode in (_TEXT, _BINARY)
-            and length <= self.params.max_message_size
-            and self._frame_error(fin, rsv, opcode, control, bool(second & _MASK_BIT), length) is None
-        ):
-            # The usual message, one small frame: its mask and payload in one read.
-            await self._small_message(opcode, length)
-            return
         if length == 126:
             (length,) = struct.unpack("!H", await self._read(2))
         elif length == 127:
@@ -622,17 +611,6 @@ class ServerProtocol(WebSocketProtocol13):
                 handled = self._compressed_text(message)
             else:
                 handled = self._handle_message(opcode, message)
-        try:
-            if handled is not None:
-                await handled
-        finally:
-            self._release()
-
-    async def _small_message(self, opcode: int, length: int) -> None:
-        """A whole message in one masked frame of under 126 bytes, not yet all arrived: its mask and payload in one read."""
-        data = await self._read(4 + length)
-        payload = _websocket_mask(data[:4], data[4:]) if length else b""
-        handled = self._deliver(opcode, payload)
         try:
             if handled is not None:
                 await handled
