@@ -39,7 +39,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "root"
     if (ROOT / "notebooks").is_dir():
-        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "my-pages"))
+        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "my-pages", "my-program"))
     else:
         root.mkdir()
     home = base / "home"
