@@ -59,6 +59,7 @@ DEFINES = {
     "backoff_delay.py": ["delay"],
     "relay.py": ["relay"],
     "members_only.py": ["MembersOnlyHandler"],
+    "hello_app.py": ["WSHandler", "PageHandler", "main"],  # notebook 03: a program the student edits as a file
 }
 
 

@@ -1,8 +1,4 @@
-"""Part 1's server, stopping cleanly: on SIGTERM (or Ctrl-C) it stops accepting, closes every client with 1001, exits.
-
-GET /health answers "ok" and the number of clients: what a load balancer or a
-container platform asks, every few seconds, before it sends clients here.
-"""
+"""Part 1's server with a clean stop (SIGTERM or Ctrl-C: no new clients, 1001 to each) and GET /health."""
 
 import asyncio
 import signal
@@ -26,7 +22,7 @@ class WSHandler(tornado.websocket.WebSocketHandler):
 
 
 class HealthHandler(tornado.web.RequestHandler):
-    def get(self):
+    def get(self):  # what a load balancer asks every few seconds
         self.write({"status": "ok", "clients": len(clients)})
 
 
@@ -36,17 +32,14 @@ async def main(port=8888):
     print(f"listening on ws://localhost:{port}/ws")
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    # SIGTERM is how a service manager, a container platform or `kill` asks a
-    # program to stop; SIGINT is Ctrl-C. The handler only wakes the loop.
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGTERM, signal.SIGINT):  # kill / a service manager; Ctrl-C
         signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stopping.set))
     await stopping.wait()
-
     print(f"stopping: no new connections; closing {len(clients)} with 1001")
-    server.stop()  # stop accepting
+    server.stop()
     for client in list(clients):
         client.close(1001, "server shutting down")  # going away: come back later
-    for _ in range(50):  # each client answers the close frame within moments; at most 5 s
+    for _ in range(50):  # each answers the close within moments; wait at most 5 s
         if not clients:
             break
         await asyncio.sleep(0.1)

@@ -20,7 +20,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 __all__ = ["DEEPER", "PathCount", "count_notebook", "count_cells", "deeper_titles", "main"]
 
