@@ -13,7 +13,8 @@ import pytest
 from packaging.requirements import Requirement
 
 from wstutorial.classroom import start_classroom
-from wstutorial.classroom.wheelhouse import (
+from wstutorial.classroom.wheels import student_install_command
+from wstutorial.tools.wheelhouse import (
     Target,
     WheelhouseError,
     build_wheelhouse,
@@ -22,7 +23,6 @@ from wstutorial.classroom.wheelhouse import (
     missing_for,
     targets,
 )
-from wstutorial.classroom.wheels import student_install_command
 
 
 def fake_wheel(folder: Path, name: str, version: str, requires: list[str], tag: str = "py3-none-any") -> Path:

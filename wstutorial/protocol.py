@@ -17,6 +17,7 @@ __all__ = [
     "close_code_may_be_sent",
     "frame_header",
     "describe_message",
+    "close_reason",
 ]
 
 # Tornado's default is 10 MiB; a tutorial's messages are small, and a class of
@@ -129,3 +130,11 @@ def describe_message(message: str | bytes, limit: int | None = TEXT_LIMIT) -> st
     if limit is not None and len(message) > limit:
         return message[:limit] + f"... ({len(message)} characters)"
     return message
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to the 123 bytes a close frame's reason may hold (RFC 6455, 5.5)."""
+    data = text.encode("utf-8")
+    if len(data) <= 123:
+        return text
+    return data[:120].decode("utf-8", errors="ignore") + "..."
