@@ -17,8 +17,9 @@ from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
 from ..protocol import CloseCode, describe_message
-from ..tornado_internals import make_server_protocol, send_close_frame
+from ..tornado_internals import ServerProtocol, make_server_protocol, send_close_frame
 from .hub import Hub, forwarded_scheme, same_host
+from .pings import PingRound
 
 if TYPE_CHECKING:
     from .context import ServerContext
@@ -153,8 +154,10 @@ class TutorialHandler(WebSocketHandler):
             budget=self.context.receive_budget,
         )
 
-    def _websocket_opened(self) -> None:
+    def _websocket_opened(self, connection: ServerProtocol) -> None:
         self.hub.register(self.request.path, self)
+        if self.ping_interval:
+            PingRound.join(connection, self.ping_interval, self.ping_timeout)
 
     def _protocol_violation(self, code: int, reason: str) -> None:
         self.record(f"closed with {code}: {reason}", kind="error")
