@@ -15,8 +15,9 @@ that join ``/chat`` at once, and the teacher's page's connection
   time until the teacher's page has it (``board_lag_p50_ms``, ``board_lag_p99_ms``);
 - memory per student (``kib_per_student``): the resident memory of the room's
   process and its workers, after the joins minus before, per student;
-- the floor, in the same run once the classroom has stopped: ``bench
-  broadcast``'s tutorial server in a background thread with ``N`` idle clients
+- the floor, side by side: ``bench broadcast``'s tutorial server in a
+  background thread with ``N`` idle clients, running at the same time, one
+  broadcast timed in each round beside one chat line, in alternating order
   (``broadcast_p99_ms``, ``broadcast_kib_per_client``).
 
 The chat lines are sent one after the other (each waits until every member
@@ -40,8 +41,8 @@ import time
 from typing import Any
 
 from . import wsclient
-from .broadcast import measure_broadcast, raise_file_limit
-from .measure import ROOT, percentile
+from .broadcast import ClientProcess, raise_file_limit
+from .measure import ROOT, ServerProcess, percentile
 
 __all__ = ["main", "measure_classroom"]
 
@@ -126,9 +127,16 @@ class Teacher:
 
 
 def measure_classroom(students: int, workers: int = 0, chats: int = 30, per_process: int = 1000) -> dict[str, Any]:
-    """Join ``students`` students, then time chat lines and check results; the figures as a dict."""
+    """Join ``students`` students, then time chat lines and check results beside the broadcast floor; the figures as a dict.
+
+    The floor (``bench broadcast``'s background-thread server with as many idle
+    clients) runs at the same time: each round times one chat line and one
+    floor broadcast, in alternating order, so a busy machine slows both alike.
+    """
+    floor = ServerProcess("thread")
     server = Piped([sys.executable, "-m", "bench.classroom_server", "--workers", str(workers)], "the classroom")
     crowds: list[tuple[range, Piped]] = []
+    floor_crowd: ClientProcess | None = None
     teacher: Teacher | None = None
     try:
         ports = [int(p) for p in server.line("PORTS ").split()]
@@ -137,6 +145,7 @@ def measure_classroom(students: int, workers: int = 0, chats: int = 30, per_proc
         time.sleep(0.5)
         server.send("stats")
         before = json.loads(server.line("stats "))
+        floor_idle = floor.stats()["rss"]
         size = math.ceil(students / math.ceil(students / per_process))
         for first in range(0, students, size):
             numbers = range(first, min(first + size, students))
@@ -149,15 +158,19 @@ def measure_classroom(students: int, workers: int = 0, chats: int = 30, per_proc
         server.send("stats")
         after = json.loads(server.line("stats "))
         grown = after["rss"] + sum(after["worker_rss"]) - before["rss"] - sum(before["worker_rss"])
+        print(f"  the floor: bench broadcast's background-thread server with {students} idle clients", file=sys.stderr, flush=True)
+        floor_crowd = ClientProcess(floor, students)
+        floor_crowd.wait_ready()
+        time.sleep(0.5)
+        floor_grown = floor.stats()["rss"] - floor_idle
+        floor.settle()
+        floor.stats()
         teacher = Teacher(ports[0], token)
 
         def crowd_of(number: int) -> Piped:
             return next(crowd for numbers, crowd in crowds if number in numbers)
 
-        chat_latencies: list[float] = []
-        board_lags: list[float] = []
-        run = secrets.token_hex(3)
-        for k in range(chats):
+        def chat_round(k: int) -> None:
             chatter, reporter = (2 * k) % students, (2 * k + 1) % students
             tag, result = f"chat-{run}-{k}", f"result-{run}-{k}"
             for _, crowd in crowds:
@@ -169,7 +182,25 @@ def measure_classroom(students: int, workers: int = 0, chats: int = 30, per_proc
             reported = float(crowd_of(reporter).line("SENT "))
             board_lags.append(teacher.wait_for(result.encode()) - reported)
             for _, crowd in crowds:
-                chat_latencies += [arrival - sent for arrival in json.loads(crowd.line("ARRIVALS "))]
+                chat_latencies.extend(arrival - sent for arrival in json.loads(crowd.line("ARRIVALS ")))
+
+        def floor_round(k: int) -> None:
+            assert floor_crowd is not None
+            tag = f"floor-{run}-{k}"
+            floor_crowd.arm(tag)
+            start = time.perf_counter()
+            floor.broadcast(tag)
+            arrivals = floor_crowd.arrivals()
+            floor.broadcast_reply()
+            floor_latencies.extend(t - start for t in arrivals)
+
+        chat_latencies: list[float] = []
+        board_lags: list[float] = []
+        floor_latencies: list[float] = []
+        run = secrets.token_hex(3)
+        for k in range(chats):
+            for measure in (chat_round, floor_round) if k % 2 == 0 else (floor_round, chat_round):
+                measure(k)
         server.send("stats")
         during = json.loads(server.line("stats "))
     finally:
@@ -177,9 +208,10 @@ def measure_classroom(students: int, workers: int = 0, chats: int = 30, per_proc
             teacher.close()
         for _, crowd in crowds:
             crowd.close()
+        if floor_crowd is not None:
+            floor_crowd.close()
         server.close()
-    print(f"  the floor: bench broadcast's background-thread server with {students} idle clients", file=sys.stderr, flush=True)
-    floor = measure_broadcast(students, 20, ("thread",))
+        floor.close()
     return {
         "students": students,
         "workers": workers,
@@ -191,8 +223,9 @@ def measure_classroom(students: int, workers: int = 0, chats: int = 30, per_proc
         "board_lag_p99_ms": percentile(board_lags, 99) * 1e3,
         "kib_per_student": grown / students / 1024,
         "room_gc_during_chats": {key: during[key] for key in ("gc_collections", "gc_full_collections", "gc_max_ms")},
-        "broadcast_p99_ms": floor["p99_ms"]["thread"],
-        "broadcast_kib_per_client": floor["memory_per_connection_kb"]["thread"],
+        "broadcast_p50_ms": percentile(floor_latencies, 50) * 1e3,
+        "broadcast_p99_ms": percentile(floor_latencies, 99) * 1e3,
+        "broadcast_kib_per_client": floor_grown / students / 1024,
         "load": os.getloadavg(),
     }
 
