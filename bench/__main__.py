@@ -1,14 +1,20 @@
 """``python -m bench``: every measurement (see ``bench.run``); ``python -m bench broadcast``: only the broadcast
-comparison; ``python -m bench idle``: idle connections and the collector; ``python -m bench classroom``: the lecture hall."""
+comparison; ``python -m bench echo``: only the echo comparison; ``python -m bench idle``: idle connections and the
+collector; ``python -m bench classroom``: the lecture hall."""
 
 import importlib
 import sys
 
-COMMANDS = {"broadcast": "broadcast", "idle": "idle", "classroom": "classroom"}
+COMMANDS = ("broadcast", "echo", "idle", "classroom")
 
 # The peers the comparisons run (the test extra has them): say what to install, not a traceback.
-NEEDED = {"broadcast": ["websockets"], "idle": ["websockets"], "classroom": ["redis"], None: ["websockets", "jupyter_client"]}
-
+NEEDED = {
+    "broadcast": ["websockets"],
+    "echo": ["websockets"],
+    "idle": ["websockets"],
+    "classroom": ["redis"],
+    None: ["websockets", "jupyter_client"],
+}
 
 
 def importable(name: str) -> bool:
@@ -27,7 +33,7 @@ if missing:
         "run `bash scripts/setup-env.sh test` in the checkout, or `pip install -c constraints.txt -e '.[test]'`"
     )
 if command is not None:
-    module = importlib.import_module(f".{COMMANDS[command]}", __package__)
+    module = importlib.import_module(f".{command}", __package__)
     sys.exit(module.main(sys.argv[2:]))
 
 from .run import main  # noqa: E402

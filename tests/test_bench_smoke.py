@@ -115,7 +115,7 @@ def test_bench_without_the_test_tools_says_what_to_install(tmp_path: Path) -> No
     hide = tmp_path / "hide"
     hide.mkdir()
     (hide / "sitecustomize.py").write_text("import sys\nsys.modules['websockets'] = None  # as if not installed\n")
-    for command in ([], ["broadcast"], ["idle"]):
+    for command in ([], ["broadcast"], ["echo"], ["idle"]):
         result = subprocess.run(
             [sys.executable, "-m", "bench", *command],
             cwd=ROOT,
