@@ -177,6 +177,9 @@ class Hub:
         self._changed: asyncio.Event | None = None
         # Messages sent through write_message instead of ready-made frames.
         self.slow_path_writes = 0
+        # The frame of the last message sent alone: a room that sends one text to
+        # each member in turn (a chat line to the class) builds its frame once.
+        self._last_sent: FrameBatch | None = None
 
     # -- names and bookkeeping -------------------------------------------------
 
@@ -277,7 +280,10 @@ class Hub:
         Never raises for a closed or slow client: the message is dropped for
         that client (see ``DEFAULT_MAX_PENDING_WRITES``) and the others go on.
         """
-        return self.send_frames(handler, FrameBatch((message,))) == 1
+        batch = self._last_sent
+        if batch is None or batch.messages[0] is not message:  # the same object: the same text
+            batch = self._last_sent = FrameBatch((message,))
+        return self.send_frames(handler, batch) == 1
 
     def send_frames(self, handler: Connection, batch: FrameBatch) -> int:
         """Queue the messages of ``batch`` for one client; returns how many were queued.
