@@ -37,6 +37,7 @@ from typing import Any, Callable
 from tornado.ioloop import PeriodicCallback
 
 from ..chatrules import CLOSE_POLICY, NameRejected
+from ..events import EventLog
 from ..protocol import close_reason, describe_message
 from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
@@ -347,6 +348,9 @@ def start_classroom(
     redis_url: str | None = None,
     board_file: Path | str | None = None,
     options: ServerOptions | None = None,
+    events: EventLog | None = None,
+    timeout: float = 10.0,
+    quiet: bool = False,
     **overrides: Any,
 ) -> Classroom:
     """Start a tutorial server with the chat room and the teacher's page.
@@ -354,7 +358,7 @@ def start_classroom(
     The server's settings are those of :func:`start_server` (``options``,
     and keywords such as ``interval=0.5``), starting from
     :data:`CLASSROOM_OPTIONS` instead of the defaults; the room adds its
-    routes to them. Besides, ``teacher_token``
+    routes to them. ``events``, ``timeout`` and ``quiet`` are start_server's too. Besides, ``teacher_token``
     (random by default) and ``room`` (a :class:`ChatRoom` with your own
     limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
     the class connect. ``wheels``: a folder made by ``python -m wstutorial
@@ -399,7 +403,7 @@ def start_classroom(
         handlers={**settings.handlers, **room_handlers},
         routes=(*wheel_rules, *settings.routes),  # ahead of the pages' catch-all route
     )
-    server = start_server(host, port, options=settings)
+    server = start_server(host, port, options=settings, events=events, timeout=timeout, quiet=quiet)
     classroom = Classroom(server, chat_room, token, remote)
     if board_file is not None:
         classroom._keep_board(Path(board_file))
