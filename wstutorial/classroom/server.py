@@ -92,7 +92,7 @@ class ChatHandler(TutorialHandler):
         self.room = room
 
     def _send(self, text: str) -> None:
-        self.hub.send(self, text)
+        self.context.hub.send(self, text)  # once per member for each chat line: no property on the way
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         raw = self.get_argument("name", "")
