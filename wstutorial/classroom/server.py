@@ -37,7 +37,7 @@ from typing import Any, Callable
 from tornado.ioloop import PeriodicCallback
 
 from ..chatrules import CLOSE_POLICY, NameRejected
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..protocol import close_reason, describe_message
 from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
@@ -99,27 +99,27 @@ class ChatHandler(TutorialHandler):
         try:
             member = self.room.join(raw, self._send, self.request.remote_ip or "")
         except NameRejected as error:
-            self.record(f"name rejected: {error}", kind="close")
+            self.record(f"name rejected: {error}", kind=EventKind.CLOSE)
             self.close(CLOSE_POLICY, close_reason(str(error)))
             return
         self.member_name = member.name
         self.client_name = member.name
-        self.record(f"{member.name} joined the chat", kind="open")
+        self.record(f"{member.name} joined the chat", kind=EventKind.OPEN)
 
     def on_message(self, message: str | bytes) -> None:
         if self.member_name is None:
             return
         verdict = self.room.receive(self.member_name, message)
         if verdict.close_code is not None:
-            self.record(f"closed for too many refused messages: {verdict.close_reason}", kind="close")
+            self.record(f"closed for too many refused messages: {verdict.close_reason}", kind=EventKind.CLOSE)
             self.close(verdict.close_code, close_reason(verdict.close_reason))
         elif verdict.accepted:
-            self.record(f"chat {describe_message(message)}", kind="message")
+            self.record(f"chat {describe_message(message)}", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
         if self.member_name is not None:
             self.room.leave(self.member_name)
-            self.record(f"{self.member_name} left the chat", kind="close")
+            self.record(f"{self.member_name} left the chat", kind=EventKind.CLOSE)
             self.member_name = None
 
 
@@ -131,7 +131,7 @@ class ReadingsHandler(TutorialHandler):
         self.room = room
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
         self.room.read(self, lambda text: self.hub.send(self, text))
 
     def on_message(self, message: str | bytes) -> None:
@@ -139,7 +139,7 @@ class ReadingsHandler(TutorialHandler):
 
     def on_close(self) -> None:
         self.room.unread(self)
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)
 
 
 class TeacherHandler(TutorialHandler):
@@ -164,11 +164,11 @@ class TeacherHandler(TutorialHandler):
         given = self.get_argument("token", "")
         # compare_digest: the time taken does not tell how much of a guess was right.
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            self.record("teacher page refused: wrong or missing token", kind="origin")
+            self.record("teacher page refused: wrong or missing token", kind=EventKind.ORIGIN)
             self.close(CLOSE_POLICY, "wrong or missing teacher token: use the address printed on the teacher's terminal")
             return
         self.authorized = True
-        self.record("teacher connected", kind="open")
+        self.record("teacher connected", kind=EventKind.OPEN)
         self.room.watch(self, lambda text: self.hub.send(self, text))
         self.hub.send(self, json.dumps({"type": "stream", "running": not self._stream.paused}))
         self.hub.send(self, json.dumps(self.room.board.snapshot()))
@@ -176,7 +176,7 @@ class TeacherHandler(TutorialHandler):
         loop = asyncio.get_running_loop()
 
         def on_event(event: Any) -> None:  # runs in the recording thread: hand over to the loop
-            if event.kind in ("open", "close") and event.path in WATCHED_PATHS:
+            if event.kind in (EventKind.OPEN, EventKind.CLOSE) and event.path in WATCHED_PATHS:
                 loop.call_soon_threadsafe(self._connections_changed)
 
         self._unsubscribe = self.hub.events.subscribe(on_event)
@@ -218,7 +218,7 @@ class TeacherHandler(TutorialHandler):
             if self._pending is not None:
                 self._pending.cancel()
             self.room.unwatch(self)
-            self.record("teacher disconnected", kind="close")
+            self.record("teacher disconnected", kind=EventKind.CLOSE)
 
 
 class Classroom:
@@ -268,7 +268,7 @@ class Classroom:
             self.room.board.save(self.board_file)
         except OSError as error:
             if not self._save_failed:  # once, not every second
-                self.events.record("server", f"could not save the board to {self.board_file} ({error}); will try again")
+                self.events.record(f"could not save the board to {self.board_file} ({error}); will try again", kind=EventKind.SERVER)
             self._save_failed = True
             return False
         self._saved_changes, self._save_failed = changes, False

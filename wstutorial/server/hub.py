@@ -21,7 +21,7 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from ..address import is_loopback
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..protocol import CloseCode
 from ..tornado_internals import WebSocketSide, drop_socket, is_open, open_fast_stream, raw_stream, write_frames
 from .frames import FrameBatch
@@ -344,7 +344,7 @@ class Hub:
                 if handler.get_compression_options() is not None
                 else "Tornado no longer exposes the connection's stream (see tornado_internals.raw_stream)"
             )
-            self.events.record("server", f"sending through write_message, not the fast path: {reason}")
+            self.events.record(f"sending through write_message, not the fast path: {reason}", kind=EventKind.SERVER)
         self.slow_path_writes += 1
 
     def _dropped(self, handler: Connection, count: int) -> None:
@@ -352,8 +352,8 @@ class Hub:
         handler.dropped_messages += count
         if first:
             self.events.record(
-                "slow",
                 "client is not reading; dropping messages to it until it catches up",
+                kind=EventKind.SLOW,
                 client=handler.client_name,
                 path=handler.request.path,
             )

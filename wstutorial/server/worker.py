@@ -27,7 +27,7 @@ from typing import Any, Awaitable, Mapping, Protocol, Sequence
 from tornado.netutil import bind_sockets
 
 from ..address import is_loopback
-from ..events import Event, EventLog
+from ..events import Event, EventKind, EventLog
 from .app import make_app
 from .limits import TutorialHTTPServer
 from .options import WORKER_SETTINGS, HandlerSpec, ServerOptions, with_overrides
@@ -149,7 +149,7 @@ async def serve(
             await service.stop()
         app.context.stream.stop()
         await server.close_all_connections()
-        events.record("server", f"worker stopped ({closed} clients closed with 1001)")
+        events.record(f"worker stopped ({closed} clients closed with 1001)", kind=EventKind.SERVER)
         emit({"stopped": closed})
 
 
