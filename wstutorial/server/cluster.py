@@ -30,7 +30,7 @@ from typing import IO, Any, Sequence
 from ..address import check_ws_url, parse_host, parse_port
 from ..events import EventLog
 from ..services.local import ServiceError
-from .options import ServerOptions
+from .options import ServerOptions, with_overrides
 from .relay import DEFAULT_CHANNEL, encode
 
 __all__ = ["Cluster", "Worker", "start_cluster", "MAX_WORKERS"]
@@ -122,7 +122,7 @@ class Cluster:
     def running(self) -> bool:
         return bool(self.workers) and all(worker.running for worker in self.workers)
 
-    def _spawn(self, index: int, host: str, port: int, interval: float) -> Worker:
+    def _spawn(self, index: int, host: str, port: int) -> Worker:
         package_parent = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         # The child finds this same wstutorial, installed or not.
@@ -132,7 +132,7 @@ class Cluster:
         args = [
             sys.executable, "-m", self.module,
             "--host", host, "--port", str(port), "--redis", self.redis_url,
-            "--channel", self.channel, "--interval", str(interval), *self.extra_args,
+            "--channel", self.channel, *self.extra_args,
         ]
         with stderr_log.open("w") as err:
             process = subprocess.Popen(
@@ -234,12 +234,12 @@ def start_cluster(
     host: str = "127.0.0.1",
     port: int = 0,
     channel: str = DEFAULT_CHANNEL,
-    interval: float = 2.0,
     timeout: float = 30.0,
     events: EventLog | None = None,
     module: str = "wstutorial.server.worker",
     extra_args: Sequence[str] = (),
     options: ServerOptions | None = None,
+    **overrides: Any,
 ) -> Cluster:
     """Start ``workers`` server processes that broadcast to each other through Redis.
 
@@ -252,15 +252,16 @@ def start_cluster(
         port: the first worker's port, the next ones count up from it
             (``port``, ``port + 1``, ...); 0 (the default): free ports.
         channel: the Redis channel the workers share.
-        interval: seconds between two ``message: <n>`` of ``/streaming``.
         timeout: seconds the workers may take to start.
         events: the log the workers' events go to (default: a new one).
         module: the worker program (``python -m MODULE``), e.g. the
             classroom's ``wstutorial.classroom.worker``; it takes the
             options of ``wstutorial.server.worker`` plus ``extra_args``.
-        options: the settings every worker gets (origins, xheaders, limits,
-            ...: ``ServerOptions.worker_settings()``, passed as ``--options
-            JSON``); ``interval`` and the routes are set apart.
+        options: the settings every worker gets (interval, origins, xheaders,
+            limits, ...: ``ServerOptions.worker_settings()``, passed as
+            ``--options JSON``); the routes are set apart.
+        **overrides: settings of ``options`` to change, e.g. ``interval=0.5``
+            (as ``start_server``'s).
 
     Returns once every worker listens and is subscribed. A cluster this
     process already runs on the same ``channel`` is stopped first, so
@@ -270,6 +271,7 @@ def start_cluster(
         ServiceMissing: no redis_url and redis-server is not installed.
         ServiceError: a worker did not start (the message says why).
         ValueError: a setting that cannot reach another process (``ssl_context``).
+        TypeError, ValueError: a setting is not one, or its value is wrong.
     """
     if not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise ValueError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
@@ -277,8 +279,8 @@ def start_cluster(
     port = parse_port(port)
     if port and port + workers - 1 > 65535:
         raise ValueError(f"ports {port} to {port + workers - 1} do not all exist; choose a lower port, or 0")
-    if options is not None:  # checked before anything starts
-        extra_args = ["--options", json.dumps(options.worker_settings()), *extra_args]
+    settings = with_overrides(options, overrides, "start_cluster")  # checked before anything starts
+    extra_args = ["--options", json.dumps(settings.worker_settings()), *extra_args]
     with _clusters_lock:
         previous = [running for running in _clusters if running.channel == channel]
     for running in previous:
@@ -292,7 +294,7 @@ def start_cluster(
     cluster = Cluster(redis_url, channel, events if events is not None else EventLog(), owned, module, extra_args)
     try:
         ports = [port + index if port else 0 for index in range(workers)]
-        cluster.workers = [cluster._spawn(index + 1, host, ports[index], interval) for index in range(workers)]
+        cluster.workers = [cluster._spawn(index + 1, host, ports[index]) for index in range(workers)]
         for worker in cluster.workers:
             cluster._wait_listening(worker, timeout)
     except BaseException:

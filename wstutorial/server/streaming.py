@@ -27,7 +27,7 @@ def stream_message(n: int) -> str:
 class Stream:
     """A counter broadcast every ``interval`` seconds to the clients that joined."""
 
-    def __init__(self, hub: Hub, interval: float = 2.0) -> None:
+    def __init__(self, hub: Hub, interval: float) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
         self.hub = hub

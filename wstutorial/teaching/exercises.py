@@ -569,4 +569,4 @@ def check_members_only(handler_class: object) -> CheckResult:
             )
         return "ada got 'Hello ada'; no login and a forged cookie were refused with 401 before the upgrade."
 
-    return _run(handler_class, "MembersOnlyHandler", body, cookie_secret=secret)
+    return _run(handler_class, "MembersOnlyHandler", body, tornado_settings={"cookie_secret": secret})
