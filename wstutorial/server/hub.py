@@ -294,7 +294,7 @@ class Hub:
         batch = self._last_sent
         if batch is None or batch.messages[0] is not message:  # the same object: the same text
             batch = self._last_sent = FrameBatch((message,))
-        stream = None if handler.pending_writes else open_fast_stream(handler)
+        stream = None if handler.pending_writes else open_fast_stream(handler, batch.compressible)
         if stream is None:
             return self.send_frames(handler, batch) == 1
         try:
