@@ -11,7 +11,8 @@ page's ``Origin``, and also as a page opened from disk (``Origin: null``)
 and as another site's page, which plain Tornado must refuse with 403. When
 everything holds, the program keeps running and its page is shown below the
 check, connected; when not, the program is stopped and the sentence says what
-to change. A check returns a :class:`CheckResult`, never raises.
+to change. A check returns a :class:`CheckResult`, never raises: it ends
+early with :class:`NotYet`, the checks' one failure type (``selfcheck.py``).
 
 Every sentence is in :data:`MESSAGES`, so the wording lives in one place.
 """
@@ -29,9 +30,9 @@ from typing import Callable
 
 from ..address import free_port
 from ..client import BlockingClient, ConnectionClosed, ConnectionFailed, connect_blocking
-from .exercises import CheckResult
 from .links import page_link
 from .programs import Program, ProgramError, port_in_use, run_program
+from .selfcheck import CheckResult, NotYet, run_check
 
 __all__ = [
     "MESSAGES",
@@ -157,8 +158,8 @@ def _say(key: str, **values: object) -> str:
     return MESSAGES[key].format(**values)
 
 
-class _Failed(Exception):
-    """Ends the check with the sentence to show."""
+class _Failed(NotYet):
+    """Ends the check with the sentence of ``MESSAGES[key]``."""
 
     def __init__(self, key: str, **values: object) -> None:
         super().__init__(_say(key, **values))
@@ -437,13 +438,16 @@ def check_hello_app(path: str | Path = "my-program/hello_app.py", *, show: Show 
     keeps running and ``show(url)`` shows its page; otherwise it is stopped.
     """
     program_path = Path(path)
-    program: Program | None = None
-    try:
+    running: list[Program] = []
+    shown: list[str] = []
+
+    def body() -> str:
         if not program_path.is_file():
             raise _Failed("no_file", path=program_path)
         source = _read_source(program_path)
         port = free_port()
         program = run_program(program_path, port, port=port)
+        running.append(program)
         _wait_listening(program, program_path, source, port, listen_timeout)
         _get_page(port, program, program_path, source)
         _talk_as_the_page(port, program, program_path, source)
@@ -451,15 +455,13 @@ def check_hello_app(path: str | Path = "my-program/hello_app.py", *, show: Show 
             raise _Failed("accepts_null")
         if not _refused(port, OTHER_SITE):
             raise _Failed("accepts_other_site", origin=OTHER_SITE)
-    except _Failed as failure:
-        if program is not None:
+        shown.append(page_link(f"http://127.0.0.1:{port}/", "").url)
+        return _say("passed", other=OTHER_SITE)
+
+    result = run_check(body)
+    if not result.passed:
+        for program in running:
             program.stop()
-        return CheckResult(False, str(failure))
-    except Exception as error:  # never a traceback for the learner
-        if program is not None:
-            program.stop()
-        return CheckResult(False, f"the check stopped: {type(error).__name__}: {error}")
-    result = CheckResult(True, _say("passed", other=OTHER_SITE))
-    if show is not None:
-        show(page_link(f"http://127.0.0.1:{port}/", "").url)
+    elif show is not None:
+        show(shown[0])
     return result
