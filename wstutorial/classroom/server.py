@@ -44,6 +44,7 @@ from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .board import BoardFileError, ProgressBoard
 from .connections import CONNECTIONS_DELAY, WATCHED_PATHS, RemoteConnections, connections_message
+from .handout import handout_route
 from .room import ChatRoom
 from .wheels import wheel_routes
 
@@ -384,6 +385,8 @@ def start_classroom(
             raise BoardFileError(f"the board file's folder {str(Path(board_file).parent)!r} does not exist: create it, or pass another path")
         chat_room.board = ProgressBoard.load(board_file)  # before the port opens: a bad file stops us here
     remote = RemoteConnections()
+    listening: list[TutorialServer] = []  # the handout shows the port, known once the server listens
+    handout = handout_route(host, lambda: listening[0].port, wheels=wheel_folder is not None)
     server = start_server(
         host,
         port,
@@ -395,9 +398,10 @@ def start_classroom(
             "/readings": (ReadingsHandler, {"room": chat_room}),
             "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote}),
         },
-        routes=wheel_rules,  # ahead of the pages' catch-all route
+        routes=[*wheel_rules, handout],  # ahead of the pages' catch-all route
         **kwargs,
     )
+    listening.append(server)
     classroom = Classroom(server, chat_room, token, remote)
     if board_file is not None:
         classroom._keep_board(Path(board_file))
