@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..events import EventLog
+from ..server.redislink import RedisLink
 from ..server.relay import DEFAULT_CHANNEL
 from ..server.worker import add_settings_argument, emit, serve
 from .gateway import DEFAULT_PREFIX, RemoteChatHandler, WorkerLink
@@ -44,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     events = EventLog()
-    link = WorkerLink(args.redis, events, args.prefix)
+    # One Redis link for the process, shared by the relay (/updates) and the chat room's link: one backoff, one line per outage.
+    redis_link = RedisLink(args.redis, events, "worker's Redis link")
+    link = WorkerLink(args.redis, events, args.prefix, redis_link)
     try:
         asyncio.run(
             serve(
@@ -52,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 events=events,
                 handlers={"/chat": (RemoteChatHandler, {"link": link})},
                 services=[link],
+                link=redis_link,
                 routes=wheel_routes(Path(args.wheels)) if args.wheels else (),
                 **{"max_message_size": CLASSROOM_MAX_MESSAGE_SIZE, **args.options},
             )

@@ -63,7 +63,10 @@ class ServerOptions:
             e.g. ``("mylaptop.local",)``. Kept normalized.
         check_host: refuse requests for other ``Host`` names with 403 (DNS
             rebinding); None (the default): on when the server listens on
-            loopback only, off when it listens on the network.
+            loopback only, off when it listens on the network or runs in a
+            JupyterHub or Binder user server (the browser is on another
+            machine there). A reverse proxy in front does not turn it off:
+            the proxy's ``Host`` (the browser's) is checked.
         ssl_context: serve ``https://`` and ``wss://`` with this TLS context
             (``wstutorial.server.tls.LocalCA.server_context()``); None: plain
             ``http://`` and ``ws://``.

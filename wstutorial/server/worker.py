@@ -31,6 +31,7 @@ from ..events import Event, EventLog
 from .app import make_app
 from .limits import TutorialHTTPServer
 from .options import WORKER_SETTINGS, HandlerSpec, ServerOptions
+from .redislink import RedisLink
 from .relay import DEFAULT_CHANNEL, Relay, UpdatesHandler
 
 __all__ = ["main", "serve", "emit", "Service", "add_settings_argument"]
@@ -103,13 +104,15 @@ async def serve(
     events: EventLog | None = None,
     handlers: Mapping[str, HandlerSpec] | None = None,
     services: Sequence[Service] = (),
+    link: RedisLink | None = None,
     **options: Any,
 ) -> None:
     """Listen, subscribe, announce the port, and run until stdin closes.
 
     ``handlers`` adds routes, ``options`` are further :class:`ServerOptions`
     (e.g. ``max_message_size``), ``services`` start after the relay and stop
-    after the clients are closed.
+    after the clients are closed. ``link``: the process's one Redis link,
+    when the services use it too (a classroom worker); else the relay makes its own.
     """
     events = events if events is not None else EventLog()
     events.subscribe(_emit_event)
@@ -127,17 +130,24 @@ async def serve(
         xheaders=settings.xheaders,
     )
     server.add_sockets(sockets)
-    relay = Relay(hub, redis_url, channel)
-    await relay.start()
+    relay = Relay(hub, redis_url, channel, link)
+    if link is None:
+        await relay.start()
     started: list[Service] = []
     try:
+        if link is not None:  # the services subscribe to their channels first; the link starts with them all
+            await link.subscribe([channel], relay.deliver)
         for service in services:
             await service.start(app)
             started.append(service)
+        if link is not None:
+            await relay.start()  # its channel is subscribed already: this only says so
     except BaseException:
         for service in started:
             await service.stop()
         await relay.stop()
+        if link is not None:
+            await link.stop()
         raise
     emit({"listening": int(sockets[0].getsockname()[1])})
     try:
@@ -148,6 +158,8 @@ async def serve(
         closed = await hub.close_all(1001, "server shutting down")
         for service in reversed(started):  # after the clients: a service may still tell others they left
             await service.stop()
+        if link is not None:
+            await link.stop()
         app.context.stream.stop()
         await server.close_all_connections()
         events.record("server", f"worker stopped ({closed} clients closed with 1001)")
