@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import wstutorial
 from helpers import raw_http_get
 from wstutorial.classroom import start_classroom
 
 
-def test_wheels_serves_only_plain_wheels_of_the_folder(tmp_path: Path) -> None:
+def test_wheels_serves_only_plain_wheels_of_the_folder(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """NUL: 400; a subfolder's wheel through %2F, a hidden wheel, a linked wheel: 404 and not listed; the real one: 200."""
     wheels = tmp_path / "wheels"
     (wheels / "sub").mkdir(parents=True)
@@ -31,6 +33,8 @@ def test_wheels_serves_only_plain_wheels_of_the_folder(tmp_path: Path) -> None:
             assert status == 404, (path, status)
             assert b"from a subfolder" not in body and b"outside" not in body and b"hidden" not in body
         assert not [event for event in classroom.events.snapshot() if event.kind == "error"]
+    # Refusals are events, not Tornado's warnings printed from the server's thread.
+    assert not [record.getMessage() for record in caplog.records if record.name.startswith("tornado")]
 
 
 def test_my_pages_serve_no_dotfiles_or_dot_folders(tmp_path: Path) -> None:

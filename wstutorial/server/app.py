@@ -6,6 +6,7 @@ import os
 import re
 import urllib.parse
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Mapping
 
 import tornado.web
@@ -106,7 +107,21 @@ class HostMatches(Matcher):
         return {} if self.hub.host_allowed(request.host) else None
 
 
-class HostRefused(tornado.web.RequestHandler):
+class RefusalsAreEvents(tornado.web.RequestHandler):
+    """A handler whose refusals (``HTTPError``: 400, 403, 404) are not logged by Tornado.
+
+    The access log records each as an event already; Tornado's warning would
+    be printed from the server's thread, into a random notebook cell.
+    """
+
+    def log_exception(
+        self, typ: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+
+
+class HostRefused(RefusalsAreEvents):
     """Every request whose ``Host`` is not this machine's: 403 and an event."""
 
     def initialize(self, hub: Hub) -> None:
@@ -137,7 +152,7 @@ def refuse_hidden_or_nul(url_path: str) -> None:
         raise tornado.web.HTTPError(404)
 
 
-class PageHandler(tornado.web.StaticFileHandler):
+class PageHandler(RefusalsAreEvents, tornado.web.StaticFileHandler):
     """Serves the pages; never cached, so an edited page shows on reload."""
 
     def parse_url_path(self, url_path: str) -> str:
