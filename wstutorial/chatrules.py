@@ -133,8 +133,12 @@ def _spoof_checker() -> Any:
     return icu.SpoofChecker()
 
 
+@functools.lru_cache(maxsize=4096)
 def name_key(name: str) -> str:
     """What two names are compared by: equal keys look alike.
+
+    Remembered for the last 4,096 names: each join compares the new name
+    with everyone in the room, whose keys are then looked up, not made again.
 
     NFKC folds compatibility forms (fullwidth ``Ａｄａ``, mathematical ``𝐀da``),
     ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton (ICU's

@@ -72,7 +72,7 @@ import secrets
 from typing import Any, Callable
 
 from ..chatrules import CLOSE_POLICY, NameRejected, dump
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..jsontext import loads
 from ..protocol import CloseCode, close_reason, describe_message
 from ..server.handlers import TutorialHandler
@@ -157,7 +157,7 @@ class RoomGateway:
         def on_event(event: Any) -> None:  # in the recording thread (a cluster's reader): over to the loop
             if event.text.startswith("chat link ") and event.client:
                 loop.call_soon_threadsafe(self._worker_ids.__setitem__, event.client, event.text.split()[2])
-            elif event.kind == "error" and " exited unexpectedly" in event.text:
+            elif event.kind == EventKind.ERROR and " exited unexpectedly" in event.text:
                 loop.call_soon_threadsafe(self.drop_worker, event.text.split(" exited")[0])
 
         self._unsubscribe = self.events.subscribe(on_event)
@@ -188,7 +188,7 @@ class RoomGateway:
         for key in gone:
             self.room.leave(self.names.pop(key))
         if gone:
-            self.events.record("close", f"{label} is gone: {len(gone)} of its students left the chat room", path="/chat")
+            self.events.record(f"{label} is gone: {len(gone)} of its students left the chat room", kind=EventKind.CLOSE, path="/chat")
         return len(gone)
 
     def handle(self, envelope: dict[str, Any]) -> None:
@@ -228,9 +228,9 @@ class RoomGateway:
         if self._stream_running is not None:  # the teacher's last start or stop, which may have been lost
             held.append({"op": "stream", "running": self._stream_running})
         self.events.record(
-            "relay",
             f"chat room reconciled with {self._label(worker)}: {len(members)} student(s) there, "
             f"{len(ghosts)} who left meanwhile removed, {len(held)} waiting envelope(s) sent",
+            kind=EventKind.RELAY,
             path="/chat",
         )
         for envelope in held:
@@ -295,7 +295,7 @@ class RoomGateway:
         if len(held) > MAX_HELD:
             del held[0]
             if self._dropped_held == 0:
-                self.events.record("error", f"{self._label(worker)} cannot be reached: the chat room keeps its newest {MAX_HELD} envelopes only")
+                self.events.record(f"{self._label(worker)} cannot be reached: the chat room keeps its newest {MAX_HELD} envelopes only", kind=EventKind.ERROR)
             self._dropped_held += 1
 
     def _watch(self, text: str) -> None:
@@ -348,12 +348,12 @@ class WorkerLink:
         loop = asyncio.get_running_loop()
 
         def on_event(event: Any) -> None:  # in the recording thread: over to the loop
-            if event.kind in ("open", "close") and event.path in WORKER_PATHS:
+            if event.kind in (EventKind.OPEN, EventKind.CLOSE) and event.path in WORKER_PATHS:
                 loop.call_soon_threadsafe(self._connections_changed)
 
         self._unsubscribe = self.events.subscribe(on_event)
         # The classroom learns which worker process this id is (the cluster tags the event "worker N").
-        self.events.record("relay", f"chat link {self.worker} subscribed to the room's channels")
+        self.events.record(f"chat link {self.worker} subscribed to the room's channels", kind=EventKind.RELAY)
 
     def _receive(self, data: bytes) -> None:
         self.handle(_decode(data))
@@ -486,7 +486,7 @@ class RemoteChatHandler(TutorialHandler):
         if self.member_name is not None:
             return
         self._stop_waiting()
-        self.record(f"join refused: {reason}", kind="close")
+        self.record(f"join refused: {reason}", kind=EventKind.CLOSE)
         self.close(CloseCode.TRY_AGAIN_LATER, close_reason(reason))
 
     def _stop_waiting(self) -> None:
@@ -497,11 +497,11 @@ class RemoteChatHandler(TutorialHandler):
     def joined(self, name: str) -> None:
         self._stop_waiting()
         self.member_name = self.client_name = name
-        self.record(f"{name} joined the chat", kind="open")
+        self.record(f"{name} joined the chat", kind=EventKind.OPEN)
 
     def closed_by_room(self, code: int, reason: str) -> None:
         self._stop_waiting()
-        self.record(f"closed by the room: {reason}", kind="close")
+        self.record(f"closed by the room: {reason}", kind=EventKind.CLOSE)
         self.close(code, close_reason(reason))
 
     def on_message(self, message: str | bytes) -> None:
@@ -513,7 +513,7 @@ class RemoteChatHandler(TutorialHandler):
         else:
             delivered = self.link.forward({"op": "message", "conn": self.conn, "text": message}, self._delivered)
             if delivered and self.member_name is not None:
-                self.record(f"chat {describe_message(message)}", kind="message")
+                self.record(f"chat {describe_message(message)}", kind=EventKind.MESSAGE)
         if not delivered:
             self._delivered(None)
 
@@ -527,5 +527,5 @@ class RemoteChatHandler(TutorialHandler):
             self.link.handlers.pop(self.conn, None)
             self.link.forward({"op": "leave", "conn": self.conn})  # lost while Redis is away: the next announcement says so
             if self.member_name is not None:
-                self.record(f"{self.member_name} left the chat", kind="close")
+                self.record(f"{self.member_name} left the chat", kind=EventKind.CLOSE)
             self.conn = None

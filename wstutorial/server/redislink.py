@@ -30,7 +30,7 @@ import asyncio
 import inspect
 from typing import Any, Awaitable, Callable, Iterable
 
-from ..events import EventLog
+from ..events import EventKind, EventLog
 
 __all__ = ["RedisLink", "RETRY_FIRST", "RETRY_MAX", "CONNECT_TIMEOUT", "PUBLISH_TIMEOUT"]
 
@@ -168,7 +168,7 @@ class RedisLink:
         try:
             handler(message["data"])
         except Exception as error:  # one bad message must not stop the others
-            self.events.record("error", f"{self.name} ignored a message from Redis: {error!r}")
+            self.events.record(f"{self.name} ignored a message from Redis: {error!r}", kind=EventKind.ERROR)
 
     async def _come_back(self, error: BaseException) -> None:
         """Redis is away: say so once, tell the listeners, try again with a growing delay until it is back."""
@@ -177,9 +177,9 @@ class RedisLink:
         self.available = False
         self.outages += 1
         self.events.record(
-            "error",
             f"{self.name} lost Redis at {self.redis_url} ({error or type(error).__name__}); "
             f"trying again, at most {RETRY_MAX:g} s apart, without a line per try",
+            kind=EventKind.ERROR,
         )
         await self._notify(self._lost_listeners)
         await self._close(self._client, self._pubsub)
@@ -193,7 +193,8 @@ class RedisLink:
             except _redis_errors():
                 delay = min(delay * 2, RETRY_MAX)
         self.events.record(
-            "relay", f"{self.name}: Redis is back after {loop.time() - lost_at:.1f} s; subscribed again to {len(self._handlers)} channel(s)"
+            f"{self.name}: Redis is back after {loop.time() - lost_at:.1f} s; subscribed again to {len(self._handlers)} channel(s)",
+            kind=EventKind.RELAY,
         )
         await self._notify(self._back_listeners)
 
@@ -204,7 +205,7 @@ class RedisLink:
                 if inspect.isawaitable(result):
                     await result
             except Exception as error:
-                self.events.record("error", f"{self.name}: a listener failed: {error!r}")
+                self.events.record(f"{self.name}: a listener failed: {error!r}", kind=EventKind.ERROR)
 
     # -- publishing ---------------------------------------------------------------
 
@@ -235,7 +236,7 @@ class RedisLink:
                 try:
                     done(receivers)
                 except Exception as error:
-                    self.events.record("error", f"{self.name}: after publishing: {error!r}")
+                    self.events.record(f"{self.name}: after publishing: {error!r}", kind=EventKind.ERROR)
 
     # -- stopping -----------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..jsontext import loads
 from .handlers import TutorialHandler
 from .hub import Hub
@@ -63,13 +63,13 @@ class UpdatesHandler(TutorialHandler):
     """``/updates``: a client that only listens; it gets every broadcast of every process."""
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
 
     def on_message(self, message: str | bytes) -> None:
-        self.record("this path only sends; ignored a message from the client", kind="message")
+        self.record("this path only sends; ignored a message from the client", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)
 
 
 class Relay:
@@ -97,18 +97,18 @@ class Relay:
         """Subscribe; returns once Redis confirmed the subscription (later broadcasts arrive)."""
         await self.link.subscribe([self.channel], self.deliver)
         await self.link.start()  # a shared link starts once, with every channel of the process
-        self.events.record("relay", f"subscribed to Redis channel {self.channel!r}")
+        self.events.record(f"subscribed to Redis channel {self.channel!r}", kind=EventKind.RELAY)
 
     def deliver(self, data: str | bytes) -> int:
         """Send one channel message to this process's clients; returns how many."""
         try:
             path, text = decode(data)
         except ValueError as error:
-            self.events.record("error", f"relay ignored a message: {error}")
+            self.events.record(f"relay ignored a message: {error}", kind=EventKind.ERROR)
             return 0
         sent = self.hub.broadcast(path, text)
         self.relayed += 1
-        self.events.record("relay", f"broadcast from Redis sent to {sent} clients on {path}", path=path)
+        self.events.record(f"broadcast from Redis sent to {sent} clients on {path}", kind=EventKind.RELAY, path=path)
         return sent
 
     async def stop(self) -> None:
