@@ -18,8 +18,9 @@ from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
 from ..events import EventKind
 from ..protocol import CloseCode, close_reason, describe_message
-from ..tornado_internals import make_server_protocol, send_close_frame
+from ..tornado_internals import ServerProtocol, make_server_protocol, send_close_frame
 from .hub import Hub, forwarded_scheme, same_host
+from .pings import PingRound
 
 if TYPE_CHECKING:
     from .context import ServerContext
@@ -194,8 +195,10 @@ class TutorialHandler(WebSocketHandler):
             budget=self.context.receive_budget,
         )
 
-    def _websocket_opened(self) -> None:
+    def _websocket_opened(self, connection: ServerProtocol) -> None:
         self.hub.register(self.request.path, self)
+        if self.ping_interval:
+            PingRound.join(connection, self.ping_interval, self.ping_timeout)
 
     def _protocol_violation(self, code: int, reason: str) -> None:
         self.record(f"closed with {code}: {reason}", kind=EventKind.ERROR)
@@ -236,7 +239,6 @@ class TutorialHandler(WebSocketHandler):
                 self.on_connection_close()
             except Exception as error:
                 self.record(f"error in {type(self).__name__}.on_close: {error!r}", kind=EventKind.ERROR)
-
 
     def _refuse_open(self, error: HTTPError) -> None:
         reason = error.log_message or f"HTTP {error.status_code}"
