@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from helpers import next_json
 from wstutorial.classroom.gateway import NOT_DELIVERED, ROOM_AWAY
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
@@ -49,18 +50,9 @@ def outage() -> Iterator[Outage]:
         running.close()
 
 
-def next_of(client: ClientConnection, kind: str, *, containing: str = "", timeout: float = 15) -> dict[str, Any]:
-    """The next message of type ``kind`` (whose text contains ``containing``), skipping others; fails after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        message = json.loads(client.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if message.get("type") == kind and containing in str(message.get("text", "")):
-            return message  # type: ignore[no-any-return]
-
-
 def join(classroom: Classroom, name: str, worker: int | None) -> ClientConnection:
     client = connect(classroom.chat_url(name, worker), open_timeout=10)
-    assert next_of(client, "welcome")["name"] == name
+    assert next_json(client, "welcome")["name"] == name
     return client
 
 
@@ -76,12 +68,12 @@ def test_a_redis_outage_is_told_refused_reported_and_healed(outage: Outage) -> N
         outage.kill()
         # Each worker's students are told.
         for student in (ada, bob):
-            next_of(student, "notice", containing=ROOM_AWAY)
+            next_json(student, "notice", containing=ROOM_AWAY)
         # A chat line and a result that cannot reach the room: reported to the sender.
         ada.send("lost in the outage")
-        next_of(ada, "notice", containing=NOT_DELIVERED)
+        next_json(ada, "notice", containing=NOT_DELIVERED)
         ada.send(json.dumps({"type": "progress", "exercise": "mini_chat", "passed": True, "reason": ""}))
-        next_of(ada, "notice", containing=NOT_DELIVERED)
+        next_json(ada, "notice", containing=NOT_DELIVERED)
         # A join during the outage: closed within seconds with 1013 and the sentence.
         began = time.monotonic()
         with connect(classroom.chat_url("Dan", 1), open_timeout=10) as dan:
@@ -92,7 +84,7 @@ def test_a_redis_outage_is_told_refused_reported_and_healed(outage: Outage) -> N
         # Bob leaves while his leave cannot reach the room; Cleo (on the room's process) chats on.
         bob.close()
         cleo.send("said while Redis was away")
-        assert next_of(cleo, "chat")["text"] == "said while Redis was away"
+        assert next_json(cleo, "chat")["text"] == "said while Redis was away"
 
         outage.restart()
         events.wait_for("the chat room's link: Redis is back", after=start, timeout=20)
@@ -100,15 +92,15 @@ def test_a_redis_outage_is_told_refused_reported_and_healed(outage: Outage) -> N
         for worker in (1, 2):
             events.wait_for(f"chat room reconciled with worker {worker}", after=start, timeout=20)
         # Told first (by its worker, once back), then what was held for Ada's worker, in order.
-        next_of(ada, "notice", containing="the chat room is back")
-        assert next_of(ada, "chat")["text"] == "said while Redis was away"
-        assert next_of(ada, "chat")["text"] == "first after the return"
+        next_json(ada, "notice", containing="the chat room is back")
+        assert next_json(ada, "chat")["text"] == "said while Redis was away"
+        assert next_json(ada, "chat")["text"] == "first after the return"
         # No ghost: Bob's name is free again, and he rejoins.
         assert sorted(classroom.members()) == ["Ada", "Cleo"]
         bob = join(classroom, "Bob", 2)
         ada.send("hello again")
-        assert next_of(bob, "chat")["text"] == "hello again"
-        assert next_of(cleo, "chat", timeout=15)["text"] in ("first after the return", "hello again")
+        assert next_json(bob, "chat")["text"] == "hello again"
+        assert next_json(cleo, "chat", timeout=15)["text"] in ("first after the return", "hello again")
     finally:
         for client in (ada, bob, cleo):
             client.close()
@@ -132,6 +124,6 @@ def test_a_worker_refuses_bad_arguments_and_answers_a_deep_batch_with_a_notice(o
     ada = join(classroom, "Ada", 1)
     try:
         ada.send('{"type": "progress_batch", "results": ' + "[" * 5_000 + "]" * 5_000 + "}")
-        assert "nested too deeply" in next_of(ada, "notice")["text"]
+        assert "nested too deeply" in next_json(ada, "notice")["text"]
     finally:
         ada.close()
