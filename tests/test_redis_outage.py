@@ -41,7 +41,7 @@ class Outage:
         self.redis.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # one classroom with workers for the file: each costs seconds to start
 def outage() -> Iterator[Outage]:
     running = Outage()
     try:
@@ -54,6 +54,25 @@ def join(classroom: Classroom, name: str, worker: int | None) -> ClientConnectio
     client = connect(classroom.chat_url(name, worker), open_timeout=10)
     assert next_json(client, "welcome")["name"] == name
     return client
+
+
+def test_a_worker_refuses_bad_arguments_and_answers_a_deep_batch_with_a_notice(outage: Outage) -> None:
+    """On a worker too: invalid UTF-8 in ?name= gets 400 (nothing registered), a 5,000-deep progress_batch a notice, not silence."""
+    from websockets.exceptions import InvalidStatus
+
+    classroom = outage.classroom
+    base = classroom.workers[0].ws_url("/chat")
+    for query in ("name=%ED%A0%80", "name=Ada&name=Bob", "name=a%00b"):
+        with pytest.raises(InvalidStatus) as refused:
+            with connect(f"{base}?{query}", open_timeout=10):
+                pass
+        assert refused.value.response.status_code == 400
+    ada = join(classroom, "Ada", 1)
+    try:
+        ada.send('{"type": "progress_batch", "results": ' + "[" * 5_000 + "]" * 5_000 + "}")
+        assert "nested too deeply" in next_json(ada, "notice")["text"]
+    finally:
+        ada.close()
 
 
 def test_a_redis_outage_is_told_refused_reported_and_healed(outage: Outage) -> None:
@@ -108,22 +127,3 @@ def test_a_redis_outage_is_told_refused_reported_and_healed(outage: Outage) -> N
     lost = [event for event in events.snapshot(after=start) if "lost Redis" in event.text]
     assert len(lost) == 3, [str(event) for event in lost]
     assert len([event for event in events.snapshot(after=start) if "Redis is back" in event.text]) == 3
-
-
-def test_a_worker_refuses_bad_arguments_and_answers_a_deep_batch_with_a_notice(outage: Outage) -> None:
-    """On a worker too: invalid UTF-8 in ?name= gets 400 (nothing registered), a 5,000-deep progress_batch a notice, not silence."""
-    from websockets.exceptions import InvalidStatus
-
-    classroom = outage.classroom
-    base = classroom.workers[0].ws_url("/chat")
-    for query in ("name=%ED%A0%80", "name=Ada&name=Bob", "name=a%00b"):
-        with pytest.raises(InvalidStatus) as refused:
-            with connect(f"{base}?{query}", open_timeout=10):
-                pass
-        assert refused.value.response.status_code == 400
-    ada = join(classroom, "Ada", 1)
-    try:
-        ada.send('{"type": "progress_batch", "results": ' + "[" * 5_000 + "]" * 5_000 + "}")
-        assert "nested too deeply" in next_json(ada, "notice")["text"]
-    finally:
-        ada.close()
