@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 import wstutorial
+from helpers import next_json
 from wstutorial.classroom.board import BoardFileError, ProgressBoard
 from wstutorial.classroom.server import Classroom, start_classroom
 
@@ -24,13 +25,6 @@ def classroom() -> Iterator[Classroom]:
         yield running
     finally:
         running.stop()
-
-
-def next_of_type(websocket: ClientConnection, kind: str) -> dict[str, object]:
-    while True:
-        message = json.loads(websocket.recv(timeout=5))
-        if message.get("type") == kind:
-            return message  # type: ignore[no-any-return]
 
 
 def test_loads_says_what_is_too_much() -> None:
@@ -58,12 +52,12 @@ def test_a_deep_board_file_is_one_sentence(tmp_path: Path) -> None:
 def test_a_deep_progress_batch_gets_a_notice_not_1011(classroom: Classroom) -> None:
     """A student's 5,000-deep progress_batch: a notice saying why, and the connection stays open."""
     with connect(classroom.chat_url("Ada")) as student:
-        next_of_type(student, "welcome")
+        next_json(student, "welcome")
         student.send(DEEP_BATCH)
-        notice = next_of_type(student, "notice")
+        notice = next_json(student, "notice")
         assert "nested too deeply" in str(notice["text"])
         student.send("still here")
-        assert next_of_type(student, "chat")["text"] == "still here"
+        assert next_json(student, "chat")["text"] == "still here"
     assert not [event for event in classroom.events.snapshot() if event.kind == "error"]
 
 
@@ -71,7 +65,7 @@ def test_a_deep_teacher_message_is_an_unknown_action(classroom: Classroom) -> No
     """The teacher's page sending 10,000 brackets gets a notice, not 1011."""
     with connect(f"{classroom.server.ws_url('/teacher')}?token=teacher-secret-123", max_size=None) as teacher:
         teacher.send("[" * 10_000)
-        assert "unknown teacher action" in str(next_of_type(teacher, "notice")["text"])
+        assert "unknown teacher action" in str(next_json(teacher, "notice")["text"])
     assert not [event for event in classroom.events.snapshot() if event.kind == "error"]
 
 

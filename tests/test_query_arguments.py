@@ -8,16 +8,15 @@ printed a traceback.
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from typing import Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
-from helpers import poll_until
+from helpers import next_json, poll_until
 from wstutorial.classroom.server import Classroom, start_classroom
 
 TOKEN = "teacher-secret-123"
@@ -45,13 +44,6 @@ def open_count(classroom: Classroom) -> int:
     return classroom.server.call(lambda: sum(len(handlers) for handlers in classroom.server.hub.connections.values()))
 
 
-def receive_type(websocket: ClientConnection, kind: str) -> dict[str, object]:
-    while True:
-        message = json.loads(websocket.recv(timeout=5))
-        if message.get("type") == kind:
-            return message  # type: ignore[no-any-return]
-
-
 def test_the_rules_in_one_function() -> None:
     """query_problem names the argument and what is wrong; plain arguments pass."""
     from wstutorial.server.handlers import MAX_ARGUMENT_LENGTH, query_problem
@@ -70,7 +62,7 @@ def test_every_route_refuses_bad_arguments_and_keeps_nothing(
     """Each bad query on each route: 400 at the handshake; then the hub holds only the teacher, whose page still updates, and stop() closes 1."""
     base = classroom.server.ws_url("/").rstrip("/")
     with connect(f"{base}/teacher?token={TOKEN}") as teacher:
-        receive_type(teacher, "connections")
+        next_json(teacher, "connections")
         for route in ROUTES:
             for label, query in BAD_QUERIES.items():
                 url = f"{base}{route}?{query.format(name=argument)}"
@@ -88,7 +80,7 @@ def test_every_route_refuses_bad_arguments_and_keeps_nothing(
         poll_until(lambda: open_count(classroom) == 1)  # the teacher only
         # The teacher's page still follows who comes and goes.
         with connect(f"{base}/ws?name=Grace"):
-            while "Grace" not in receive_type(teacher, "connections")["paths"]["/ws"]:  # type: ignore[index]
+            while "Grace" not in next_json(teacher, "connections")["paths"]["/ws"]:
                 pass
         assert classroom.stop() == 1
     refusals = [event.text for event in classroom.events.snapshot() if "handshake refused" in event.text]
@@ -115,7 +107,7 @@ def test_an_argument_missing_in_open_closes_with_1008_and_unregisters() -> None:
 
     class NeedsName(TutorialHandler):
         def open(self) -> None:
-            self.record(f"hello {self.get_argument('name')}", kind="open")  # MissingArgumentError: 400
+            self.record(f"hello {self.get_argument('name')}")  # MissingArgumentError: 400
 
     server = wstutorial.start_server(port=0, handlers={"/needs": NeedsName})
     try:
@@ -130,11 +122,12 @@ def test_an_argument_missing_in_open_closes_with_1008_and_unregisters() -> None:
         assert server.stop() == 0
 
 
-def test_the_teacher_token_never_reaches_a_log_line(classroom: Classroom) -> None:
-    """A plain GET of /teacher?token=RIGHT (no upgrade: 400) is recorded with the token masked."""
+def test_the_teacher_token_never_reaches_a_log_line(classroom: Classroom, caplog: pytest.LogCaptureFixture) -> None:
+    """A plain GET of /teacher?token=RIGHT (no upgrade: 400) is recorded with the token masked; no logger writes it either."""
     with pytest.raises(urllib.error.HTTPError) as answer:
         urllib.request.urlopen(f"{classroom.server.url}teacher?token={TOKEN}", timeout=5)
     assert answer.value.code == 400
     line = classroom.events.wait_for("GET /teacher", timeout=5).text
     assert "token=***" in line
     assert all(TOKEN not in str(event) for event in classroom.events.snapshot())
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from helpers import next_json
 from wstutorial.classroom.gateway import NOT_DELIVERED, ROOM_AWAY
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
@@ -40,7 +41,7 @@ class Outage:
         self.redis.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # one classroom with workers for the file: each costs seconds to start
 def outage() -> Iterator[Outage]:
     running = Outage()
     try:
@@ -49,73 +50,10 @@ def outage() -> Iterator[Outage]:
         running.close()
 
 
-def next_of(client: ClientConnection, kind: str, *, containing: str = "", timeout: float = 15) -> dict[str, Any]:
-    """The next message of type ``kind`` (whose text contains ``containing``), skipping others; fails after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        message = json.loads(client.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if message.get("type") == kind and containing in str(message.get("text", "")):
-            return message  # type: ignore[no-any-return]
-
-
 def join(classroom: Classroom, name: str, worker: int | None) -> ClientConnection:
     client = connect(classroom.chat_url(name, worker), open_timeout=10)
-    assert next_of(client, "welcome")["name"] == name
+    assert next_json(client, "welcome")["name"] == name
     return client
-
-
-def test_a_redis_outage_is_told_refused_reported_and_healed(outage: Outage) -> None:
-    """Killed mid-class and started again: notices, a refused join, undelivered lines reported, then no ghost and nothing lost."""
-    classroom = outage.classroom
-    events = classroom.events
-    ada = join(classroom, "Ada", 1)  # on worker 1
-    bob = join(classroom, "Bob", 2)  # on worker 2
-    cleo = join(classroom, "Cleo", None)  # on the room's own process
-    try:
-        start = events.next_seq
-        outage.kill()
-        # Each worker's students are told.
-        for student in (ada, bob):
-            next_of(student, "notice", containing=ROOM_AWAY)
-        # A chat line and a result that cannot reach the room: reported to the sender.
-        ada.send("lost in the outage")
-        next_of(ada, "notice", containing=NOT_DELIVERED)
-        ada.send(json.dumps({"type": "progress", "exercise": "mini_chat", "passed": True, "reason": ""}))
-        next_of(ada, "notice", containing=NOT_DELIVERED)
-        # A join during the outage: closed within seconds with 1013 and the sentence.
-        began = time.monotonic()
-        with connect(classroom.chat_url("Dan", 1), open_timeout=10) as dan:
-            with pytest.raises(ConnectionClosed) as closed:
-                dan.recv(timeout=10)
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
-        assert ROOM_AWAY in closed.value.rcvd.reason and time.monotonic() - began < 10
-        # Bob leaves while his leave cannot reach the room; Cleo (on the room's process) chats on.
-        bob.close()
-        cleo.send("said while Redis was away")
-        assert next_of(cleo, "chat")["text"] == "said while Redis was away"
-
-        outage.restart()
-        events.wait_for("the chat room's link: Redis is back", after=start, timeout=20)
-        cleo.send("first after the return")  # the workers may not be subscribed again yet
-        for worker in (1, 2):
-            events.wait_for(f"chat room reconciled with worker {worker}", after=start, timeout=20)
-        # Told first (by its worker, once back), then what was held for Ada's worker, in order.
-        next_of(ada, "notice", containing="the chat room is back")
-        assert next_of(ada, "chat")["text"] == "said while Redis was away"
-        assert next_of(ada, "chat")["text"] == "first after the return"
-        # No ghost: Bob's name is free again, and he rejoins.
-        assert sorted(classroom.members()) == ["Ada", "Cleo"]
-        bob = join(classroom, "Bob", 2)
-        ada.send("hello again")
-        assert next_of(bob, "chat")["text"] == "hello again"
-        assert next_of(cleo, "chat", timeout=15)["text"] in ("first after the return", "hello again")
-    finally:
-        for client in (ada, bob, cleo):
-            client.close()
-    # One line per link per outage (the room's and each worker's), not one per try.
-    lost = [event for event in events.snapshot(after=start) if "lost Redis" in event.text]
-    assert len(lost) == 3, [str(event) for event in lost]
-    assert len([event for event in events.snapshot(after=start) if "Redis is back" in event.text]) == 3
 
 
 def test_a_worker_refuses_bad_arguments_and_answers_a_deep_batch_with_a_notice(outage: Outage) -> None:
@@ -132,6 +70,60 @@ def test_a_worker_refuses_bad_arguments_and_answers_a_deep_batch_with_a_notice(o
     ada = join(classroom, "Ada", 1)
     try:
         ada.send('{"type": "progress_batch", "results": ' + "[" * 5_000 + "]" * 5_000 + "}")
-        assert "nested too deeply" in next_of(ada, "notice")["text"]
+        assert "nested too deeply" in next_json(ada, "notice")["text"]
     finally:
         ada.close()
+
+
+def test_a_redis_outage_is_told_refused_reported_and_healed(outage: Outage) -> None:
+    """Killed mid-class and started again: notices, a refused join, undelivered lines reported, then no ghost and nothing lost."""
+    classroom = outage.classroom
+    events = classroom.events
+    ada = join(classroom, "Ada", 1)  # on worker 1
+    bob = join(classroom, "Bob", 2)  # on worker 2
+    cleo = join(classroom, "Cleo", None)  # on the room's own process
+    try:
+        start = events.next_seq
+        outage.kill()
+        # Each worker's students are told.
+        for student in (ada, bob):
+            next_json(student, "notice", containing=ROOM_AWAY)
+        # A chat line and a result that cannot reach the room: reported to the sender.
+        ada.send("lost in the outage")
+        next_json(ada, "notice", containing=NOT_DELIVERED)
+        ada.send(json.dumps({"type": "progress", "exercise": "mini_chat", "passed": True, "reason": ""}))
+        next_json(ada, "notice", containing=NOT_DELIVERED)
+        # A join during the outage: closed within seconds with 1013 and the sentence.
+        began = time.monotonic()
+        with connect(classroom.chat_url("Dan", 1), open_timeout=10) as dan:
+            with pytest.raises(ConnectionClosed) as closed:
+                dan.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        assert ROOM_AWAY in closed.value.rcvd.reason and time.monotonic() - began < 10
+        # Bob leaves while his leave cannot reach the room; Cleo (on the room's process) chats on.
+        bob.close()
+        cleo.send("said while Redis was away")
+        assert next_json(cleo, "chat")["text"] == "said while Redis was away"
+
+        outage.restart()
+        events.wait_for("the chat room's link: Redis is back", after=start, timeout=20)
+        cleo.send("first after the return")  # the workers may not be subscribed again yet
+        for worker in (1, 2):
+            events.wait_for(f"chat room reconciled with worker {worker}", after=start, timeout=20)
+        # Told first (by its worker, once back), then what was held for Ada's worker, in order.
+        next_json(ada, "notice", containing="the chat room is back")
+        assert next_json(ada, "chat")["text"] == "said while Redis was away"
+        assert next_json(ada, "chat")["text"] == "first after the return"
+        # No ghost: Bob's name is free again, and he rejoins.
+        assert sorted(classroom.members()) == ["Ada", "Cleo"]
+        bob = join(classroom, "Bob", 2)
+        ada.send("hello again")
+        assert next_json(bob, "chat")["text"] == "hello again"
+        assert next_json(cleo, "chat", timeout=15)["text"] in ("first after the return", "hello again")
+    finally:
+        for client in (ada, bob, cleo):
+            client.close()
+    # One line per link per outage (the room's and each worker's), not one per try.
+    lost = [event for event in events.snapshot(after=start) if "lost Redis" in event.text]
+    assert len(lost) == 3, [str(event) for event in lost]
+    assert len([event for event in events.snapshot(after=start) if "Redis is back" in event.text]) == 3

@@ -65,6 +65,7 @@ class RedisLink:
         self.name = name
         self.available = False
         self.outages = 0
+        self.retries = 0  # attempts that failed in the current outage (none logged)
         self._handlers: dict[str, Callable[[bytes], object]] = {}
         self._lost_listeners: list[Listener] = []
         self._back_listeners: list[Listener] = []
@@ -185,12 +186,14 @@ class RedisLink:
         await self._close(self._client, self._pubsub)
         self._client = self._pubsub = None
         delay = RETRY_FIRST
+        self.retries = 0
         while True:
             await asyncio.sleep(delay)
             try:
                 await self._connect()
                 break
-            except _redis_errors():
+            except Exception:  # whatever stops the connection (refused, a timeout, a Redis still loading): still away
+                self.retries += 1
                 delay = min(delay * 2, RETRY_MAX)
         self.events.record(
             f"{self.name}: Redis is back after {loop.time() - lost_at:.1f} s; subscribed again to {len(self._handlers)} channel(s)",
@@ -222,7 +225,6 @@ class RedisLink:
 
     async def _publish_in_order(self) -> None:
         assert self._queue is not None
-        errors = _redis_errors()
         while (item := await self._queue.get()) is not None:
             channel, text, done = item
             receivers: int | None
@@ -230,8 +232,8 @@ class RedisLink:
                 if self._client is None:
                     raise ConnectionError("Redis is away")
                 receivers = int(await asyncio.wait_for(self._client.publish(channel, text), PUBLISH_TIMEOUT))
-            except errors:
-                receivers = None  # the reader notices the outage (its own connection is gone too)
+            except Exception:  # not sent, whatever the reason: the caller says so; the reader notices an outage
+                receivers = None
             if done is not None:
                 try:
                     done(receivers)
