@@ -146,7 +146,7 @@ class Rehearsal:
     results: int = 0
     lines: int = 0
     all_joined_after: float | None = None  # seconds from the start until the last simulated student's first join
-    everyone_in_after: float | None = None  # ... until the teacher's page listed everyone, kernels too (with the token)
+    everyone_in_after: float | None = None  # ... until the teacher's page had listed each, kernels too (with the token)
     chat_latencies: list[float] = dataclasses.field(default_factory=list)
     board_lags: list[float] = dataclasses.field(default_factory=list)  # result sent until the room confirmed it
     teacher_lag: float | None = None  # the last result sent until the teacher's page had them all
@@ -173,7 +173,7 @@ class Rehearsal:
         if self.all_joined_after is not None:
             lines.append(f"  joining: every simulated student was in after {self.all_joined_after:.1f} s ({where})")
         if self.everyone_in_after is not None:
-            lines.append(f"  the teacher's page listed everyone{' (kernels too)' if self.kernels else ''} after {self.everyone_in_after:.1f} s")
+            lines.append(f"  the teacher's page had listed everyone{' (kernels too)' if self.kernels else ''} after {self.everyone_in_after:.1f} s")
         if self.waited:
             lines.append(f"  {self.waited} join(s) waited for the room's limit on joins from one address")
         if self.chat_latencies:
@@ -468,6 +468,7 @@ async def _watch_board(url: str, lesson: _Class, done: asyncio.Event) -> None:
         return
     loop = asyncio.get_running_loop()
     arrivals: list[float] = []
+    listed: set[str] = set()
     try:
         while not done.is_set() or len(arrivals) < lesson.sent_results:
             if done.is_set() and loop.time() > lesson.last_sent + ANSWER_TIMEOUT:
@@ -489,7 +490,8 @@ async def _watch_board(url: str, lesson: _Class, done: asyncio.Event) -> None:
             if isinstance(message, dict) and message.get("type") == "progress":
                 arrivals.append(loop.time())
             elif isinstance(message, dict) and message.get("type") == "members" and report.everyone_in_after is None:
-                if lesson.everyone <= set(map(str, message.get("members") or [])):
+                listed.update(map(str, message.get("members") or []))
+                if lesson.everyone <= listed:  # each has been in (a quick student may have left already)
                     report.everyone_in_after = lesson.elapsed()
         # Results of the kernels' notebooks come too: the last of the rehearsal's own is at least the count-th.
         report.teacher_lag = max(0.0, arrivals[lesson.sent_results - 1] - lesson.last_sent) if lesson.sent_results else None
