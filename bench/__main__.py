@@ -1,11 +1,11 @@
 """``python -m bench``: every measurement (see ``bench.run``); ``python -m bench broadcast``: only the broadcast
 comparison; ``python -m bench echo``: only the echo comparison; ``python -m bench idle``: idle connections and the
-collector; ``python -m bench classroom``: the lecture hall."""
+collector; ``python -m bench classroom``: the lecture hall; ``python -m bench receivers``: receive sides without I/O."""
 
 import importlib
 import sys
 
-COMMANDS = ("broadcast", "echo", "idle", "classroom")
+COMMANDS = ("broadcast", "echo", "idle", "classroom", "receivers")
 
 # The peers the comparisons run (the test extra has them): say what to install, not a traceback.
 NEEDED = {
@@ -13,6 +13,7 @@ NEEDED = {
     "echo": ["websockets"],
     "idle": ["websockets"],
     "classroom": ["redis"],
+    "receivers": ["websockets"],
     None: ["websockets", "jupyter_client"],
 }
 

@@ -56,6 +56,7 @@ import time
 import unicodedata
 from typing import Any, Callable
 
+from .jsontext import JsonTooComplex, loads
 from .protocol import CloseCode
 
 __all__ = [
@@ -225,7 +226,9 @@ def parse_incoming(raw: str | bytes) -> dict[str, Any]:
     text = raw
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
+            data = loads(text)
+        except JsonTooComplex as error:
+            raise ValueError(f"{error} (the room takes chat text or a message of one type)") from None
         except ValueError:
             data = None  # text that merely starts with "{" is a chat line
         if isinstance(data, dict):

@@ -37,7 +37,8 @@ from typing import Any, Callable
 from tornado.ioloop import PeriodicCallback
 
 from ..chatrules import CLOSE_POLICY, NameRejected
-from ..events import EventLog
+from ..events import EventKind, EventLog
+from ..jsontext import loads
 from ..protocol import close_reason, describe_message
 from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
@@ -46,6 +47,7 @@ from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .board import BoardFileError, ProgressBoard
 from .connections import CONNECTIONS_DELAY, WATCHED_PATHS, RemoteConnections, connections_message
+from .handout import handout_route
 from .room import ChatRoom
 from .wheels import wheel_routes
 
@@ -99,27 +101,27 @@ class ChatHandler(TutorialHandler):
         try:
             member = self.room.join(raw, self._send, self.request.remote_ip or "")
         except NameRejected as error:
-            self.record(f"name rejected: {error}", kind="close")
+            self.record(f"name rejected: {error}", kind=EventKind.CLOSE)
             self.close(CLOSE_POLICY, close_reason(str(error)))
             return
         self.member_name = member.name
         self.client_name = member.name
-        self.record(f"{member.name} joined the chat", kind="open")
+        self.record(f"{member.name} joined the chat", kind=EventKind.OPEN)
 
     def on_message(self, message: str | bytes) -> None:
         if self.member_name is None:
             return
         verdict = self.room.receive(self.member_name, message)
         if verdict.close_code is not None:
-            self.record(f"closed for too many refused messages: {verdict.close_reason}", kind="close")
+            self.record(f"closed for too many refused messages: {verdict.close_reason}", kind=EventKind.CLOSE)
             self.close(verdict.close_code, close_reason(verdict.close_reason))
         elif verdict.accepted:
-            self.record(f"chat {describe_message(message)}", kind="message")
+            self.record(f"chat {describe_message(message)}", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
         if self.member_name is not None:
             self.room.leave(self.member_name)
-            self.record(f"{self.member_name} left the chat", kind="close")
+            self.record(f"{self.member_name} left the chat", kind=EventKind.CLOSE)
             self.member_name = None
 
 
@@ -131,7 +133,7 @@ class ReadingsHandler(TutorialHandler):
         self.room = room
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
         self.room.read(self, lambda text: self.hub.send(self, text))
 
     def on_message(self, message: str | bytes) -> None:
@@ -139,7 +141,7 @@ class ReadingsHandler(TutorialHandler):
 
     def on_close(self) -> None:
         self.room.unread(self)
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)
 
 
 class TeacherHandler(TutorialHandler):
@@ -164,11 +166,11 @@ class TeacherHandler(TutorialHandler):
         given = self.get_argument("token", "")
         # compare_digest: the time taken does not tell how much of a guess was right.
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            self.record("teacher page refused: wrong or missing token", kind="origin")
+            self.record("teacher page refused: wrong or missing token", kind=EventKind.ORIGIN)
             self.close(CLOSE_POLICY, "wrong or missing teacher token: use the address printed on the teacher's terminal")
             return
         self.authorized = True
-        self.record("teacher connected", kind="open")
+        self.record("teacher connected", kind=EventKind.OPEN)
         self.room.watch(self, lambda text: self.hub.send(self, text))
         self.hub.send(self, json.dumps({"type": "stream", "running": not self._stream.paused}))
         self.hub.send(self, json.dumps(self.room.board.snapshot()))
@@ -176,7 +178,7 @@ class TeacherHandler(TutorialHandler):
         loop = asyncio.get_running_loop()
 
         def on_event(event: Any) -> None:  # runs in the recording thread: hand over to the loop
-            if event.kind in ("open", "close") and event.path in WATCHED_PATHS:
+            if event.kind in (EventKind.OPEN, EventKind.CLOSE) and event.path in WATCHED_PATHS:
                 loop.call_soon_threadsafe(self._connections_changed)
 
         self._unsubscribe = self.hub.events.subscribe(on_event)
@@ -200,7 +202,7 @@ class TeacherHandler(TutorialHandler):
         if not self.authorized:
             return
         try:
-            action = json.loads(message).get("action")
+            action = loads(message).get("action")
         except (ValueError, AttributeError):
             action = None
         if action in ("start_stream", "stop_stream"):
@@ -218,7 +220,7 @@ class TeacherHandler(TutorialHandler):
             if self._pending is not None:
                 self._pending.cancel()
             self.room.unwatch(self)
-            self.record("teacher disconnected", kind="close")
+            self.record("teacher disconnected", kind=EventKind.CLOSE)
 
 
 class Classroom:
@@ -268,7 +270,7 @@ class Classroom:
             self.room.board.save(self.board_file)
         except OSError as error:
             if not self._save_failed:  # once, not every second
-                self.events.record("server", f"could not save the board to {self.board_file} ({error}); will try again")
+                self.events.record(f"could not save the board to {self.board_file} ({error}); will try again", kind=EventKind.SERVER)
             self._save_failed = True
             return False
         self._saved_changes, self._save_failed = changes, False
@@ -399,11 +401,14 @@ def start_classroom(
         "/readings": (ReadingsHandler, {"room": chat_room}),
         "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote}),
     }
+    listening: list[TutorialServer] = []  # the handout shows the port, known once the server listens
+    handout = handout_route(host, lambda: listening[0].port, wheels=wheel_folder is not None)
     settings = settings.replace(
         handlers={**settings.handlers, **room_handlers},
-        routes=(*wheel_rules, *settings.routes),  # ahead of the pages' catch-all route
+        routes=(*wheel_rules, handout, *settings.routes),  # ahead of the pages' catch-all route
     )
     server = start_server(host, port, options=settings, events=events, timeout=timeout, quiet=quiet)
+    listening.append(server)
     classroom = Classroom(server, chat_room, token, remote)
     if board_file is not None:
         classroom._keep_board(Path(board_file))

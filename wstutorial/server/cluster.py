@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Sequence
 
 from ..address import check_ws_url, parse_host, parse_port
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..services.local import ServiceError
 from .options import ServerOptions, with_overrides
 from .relay import DEFAULT_CHANNEL, encode
@@ -164,11 +164,13 @@ class Cluster:
             elif "event" in message:
                 event = message["event"]
                 client = f"{worker.name} {event.get('client') or ''}".strip()
-                self.events.record(str(event["kind"]), str(event["text"]), client=client, path=str(event.get("path", "")))
+                self.events.record(
+                    str(event["text"]), kind=EventKind(event["kind"]), client=client, path=str(event.get("path", ""))
+                )
         worker._listening.set()  # the process ended: nobody waits in vain
         code = worker.process.wait()
         if not self._stopping:
-            self.events.record("error", f"{worker.name} exited unexpectedly (exit code {code}); its clients lost their connection")
+            self.events.record(f"{worker.name} exited unexpectedly (exit code {code}); its clients lost their connection", kind=EventKind.ERROR)
 
     def _wait_listening(self, worker: Worker, timeout: float) -> None:
         if not worker._listening.wait(timeout) or not worker.port:
@@ -176,7 +178,7 @@ class Cluster:
             why = worker.error or (f"it did not start within {timeout} s" if worker.running else "it exited")
             detail = ("; its error output ends with:\n" + "\n".join(log)) if log else ""
             raise ServiceError(f"{worker.name} of the cluster failed: {why}{detail}")
-        self.events.record("server", f"{worker.name} listening on port {worker.port} (pid {worker.process.pid})")
+        self.events.record(f"{worker.name} listening on port {worker.port} (pid {worker.process.pid})", kind=EventKind.SERVER)
 
     def stop(self, timeout: float = 10.0) -> int:
         """Stop every worker (each closes its clients with 1001), then the Redis we started. Safe twice.
@@ -212,7 +214,7 @@ class Cluster:
             self._owned_redis = None
         self._folder.cleanup()
         if stopped:
-            self.events.record("server", f"cluster stopped ({stopped} workers, {closed} clients closed with 1001)")
+            self.events.record(f"cluster stopped ({stopped} workers, {closed} clients closed with 1001)", kind=EventKind.SERVER)
         self.workers = []
         return closed
 

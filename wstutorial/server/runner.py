@@ -28,7 +28,7 @@ from ..address import (
     parse_port,
 )
 from ..errors import Explained
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..identity import ServerIdentity, describe_holder, probe
 from ..loopthread import LoopThread
 from ..protocol import CloseCode
@@ -179,7 +179,7 @@ class TutorialServer:
             release_thread(self._loop_thread.thread)
             self._stopped.set()
             raise
-        self.events.record("server", f"server listening on {self.url}")
+        self.events.record(f"server listening on {self.url}", kind=EventKind.SERVER)
 
     async def _listen(self) -> int:
         try:
@@ -244,7 +244,7 @@ class TutorialServer:
                 self._loop_thread.stop(timeout)
         if self.quiet:
             release_thread(self._loop_thread.thread)
-        self.events.record("server", f"server stopped ({count(closed, 'client')} closed with 1001)")
+        self.events.record(f"server stopped ({count(closed, 'client')} closed with 1001)", kind=EventKind.SERVER)
         return closed
 
     def __enter__(self) -> "TutorialServer":
@@ -370,8 +370,8 @@ def start_server(
         # next free port, and its event log says why.
         server = _launch_nearby(launch, host, port, holder)
         server.events.record(
-            "server",
             f"port {port} is used by {describe_holder(holder)}, so this server listens on {server.port} instead",
+            kind=EventKind.SERVER,
         )
     with _registry_lock:
         _registry[server.port] = server

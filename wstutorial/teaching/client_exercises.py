@@ -21,7 +21,7 @@ from typing import Any, Awaitable, Callable
 
 from ..address import free_port
 from ..client import ConnectionClosed, ConnectionFailed
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..protocol import CloseCode
 from ..server.handlers import EchoHandler
 from ..server.runner import TutorialServer, start_server
@@ -82,7 +82,7 @@ class _EchoNotingTheClose(EchoHandler):
     """The echo server, also noting the close code its client sent."""
 
     def on_close(self) -> None:
-        self.record(f"connection closed by the client with code {self.close_code}", kind="close")
+        self.record(f"connection closed by the client with code {self.close_code}", kind=EventKind.CLOSE)
 
 
 _REASONS = {

@@ -28,7 +28,7 @@ from typing import Any, Callable
 import tornado.web
 from tornado.ioloop import IOLoop
 
-from ..events import Event, EventLog
+from ..events import Event, EventKind, EventLog
 from ..server.handlers import HelloHandler
 from ..server.runner import TutorialServer, start_server
 from ..wording import count
@@ -112,7 +112,8 @@ REPORTER = (
     '<script>addEventListener("error",function(e){var x=new XMLHttpRequest();x.open("POST","/check/page-error");'
     'x.send(JSON.stringify({kind:(e.error&&e.error.name)||"Error",line:e.lineno||0}));});</script>'
 )
-ERROR_EVENT = "page-error"
+# Its event: kind "error", this text, then the report as JSON.
+ERROR_EVENT = "page script error "
 
 
 def with_reporter(html: str) -> str:
@@ -160,7 +161,7 @@ class _PageError(tornado.web.RequestHandler):
             kind, line = str(report.get("kind", "Error"))[:40], int(report.get("line", 0))
         except (ValueError, TypeError, AttributeError):
             raise tornado.web.HTTPError(400) from None
-        self.events.record(ERROR_EVENT, json.dumps({"kind": kind, "line": line}))
+        self.events.record(ERROR_EVENT + json.dumps({"kind": kind, "line": line}), kind=EventKind.ERROR)
         self.set_status(204)
 
 
@@ -175,12 +176,12 @@ class _LateHello(HelloHandler):
     _gone = False
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
         IOLoop.current().call_later(GREETING_DELAY, self._greet)
 
     def _greet(self) -> None:
         if not self._gone:
-            self.record("greeting sent", kind="message")
+            self.record("greeting sent", kind=EventKind.MESSAGE)
             self.hub.send(self, "Hello World")
 
     def on_close(self) -> None:
@@ -232,9 +233,9 @@ _SCRIPT_ERRORS = {
 def _script_error(events: EventLog, path: Path, after: int = 0) -> str | None:
     """The sentence for the first error the page's script reported, quoting its line; None if none came."""
     for event in events.snapshot(after):
-        if event.kind != ERROR_EVENT:
+        if event.kind != EventKind.ERROR or not event.text.startswith(ERROR_EVENT):
             continue
-        report = json.loads(event.text)
+        report = json.loads(event.text.removeprefix(ERROR_EVENT))
         line = int(report["line"])
         try:
             code = path.read_text(encoding="utf-8").splitlines()[line - 1].strip()
