@@ -30,7 +30,15 @@ from websockets.uri import parse_uri
 
 from wstutorial.address import free_port
 
-__all__ = ["free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient", "raw_http_get", "listening_addresses"]
+__all__ = ["results_by_name", "free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient", "raw_http_get", "listening_addresses"]
+
+
+def results_by_name(board: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """A board message's rows (a list, as the teacher's page gets it) as ``{name: {exercise: {"passed", "reason"}}}``."""
+    return {
+        row["name"]: {result["exercise"]: {"passed": result["passed"], "reason": result["reason"]} for result in row["results"]}
+        for row in board["students"]
+    }
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

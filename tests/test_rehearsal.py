@@ -10,6 +10,7 @@ from typing import Iterator
 import pytest
 
 from helpers import free_port
+from wstutorial import curriculum
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
 from wstutorial.tools.rehearsal import EXERCISES, rehearse, student_names
@@ -17,7 +18,7 @@ from wstutorial.tools.rehearsal import EXERCISES, rehearse, student_names
 
 @pytest.fixture
 def classroom() -> Iterator[Classroom]:
-    running = start_classroom(port=0, teacher_token="rehearsal-token")
+    running = start_classroom(port=0, teacher_token="rehearsal-token", room_name="rehearsal")  # a rehearsal's own room
     try:
         yield running
     finally:
@@ -38,15 +39,16 @@ def test_a_rehearsal_fills_the_board_and_leaves(classroom: Classroom) -> None:
     assert report.problems == [] and sorted(report.joined) == sorted(student_names(6))
     assert report.lines == 6 and report.results >= 6
     rows = classroom.room.board.snapshot()["students"]
-    assert sorted(rows) == sorted(student_names(6))
-    assert set(classroom.room.board.exercises) <= {name for name, _, _ in EXERCISES}
+    assert sorted(row["name"] for row in rows) == sorted(student_names(6))
+    assert {name for name, _, _ in EXERCISES} <= {exercise.name for exercise in curriculum.EXERCISES}  # all stored
     assert classroom.members() == [] and classroom.room.refused == 0
     assert classroom.server.events.find("Ada-sim left the chat") is not None
 
 
 def test_a_rehearsal_waits_for_the_rooms_limit_on_joins_from_one_address() -> None:
     """All simulated students come from one machine: joins refused by the per-address limit are tried again."""
-    limited = start_classroom(port=0, room=ChatRoom(join_rate=2.0, join_burst=2, limit_local_joins=True))
+    room = ChatRoom(join_rate=2.0, join_burst=2, limit_local_joins=True)
+    limited = start_classroom(port=0, room=room, room_name="rehearsal")
     try:
         report = asyncio.run(rehearse("localhost", limited.port, students=5, duration=0.5, seed=1))
     finally:

@@ -13,7 +13,8 @@ Redis pub/sub carries JSON envelopes, each naming a connection by
 ``worker`` (a random id per worker process) and ``conn`` (its number there):
 
 - into the room, on ``PREFIX:in``:
-  ``{"op": "join", "worker", "conn", "name", "address"}``,
+  ``{"op": "join", "worker", "conn", "name", "address", "secret", "rehearsal"}``
+  (``secret``: the student's rejoin secret, ``board.py``),
   ``{"op": "message", "worker", "conn", "text"}`` (``"binary": true`` for a
   binary message, whose bytes are not forwarded: the room refuses it anyway),
   ``{"op": "leave", "worker", "conn"}``;
@@ -222,7 +223,10 @@ class RoomGateway(_RedisLink):
         key = (worker, conn)
         if op == "join":
             try:
-                member = self.room.join(envelope.get("name", ""), self._sender(worker, conn), str(envelope.get("address", "")))
+                member = self.room.join(
+                    envelope.get("name", ""), self._sender(worker, conn), str(envelope.get("address", "")),
+                    secret=str(envelope.get("secret", "")), rehearsal=envelope.get("rehearsal") is True,
+                )
             except NameRejected as error:
                 self._publish_now(worker, {"op": "close", "conn": conn, "code": CLOSE_POLICY, "reason": str(error)})
                 return
@@ -344,10 +348,10 @@ class WorkerLink(_RedisLink):
             unnamed[path] = [label for label in paths[path] if label in plain]
         self.forward({"op": "connections", "paths": paths, "counts": counts, "unnamed": unnamed})
 
-    def add(self, handler: "RemoteChatHandler", name: str, address: str) -> int:
+    def add(self, handler: "RemoteChatHandler", name: str, address: str, secret: str = "", rehearsal: bool = False) -> int:
         conn = next(self._numbers)
         self.handlers[conn] = handler
-        self.forward({"op": "join", "conn": conn, "name": name, "address": address})
+        self.forward({"op": "join", "conn": conn, "name": name, "address": address, "secret": secret, "rehearsal": rehearsal})
         return conn
 
     def forward(self, envelope: dict[str, Any]) -> None:
@@ -396,7 +400,10 @@ class RemoteChatHandler(TutorialHandler):
         self.link = link
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.conn = self.link.add(self, self.get_argument("name", ""), self.request.remote_ip or "")
+        self.conn = self.link.add(
+            self, self.get_argument("name", ""), self.request.remote_ip or "",
+            secret=self.get_argument("secret", ""), rehearsal=self.get_argument("rehearsal", "") == "1",
+        )
 
     def joined(self, name: str) -> None:
         self.member_name = self.client_name = name

@@ -111,7 +111,7 @@ async def _student(
 ) -> None:
     end = asyncio.get_running_loop().time() + duration
     await asyncio.sleep(rng.uniform(0, min(3.0, duration / 4)))  # a class does not press Run All in the same millisecond
-    chat = ChatState(host, port, name, max_lines=20)
+    chat = ChatState(host, port, name, max_lines=20, rehearsal=True)  # only a rehearsal room lets it in
     if not await _join(chat, rng, patience, report):
         report.problems.append(f"{name} could not join: {chat.error}")
         return
