@@ -10,7 +10,7 @@
 
 (function () {
   var ROW_HEIGHT = 23; // px: teacher.css's row height (22) and its border (1)
-  var OVERSCAN = 10; // rows drawn above and below the view, for smooth scrolling
+  var OVERSCAN = 4; // rows drawn above and below the view, for smooth scrolling
   var MAX_LISTED = 100; // names shown per connection list
   var MAX_STUCK_NAMES = 12;
   var RECONNECT_FIRST = 500; // ms; doubled after each failed attempt, up to RECONNECT_MAX
@@ -158,24 +158,26 @@
   }
 
   // -- drawing -------------------------------------------------------------------------------------
-  function ago(seconds) {
+  function ago(seconds) { // minutes: the back of the room needs no seconds, and the cells change less often
     seconds = Math.max(0, seconds);
-    if (seconds < 60) { return Math.floor(seconds) + " s"; }
+    if (seconds < 60) { return "< 1 min"; }
     if (seconds < 3600) { return Math.floor(seconds / 60) + " min"; }
     return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
   }
 
-  function td(text, className) {
-    var cell = document.createElement("td");
-    cell.textContent = text;
-    if (className) { cell.className = className; }
-    return cell;
+  // Redraws change only what changed: each element remembers the text and class it was given, so a
+  // new result rewrites one cell and the totals, and the browser lays out those, not the whole table.
+  function put(element, text, className) {
+    if (element.shownText !== text) { element.shownText = text; element.textContent = text; }
+    if (className !== undefined && element.shownClass !== className) { element.shownClass = className; element.className = className; }
   }
 
   var headKey = "";
   function drawHead(current) {
     var key = state.exercises.join(",") + "|" + current;
     if (key === headKey) { return; }
+    var shape = state.exercises.join(",");
+    var reshaped = headKey.split("|")[0] !== shape;
     headKey = key;
     var cells = [];
     function th(text, className, notebook) {
@@ -202,63 +204,97 @@
     });
     th("homework", "homework-col", state.homework.length + " exercises");
     head.replaceChildren.apply(head, cells);
+    if (reshaped) { // other columns: the rows and the totals are made anew
+      inViewRows = new Map();
+      spare = [];
+      var totals = [document.createElement("th")];
+      totals[0].scope = "row";
+      totals[0].textContent = "passed";
+      for (var i = 0; i < state.core.length + 2; i += 1) { totals.push(document.createElement("td")); }
+      foot.replaceChildren.apply(foot, totals);
+    }
   }
 
-  function drawRow(row, now, current, since) {
-    var tr = document.createElement("tr");
-    tr.dataset.key = row.key;
-    var stuck = stuckFor(row, current, since, now);
-    tr.className = (row.present ? "" : "gone") + (stuck ? " stuck" : "");
-    var name = document.createElement("th");
-    name.scope = "row";
-    if (stuck) {
-      var mark = document.createElement("span");
-      mark.className = "mark";
-      mark.textContent = "\u26a0 ";
-      name.appendChild(mark);
+  // The table rows in view, by student: scrolling a little keeps most rows as they are; a row that
+  // leaves the view is reused for one that enters it.
+  var inViewRows = new Map(); // key -> tr
+  var spare = [];
+  function pooled(key) {
+    var tr = inViewRows.get(key) || spare.pop();
+    if (!tr) {
+      tr = document.createElement("tr");
+      var name = document.createElement("th");
+      name.scope = "row";
+      name.dataset.exercise = "";
+      tr.appendChild(name);
+      tr.appendChild(document.createElement("td"));
+      state.core.forEach(function (exercise) {
+        var cell = document.createElement("td");
+        cell.dataset.exercise = exercise;
+        tr.appendChild(cell);
+      });
+      var homework = document.createElement("td");
+      homework.dataset.exercise = "";
+      tr.appendChild(homework);
     }
-    name.appendChild(document.createTextNode(row.name));
-    tr.appendChild(name);
-    tr.appendChild(td(row.present ? ago(now - row.active) : "left " + ago(now - row.active), "active"));
-    state.core.forEach(function (exercise) {
+    return tr;
+  }
+
+  function fillRow(tr, row, now, current, since) {
+    var stuck = stuckFor(row, current, since, now);
+    if (tr.dataset.key !== row.key) { tr.dataset.key = row.key; }
+    put(tr, undefined, (row.present ? "" : "gone") + (stuck ? " stuck" : ""));
+    var chosen = state.selected && state.selected.key === row.key ? state.selected.exercise : null;
+    var cells = tr.children;
+    put(cells[0], (stuck ? "\u26a0 " : "") + row.name, chosen === "" ? "selected" : "");
+    put(cells[1], (row.present ? "" : "left ") + ago(now - row.active), "active");
+    state.core.forEach(function (exercise, index) {
       var result = row.results.get(exercise);
-      var cell;
+      var text, className;
       if (exercise === current && stuck) {
-        cell = td("stuck " + ago(stuck), "stuck");
+        text = "stuck " + ago(stuck); className = "stuck";
       } else if (!result) {
-        cell = td("\u2013", "none");
+        text = "\u2013"; className = "none";
       } else {
-        cell = td(result.passed ? "passed" : "not yet", result.passed ? "passed" : "not-yet");
+        text = result.passed ? "passed" : "not yet"; className = result.passed ? "passed" : "not-yet";
       }
-      cell.dataset.exercise = exercise;
-      tr.appendChild(cell);
+      put(cells[index + 2], text, className + (chosen === exercise ? " selected" : ""));
     });
     var done = 0;
     state.homework.forEach(function (exercise) {
       var result = row.results.get(exercise);
       if (result && result.passed) { done += 1; }
     });
-    var homework = td(done ? done + " passed" : "\u2013", done ? "passed" : "none");
-    homework.dataset.exercise = "";
-    tr.appendChild(homework);
-    if (state.selected && state.selected.key === row.key) {
-      var chosen = state.selected.exercise;
-      Array.prototype.forEach.call(tr.children, function (cell) {
-        if ((cell.dataset.exercise || "") === chosen && (chosen || cell === name)) { cell.classList.add("selected"); }
-      });
-    }
-    return tr;
+    put(cells[cells.length - 1], done ? done + " passed" : "\u2013", done ? "passed" : "none");
   }
 
-  function spacer(rows) {
+  function makeSpacer() {
     var tr = document.createElement("tr");
     tr.className = "spacer";
     tr.setAttribute("aria-hidden", "true");
-    var cell = document.createElement("td");
-    cell.colSpan = state.core.length + 3;
-    cell.style.height = rows * ROW_HEIGHT + "px";
-    tr.appendChild(cell);
+    tr.appendChild(document.createElement("td"));
     return tr;
+  }
+  var topSpacer = makeSpacer(), bottomSpacer = makeSpacer();
+  function sized(spacer, rows) {
+    var cell = spacer.firstChild;
+    if (cell.colSpan !== state.core.length + 3) { cell.colSpan = state.core.length + 3; }
+    var height = rows * ROW_HEIGHT + "px";
+    if (cell.style.height !== height) { cell.style.height = height; }
+    return spacer;
+  }
+
+  // Make ``parent``'s children ``wanted``, in order, moving as few as it can: a scroll of a few rows
+  // takes a few rows off one end and puts a few on the other.
+  function reconcile(parent, wanted) {
+    var keep = new Set(wanted);
+    Array.prototype.slice.call(parent.children).forEach(function (child) {
+      if (!keep.has(child)) { parent.removeChild(child); }
+    });
+    for (var i = 0; i < wanted.length; i += 1) {
+      var there = parent.children[i];
+      if (there !== wanted[i]) { parent.insertBefore(wanted[i], there || null); }
+    }
   }
 
   var renderPending = false;
@@ -280,10 +316,20 @@
     var first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
     var last = Math.min(total, first + inView + 2 * OVERSCAN);
     var rows = [];
-    if (first > 0) { rows.push(spacer(first)); }
-    for (var i = first; i < last; i += 1) { rows.push(drawRow(state.students.get(state.order[i]), now, current, since)); }
-    if (last < total) { rows.push(spacer(total - last)); }
-    body.replaceChildren.apply(body, rows);
+    var keys = state.order.slice(first, last);
+    var staying = new Set(keys);
+    inViewRows.forEach(function (tr, key) {
+      if (!staying.has(key)) { inViewRows.delete(key); spare.push(tr); }
+    });
+    if (first > 0) { rows.push(sized(topSpacer, first)); }
+    keys.forEach(function (key) {
+      var tr = pooled(key);
+      inViewRows.set(key, tr);
+      fillRow(tr, state.students.get(key), now, current, since);
+      rows.push(tr);
+    });
+    if (last < total) { rows.push(sized(bottomSpacer, total - last)); }
+    reconcile(body, rows);
 
     // Totals, present count and the stuck list: over every row (cheap: no DOM).
     var passed = state.core.map(function () { return 0; });
@@ -301,57 +347,63 @@
       });
       if (stuckFor(row, current, since, now)) { stuck.push(row.name); }
     });
-    var totals = [document.createElement("th"), td("")];
-    totals[0].scope = "row";
-    totals[0].textContent = "passed";
-    passed.forEach(function (count) { totals.push(td(count + " of " + total)); });
-    totals.push(td(String(homework)));
-    foot.replaceChildren.apply(foot, totals);
-    empty.hidden = total > 0;
-    $("count-joined").textContent = String(total);
-    $("count-present").textContent = String(present);
-    currentSelect.options[0].textContent = "automatic" + (current && !state.current ? " (" + current + ")" : "");
-    stuckLine.textContent = stuck.length
+    var totals = foot.children;
+    put(totals[1], "");
+    passed.forEach(function (count, index) { put(totals[index + 2], count + " of " + total); });
+    put(totals[totals.length - 1], String(homework));
+    if (empty.hidden !== total > 0) { empty.hidden = total > 0; }
+    put($("count-joined"), String(total));
+    put($("count-present"), String(present));
+    put(currentSelect.options[0], "automatic" + (current && !state.current ? " (" + current + ")" : ""));
+    put(stuckLine, stuck.length
       ? "stuck (" + ago(state.stuckAfter) + " without a pass on " + current + "): " +
         stuck.slice(0, MAX_STUCK_NAMES).join(", ") + (stuck.length > MAX_STUCK_NAMES ? " and " + (stuck.length - MAX_STUCK_NAMES) + " more" : "")
-      : "";
+      : "");
     drawDetail(now, current, since);
+    if (timing.withLayout) { void scroller.offsetHeight; } // the bench counts style and layout too
     took(timing.render, performance.now() - started);
   }
 
   // -- the detail of a cell or a row: the reasons, readable without hovering ----------------------
+  var detailShown = "";
   function drawDetail(now, current, since) {
-    var title = $("detail-title"), text = $("detail-text"), list = $("detail-list");
     var chosen = state.selected && state.students.get(state.selected.key);
+    var exercise = chosen ? state.selected.exercise : "";
+    var title = "", lines = [], items = [];
+    if (chosen) {
+      title = chosen.name + (exercise ? " \u00b7 " + exercise : "") + (chosen.present ? "" : " (left)");
+      var stuck = stuckFor(chosen, current, since, now);
+      if (exercise) {
+        var result = chosen.results.get(exercise);
+        lines.push(result
+          ? (result.passed ? "passed" : "not yet") + ", checked " + ago(now - result.at) + " ago" +
+            (result.passed ? "" : "; first tried " + ago(now - result.first) + " ago") + "\n" + (result.reason || "(no reason given)")
+          : "no result yet");
+        if (exercise === current && stuck) { lines.push("stuck: no pass for " + ago(stuck)); }
+      } else {
+        lines.push("joined " + ago(now - chosen.joined) + " ago; last active " + ago(now - chosen.active) + " ago");
+        if (stuck) { lines.push("stuck on " + current + ": no pass for " + ago(stuck)); }
+      }
+      state.exercises.forEach(function (name) {
+        var result = chosen.results.get(name);
+        if (result) {
+          items.push(state.notebookOf.get(name) + " " + name + ": " + (result.passed ? "passed" : "not yet") +
+                     (result.reason ? " \u2013 " + result.reason : ""));
+        }
+      });
+    }
+    var shown = JSON.stringify([title, lines, items, Boolean(chosen && chosen.bound)]);
+    if (shown === detailShown) { return; }
+    detailShown = shown;
     $("detail-hint").hidden = Boolean(chosen);
     releaseButton.hidden = !(chosen && chosen.bound);
-    if (!chosen) { title.textContent = text.textContent = ""; list.replaceChildren(); return; }
-    var exercise = state.selected.exercise;
-    title.textContent = chosen.name + (exercise ? " \u00b7 " + exercise : "") + (chosen.present ? "" : " (left)");
-    var lines = [];
-    var stuck = stuckFor(chosen, current, since, now);
-    if (exercise) {
-      var result = chosen.results.get(exercise);
-      lines.push(result
-        ? (result.passed ? "passed" : "not yet") + ", checked " + ago(now - result.at) + " ago" +
-          (result.passed ? "" : "; first tried " + ago(now - result.first) + " ago") + "\n" + (result.reason || "(no reason given)")
-        : "no result yet");
-      if (exercise === current && stuck) { lines.push("stuck: no pass for " + ago(stuck)); }
-    } else {
-      lines.push("joined " + ago(now - chosen.joined) + " ago; last active " + ago(now - chosen.active) + " ago");
-      if (stuck) { lines.push("stuck on " + current + ": no pass for " + ago(stuck)); }
-    }
-    text.textContent = lines.join("\n");
-    var items = [];
-    state.exercises.forEach(function (name) {
-      var result = chosen.results.get(name);
-      if (!result) { return; }
+    $("detail-title").textContent = title;
+    $("detail-text").textContent = lines.join("\n");
+    $("detail-list").replaceChildren.apply($("detail-list"), items.map(function (text) {
       var item = document.createElement("li");
-      item.textContent = state.notebookOf.get(name) + " " + name + ": " + (result.passed ? "passed" : "not yet") +
-        (result.reason ? " \u2013 " + result.reason : "");
-      items.push(item);
-    });
-    list.replaceChildren.apply(list, items);
+      item.textContent = text;
+      return item;
+    }));
   }
 
   function select(event) {

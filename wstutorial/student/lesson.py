@@ -159,6 +159,7 @@ class Lesson:
             await asyncio.sleep(2.5 if "too many joins" in self.chat.close_reason else 0.5)
             joined = await self.chat.join()
         if joined:
+            self.name = self.chat.name  # the room's spelling of this student's name (their row's)
             return
         reason = self.chat.close_reason
         if self.chat.close_code == 1008 and "taken in this class" in reason:
