@@ -56,6 +56,7 @@ import time
 import unicodedata
 from typing import Any, Callable
 
+from .jsontext import JsonTooComplex, loads
 from .protocol import CloseCode
 
 __all__ = [
@@ -137,8 +138,12 @@ def _spoof_checker() -> Any:
     return icu.SpoofChecker()
 
 
+@functools.lru_cache(maxsize=4096)
 def name_key(name: str) -> str:
     """What two names are compared by: equal keys look alike.
+
+    Remembered for the last 4,096 names: each join compares the new name
+    with everyone in the room, whose keys are then looked up, not made again.
 
     NFKC folds compatibility forms (fullwidth ``Ａｄａ``, mathematical ``𝐀da``),
     ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton (ICU's
@@ -226,7 +231,9 @@ def parse_incoming(raw: str | bytes) -> dict[str, Any]:
     text = raw
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
+            data = loads(text)
+        except JsonTooComplex as error:
+            raise ValueError(f"{error} (the room takes chat text or a message of one type)") from None
         except ValueError:
             data = None  # text that merely starts with "{" is a chat line
         if isinstance(data, dict):

@@ -58,9 +58,12 @@ from tornado.ioloop import PeriodicCallback
 from ..address import lan_addresses
 from ..chatrules import CLOSE_POLICY, NameRejected
 from ..curriculum import EXERCISES, Exercise
+from ..events import EventKind, EventLog
+from ..jsontext import loads
 from ..protocol import close_reason, describe_message
 from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
+from ..server.options import HandlerSpec, ServerOptions, with_overrides
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .connections import CONNECTIONS_DELAY, WATCHED_PATHS, RemoteConnections, connections_message
@@ -77,6 +80,7 @@ __all__ = [
     "start_classroom",
     "set_stream_running",
     "CLASSROOM_MAX_MESSAGE_SIZE",
+    "CLASSROOM_OPTIONS",
     "DEFAULT_STUCK_AFTER",
     "join_details",
 ]
@@ -84,6 +88,8 @@ __all__ = [
 # A chat line is at most 500 characters; nothing a student sends needs more
 # than this, and a class of 30 must not make the server buffer megabytes.
 CLASSROOM_MAX_MESSAGE_SIZE = 16 * 1024
+# A classroom's server settings unless told otherwise: start_server's, with that limit.
+CLASSROOM_OPTIONS = ServerOptions(max_message_size=CLASSROOM_MAX_MESSAGE_SIZE)
 
 
 # With a data folder: the board is saved at most this often (if something changed), and at stop.
@@ -113,7 +119,7 @@ class ChatHandler(TutorialHandler):
         self.room = room
 
     def _send(self, text: str) -> None:
-        self.hub.send(self, text)
+        self.context.hub.send(self, text)  # once per member for each chat line: no property on the way
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         raw = self.get_argument("name", "")
@@ -122,27 +128,27 @@ class ChatHandler(TutorialHandler):
         try:
             member = self.room.join(raw, self._send, self.request.remote_ip or "", secret=secret, rehearsal=rehearsal)
         except NameRejected as error:
-            self.record(f"name rejected: {error}", kind="close")
+            self.record(f"name rejected: {error}", kind=EventKind.CLOSE)
             self.close(CLOSE_POLICY, close_reason(str(error)))
             return
         self.member_name = member.name
         self.client_name = member.name
-        self.record(f"{member.name} joined the chat", kind="open")
+        self.record(f"{member.name} joined the chat", kind=EventKind.OPEN)
 
     def on_message(self, message: str | bytes) -> None:
         if self.member_name is None:
             return
         verdict = self.room.receive(self.member_name, message)
         if verdict.close_code is not None:
-            self.record(f"closed for too many refused messages: {verdict.close_reason}", kind="close")
+            self.record(f"closed for too many refused messages: {verdict.close_reason}", kind=EventKind.CLOSE)
             self.close(verdict.close_code, close_reason(verdict.close_reason))
         elif verdict.accepted:
-            self.record(f"chat {describe_message(message)}", kind="message")
+            self.record(f"chat {describe_message(message)}", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
         if self.member_name is not None:
             self.room.leave(self.member_name)
-            self.record(f"{self.member_name} left the chat", kind="close")
+            self.record(f"{self.member_name} left the chat", kind=EventKind.CLOSE)
             self.member_name = None
 
 
@@ -154,7 +160,7 @@ class ReadingsHandler(TutorialHandler):
         self.room = room
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
         self.room.read(self, lambda text: self.hub.send(self, text))
 
     def on_message(self, message: str | bytes) -> None:
@@ -162,7 +168,7 @@ class ReadingsHandler(TutorialHandler):
 
     def on_close(self) -> None:
         self.room.unread(self)
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)
 
 
 class TeacherHandler(TutorialHandler):
@@ -189,11 +195,11 @@ class TeacherHandler(TutorialHandler):
         given = self.get_argument("token", "")
         # compare_digest: the time taken does not tell how much of a guess was right.
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            self.record("teacher page refused: wrong or missing token", kind="origin")
+            self.record("teacher page refused: wrong or missing token", kind=EventKind.ORIGIN)
             self.close(CLOSE_POLICY, "wrong or missing teacher token: use the address printed on the teacher's terminal")
             return
         self.authorized = True
-        self.record("teacher connected", kind="open")
+        self.record("teacher connected", kind=EventKind.OPEN)
         self.hub.send(self, json.dumps({"type": "room", **self.details}))
         self.hub.send(self, json.dumps(self.room.board.snapshot()))
         self.room.watch(self, lambda text: self.hub.send(self, text))
@@ -202,7 +208,7 @@ class TeacherHandler(TutorialHandler):
         loop = asyncio.get_running_loop()
 
         def on_event(event: Any) -> None:  # runs in the recording thread: hand over to the loop
-            if event.kind in ("open", "close") and event.path in WATCHED_PATHS:
+            if event.kind in (EventKind.OPEN, EventKind.CLOSE) and event.path in WATCHED_PATHS:
                 loop.call_soon_threadsafe(self._connections_changed)
 
         self._unsubscribe = self.hub.events.subscribe(on_event)
@@ -226,9 +232,9 @@ class TeacherHandler(TutorialHandler):
         if not self.authorized:
             return
         try:
-            request = json.loads(message)
+            request = loads(message)
             action = request.get("action")
-        except (ValueError, AttributeError, RecursionError):
+        except (ValueError, AttributeError):
             request, action = {}, None
         if action in ("start_stream", "stop_stream"):
             set_stream_running(self._stream, self.room, action == "start_stream")
@@ -241,7 +247,7 @@ class TeacherHandler(TutorialHandler):
                 self.room.tell_watchers({"type": "current", "exercise": board.current, "since": board.current_since})
         elif action == "release" and isinstance(request.get("key"), str):
             if self.room.release(request["key"]):
-                self.record("the teacher released a name: it may join again without its secret", kind="info")
+                self.record("the teacher released a name: it may join again without its secret", kind=EventKind.INFO)
         else:
             self.hub.send(self, json.dumps({"type": "notice", "text": f"unknown teacher action in {describe_message(message)!r}"}))
 
@@ -255,7 +261,7 @@ class TeacherHandler(TutorialHandler):
             if self._pending is not None:
                 self._pending.cancel()
             self.room.unwatch(self)
-            self.record("teacher disconnected", kind="close")
+            self.record("teacher disconnected", kind=EventKind.CLOSE)
 
 
 class BoardCsvHandler(tornado.web.RequestHandler):
@@ -356,7 +362,7 @@ class Classroom:
             self.store.save(self.room.board)
         except Exception as error:  # a full disk must not stop the class: the board stays in memory
             if not self._save_failed:
-                self.events.record("server", f"could not save the board to {self.store.path} ({error}); will try again")
+                self.events.record(f"could not save the board to {self.store.path} ({error}); will try again", kind=EventKind.SERVER)
             self._save_failed = True
             return False
         self._save_failed = False
@@ -440,9 +446,6 @@ def start_classroom(
     *,
     teacher_token: str | None = None,
     room: ChatRoom | None = None,
-    interval: float = 2.0,
-    allowed_origins: Iterable[str] = (),
-    max_message_size: int = CLASSROOM_MAX_MESSAGE_SIZE,
     wheels: Path | str | None = None,
     workers: int = 0,
     redis_url: str | None = None,
@@ -451,12 +454,19 @@ def start_classroom(
     fresh: bool = False,
     stuck_after: float = DEFAULT_STUCK_AFTER,
     exercises: Iterable[Exercise] = EXERCISES,
-    **kwargs: Any,
+    options: ServerOptions | None = None,
+    events: EventLog | None = None,
+    timeout: float = 10.0,
+    quiet: bool = False,
+    **overrides: Any,
 ) -> Classroom:
     """Start a tutorial server with the chat room and the teacher's page.
 
-    Arguments are those of :func:`start_server`, plus ``teacher_token``
-    (random by default) and ``room`` (a :class:`ChatRoom` with your own
+    The server's settings are those of :func:`start_server` (``options``,
+    and keywords such as ``interval=0.5``), starting from
+    :data:`CLASSROOM_OPTIONS` instead of the defaults; the room adds its
+    routes to them. ``events``, ``timeout`` and ``quiet`` are start_server's too. Besides, ``teacher_token``
+    (default: the room's, kept with it; random without ``data_dir``) and ``room`` (a :class:`ChatRoom` with your own
     limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
     the class connect. ``wheels``: a folder made by ``python -m wstutorial
     wheelhouse``, served at ``/wheels/`` for pip (see :mod:`.wheels`), by
@@ -481,13 +491,14 @@ def start_classroom(
     they talk through the Redis at ``redis_url`` (default: a redis-server
     started on a free loopback port, stopped with the classroom). See
     :mod:`.gateway` for what this does and does not do. Every worker gets
-    this server's settings (``allowed_origins``, ``allowed_hosts``,
+    this server's settings (``interval``, ``allowed_origins``, ``allowed_hosts``,
     ``xheaders``, ``max_message_size``, pings, connection limits), so a
     student is treated the same on any port; an ``ssl_context`` cannot
     reach a worker (``ValueError``: put nginx with TLS in front instead).
     """
+    settings = with_overrides(options if options is not None else CLASSROOM_OPTIONS, overrides, "start_classroom")
     validate_room_name(room_name)
-    if not (isinstance(stuck_after, (int, float)) and 0 < stuck_after <= 86400):
+    if isinstance(stuck_after, bool) or not (isinstance(stuck_after, (int, float)) and 0 < stuck_after <= 86400):
         raise ValueError(f"stuck_after must be a number of seconds from 0 to 86400, got {stuck_after!r}")
     wheel_folder = Path(wheels).resolve() if wheels is not None else None
     wheel_rules = wheel_routes(wheel_folder) if wheel_folder is not None else []
@@ -503,21 +514,17 @@ def start_classroom(
             raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
         remote = RemoteConnections()
         details: dict[str, Any] = {}
-        server = start_server(
-            host,
-            port,
-            interval=interval,
-            allowed_origins=allowed_origins,
-            max_message_size=max_message_size,
-            handlers={
-                "/chat": (ChatHandler, {"room": chat_room}),
-                "/readings": (ReadingsHandler, {"room": chat_room}),
-                "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote, "details": details}),
-            },
-            # ahead of the pages' catch-all route
-            routes=[*wheel_rules, (r"/teacher/board\.csv", BoardCsvHandler, {"room": chat_room, "token": token})],
-            **kwargs,
+        room_handlers: dict[str, HandlerSpec] = {
+            "/chat": (ChatHandler, {"room": chat_room}),
+            "/readings": (ReadingsHandler, {"room": chat_room}),
+            "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote, "details": details}),
+        }
+        csv_route = (r"/teacher/board\.csv", BoardCsvHandler, {"room": chat_room, "token": token})
+        settings = settings.replace(
+            handlers={**settings.handlers, **room_handlers},
+            routes=(*wheel_rules, csv_route, *settings.routes),  # ahead of the pages' catch-all route
         )
+        server = start_server(host, port, options=settings, events=events, timeout=timeout, quiet=quiet)
     except BaseException:
         if store is not None:
             store.close()
@@ -529,7 +536,7 @@ def start_classroom(
         classroom._keep_board()
     if workers:
         try:
-            _start_workers(classroom, workers, redis_url, host, port != 0, interval, wheel_folder)
+            _start_workers(classroom, workers, redis_url, host, port != 0, wheel_folder)
         except BaseException:
             classroom.stop()
             raise
@@ -537,12 +544,11 @@ def start_classroom(
 
 
 def _start_workers(
-    classroom: Classroom, workers: int, redis_url: str | None, host: str, count_up: bool, interval: float,
-    wheels: Path | None,
+    classroom: Classroom, workers: int, redis_url: str | None, host: str, count_up: bool, wheels: Path | None
 ) -> None:
     """The room's gateway on the classroom's loop, then the worker processes (see :mod:`.gateway`).
 
-    Each worker gets the room's process's own settings (origins, allowed
+    Each worker gets the room's process's own settings (interval, origins, allowed
     hosts, xheaders, message size, pings, connection limits: see
     ``ServerOptions.worker_settings``) and serves the same wheelhouse.
     """
@@ -570,7 +576,6 @@ def _start_workers(
         host=host,
         port=port + 1 if count_up and port + workers <= 65535 else 0,  # predictable ports for a balancer's config
         channel=f"{prefix}:broadcast",
-        interval=interval,
         events=classroom.server.events,
         module="wstutorial.classroom.worker",
         extra_args=["--prefix", prefix, *(["--wheels", str(wheels)] if wheels is not None else [])],

@@ -30,9 +30,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -44,8 +42,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Callable
 
+from ..address import nearby_free_port
 from .commands import pip_install_command
-from .notebook_files import sync_notebooks
+from .notebook_files import refuse_links, sync_notebooks, write_atomically
 
 __all__ = [
     "DEFAULT_FOLDER", "LAB_PORT", "FIRST_NOTEBOOK", "LOG_NAME", "SETTINGS_DIR", "FIRST_LAYOUT",
@@ -114,29 +113,16 @@ def lab_places(folder: Path, in_place: bool) -> LabPlaces:
 def prepare_workspaces(folder: Path) -> Path:
     """JupyterLab's workspaces folder, starting with the tutorial's first layout (the student's own layout then replaces it)."""
     folder.mkdir(parents=True, exist_ok=True)
+    refuse_links(folder, [DEFAULT_WORKSPACE_FILE])
     default = folder / DEFAULT_WORKSPACE_FILE
     if not default.exists():
-        shutil.copyfile(FIRST_LAYOUT, default)
+        write_atomically(default, FIRST_LAYOUT.read_bytes())
     return folder
 
 
-def _port_is_free(port: int, host: str) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-        return True
-
-
 def choose_port(host: str = "127.0.0.1", first: int = LAB_PORT, tries: int = 20) -> int:
-    """``first`` or the next free port after it; else any free port."""
-    for port in range(first, first + tries):
-        if _port_is_free(port, host):
-            return port
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+    """``first`` or one of the ``tries`` ports after it that is free; else any free port."""
+    return nearby_free_port(first, host, tries)
 
 
 def wanted_port() -> int | None:
@@ -286,6 +272,9 @@ def run_lab(
         for line in sync_notebooks(folder).lines():
             out(line)
     places = lab_places(folder, in_place)
+    for written in (places.log, places.workspaces):
+        if written.is_relative_to(folder):  # the student's folder: a link there must not carry the write elsewhere
+            refuse_links(folder, [written.relative_to(folder).as_posix()])
     # Stopped from outside (a test, a service manager): stop JupyterLab and its kernels too.
     on_main_thread = threading.current_thread() is threading.main_thread()
     before = signal.signal(signal.SIGTERM, _terminated) if on_main_thread else None
