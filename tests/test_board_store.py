@@ -254,6 +254,9 @@ def test_the_command_exports_without_a_server_and_refuses_the_old_board_file(tmp
     unknown = subprocess.run(classroom_command("--data-dir", str(tmp_path), "--room", "thursday", "--export", "-"),
                              capture_output=True, text=True, timeout=60)  # fmt: skip
     assert unknown.returncode == 1 and "no room 'thursday'" in unknown.stderr and "rooms there: wednesday" in unknown.stderr
+    missing = subprocess.run(classroom_command("--data-dir", str(tmp_path), "--room", "thursday", "--export", str(tmp_path / "t.csv")),
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert missing.returncode == 1 and not (tmp_path / "t.csv").exists()  # no empty file left behind
     gone = subprocess.run(classroom_command("--board-file", "board.json"), capture_output=True, text=True, timeout=60)
     assert gone.returncode == 2 and "--board-file is gone" in gone.stderr and "Traceback" not in gone.stderr
     bad = subprocess.run(classroom_command("--room", "../etc"), capture_output=True, text=True, timeout=60)

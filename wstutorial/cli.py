@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import signal
 import sys
 import threading
@@ -479,12 +480,14 @@ def run_export(args: argparse.Namespace) -> int:
 
     room = args.room or DEFAULT_ROOM
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    text = io.StringIO()
     try:
+        rows = export_csv(data_dir, room, text)  # read first: a room that cannot be read leaves no empty file behind
         if args.export == "-":
-            rows = export_csv(data_dir, room, sys.stdout)
+            sys.stdout.write(text.getvalue())
         else:
             with open(args.export, "w", encoding="utf-8", newline="") as file:
-                rows = export_csv(data_dir, room, file)
+                file.write(text.getvalue())
     except (StoreError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
