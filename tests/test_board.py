@@ -12,7 +12,7 @@ import json
 from typing import Any, Iterator
 
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from helpers import results_by_name
@@ -303,3 +303,12 @@ def test_the_teacher_chooses_the_current_exercise_and_releases_a_name(classroom:
         with connect(classroom.chat_url("Ada")) as new_owner:
             assert next_of(new_owner, "welcome")["secret"]
     assert classroom.room.board.current == "echo"
+
+
+def test_a_rejoin_secret_never_shows_in_the_servers_log(classroom: Classroom) -> None:
+    """A refused handshake (a page from another origin) is logged with ``secret=***``, like the teacher's token."""
+    url = classroom.chat_url("Ada") + "&secret=never-print-me-123"
+    with pytest.raises(InvalidStatus):
+        connect(url, origin="http://elsewhere.example")  # type: ignore[arg-type]
+    line = classroom.server.events.wait_for("HTTP 403 GET /chat", timeout=10).text
+    assert "secret=***" in line and "never-print-me" not in "\n".join(classroom.server.events.texts())
