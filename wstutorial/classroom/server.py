@@ -67,6 +67,7 @@ from ..server.options import HandlerSpec, ServerOptions, with_overrides
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .connections import CONNECTIONS_DELAY, WATCHED_PATHS, RemoteConnections, connections_message
+from .handout import handout_route
 from .room import ChatRoom
 from .store import DEFAULT_ROOM, RoomStore, is_rehearsal_room, validate_room_name, write_csv
 from .wheels import wheel_routes
@@ -520,11 +521,14 @@ def start_classroom(
             "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote, "details": details}),
         }
         csv_route = (r"/teacher/board\.csv", BoardCsvHandler, {"room": chat_room, "token": token})
+        listening: list[TutorialServer] = []  # the handout shows the port, known once the server listens
+        handout = handout_route(host, lambda: listening[0].port, wheels=wheel_folder is not None)
         settings = settings.replace(
             handlers={**settings.handlers, **room_handlers},
-            routes=(*wheel_rules, csv_route, *settings.routes),  # ahead of the pages' catch-all route
+            routes=(*wheel_rules, csv_route, handout, *settings.routes),  # ahead of the pages' catch-all route
         )
         server = start_server(host, port, options=settings, events=events, timeout=timeout, quiet=quiet)
+        listening.append(server)
     except BaseException:
         if store is not None:
             store.close()

@@ -78,6 +78,8 @@ class ChatState:
             same ``ChatState`` works.
         rehearsal: a rehearsal's simulated student (``?rehearsal=1``):
             only a rehearsal room lets it in.
+        source_address: connect from this address of this machine (a
+            rehearsal's simulated students: ``127.0.0.2``, ``127.0.0.3``, ...).
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class ChatState:
         claim_results: bool = True,
         remember: bool = False,
         rehearsal: bool = False,
+        source_address: str | None = None,
     ) -> None:
         if not isinstance(max_lines, int) or max_lines < 1:
             raise ValueError(f"max_lines must be a whole number of at least 1, got {max_lines!r}")
@@ -114,6 +117,7 @@ class ChatState:
         self.rehearsal = rehearsal
         # The room's key to this name's board row (its welcome gives it once); sent again on every rejoin.
         self.secret = ""
+        self.source_address = source_address
         self._stop_reporting: Callable[[], None] | None = None
         self._sending: set[asyncio.Task[bool]] = set()
         self.backfill: asyncio.Task[int] | None = None  # sends the earlier results on joining; its result: how many
@@ -216,7 +220,7 @@ class ChatState:
         self.status, self.error, self.close_code, self.close_reason = "connecting", "", None, ""
         self._changed()
         try:
-            client = await connect(url)
+            client = await connect(url, source_address=self.source_address)
         except ConnectionFailed as error:
             self.status, self.error = "failed", error.reason
             self._changed()
