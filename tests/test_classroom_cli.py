@@ -72,6 +72,8 @@ def test_classroom_prints_what_to_type_and_serves_chat_and_teacher() -> None:
         assert match, running.text
         token = match.group(1)
         with connect(f"ws://127.0.0.1:{port}/teacher?token={token}") as teacher:
+            assert json.loads(teacher.recv(timeout=10))["type"] == "room"
+            assert json.loads(teacher.recv(timeout=10))["type"] == "board"
             assert json.loads(teacher.recv(timeout=10)) == {"type": "members", "members": []}
             with connect(f"ws://127.0.0.1:{port}/chat?name=Ada") as ada:
                 assert json.loads(ada.recv(timeout=10))["type"] == "welcome"

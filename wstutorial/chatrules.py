@@ -83,6 +83,7 @@ __all__ = [
     "MAX_BATCH",
     "MAX_EXERCISE_LENGTH",
     "MAX_REASON_LENGTH",
+    "NOTEBOOK_SUFFIXES",
 ]
 
 MAX_NAME_LENGTH = 24
@@ -115,6 +116,10 @@ MAX_BATCH = 40
 EXERCISE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 _NAME_PUNCTUATION = frozenset(" -_.'")
+
+# Notebook 06 names its other connections after the student: NAME-panel, NAME-code, ...
+# The room counts them as NAME's (activity on NAME's board row), not as students of their own.
+NOTEBOOK_SUFFIXES = ("panel", "hello", "code", "speedy", "twin", "browser")
 
 
 class NameRejected(ValueError):

@@ -309,7 +309,8 @@ async def _student(
     loop = asyncio.get_running_loop()
     end = lesson.start + duration
     await asyncio.sleep(rng.uniform(0, min(3.0, duration / 4)))  # a class does not press Run All in the same millisecond
-    chat = ChatState(lesson.host, lesson.port, name, max_lines=40, source_address=source_address)
+    # rehearsal=True: only a rehearsal room lets it in
+    chat = ChatState(lesson.host, lesson.port, name, max_lines=40, source_address=source_address, rehearsal=True)
     if wrong_first is not None:
         await _wrong_name_first(*wrong_first, lesson=lesson, source_address=source_address)
     if not await _join(chat, rng, patience, report):
