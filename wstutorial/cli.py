@@ -443,7 +443,16 @@ def print_classroom_addresses(
                 out(f"  {worker.name} (pid {worker.process.pid}): host {host}   port {worker.port}   http://{host}:{worker.port}/chat.html")
         out("  e.g. half of the class on each port, or one address for all: nginx in front (deploy/nginx/wstutorial.conf,")
         out("  its upstream listing these ports; the teacher page stays on port " f"{server.port} only)")
-    out(f"Rehearse before class (simulated students): python -m wstutorial rehearse --port {server.port}")
+    out("The students' one-page handout (install line, HOST and PORT, names, what to do when stuck): print or project it")
+    for host in hosts:
+        out(f"  http://{host}:{server.port}/handout")
+    if classroom.room.rehearsal_room:
+        out("Rehearse (simulated students, a few in real kernels; the report names each problem):")
+        out(f"  python -m wstutorial rehearse --port {server.port} --teacher-url '<the teacher page above>'")
+    else:
+        out("Rehearse before class in a room of its own (a rehearsal never joins a class's room):")
+        out("  python -m wstutorial classroom --host 127.0.0.1 --port 9000 --room rehearsal, then python -m wstutorial rehearse --port 9000")
+    out("Your notes for the class (plan, what to project, common errors): python -m wstutorial notes")
     if wheels:
         from .classroom.wheels import student_install_command
 
