@@ -443,7 +443,11 @@ def print_classroom_addresses(
                 out(f"  {worker.name} (pid {worker.process.pid}): host {host}   port {worker.port}   http://{host}:{worker.port}/chat.html")
         out("  e.g. half of the class on each port, or one address for all: nginx in front (deploy/nginx/wstutorial.conf,")
         out("  its upstream listing these ports; the teacher page stays on port " f"{server.port} only)")
-    out(f"Rehearse before class (simulated students): python -m wstutorial rehearse --port {server.port}")
+    if classroom.room.rehearsal_room:
+        out(f"A rehearsal's room: run the simulated class with python -m wstutorial rehearse --port {server.port}")
+    else:
+        out("Rehearse before class in a room of its own (simulated students are refused here):")
+        out(f"  python -m wstutorial classroom --room rehearsal --port {server.port}, then python -m wstutorial rehearse --port {server.port}")
     if wheels:
         from .classroom.wheels import student_install_command
 
