@@ -447,11 +447,11 @@ def print_classroom_addresses(
     for host in hosts:
         out(f"  http://{host}:{server.port}/handout")
     if classroom.room.rehearsal_room:
-        out("Rehearse (simulated students, a few in real kernels; the report names each problem):")
-        out(f"  python -m wstutorial rehearse --port {server.port} --teacher-url '<the teacher page above>'")
+        out(f"A rehearsal's room: run the simulated class with python -m wstutorial rehearse --port {server.port}")
+        out("  (add --teacher-url '<the teacher page above>' and the report also gives the teacher page's lag)")
     else:
-        out("Rehearse before class in a room of its own (a rehearsal never joins a class's room):")
-        out("  python -m wstutorial classroom --host 127.0.0.1 --port 9000 --room rehearsal, then python -m wstutorial rehearse --port 9000")
+        out("Rehearse before class in a room of its own (simulated students are refused here):")
+        out(f"  python -m wstutorial classroom --room rehearsal --port {server.port}, then python -m wstutorial rehearse --port {server.port}")
     out("Your notes for the class (plan, what to project, common errors): python -m wstutorial notes")
     if wheels:
         from .classroom.wheels import student_install_command
