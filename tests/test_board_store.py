@@ -230,6 +230,7 @@ def test_the_command_says_where_the_room_is_kept_at_start_and_at_ctrl_c(tmp_path
         where = room_file(tmp_path, "tuesday")
         if run == 1:
             assert f"Room 'tuesday': board and teacher token kept in {where} (0 students, 0 results)" in started
+            assert f"python -m wstutorial classroom --room rehearsal --port {port}, then python -m wstutorial rehearse" in started
             with connect(f"ws://127.0.0.1:{port}/chat?name=Ada") as ada:
                 post(ada, "echo", True, "ok")
         else:

@@ -13,6 +13,7 @@ import time
 from websockets.sync.client import connect
 
 from helpers import free_port
+from wstutorial.address import lan_addresses
 
 
 class Classroom:
@@ -101,6 +102,12 @@ def test_classroom_listens_on_the_network_by_default_and_warns() -> None:
     try:
         assert any("Warning" in line and "anyone on your network" in line for line in running.lines)
         assert "Students type into the notebook's ClientPanel:" in running.text
+        # The addresses students can reach (this machine's network addresses), not the teacher's 127.0.0.1.
+        port = re.search(r"port (\d+)", running.text).group(1)  # type: ignore[union-attr]
+        hosts = lan_addresses()
+        assert hosts and all(f"host {host}   port {port}" in running.text for host in hosts)
+        assert all(f"http://{host}:{port}/chat.html" in running.text for host in hosts)
+        assert "127.0.0.1" not in running.text.split("Teacher page")[0]
     finally:
         code, _ = running.interrupt()
     assert code == 0

@@ -88,6 +88,18 @@ def test_a_rehearsal_from_one_address_waits_for_the_rooms_limit_on_joins() -> No
     assert report.waited >= 1 and "waited for the room's limit on joins" in str(report)
 
 
+def test_a_rehearsal_never_mixes_into_a_class() -> None:
+    """Against a class's room: one sentence, nobody joined, no row on the class's board, no kernel started."""
+    with start_classroom(port=0) as class_room:  # the default room: a class
+        report = asyncio.run(
+            rehearse("localhost", class_room.port, students=30, duration=5, kernels=1, notebook=NOTEBOOKS / "06-classroom.ipynb")
+        )
+        rows = class_room.room.board.snapshot()["students"]
+    (problem,) = report.problems
+    assert "nobody joined" in problem and "rehearse in a room of its own (classroom --room rehearsal)" in problem
+    assert report.joined == [] and report.kernels_done == [] and rows == []
+
+
 def test_a_wrong_teacher_token_is_a_problem_in_the_report(classroom: Classroom) -> None:
     """The rehearsal watching the board with a wrong token says the teacher's page was closed, and why."""
     report = asyncio.run(rehearse("localhost", classroom.port, students=1, duration=0.3, teacher_token="not-the-token"))

@@ -112,7 +112,7 @@ CLOSE_POLICY = CloseCode.POLICY_VIOLATION
 MAX_EXERCISE_LENGTH = 40
 MAX_REASON_LENGTH = 300
 # Results in one progress_batch message: a student's whole board row fits in one
-# (the board keeps at most 40 exercises, classroom/board.py's MAX_EXERCISES).
+# (the tutorial has fewer than 40 exercises: wstutorial/curriculum.py).
 MAX_BATCH = 40
 EXERCISE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 

@@ -443,7 +443,16 @@ def print_classroom_addresses(
                 out(f"  {worker.name} (pid {worker.process.pid}): host {host}   port {worker.port}   http://{host}:{worker.port}/chat.html")
         out("  e.g. half of the class on each port, or one address for all: nginx in front (deploy/nginx/wstutorial.conf,")
         out("  its upstream listing these ports; the teacher page stays on port " f"{server.port} only)")
-    out(f"Rehearse before class (simulated students): python -m wstutorial rehearse --port {server.port}")
+    out("The students' one-page handout (install line, HOST and PORT, names, what to do when stuck): print or project it")
+    for host in hosts:
+        out(f"  http://{host}:{server.port}/handout")
+    if classroom.room.rehearsal_room:
+        out(f"A rehearsal's room: run the simulated class with python -m wstutorial rehearse --port {server.port}")
+        out("  (add --teacher-url '<the teacher page above>' and the report also gives the teacher page's lag)")
+    else:
+        out("Rehearse before class in a room of its own (simulated students are refused here):")
+        out(f"  python -m wstutorial classroom --room rehearsal --port {server.port}, then python -m wstutorial rehearse --port {server.port}")
+    out("Your notes for the class (plan, what to project, common errors): python -m wstutorial notes")
     if wheels:
         from .classroom.wheels import student_install_command
 
