@@ -19,6 +19,7 @@ import asyncio
 import os
 import socket
 import struct
+import subprocess
 import time
 from typing import Any, Callable
 
@@ -32,9 +33,27 @@ from websockets.uri import parse_uri
 from wstutorial.address import free_port
 
 __all__ = [
-    "free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient", "raw_clients",
-    "tracked_objects_made_by", "raw_http_get", "listening_addresses",
+    "free_port", "stop_process", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient",
+    "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json", "results_by_name",
 ]
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
+    """Ask ``process`` to stop (SIGTERM: it may stop its own children), and kill it after ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def results_by_name(board: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """A board message's rows (a list, as the teacher's page gets it) as ``{name: {exercise: {"passed", "reason"}}}``."""
+    return {
+        row["name"]: {result["exercise"]: {"passed": result["passed"], "reason": result["reason"]} for result in row["results"]}
+        for row in board["students"]
+    }
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -59,6 +78,20 @@ def poll_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"condition not reached within {timeout} s"
         time.sleep(0.02)
+
+
+def next_json(websocket: Any, kind: str, *, containing: str = "", timeout: float = 15.0) -> dict[str, Any]:
+    """The next JSON message of type ``kind`` (whose ``text`` contains ``containing``) from a ``websockets`` sync client, skipping others.
+
+    Fails (``TimeoutError``) after ``timeout`` seconds in all.
+    """
+    import json
+
+    deadline = time.monotonic() + timeout
+    while True:
+        message = json.loads(websocket.recv(timeout=max(0.01, deadline - time.monotonic())))
+        if message.get("type") == kind and containing in str(message.get("text", "")):
+            return message
 
 
 def rss_bytes() -> int:

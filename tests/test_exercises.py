@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import runpy
 import time
 from pathlib import Path
@@ -169,4 +170,5 @@ class FixedMilliseconds(TutorialHandler):
 def test_stream_time_checks_the_timing() -> None:
     """A timer of a fixed 1000 ms ignores self.interval (0.1 s in the check): too slow, and said so."""
     result = check_stream_time(FixedMilliseconds)
-    assert str(result).startswith("Not yet: your handler sent messages 1 s apart instead of every self.interval seconds (0.1 s here)")
+    # The gap is measured: about 1 s (0.99 on a busy machine).
+    assert re.match(r"Not yet: your handler sent messages (1|0\.9\d|1\.0\d) s apart instead of every self\.interval seconds \(0\.1 s here\)", str(result)), result

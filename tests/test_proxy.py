@@ -19,7 +19,7 @@ from typing import Iterator
 import pytest
 from websockets.sync.client import connect
 
-from helpers import free_port
+from helpers import free_port, stop_process
 from wstutorial import start_server
 from wstutorial.classroom import Classroom, start_classroom
 from wstutorial.server.tls import LocalCA
@@ -77,12 +77,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]
                 time.sleep(0.3)
         yield JupyterServer(port, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 
@@ -128,16 +123,18 @@ def test_page_link_points_at_the_proxy(jupyter: JupyterServer, classroom: Classr
         assert b'id="log"' in response.read()
 
 
-def test_websocket_behind_tls_and_jupyter_server_proxy(jupyter: JupyterServer) -> None:
+def test_websocket_behind_tls_and_jupyter_server_proxy(jupyter: JupyterServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """As on Binder: https://hub.test/ (port 443 implied) -> nginx (TLS) -> Jupyter -> jupyter-server-proxy -> the server.
 
     jupyter-server-proxy passes the browser's Host and Origin and the
     front proxy's X-Forwarded-Proto on unchanged; the server, started as a
-    notebook starts it (no xheaders), accepts the hub's own https page.
+    notebook starts it (no xheaders), accepts the hub's own https page
+    (in a hub's user server, JUPYTERHUB_SERVICE_PREFIX: no Host check).
     """
     ca = LocalCA()
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
     server = start_server(port=0, handlers={"/whoami": WhoAmIHandler})
-    proxy = start_nginx(jupyter.port, certificate=ca.issue((HUB_NAME,)))
+    proxy = start_nginx(jupyter.port, certificate=ca.issue((HUB_NAME,)), server_names=[HUB_NAME])
     try:
         def first_message(path: str) -> str:
             sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
@@ -215,7 +212,7 @@ def test_chat_page_shows_names_and_messages_as_text(classroom: Classroom, browse
         mallory.recv(timeout=10)
         mallory.send(attack)
         mallory.send('{"type": "reading", "value": 3.5}')
-        page.wait_for_function("window.chatState.plots['Mallory'] !== undefined", timeout=15000)
+        page.wait_for_function("window.chatState.plots.has('Mallory')", timeout=15000)
     assert attack in page.text_content("#log")
     assert page.query_selector("#log img") is None
     assert page.evaluate("window.hacked") is None

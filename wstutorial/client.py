@@ -14,6 +14,7 @@ from typing import Any, AsyncIterator, Iterator, Mapping
 
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import StreamClosedError
+from tornado.simple_httpclient import HTTPStreamClosedError
 from tornado.websocket import (
     WebSocketClientConnection,
     WebSocketClosedError,
@@ -84,6 +85,11 @@ def explain_failure(url: str, error: BaseException, timeout: float) -> Connectio
         reason = "the server wants a login first (401 Unauthorized): send its cookie or token with the handshake"
     elif isinstance(error, HTTPClientError) and error.code == 403:
         reason = "the server refused this origin (403 Forbidden); the server must list it in allowed_origins"
+    elif isinstance(error, HTTPStreamClosedError):  # 599 too, but at once: not a timeout
+        reason = (
+            "the server closed the connection without answering the handshake (a proxy that does not serve "
+            "this host name does that, e.g. nginx's 444); check the host name and port"
+        )
     elif isinstance(error, HTTPClientError) and error.code == 599:
         reason = f"no answer within {timeout} s; is the host reachable and the port right?"
     elif isinstance(error, HTTPClientError):
@@ -220,6 +226,7 @@ async def connect(
     ping_interval: float | None = None,
     headers: Mapping[str, str] | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    source_address: str | None = None,
 ) -> Client:
     """Open a WebSocket to ``url`` (``ws://host:port/path`` or ``wss://...``); use with ``await``.
 
@@ -227,13 +234,16 @@ async def connect(
     ``origin`` sets the Origin header, as a browser page would; ``headers``
     adds others (e.g. a ``Cookie``). For ``wss://``, ``ssl_context`` says
     which certificate authorities to trust (default: the system's).
+    ``source_address``: connect from this address of this machine (e.g.
+    ``127.0.0.7``: a rehearsal's student seems to come from a machine of its own).
     """
     url = check_ws_url(url)
     all_headers = dict(headers or {})
     if origin:
         all_headers["Origin"] = origin
     request = HTTPRequest(
-        url, headers=all_headers, connect_timeout=timeout, request_timeout=timeout, ssl_options=ssl_context
+        url, headers=all_headers, connect_timeout=timeout, request_timeout=timeout, ssl_options=ssl_context,
+        network_interface=source_address,
     )
     try:
         connection = await asyncio.wait_for(
