@@ -284,8 +284,13 @@ class RoomGateway:
             self._hold(worker, envelope)
 
     def _published(self, worker: str, envelope: dict[str, Any], receivers: int | None) -> None:
-        if not receivers and worker not in self._gone:  # nobody got it: the worker is away; it waits for its return
-            self._hold(worker, envelope)
+        if receivers or worker in self._gone:
+            return
+        # Nobody got it: the worker is away, and the envelope waits for its announcement. It may have
+        # subscribed and announced in the meantime (its announcement overtaking this answer): ask again.
+        if worker not in self._held:
+            self.link.publish(outbox(self.prefix, worker), json.dumps({"op": "announce"}))
+        self._hold(worker, envelope)
 
     def _hold(self, worker: str, envelope: dict[str, Any]) -> None:
         if worker in self._gone:
@@ -414,8 +419,10 @@ class WorkerLink:
         self.handlers[conn] = handler
 
         def done(receivers: int | None) -> None:
-            if not receivers and handler.member_name is None:  # the room did not get it
-                handler.refuse(f"{ROOM_AWAY}; try again in a minute")
+            if receivers is None and handler.member_name is None:
+                handler.refuse("the join could not be sent to the chat room (its Redis link failed); try again in a minute")
+            elif receivers == 0 and handler.member_name is None:
+                handler.refuse("the chat room is not listening right now (it is reconnecting to Redis); try again in a minute")
 
         if not self.forward({"op": "join", "conn": conn, "name": name, "address": address}, done):
             del self.handlers[conn]
