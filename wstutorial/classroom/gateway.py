@@ -20,7 +20,9 @@ Redis pub/sub carries JSON envelopes, each naming a connection by
 - out to one worker, on ``PREFIX:out:WORKER``:
   ``{"op": "send", "text", "conns": [...]}`` (one text for several
   connections: a broadcast is one envelope per worker), ``{"op": "joined",
-  "conn", "name"}``, ``{"op": "close", "conn", "code", "reason"}``;
+  "conn", "name"}``, ``{"op": "close", "conn", "code", "reason"}``,
+  ``{"op": "reconciled"}`` (after an outage: the room heard the worker's
+  ``members`` again);
 - out to every worker, on ``PREFIX:out``: ``{"op": "stream", "running"}``
   (the teacher started or stopped the part-2 stream).
 
@@ -202,7 +204,10 @@ class RoomGateway:
                 self._publish_now(worker, {"op": "close", "conn": conn, "code": CLOSE_POLICY, "reason": str(error)})
                 return
             self.names[key] = member.name
-            self._publish_now(worker, {"op": "joined", "conn": conn, "name": member.name})
+            # "joined" ahead of the welcome (already waiting in _pending): a student who has the welcome is
+            # a member on their worker too, also if Redis goes away right then.
+            self._publish(worker, {"op": "joined", "conn": conn, "name": member.name})
+            self._flush()
         elif op == "message" and key in self.names:
             text = b"" if envelope.get("binary") else str(envelope.get("text", ""))
             verdict = self.room.receive(self.names[key], text)
@@ -233,7 +238,8 @@ class RoomGateway:
             kind=EventKind.RELAY,
             path="/chat",
         )
-        for envelope in held:
+        # First the word that the room hears this worker again (its students are told), then what waited.
+        for envelope in [{"op": "reconciled"}, *held]:
             self._publish(worker, envelope)
 
     def _label(self, worker: str) -> str:
@@ -337,6 +343,7 @@ class WorkerLink:
         self.hub: Any = None
         self._report: asyncio.TimerHandle | None = None
         self._announce: asyncio.TimerHandle | None = None
+        self._tell_back = False  # tell the students the room is back once it hears this worker's announcement
         self._unsubscribe: Callable[[], None] | None = None
 
     @property
@@ -376,8 +383,8 @@ class WorkerLink:
                 handler.refuse(f"{ROOM_AWAY}; try again in a minute")
 
     def _back(self) -> None:
+        self._tell_back = True  # once the room says it reconciled with us: its own link may come back later
         self.announce()
-        self._tell_members("the chat room is back: you can send again")
         self._connections_changed()
 
     def announce(self) -> None:
@@ -456,6 +463,9 @@ class WorkerLink:
                 self.stream.pause()
         elif op == "announce":
             self.announce()
+        elif op == "reconciled" and self._tell_back:  # the room hears us again, and what waited for us follows
+            self._tell_back = False
+            self._tell_members("the chat room is back: you can send again")
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
