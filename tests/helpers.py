@@ -19,6 +19,7 @@ import asyncio
 import os
 import socket
 import struct
+import subprocess
 import time
 from typing import Any, Callable
 
@@ -29,12 +30,30 @@ from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from wstutorial.address import free_port
+from wstutorial.address import free_port, listening_sockets
 
 __all__ = [
-    "free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient", "raw_clients",
-    "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json",
+    "free_port", "stop_process", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient",
+    "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json", "results_by_name",
 ]
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
+    """Ask ``process`` to stop (SIGTERM: it may stop its own children), and kill it after ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def results_by_name(board: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """A board message's rows (a list, as the teacher's page gets it) as ``{name: {exercise: {"passed", "reason"}}}``."""
+    return {
+        row["name"]: {result["exercise"]: {"passed": result["passed"], "reason": result["reason"]} for result in row["results"]}
+        for row in board["students"]
+    }
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -259,22 +278,5 @@ def raw_http_get(port: int, target: str, *, host: str = "127.0.0.1", timeout: fl
 
 
 def listening_addresses(port: int) -> set[str]:
-    """Local addresses with a socket in LISTEN state on ``port``, read from /proc/net/tcp{,6}."""
-    found: set[str] = set()
-    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
-        try:
-            with open(table) as rows:
-                lines = rows.readlines()[1:]
-        except FileNotFoundError:
-            continue
-        for line in lines:
-            fields = line.split()
-            local, state = fields[1], fields[3]
-            address_hex, port_hex = local.split(":")
-            if state != "0A" or int(port_hex, 16) != port:  # 0A = LISTEN
-                continue
-            raw = bytes.fromhex(address_hex)
-            # The kernel prints each 32-bit word in host (little-endian) order.
-            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-            found.add(socket.inet_ntop(family, raw))
-    return found
+    """Local addresses with a socket in LISTEN state on ``port`` (the kernel's tables, as the package reads them)."""
+    return {address for address, _ in listening_sockets(port)}

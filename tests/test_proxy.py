@@ -19,7 +19,7 @@ from typing import Iterator
 import pytest
 from websockets.sync.client import connect
 
-from helpers import free_port
+from helpers import free_port, stop_process
 from wstutorial import start_server
 from wstutorial.classroom import Classroom, start_classroom
 from wstutorial.server.tls import LocalCA
@@ -77,12 +77,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]
                 time.sleep(0.3)
         yield JupyterServer(port, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 
@@ -217,7 +212,7 @@ def test_chat_page_shows_names_and_messages_as_text(classroom: Classroom, browse
         mallory.recv(timeout=10)
         mallory.send(attack)
         mallory.send('{"type": "reading", "value": 3.5}')
-        page.wait_for_function("window.chatState.plots['Mallory'] !== undefined", timeout=15000)
+        page.wait_for_function("window.chatState.plots.has('Mallory')", timeout=15000)
     assert attack in page.text_content("#log")
     assert page.query_selector("#log img") is None
     assert page.evaluate("window.hacked") is None

@@ -13,7 +13,8 @@ Redis pub/sub carries JSON envelopes, each naming a connection by
 ``worker`` (a random id per worker process) and ``conn`` (its number there):
 
 - into the room, on ``PREFIX:in``:
-  ``{"op": "join", "worker", "conn", "name", "address"}``,
+  ``{"op": "join", "worker", "conn", "name", "address", "secret", "rehearsal"}``
+  (``secret``: the student's rejoin secret, ``board.py``),
   ``{"op": "message", "worker", "conn", "text"}`` (``"binary": true`` for a
   binary message, whose bytes are not forwarded: the room refuses it anyway),
   ``{"op": "leave", "worker", "conn"}``;
@@ -76,6 +77,7 @@ from typing import Any, Callable
 from ..chatrules import CLOSE_POLICY, NameRejected, dump
 from ..events import EventKind, EventLog
 from ..jsontext import loads
+from ..messages import MessageType
 from ..protocol import CloseCode, close_reason, describe_message
 from ..server.handlers import TutorialHandler
 from ..server.redislink import RedisLink
@@ -199,7 +201,10 @@ class RoomGateway:
         key = (worker, conn)
         if op == "join":
             try:
-                member = self.room.join(envelope.get("name", ""), self._sender(worker, conn), str(envelope.get("address", "")))
+                member = self.room.join(
+                    envelope.get("name", ""), self._sender(worker, conn), str(envelope.get("address", "")),
+                    secret=str(envelope.get("secret", "")), rehearsal=envelope.get("rehearsal") is True,
+                )
             except NameRejected as error:
                 self._publish_now(worker, {"op": "close", "conn": conn, "code": CLOSE_POLICY, "reason": str(error)})
                 return
@@ -311,7 +316,7 @@ class RoomGateway:
 
     def _watch(self, text: str) -> None:
         message = json.loads(text)
-        if message.get("type") == "stream":
+        if message.get("type") == MessageType.STREAM:
             self._stream_running = bool(message["running"])
             self._publish_now(None, {"op": "stream", "running": bool(message["running"])})
 
@@ -371,7 +376,7 @@ class WorkerLink:
         self.handle(_decode(data))
 
     def _tell_members(self, text: str) -> None:
-        notice = dump({"type": "notice", "text": text})
+        notice = dump({"type": MessageType.NOTICE, "text": text})
         for handler in list(self.handlers.values()):
             if handler.member_name is not None:
                 handler.hub.send(handler, notice)
@@ -420,7 +425,9 @@ class WorkerLink:
             unnamed[path] = [label for label in paths[path] if label in plain]
         self.forward({"op": "connections", "paths": paths, "counts": counts, "unnamed": unnamed})
 
-    def add(self, handler: "RemoteChatHandler", name: str, address: str) -> int | None:
+    def add(
+        self, handler: "RemoteChatHandler", name: str, address: str, secret: str = "", rehearsal: bool = False
+    ) -> int | None:
         """Ask the room to let ``handler`` in as ``name``; its number here, or None when the room cannot be reached."""
         conn = next(self._numbers)
         self.handlers[conn] = handler
@@ -431,7 +438,8 @@ class WorkerLink:
             elif receivers == 0 and handler.member_name is None:
                 handler.refuse("the chat room is not listening right now (it is reconnecting to Redis); try again in a minute")
 
-        if not self.forward({"op": "join", "conn": conn, "name": name, "address": address}, done):
+        join = {"op": "join", "conn": conn, "name": name, "address": address, "secret": secret, "rehearsal": rehearsal}
+        if not self.forward(join, done):
             del self.handlers[conn]
             return None
         return conn
@@ -490,7 +498,10 @@ class RemoteChatHandler(TutorialHandler):
         self.link = link
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.conn = self.link.add(self, self.get_argument("name", ""), self.request.remote_ip or "")
+        self.conn = self.link.add(
+            self, self.get_argument("name", ""), self.request.remote_ip or "",
+            secret=self.get_argument("secret", ""), rehearsal=self.get_argument("rehearsal", "") == "1",
+        )
         if self.conn is None:
             self.refuse(f"{ROOM_AWAY}; try again in a minute")
             return
@@ -536,7 +547,7 @@ class RemoteChatHandler(TutorialHandler):
 
     def _delivered(self, receivers: int | None) -> None:
         if not receivers:  # Redis away, or the room not listening: the sender must know
-            self.hub.send(self, dump({"type": "notice", "text": NOT_DELIVERED}))
+            self.hub.send(self, dump({"type": MessageType.NOTICE, "text": NOT_DELIVERED}))
 
     def on_close(self) -> None:
         self._stop_waiting()

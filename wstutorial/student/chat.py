@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..address import InvalidAddress, default_port, ws_url
 from ..chatrules import MAX_BATCH, NameRejected, describe, validate_name
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
+from ..messages import MessageType
 from ..protocol import CloseCode, describe_message
 from . import progress
 
@@ -71,6 +72,15 @@ class ChatState:
             computer, so that a later, different NAME does not send them
             (see ``student/progress.py``). False for a room of one's own
             (working alone): those results still go to the class's board.
+        remember: keep the room's rejoin secret for :attr:`name` on this
+            computer (``student/progress.py``), so that another kernel or
+            another day rejoins as the same student. Without it the secret
+            is kept by this object only (:attr:`secret`): a rejoin of the
+            same ``ChatState`` works.
+        rehearsal: a rehearsal's simulated student (``?rehearsal=1``):
+            only a rehearsal room lets it in.
+        source_address: connect from this address of this machine (a
+            rehearsal's simulated students: ``127.0.0.2``, ``127.0.0.3``, ...).
     """
 
     def __init__(
@@ -82,6 +92,9 @@ class ChatState:
         max_lines: int = 200,
         report_progress: bool = False,
         claim_results: bool = True,
+        remember: bool = False,
+        rehearsal: bool = False,
+        source_address: str | None = None,
     ) -> None:
         if not isinstance(max_lines, int) or max_lines < 1:
             raise ValueError(f"max_lines must be a whole number of at least 1, got {max_lines!r}")
@@ -101,6 +114,11 @@ class ChatState:
         self._listeners: list[ChatListener] = []
         self.report_progress = report_progress
         self.claim_results = claim_results
+        self.remember = remember
+        self.rehearsal = rehearsal
+        # The room's key to this name's board row (its welcome gives it once); sent again on every rejoin.
+        self.secret = ""
+        self.source_address = source_address
         self._stop_reporting: Callable[[], None] | None = None
         self._sending: set[asyncio.Task[bool]] = set()
         self.backfill: asyncio.Task[int] | None = None  # sends the earlier results on joining; its result: how many
@@ -111,6 +129,20 @@ class ChatState:
 
         name = validate_name(self.name)
         return ws_url(self.host, self.port, "/chat") + "?name=" + urllib.parse.quote(name)
+
+    @property
+    def _room(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _join_url(self) -> str:
+        """:attr:`url` with the rejoin secret (kept by this object, or on this computer) and the rehearsal mark."""
+        url = self.url
+        secret = self.secret or (progress.rejoin_secret(self._room, self.name) if self.remember else "")
+        if secret:
+            url += "&secret=" + urllib.parse.quote(secret)
+        if self.rehearsal:
+            url += "&rehearsal=1"
+        return url
 
     @property
     def summary(self) -> str:
@@ -148,7 +180,7 @@ class ChatState:
         del self.received[: -self._max]
         if isinstance(message.get("members"), list):
             self.members = [str(name) for name in message["members"]]
-        if message.get("type") == "presence":
+        if message.get("type") == MessageType.PRESENCE:
             # Only the changes come: apply them to the list the welcome gave.
             gone = {str(name) for name in message.get("left") or []}
             now = [name for name in self.members if name not in gone]
@@ -181,7 +213,7 @@ class ChatState:
         if self.status in ("open", "connecting"):
             return self.status == "open"
         try:
-            url = self.url
+            url = self._join_url()
         except (InvalidAddress, NameRejected) as error:
             self.status, self.error = "failed", str(error)
             self._changed()
@@ -189,7 +221,7 @@ class ChatState:
         self.status, self.error, self.close_code, self.close_reason = "connecting", "", None, ""
         self._changed()
         try:
-            client = await connect(url)
+            client = await connect(url, source_address=self.source_address)
         except ConnectionFailed as error:
             self.status, self.error = "failed", error.reason
             self._changed()
@@ -205,6 +237,7 @@ class ChatState:
             return False
         self.status = "open"
         self._changed()
+        self._keep_secret()
 
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(client))
@@ -217,6 +250,19 @@ class ChatState:
             self._stop_reporting = progress.add_reporter(reporter, self.name if self.claim_results else "")
             self.backfill = loop.create_task(self.send_earlier_results())
         return True
+
+    def _keep_secret(self) -> None:
+        """The welcome's ``secret`` (a new row on the board): keep it here, and on this computer if asked."""
+        welcome = self.received[-1] if self.received else {}  # join() applied it just now
+        if welcome.get("type") != MessageType.WELCOME:
+            return
+        if isinstance(welcome.get("name"), str) and welcome["name"] != self.name:
+            self.name = welcome["name"]  # the board's spelling of this student's name ("ada" rejoining as "Ada")
+        secret = welcome.get("secret")
+        if isinstance(secret, str) and secret:
+            self.secret = secret
+            if self.remember:
+                progress.keep_rejoin_secret(self._room, self.name, secret)
 
     async def send_earlier_results(self) -> int:
         """Send the results kept on this computer from before joining (see ``student/progress.py``); returns how many were sent.
@@ -231,7 +277,7 @@ class ChatState:
         for number, batch in enumerate(_batches(earlier)):
             if number:
                 await asyncio.sleep(BATCH_PAUSE)
-            message = {"type": "progress_batch", "results": [dataclasses.asdict(result) for result in batch]}
+            message = {"type": MessageType.PROGRESS_BATCH, "results": [dataclasses.asdict(result) for result in batch]}
             if not await self._send(json.dumps(message, ensure_ascii=False)):
                 break
             if self.claim_results:
@@ -276,15 +322,15 @@ class ChatState:
 
     async def say(self, text: str) -> bool:
         """Send a chat line to everyone."""
-        return await self._send(json.dumps({"type": "chat", "text": str(text)}))
+        return await self._send(json.dumps({"type": MessageType.CHAT, "text": str(text)}))
 
     async def send_reading(self, value: float) -> bool:
         """Send a sensor-like reading; everyone's chart on ``/readings`` shows it."""
-        return await self._send(json.dumps({"type": "reading", "value": float(value)}))
+        return await self._send(json.dumps({"type": MessageType.READING, "value": float(value)}))
 
     async def send_progress(self, exercise: str, passed: bool, reason: str = "") -> bool:
         """Send one self-check result to the teacher's board (what ``report_progress`` does for each check)."""
-        message = {"type": "progress", "exercise": exercise, "passed": bool(passed), "reason": str(reason)}
+        message = {"type": MessageType.PROGRESS, "exercise": exercise, "passed": bool(passed), "reason": str(reason)}
         return await self._send(json.dumps(message))
 
     async def leave(self) -> None:
