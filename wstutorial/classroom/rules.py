@@ -47,7 +47,6 @@ Names and texts are data: every page and widget shows them as text.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import time
@@ -56,6 +55,7 @@ from typing import Any, Callable
 
 from ..protocol import CloseCode
 from .board import parse_progress, parse_progress_batch
+from .confusables import skeleton
 
 __all__ = [
     "NameRejected",
@@ -106,29 +106,16 @@ class NameRejected(ValueError):
     """A name that cannot be used; ``str()`` says why and what to type instead."""
 
 
-@functools.cache
-def _spoof_checker() -> Any:
-    try:
-        import icu  # PyICU (pyicu-wheels); imported here: only the room needs it
-    except ImportError:
-        raise RuntimeError(
-            "the classroom compares names with ICU (PyICU), which is not installed: "
-            "pip install 'wstutorial[notebook]' (or pip install pyicu-wheels)"
-        ) from None
-    return icu.SpoofChecker()
-
-
 def name_key(name: str) -> str:
     """What two names are compared by: equal keys look alike.
 
     NFKC folds compatibility forms (fullwidth ``Ａｄａ``, mathematical ``𝐀da``),
-    ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton (ICU's
-    ``SpoofChecker.getSkeleton``) maps look-alikes from other scripts
+    ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton
+    (:func:`.confusables.skeleton`) maps look-alikes from other scripts
     (Cyrillic ``А``, Greek ``Α``) and within one (``rn``/``m``, ``l``/``1``)
-    to one prototype.
+    to one prototype and drops invisible characters (a Hangul filler).
     """
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return str(_spoof_checker().getSkeleton(0, folded))
+    return skeleton(unicodedata.normalize("NFKC", name).casefold())
 
 
 def validate_name(raw: object, taken: Any = ()) -> str:
