@@ -24,7 +24,7 @@ def pytest_configure() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # jupyter_core warns on stderr about its platformdirs migration otherwise.
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
-    # Every check keeps its result in a per-user file (teaching/progress.py):
+    # Every check keeps its result in a per-user file (student/progress.py):
     # the tests' results go to a file of this session, never to the user's.
     kept = tempfile.mkdtemp(prefix="wstutorial-progress-")
     atexit.register(shutil.rmtree, kept, ignore_errors=True)

@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-from .measure import ROOT, ServerProcess, percentile
+from .measure import ROOT, ServerProcess, baseline_kinds, percentile
 
 __all__ = ["main", "measure_broadcast", "connect_crowds", "settle_all", "BROADCAST_KINDS"]
 
@@ -212,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 10000], help="numbers of idle clients (default: 1000 10000)")
     parser.add_argument("--broadcasts", type=int, default=20, help="broadcasts per server (default 20)")
     parser.add_argument("--kinds", default=",".join(BROADCAST_KINDS), help=f"servers to compare (default {','.join(BROADCAST_KINDS)})")
+    parser.add_argument("--baseline", metavar="DIR", help="also run the tutorial's servers from the checkout DIR (e.g. the code before a change: git archive COMMIT | tar -x -C DIR), side by side")
     parser.add_argument("--output", help="also write the figures to this JSON file")
     return parser
 
@@ -232,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(kinds) - set(BROADCAST_KINDS))
     if unknown:
         raise SystemExit(f"unknown server kinds {unknown}; choose from {','.join(BROADCAST_KINDS)}")
+    kinds = baseline_kinds(kinds, args.baseline)
     raise_file_limit(max(args.clients) + 256)
     results = []
     for count in args.clients:

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from .broadcast import ClientProcess, connect_crowds, raise_file_limit, settle_all
-from .measure import ServerProcess
+from .measure import ServerProcess, baseline_kinds
 
 __all__ = ["main", "measure_idle", "IDLE_KINDS"]
 
@@ -78,12 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=10000, help="idle clients per server (default 10000)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to count (default 60)")
     parser.add_argument("--ping-interval", type=float, default=5.0, help="seconds between pings, the same for every server (default 5)")
+    parser.add_argument("--baseline", metavar="DIR", help="also run the tutorial's servers from the checkout DIR (the code before a change), side by side")
     parser.add_argument("--output", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or args.ping_interval <= 0:
         raise SystemExit(f"--clients, --seconds and --ping-interval must be positive (got {args.clients}, {args.seconds}, {args.ping_interval})")
     raise_file_limit(args.clients + 256)
-    result = measure_idle(args.clients, args.seconds, args.ping_interval)
+    result = measure_idle(args.clients, args.seconds, args.ping_interval, baseline_kinds(IDLE_KINDS, args.baseline))
     print(table(result))
     if args.output:
         with open(args.output, "w") as out:

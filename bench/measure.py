@@ -21,6 +21,7 @@ from .servers import PUSH_PATH
 
 __all__ = [
     "ServerProcess",
+    "baseline_kinds",
     "echo_round",
     "stream_round",
     "connect_many",
@@ -31,6 +32,22 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A kind ending in this runs the same server from another checkout (``--baseline DIR``,
+# kept in BENCH_BASELINE): the code before a change, measured side by side with it.
+BASELINE_SUFFIX = "-before"
+
+
+def baseline_kinds(kinds: tuple[str, ...], baseline: str | None) -> tuple[str, ...]:
+    """``kinds``, plus the tutorial's two servers from the ``baseline`` checkout (set in the environment) if given."""
+    if baseline is None:
+        return kinds
+    root = Path(baseline).resolve()
+    if not (root / "wstutorial" / "__init__.py").is_file() or not (root / "bench" / "servers.py").is_file():
+        raise SystemExit(f"--baseline {baseline}: not a checkout of this project (no wstutorial/ or bench/servers.py there)")
+    os.environ["BENCH_BASELINE"] = str(root)
+    added = tuple(f"{kind}{BASELINE_SUFFIX}" for kind in ("thread", "standalone") if kind in kinds)
+    return kinds[:2] + added + kinds[2:] if kinds[:2] == ("thread", "standalone") else kinds + added
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -45,9 +62,14 @@ class ServerProcess:
 
     def __init__(self, kind: str, interval: float = 1e-6, env: dict[str, str] | None = None) -> None:
         self.kind = kind
+        # "thread-before": the thread server of the baseline checkout, whose
+        # bench.servers and wstutorial are imported from there (the current directory
+        # comes first on sys.path).
+        base = kind.removesuffix(BASELINE_SUFFIX)
+        root = os.environ["BENCH_BASELINE"] if base != kind else ROOT
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.servers", kind, "--interval", repr(interval)],
-            cwd=ROOT,
+            [sys.executable, "-m", "bench.servers", base, "--interval", repr(interval)],
+            cwd=root,
             env=dict(os.environ, **(env or {})),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -60,7 +82,7 @@ class ServerProcess:
             self.close()
             raise RuntimeError(f"the {kind} server did not start (it printed {line!r}); see its error above")
         self.port = int(line.split()[1])
-        self.websocket = kind != "tcp"
+        self.websocket = base != "tcp"
 
     @property
     def pid(self) -> int:
@@ -147,7 +169,7 @@ def echo_round(server: ServerProcess, messages: int, payload: bytes = b"hello") 
 
 def stream_round(server: ServerProcess, seconds: float, warmup: float = 0.2) -> dict[str, float]:
     """Messages per second one client receives from the server's push route."""
-    sock = server.connect(PUSH_PATH[server.kind])
+    sock = server.connect(PUSH_PATH[server.kind.removesuffix(BASELINE_SUFFIX)])
     if not server.websocket:
         sock.sendall(b"PUSH")
     reader = wsclient.FrameReader(sock)
@@ -233,7 +255,7 @@ def slow_client(server: ServerProcess, seconds: float, readers: int = 3) -> dict
     client and without it (the mean of before and after).
     """
     baseline = min(3.0, max(0.5, seconds / 3))
-    path = PUSH_PATH[server.kind]
+    path = PUSH_PATH[server.kind.removesuffix(BASELINE_SUFFIX)]
     fast = [server.connect(path) for _ in range(readers)]
     for sock in fast:
         sock.setblocking(False)

@@ -16,11 +16,11 @@ from websockets.sync.client import connect
 
 from helpers import wait_until
 from wstutorial import TutorialHandler
-from wstutorial.classroom.lesson import Lesson
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
-from wstutorial.classroom.student import ChatState
-from wstutorial.teaching import progress
+from wstutorial.student import progress
+from wstutorial.student.chat import ChatState
+from wstutorial.student.lesson import Lesson
 from wstutorial.teaching.exercises import check_upper_case
 
 TOKEN = "backfill-test-token"

@@ -8,10 +8,10 @@ from typing import Any, Iterator
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from wstutorial.chatrules import MAX_EXERCISE_LENGTH, MAX_REASON_LENGTH, describe, parse_incoming, parse_progress
 from wstutorial.classroom import board
-from wstutorial.classroom.board import ProgressBoard, parse_progress
+from wstutorial.classroom.board import ProgressBoard
 from wstutorial.classroom.room import ChatRoom
-from wstutorial.classroom.rules import describe, parse_incoming
 from wstutorial.classroom.server import Classroom, start_classroom
 
 TOKEN = "board-test-token-123"
@@ -41,11 +41,11 @@ def test_a_progress_message_is_parsed() -> None:
     [
         ("<b>x</b>", True, "", "exercise name"),
         ("Mini_Chat", True, "", "exercise name"),
-        ("a" * (board.MAX_EXERCISE_LENGTH + 1), True, "", "exercise name"),
+        ("a" * (MAX_EXERCISE_LENGTH + 1), True, "", "exercise name"),
         (7, True, "", "exercise name"),
         ("mini_chat", "yes", "", "true or false"),
         ("mini_chat", 1, "", "true or false"),
-        ("mini_chat", True, "r" * (board.MAX_REASON_LENGTH + 1), "at most"),
+        ("mini_chat", True, "r" * (MAX_REASON_LENGTH + 1), "at most"),
         ("mini_chat", True, ["list"], "text"),
     ],
 )

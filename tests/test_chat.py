@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from wstutorial.classroom.room import ChatRoom
-from wstutorial.classroom.rules import (
+from wstutorial.chatrules import (
     CLOSE_POLICY,
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
@@ -16,6 +15,7 @@ from wstutorial.classroom.rules import (
     parse_incoming,
     validate_name,
 )
+from wstutorial.classroom.room import ChatRoom
 
 
 class FakeClock:

@@ -11,7 +11,7 @@ from websockets.sync.client import connect
 
 from helpers import free_port, wait_until
 from wstutorial.classroom import Classroom, start_classroom
-from wstutorial.classroom.student import ChatState
+from wstutorial.student.chat import ChatState
 from wstutorial.widgets.chatpanel import ChatPanel
 
 

@@ -16,9 +16,9 @@ from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import (
     CLASSROOM_MAX_MESSAGE_SIZE,
     Classroom,
-    close_reason,
     start_classroom,
 )
+from wstutorial.protocol import close_reason
 
 
 @pytest.fixture

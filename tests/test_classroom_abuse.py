@@ -8,9 +8,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from wstutorial.chatrules import TooManyJoins
 from wstutorial.classroom import start_classroom
 from wstutorial.classroom.room import ChatRoom
-from wstutorial.classroom.rules import TooManyJoins
 
 
 def test_joins_are_rate_limited_per_address() -> None:

@@ -29,18 +29,20 @@ def test_ruff_finds_nothing() -> None:
 
 
 def test_import_contracts_are_kept() -> None:
-    """The client side never imports the server; only widgets/ (and the setup check) import ipywidgets."""
+    """The client side never imports the server; each layer imports only those below it; only widgets/ (and the setup check) import ipywidgets."""
     result = run("lint-imports", "--no-cache")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 2 kept, 0 broken." in result.stdout
+    assert "Contracts: 3 kept, 0 broken." in result.stdout
 
 
 def test_import_contracts_catch_a_wrong_import(tmp_path: Path) -> None:
-    """The contracts fail on a copy of the package whose client imports the server and whose events and loopthread reach ipywidgets."""
+    """The contracts fail on a copy of the package whose client imports the server, whose server imports the classroom, and whose events and loopthread reach ipywidgets."""
     copy = tmp_path / "wstutorial"
     shutil.copytree(ROOT / "wstutorial", copy, ignore=shutil.ignore_patterns("__pycache__"))
     with (copy / "client.py").open("a") as client:
         client.write("\nfrom .server import runner  # wrong way\n")
+    with (copy / "server" / "hub.py").open("a") as hub:
+        hub.write("\nfrom ..classroom import room  # a layer up\n")
     with (copy / "events.py").open("a") as events:
         events.write("\nimport ipywidgets  # not outside widgets/\n")
     with (copy / "loopthread.py").open("a") as loopthread:
@@ -48,8 +50,9 @@ def test_import_contracts_catch_a_wrong_import(tmp_path: Path) -> None:
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     result = run("lint-imports", "--no-cache", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path), "PATH": str(BIN)})
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "Contracts: 0 kept, 2 broken." in result.stdout
+    assert "Contracts: 0 kept, 3 broken." in result.stdout
     assert "wstutorial.client -> wstutorial.server.runner" in result.stdout
+    assert "wstutorial.server.hub -> wstutorial.classroom.room" in result.stdout
     assert "wstutorial.events -> ipywidgets" in result.stdout
     assert "wstutorial.loopthread -> wstutorial.widgets.panels" in result.stdout
 
@@ -62,7 +65,7 @@ def test_the_widgets_contract_covers_every_module() -> None:
     import wstutorial
 
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
-    (widgets_contract,) = [c for c in contracts if "ipywidgets" in c["forbidden_modules"]]
+    (widgets_contract,) = [c for c in contracts if "ipywidgets" in c.get("forbidden_modules", ())]
     modules = {f"wstutorial.{module.name}" for module in pkgutil.iter_modules(wstutorial.__path__)}
     assert set(widgets_contract["source_modules"]) == modules - {"wstutorial.widgets"}
 

@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from wstutorial.classroom.confusables import prototypes, skeleton
-from wstutorial.classroom.rules import NameRejected, name_key, validate_name
+from wstutorial.confusables import prototypes, skeleton
+from wstutorial.chatrules import NameRejected, name_key, validate_name
 
 # Lines of Unicode's confusables.txt (source ; prototype), as the file writes them.
 CONFUSABLES_TXT = """

@@ -13,10 +13,10 @@ from websockets.sync.client import connect as ws_connect
 import wstutorial
 from helpers import free_port
 from wstutorial import TutorialHandler
-from wstutorial.classroom.lesson import MAX_BASE_LENGTH, Lesson, Sentence, suggest_name
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
-from wstutorial.classroom.student import ChatState
+from wstutorial.student.chat import ChatState
+from wstutorial.student.lesson import MAX_BASE_LENGTH, Lesson, Sentence, suggest_name
 from wstutorial.teaching.exercises import check_upper_case
 
 

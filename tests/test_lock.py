@@ -11,7 +11,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from wstutorial.classroom.wheelhouse import constraints_file, locked_pins
+from wstutorial.tools.wheelhouse import constraints_file, locked_pins
 from wstutorial.teaching import check
 
 ROOT = Path(__file__).resolve().parent.parent

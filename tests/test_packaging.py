@@ -66,7 +66,7 @@ def test_installed_copy_serves_the_pages(wheel: Path, tmp_path: Path) -> None:
     assert 'id="uri"' in page
     # The teacher's wheelhouse from an installed copy finds the lock inside the package.
     lock = subprocess.run(
-        [sys.executable, "-c", "from wstutorial.classroom.wheelhouse import constraints_file; print(constraints_file())"],
+        [sys.executable, "-c", "from wstutorial.tools.wheelhouse import constraints_file; print(constraints_file())"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
     )
     assert lock.stdout.strip() == str(target / "wstutorial" / "constraints.txt"), lock.stderr

@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 
 from wstutorial import TutorialHandler
-from wstutorial.teaching import progress
+from wstutorial.student import progress
 from wstutorial.teaching.exercises import CheckResult, check_upper_case
 
 

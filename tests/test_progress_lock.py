@@ -16,7 +16,7 @@ from pathlib import Path
 import filelock
 import pytest
 
-from wstutorial.teaching import progress
+from wstutorial.student import progress
 
 KERNELS = 2
 EACH = 20  # KERNELS * EACH == MAX_KEPT: every result must be kept
@@ -24,7 +24,7 @@ EACH = 20  # KERNELS * EACH == MAX_KEPT: every result must be kept
 # One kernel: says "ready", waits for "go" (all start together), records EACH results of its own.
 KERNEL = """
 import sys
-from wstutorial.teaching import progress
+from wstutorial.student import progress
 kernel = sys.argv[1]
 print("ready", flush=True)
 sys.stdin.readline()

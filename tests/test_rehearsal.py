@@ -10,9 +10,9 @@ from typing import Iterator
 import pytest
 
 from helpers import free_port
-from wstutorial.classroom.rehearsal import EXERCISES, rehearse, student_names
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
+from wstutorial.tools.rehearsal import EXERCISES, rehearse, student_names
 
 
 @pytest.fixture

@@ -157,7 +157,7 @@ def test_installed_from_the_teachers_wheels_alone(student: Student) -> None:
 @SLOW
 def test_installed_package_rebuilds_its_own_wheel(student: Student, tmp_path: Path) -> None:
     """A teacher who installed from a wheel (no checkout) can still make a wheelhouse: the wheel is rebuilt."""
-    script = "import sys, pathlib; from wstutorial.classroom.wheelhouse import own_wheel; print(own_wheel(pathlib.Path(sys.argv[1])))"
+    script = "import sys, pathlib; from wstutorial.tools.wheelhouse import own_wheel; print(own_wheel(pathlib.Path(sys.argv[1])))"
     result = student.run("-c", script, str(tmp_path), cwd=student.home)
     assert result.returncode == 0, result.stderr
     rebuilt = Path(result.stdout.strip().splitlines()[-1])

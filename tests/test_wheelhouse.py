@@ -16,7 +16,9 @@ from packaging.requirements import Requirement
 
 from class_wheels import Wheelhouse, default_wheelhouse
 from wstutorial.classroom import start_classroom
-from wstutorial.classroom.wheelhouse import (
+from wstutorial.classroom.wheels import student_install_command
+from wstutorial.cli import print_classroom_addresses
+from wstutorial.tools.wheelhouse import (
     DEFAULT_PLATFORMS,
     DEFAULT_PYTHONS,
     Target,
@@ -28,8 +30,6 @@ from wstutorial.classroom.wheelhouse import (
     targets,
     unserved_platforms,
 )
-from wstutorial.classroom.wheels import student_install_command
-from wstutorial.cli import print_classroom_addresses
 
 
 def fake_wheel(folder: Path, name: str, version: str, requires: list[str], tag: str = "py3-none-any") -> Path:

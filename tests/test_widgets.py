@@ -34,7 +34,7 @@ def test_import_wstutorial_does_not_import_ipywidgets() -> None:
     """
     code = (
         "import sys, wstutorial, wstutorial.clientstate, wstutorial.widgets.batching\n"
-        "import wstutorial.classroom.room, wstutorial.classroom.server, wstutorial.classroom.student\n"
+        "import wstutorial.classroom.room, wstutorial.classroom.server, wstutorial.student.chat\n"
         "import wstutorial.teaching.links\n"
         "assert 'ipywidgets' not in sys.modules and 'bqplot' not in sys.modules\n"
         "wstutorial.ClientPanel\n"

@@ -297,7 +297,7 @@ def add_wheelhouse_command(commands: "argparse._SubParsersAction[_Parser]") -> N
 
 def run_wheelhouse(args: argparse.Namespace) -> int:
     try:
-        from .classroom.wheelhouse import DEFAULT_PLATFORMS, DEFAULT_PYTHONS, WheelhouseError, build_wheelhouse
+        from .tools.wheelhouse import DEFAULT_PLATFORMS, DEFAULT_PYTHONS, WheelhouseError, build_wheelhouse
     except ImportError as error:  # the lean install has no 'packaging'
         print(f"error: {error}; install the notebook part first: python -m pip install \"wstutorial[notebook]\"", file=sys.stderr)
         return EXIT_FAILURE
@@ -379,7 +379,7 @@ def print_classroom_addresses(
 def _unserved_platforms(wheels: str) -> list[str]:
     """The lines for the platforms a wheel folder cannot serve (nothing said without 'packaging', the lean install)."""
     try:
-        from .classroom.wheelhouse import unserved_platforms
+        from .tools.wheelhouse import unserved_platforms
     except ImportError:
         return []
     return unserved_platforms(Path(wheels))
@@ -466,7 +466,7 @@ def run_rehearse(args: argparse.Namespace) -> int:
     import asyncio
 
     from .address import default_port
-    from .classroom.rehearsal import rehearse
+    from .tools.rehearsal import rehearse
 
     port = default_port() if args.port is None else args.port
     print(f"Rehearsing with {args.students} simulated students at {args.host}:{port} for about {args.duration:g} s;")

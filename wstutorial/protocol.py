@@ -14,8 +14,10 @@ __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
     "CloseCode",
     "Opcode",
+    "close_code_may_be_sent",
     "frame_header",
     "describe_message",
+    "close_reason",
 ]
 
 # Tornado's default is 10 MiB; a tutorial's messages are small, and a class of
@@ -80,22 +82,35 @@ _MEANINGS = {
     CloseCode.BAD_GATEWAY: "a gateway got a bad answer from the server behind it",
 }
 
+def close_code_may_be_sent(code: int) -> bool:
+    """True for close codes a peer may put in a close frame (RFC 6455 section 7.4, IANA registry).
+
+    1004 is reserved, 1005, 1006 and 1015 must never be sent, other codes
+    below 3000 are unassigned; 3000-3999 are registered by libraries and
+    4000-4999 are for applications.
+    """
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
 _FIN = 0x80
+_RSV1 = 0x40
 _MASK = 0x80
 _SHORT = struct.Struct("!BB")
 _MEDIUM = struct.Struct("!BBH")
 _LONG = struct.Struct("!BBQ")
 
 
-def frame_header(opcode: int, length: int, *, fin: bool = True, masked: bool = False) -> bytes:
+def frame_header(opcode: int, length: int, *, fin: bool = True, masked: bool = False, compressed: bool = False) -> bytes:
     """The header of one frame (section 5.2): FIN bit and opcode, MASK bit and payload length.
 
     The length takes 7 bits, or 126 and 16 more bits, or 127 and 64 more
     bits. The mask key (for a client's frame) and the payload follow the
     header; the server's fast path (``server/frames.py``) and the hand-made
-    frames of ``teaching/handshake.py`` both build on this.
+    frames of ``teaching/handshake.py`` both build on this. ``compressed``
+    sets RSV1, which permessage-deflate (RFC 7692) sets on a compressed
+    message's first frame.
     """
-    first = (_FIN if fin else 0) | opcode
+    first = (_FIN if fin else 0) | (_RSV1 if compressed else 0) | opcode
     mask_bit = _MASK if masked else 0
     if length < 126:
         return _SHORT.pack(first, mask_bit | length)
@@ -115,3 +130,11 @@ def describe_message(message: str | bytes, limit: int | None = TEXT_LIMIT) -> st
     if limit is not None and len(message) > limit:
         return message[:limit] + f"... ({len(message)} characters)"
     return message
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to the 123 bytes a close frame's reason may hold (RFC 6455, 5.5)."""
+    data = text.encode("utf-8")
+    if len(data) <= 123:
+        return text
+    return data[:120].decode("utf-8", errors="ignore") + "..."

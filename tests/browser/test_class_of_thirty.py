@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from notebook_run import outputs, run_with_parameters, text_of
 from wstutorial.classroom import ChatRoom, Classroom, start_classroom
-from wstutorial.classroom.rehearsal import rehearse, student_names
+from wstutorial.tools.rehearsal import rehearse, student_names
 
 NOTEBOOK = "06-classroom.ipynb"
 TOKEN = "class-of-thirty-token"

@@ -1,29 +1,25 @@
-"""One server for a whole class: the chat room's rules, the room, its handlers, and a student's side.
+"""The classroom's server, on the teacher's machine: one room for a whole class.
 
-``rules`` (names, limits, the message format) is shared; ``room`` and
-``server`` run on the teacher's machine; ``student`` is what a student's
-notebook uses and never imports the server. Names are imported on first use,
-so ``import wstutorial.classroom.student`` does not load the server.
+``server`` (``start_classroom``, its handlers and the teacher's page),
+``room`` (members, chat, presence), ``board`` (the progress board),
+``gateway`` and ``worker`` (``--workers``: students on several processes,
+the room in one, over Redis), ``wheels`` (the wheelhouse at ``/wheels/``).
+The rules and message format both sides share are in ``wstutorial.chatrules``;
+the student's side is ``wstutorial.student``, which never imports this package.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import importlib
-from typing import Any
+from ..lazy import lazy_import
 
-__all__ = ["ChatRoom", "ChatState", "Classroom", "NameRejected", "start_classroom", "validate_name"]
+__all__ = ["ChatRoom", "Classroom", "ProgressBoard", "start_classroom"]
 
-_WHERE = {
-    "ChatRoom": "room",
-    "ChatState": "student",
-    "Classroom": "server",
-    "NameRejected": "rules",
-    "start_classroom": "server",
-    "validate_name": "rules",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if TYPE_CHECKING:
+    from .board import ProgressBoard
+    from .room import ChatRoom
+    from .server import Classroom, start_classroom
+else:
+    lazy_import(
+        globals(),
+        {"ChatRoom": "room", "Classroom": "server", "ProgressBoard": "board", "start_classroom": "server"},
+    )

@@ -1,7 +1,7 @@
 """The teacher's progress board: each student's self-check results, by exercise.
 
 A student's notebook that joined the room sends one JSON message per
-self-check result (see ``teaching/progress.py``)::
+self-check result (see ``student/progress.py``)::
 
     {"type": "progress", "exercise": "mini_chat", "passed": true, "reason": "your handler sent ..."}
 
@@ -11,7 +11,7 @@ everything is data: the page shows it with ``textContent``.
 
 A result may carry ``"at"``: when the check ran, in seconds since 1970 by the
 student's clock. A notebook that joins sends the results it kept from before
-(``teaching/progress.py``) in one ``progress_batch`` message; an earlier
+(``student/progress.py``) in one ``progress_batch`` message; an earlier
 result never replaces a newer one of the same student and exercise.
 
 With a board file (``classroom --board-file PATH``) the board is saved as JSON
@@ -22,78 +22,30 @@ back when the server starts again.
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from ..chatrules import EXERCISE_NAME, parse_progress
+
 __all__ = [
     "BoardFileError",
     "ProgressBoard",
-    "parse_progress",
-    "parse_progress_batch",
-    "MAX_BATCH",
     "MAX_EXERCISES",
     "MAX_STUDENTS",
-    "MAX_EXERCISE_LENGTH",
-    "MAX_REASON_LENGTH",
 ]
 
 # Bounds so that a student's loop cannot grow the teacher's page without end:
 # the tutorial has about ten exercises, a class about thirty students.
 MAX_EXERCISES = 40
 MAX_STUDENTS = 200
-MAX_EXERCISE_LENGTH = 40
-MAX_REASON_LENGTH = 300
-
-# Results in one progress_batch message: a student's whole board row fits in one.
-MAX_BATCH = MAX_EXERCISES
 BOARD_FILE_VERSION = 1
-
-_EXERCISE = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
 class BoardFileError(Exception):
     """A board file that cannot be read or used; ``str()`` names it and says what to do."""
-
-
-def parse_progress(data: dict[str, Any]) -> dict[str, Any]:
-    """Check a ``progress`` message; return ``{"type": "progress", "exercise", "passed", "reason"}`` or raise ``ValueError``."""
-    exercise, passed, reason = data.get("exercise"), data.get("passed"), data.get("reason", "")
-    if not isinstance(exercise, str) or not _EXERCISE.match(exercise) or len(exercise) > MAX_EXERCISE_LENGTH:
-        raise ValueError(
-            f"a progress message needs an exercise name such as 'mini_chat' (lower case, digits, _; "
-            f"at most {MAX_EXERCISE_LENGTH} characters), got {str(exercise)[:60]!r}"
-        )
-    if not isinstance(passed, bool):
-        raise ValueError(f"a progress message's 'passed' must be true or false, got {passed!r:.40}")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
-        size = len(reason) if isinstance(reason, str) else type(reason).__name__
-        raise ValueError(f"a progress message's 'reason' is text of at most {MAX_REASON_LENGTH} characters, got {size}")
-    result: dict[str, Any] = {"type": "progress", "exercise": exercise, "passed": passed, "reason": reason}
-    if "at" in data:
-        at = data["at"]
-        if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at) or at < 0:
-            raise ValueError(f"a progress message's 'at' is a time in seconds since 1970, got {str(at)[:40]!r}")
-        result["at"] = float(at)
-    return result
-
-
-def parse_progress_batch(data: dict[str, Any]) -> dict[str, Any]:
-    """Check a ``progress_batch`` message (earlier results, each with ``at``); return ``{"type", "results"}`` or raise ``ValueError``."""
-    results = data.get("results")
-    if not isinstance(results, list) or not 1 <= len(results) <= MAX_BATCH:
-        size = len(results) if isinstance(results, list) else type(results).__name__
-        raise ValueError(f"a progress_batch message's 'results' is a list of 1 to {MAX_BATCH} results, got {size}")
-    parsed = []
-    for item in results:
-        if not isinstance(item, dict) or "at" not in item:
-            raise ValueError("each result of a progress_batch needs exercise, passed, reason and at (when the check ran)")
-        parsed.append(parse_progress(item))
-    return {"type": "progress_batch", "results": parsed}
 
 
 class ProgressBoard:
@@ -173,7 +125,7 @@ class ProgressBoard:
             if not isinstance(data, dict) or data.get("version") != BOARD_FILE_VERSION:
                 raise ValueError(f"not a version-{BOARD_FILE_VERSION} board")
             for exercise in list(data["exercises"])[:MAX_EXERCISES]:  # the columns in the order the class met them
-                if isinstance(exercise, str) and _EXERCISE.match(exercise) and exercise not in board.exercises:
+                if isinstance(exercise, str) and EXERCISE_NAME.match(exercise) and exercise not in board.exercises:
                     board.exercises.append(exercise)
             for name, row in dict(data["students"]).items():
                 for exercise, cell in dict(row).items():

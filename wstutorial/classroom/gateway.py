@@ -47,20 +47,19 @@ import json
 import secrets
 from typing import Any, Callable
 
+from ..chatrules import CLOSE_POLICY, NameRejected
 from ..events import EventLog
-from ..protocol import describe_message
+from ..protocol import close_reason, describe_message
 from ..server.handlers import TutorialHandler
-from .room import ChatRoom
-from .rules import CLOSE_POLICY, NameRejected
-from .server import (
+from .connections import (
     CONNECTIONS_DELAY,
     MAX_LISTED,
     WORKER_PATHS,
     RemoteConnections,
-    close_reason,
     connection_label,
     connection_name,
 )
+from .room import ChatRoom
 
 __all__ = ["RoomGateway", "WorkerLink", "RemoteChatHandler", "DEFAULT_PREFIX", "inbox", "outbox"]
 

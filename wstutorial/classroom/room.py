@@ -2,7 +2,7 @@
 
 One room per classroom server. The room decides; the WebSocket handlers in
 ``classroom/server.py`` only pass messages in and out, so this module is
-tested without a network. The message format is in ``classroom/rules.py``.
+tested without a network. The message format is in ``chatrules.py``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from collections import deque
 from typing import Any, Callable
 
 from ..address import is_loopback
-from .board import ProgressBoard
-from .rules import (
+from ..chatrules import (
     CLOSE_POLICY,
     DEFAULT_BURST,
     DEFAULT_JOIN_BURST,
@@ -32,6 +31,7 @@ from .rules import (
     parse_incoming,
     validate_name,
 )
+from .board import ProgressBoard
 
 logger = logging.getLogger("wstutorial")
 

@@ -35,16 +35,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from tornado.ioloop import PeriodicCallback
-from tornado.websocket import WebSocketHandler
 
-from ..protocol import describe_message
+from ..chatrules import CLOSE_POLICY, NameRejected
+from ..protocol import close_reason, describe_message
 from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .board import BoardFileError, ProgressBoard
+from .connections import CONNECTIONS_DELAY, WATCHED_PATHS, RemoteConnections, connections_message
 from .room import ChatRoom
-from .rules import CLOSE_POLICY, NameRejected, validate_name
 from .wheels import wheel_routes
 
 __all__ = [
@@ -54,14 +54,7 @@ __all__ = [
     "TeacherHandler",
     "start_classroom",
     "set_stream_running",
-    "close_reason",
     "CLASSROOM_MAX_MESSAGE_SIZE",
-    "WATCHED_PATHS",
-    "connection_label",
-    "connection_name",
-    "connections_message",
-    "RemoteConnections",
-    "WORKER_PATHS",
 ]
 
 # A chat line is at most 500 characters; nothing a student sends needs more
@@ -69,109 +62,8 @@ __all__ = [
 CLASSROOM_MAX_MESSAGE_SIZE = 16 * 1024
 
 
-# The paths whose connections the teacher's page lists (what the students use in 02, 04 and 06).
-WATCHED_PATHS = ("/ws", "/streaming", "/chat")
-# The paths a worker process reports to the teacher's page (its /chat students are the room's members).
-WORKER_PATHS = ("/ws", "/streaming")
-# A page listing hundreds of addresses helps nobody: beyond this, the page says how many more.
-MAX_LISTED = 100
-# Connections come and go in bursts (a class pressing Run All): one update per burst.
-CONNECTIONS_DELAY = 0.25
 # With a board file: saved at most this often (if something changed), and at stop.
 BOARD_SAVE_INTERVAL = 1.0
-
-
-def connection_name(handler: WebSocketHandler) -> str:
-    """The name a connection gave: its chat name, else a valid ``?name=`` from its address, else ''."""
-    name = getattr(handler, "member_name", None)
-    if name:
-        return str(name)
-    raw = handler.get_argument("name", "")  # notebook 06 adds ?name=NAME to /ws and /streaming
-    if raw:
-        try:
-            return validate_name(raw)
-        except NameRejected:
-            pass  # shown by number: a bad name is never displayed
-    return ""
-
-
-def connection_label(handler: WebSocketHandler) -> str:
-    """How the teacher's page names one connection: the name it gave (:func:`connection_name`), else its number and address."""
-    return connection_name(handler) or f"{getattr(handler, 'client_name', '?')} from {handler.request.remote_ip}"
-
-
-class RemoteConnections:
-    """Who is connected on ``/ws`` and ``/streaming`` of each worker process (``--workers``), as it reports it. Server loop only.
-
-    A worker's link sends its labels (at most :data:`MAX_LISTED` a path) and
-    counts after each change (:mod:`.gateway`); the teacher's page adds them
-    to the room's process's own.
-    """
-
-    def __init__(self) -> None:
-        self.labels: dict[str, dict[str, list[str]]] = {}  # worker -> path -> labels
-        self.counts: dict[str, dict[str, int]] = {}  # worker -> path -> how many (also those not listed)
-        self._listeners: list[Callable[[], None]] = []
-
-    def update(self, worker: str, labels: dict[str, list[str]], counts: dict[str, int]) -> None:
-        self.labels[worker] = {path: [str(label) for label in labels.get(path, ())][:MAX_LISTED] for path in WORKER_PATHS}
-        self.counts[worker] = {path: int(counts.get(path, len(self.labels[worker][path]))) for path in WORKER_PATHS}
-        self._changed()
-
-    def drop(self, worker: str) -> None:
-        """A worker is gone: so are its connections."""
-        if self.labels.pop(worker, None) is not None:
-            self.counts.pop(worker, None)
-            self._changed()
-
-    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call ``listener()`` after each change; returns the function that unsubscribes."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
-
-    def _changed(self) -> None:
-        for listener in list(self._listeners):
-            listener()
-
-
-def connections_message(hub: Any, room: ChatRoom | None = None, remote: RemoteConnections | None = None) -> dict[str, Any]:
-    """``{"type": "connections", "paths": {path: [labels]}, "more": {path: n}}`` for :data:`WATCHED_PATHS`. Server loop only.
-
-    With ``room``, ``/chat`` lists the room's members: with ``--workers``
-    they include the students whose sockets are on worker processes; with
-    ``remote``, ``/ws`` and ``/streaming`` include the workers' connections.
-    """
-    paths: dict[str, list[str]] = {}
-    more: dict[str, int] = {}
-    for path in WATCHED_PATHS:
-        if path == "/chat" and room is not None:
-            labels = room.names
-            total = len(labels)
-        else:
-            labels = [connection_label(handler) for handler in hub.open_handlers(path)]
-            total = len(labels)
-            if remote is not None:
-                for worker, listed in remote.labels.items():
-                    labels.extend(listed.get(path, ()))
-                    total += remote.counts[worker].get(path, 0)
-            labels.sort(key=str.casefold)
-        paths[path] = labels[:MAX_LISTED]
-        if total > len(paths[path]):
-            more[path] = total - len(paths[path])
-    return {"type": "connections", "paths": paths, "more": more}
-
-
-def close_reason(text: str) -> str:
-    """``text`` cut to the 123 bytes a close frame's reason may hold (RFC 6455, 5.5)."""
-    data = text.encode("utf-8")
-    if len(data) <= 123:
-        return text
-    return data[:120].decode("utf-8", errors="ignore") + "..."
 
 
 def set_stream_running(stream: Stream, room: ChatRoom, running: bool) -> bool:

@@ -7,19 +7,9 @@ server's settings (``ServerOptions``), ``context`` what its handlers share,
 ``runner`` runs it all in a thread (``start_server``).
 """
 
-from .app import make_app, static_dir
-from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
-from .jsonproto import JsonHandler
-from .runner import (
-    PortInUse,
-    ServerError,
-    ServerOptions,
-    TutorialServer,
-    running_servers,
-    start_server,
-    stop_all,
-)
-from .sensor import SensorHandler
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_import
 
 __all__ = [
     "EchoHandler",
@@ -38,3 +28,32 @@ __all__ = [
     "static_dir",
     "stop_all",
 ]
+
+if TYPE_CHECKING:
+    from .app import make_app, static_dir
+    from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
+    from .jsonproto import JsonHandler
+    from .options import ServerOptions
+    from .runner import PortInUse, ServerError, TutorialServer, running_servers, start_server, stop_all
+    from .sensor import SensorHandler
+else:
+    lazy_import(
+        globals(),
+        {
+            "EchoHandler": "handlers",
+            "HelloHandler": "handlers",
+            "JsonHandler": "jsonproto",
+            "PortInUse": "runner",
+            "SensorHandler": "sensor",
+            "ServerError": "runner",
+            "ServerOptions": "options",
+            "StreamingHandler": "handlers",
+            "TutorialHandler": "handlers",
+            "TutorialServer": "runner",
+            "make_app": "app",
+            "running_servers": "runner",
+            "start_server": "runner",
+            "static_dir": "app",
+            "stop_all": "runner",
+        },
+    )

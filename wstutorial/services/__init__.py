@@ -5,6 +5,13 @@ and stopped again; when the program is not installed, ``ServiceMissing`` says
 how to install it.
 """
 
-from .local import ServiceError, ServiceMissing
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_import
 
 __all__ = ["ServiceError", "ServiceMissing"]
+
+if TYPE_CHECKING:
+    from .local import ServiceError, ServiceMissing
+else:
+    lazy_import(globals(), {"ServiceError": "local", "ServiceMissing": "local"})

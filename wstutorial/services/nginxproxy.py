@@ -112,10 +112,6 @@ class NginxProxy(LocalService):
                 raise TimeoutError(f"nginx logged no request containing {text!r} within {timeout} s")
             time.sleep(0.02)
 
-    def error_log(self) -> list[str]:
-        log = self.folder / "error.log"
-        return log.read_text(errors="replace").splitlines() if log.is_file() else []
-
 
 # The nginx that start_nginx(replace=True) started last, for a re-run cell to replace.
 _started: OnePerKey[NginxProxy] = OnePerKey()

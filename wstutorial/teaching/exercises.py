@@ -27,8 +27,8 @@ from ..client import (
 )
 from ..events import EventLog
 from ..server.runner import TutorialServer, start_server
+from ..student import progress
 from ..wording import count
-from . import progress
 
 __all__ = ["CheckResult", "check_upper_case", "check_count_clients", "check_stream_time", "ANSWER_TIMEOUT"]
 

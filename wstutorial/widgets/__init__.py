@@ -1,28 +1,30 @@
 """The notebook's panels (ipywidgets) and the batching that keeps them fast.
 
-``batching`` needs no ipywidgets; ``panels`` and ``chatpanel`` do, and are
-imported on first use (``from wstutorial.widgets import ClientPanel``), so
-``import wstutorial`` works without JupyterLab installed.
+``batching`` needs no ipywidgets; ``panels``, ``chatpanel`` and
+``programview`` do, and are imported on first use (``from wstutorial.widgets
+import ClientPanel``), so ``import wstutorial`` works without JupyterLab installed.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import importlib
-from typing import Any
+from ..lazy import lazy_import
 
 __all__ = ["ChatPanel", "ClientPanel", "ProgramView", "ServerConsole", "StreamView", "UpdateBatcher"]
 
-_WHERE = {
-    "ChatPanel": "chatpanel",
-    "ClientPanel": "panels",
-    "ProgramView": "programview",
-    "ServerConsole": "panels",
-    "StreamView": "panels",
-    "UpdateBatcher": "batching",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if TYPE_CHECKING:
+    from .batching import UpdateBatcher
+    from .chatpanel import ChatPanel
+    from .panels import ClientPanel, ServerConsole, StreamView
+    from .programview import ProgramView
+else:
+    lazy_import(
+        globals(),
+        {
+            "ChatPanel": "chatpanel",
+            "ClientPanel": "panels",
+            "ProgramView": "programview",
+            "ServerConsole": "panels",
+            "StreamView": "panels",
+            "UpdateBatcher": "batching",
+        },
+    )

@@ -1,6 +1,6 @@
 """The classroom chat in a notebook: host, port and your name; the room's lines; a box to say something.
 
-UI only: the logic is :class:`~wstutorial.classroom.student.ChatState`. Updates are
+UI only: the logic is :class:`~wstutorial.student.chat.ChatState`. Updates are
 applied in batches on the kernel's loop (``UpdateBatcher``, about ten per
 second) like the other panels, and every name and message is shown as text
 (a disabled ``Textarea``), never as HTML.
@@ -12,7 +12,7 @@ from typing import Any, Coroutine
 
 import ipywidgets as widgets
 
-from ..classroom.student import ChatState
+from ..student.chat import ChatState
 from .panels import StatePanel, text_area
 
 __all__ = ["ChatPanel"]

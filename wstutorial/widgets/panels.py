@@ -379,7 +379,6 @@ class StreamView(widgets.VBox):
         self.max_lines = max_lines
         self.count = 0  # messages received since start()
         self.skipped = 0  # messages counted but not shown (too many in one batch)
-        self.status_text = "stopped"
         self.lines: collections.deque[str] = collections.deque(maxlen=max_lines)
         self.series: dict[str, collections.deque[tuple[int, float]]] = {}
         self.start_button = widgets.Button(description="Start", button_style="success")
@@ -494,7 +493,6 @@ class StreamView(widgets.VBox):
         self._set_status(f"closed with code {client.close_code}{said} after {count(self.count, 'message')}")
 
     def _set_status(self, text: str) -> None:
-        self.status_text = text
         self.status.value = text
 
     # -- display --------------------------------------------------------------------

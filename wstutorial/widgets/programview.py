@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import collections
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from ..teaching.programs import Program
 from .batching import UpdateBatcher
 from .panels import WIDGET_NOTE, text_area
+
+if TYPE_CHECKING:  # the widgets sit below the teaching layer: only the type is needed here
+    from ..teaching.programs import Program
 
 __all__ = ["ProgramView"]
 
@@ -24,7 +26,7 @@ class ProgramView(widgets.VBox):
     """
 
     def __init__(self, program: Program, max_lines: int = 200, **kwargs: Any) -> None:
-        if not isinstance(program, Program):
+        if not callable(getattr(program, "follow", None)):
             raise TypeError(
                 f"ProgramView shows a program started with run_program(...), got {type(program).__name__}"
             )

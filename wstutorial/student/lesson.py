@@ -25,12 +25,12 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any, Awaitable, NamedTuple, TypeVar
 
 from ..address import InvalidAddress, parse_host, parse_port, ws_url
+from ..chatrules import MAX_NAME_LENGTH, NameRejected, validate_name
 from ..client import Client, ConnectionClosed, ConnectionFailed
-from .rules import MAX_NAME_LENGTH, NameRejected, validate_name
-from .student import ChatState
+from .chat import ChatState
 
 if TYPE_CHECKING:
-    from .server import Classroom
+    from ..classroom.server import Classroom
 
 __all__ = ["Lesson", "Sentence", "Room", "suggest_name", "ALONE_NAME", "SUFFIXES", "WAIT"]
 
@@ -107,7 +107,9 @@ class Lesson:
         alone = host is None or str(host).strip() == ""
         raw_name = "" if name is None else str(name).strip()
         if alone:
-            from .server import start_classroom  # only when working alone: a student in class never runs the server
+            from ..classroom.server import (
+                start_classroom,  # only when working alone: a student in class never runs the server
+            )
 
             classroom = start_classroom()
             lesson = cls(raw_name or ALONE_NAME, "localhost", classroom.port, alone=True, classroom=classroom)
@@ -210,7 +212,7 @@ class Lesson:
         if self.alone:
             return Room(self.host, self.port)
         if self._private is None:
-            from .server import start_classroom
+            from ..classroom.server import start_classroom
 
             self._private = start_classroom("127.0.0.1", 0)
         return Room("localhost", self._private.port)

@@ -2,8 +2,9 @@
 
 One room per classroom server. A student joins ``/chat?name=Ada``; each
 message a student sends reaches everyone, with the sender's name. The room
-decides; the WebSocket handlers in ``classroom.py`` only pass messages in and
-out, so this module is tested without a network.
+(``classroom/room.py``) decides; the WebSocket handlers (``classroom/server.py``)
+only pass messages in and out; the student's side (``student/chat.py``) speaks
+the same format. Nothing here does I/O, so it is tested without a network.
 
 Message format (JSON objects, one per WebSocket text message)
 --------------------------------------------------------------
@@ -49,13 +50,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import unicodedata
 from typing import Any, Callable
 
-from ..protocol import CloseCode
-from .board import parse_progress, parse_progress_batch
 from .confusables import skeleton
+from .protocol import CloseCode
 
 __all__ = [
     "NameRejected",
@@ -76,6 +77,11 @@ __all__ = [
     "DEFAULT_JOIN_BURST",
     "PRESENCE_DELAY",
     "name_key",
+    "parse_progress",
+    "parse_progress_batch",
+    "MAX_BATCH",
+    "MAX_EXERCISE_LENGTH",
+    "MAX_REASON_LENGTH",
 ]
 
 MAX_NAME_LENGTH = 24
@@ -98,6 +104,14 @@ DEFAULT_JOIN_BURST = 10
 # each member one message, not 30 lists of 30 names.
 PRESENCE_DELAY = 0.25
 CLOSE_POLICY = CloseCode.POLICY_VIOLATION
+
+# A self-check result for the teacher's board (classroom/board.py).
+MAX_EXERCISE_LENGTH = 40
+MAX_REASON_LENGTH = 300
+# Results in one progress_batch message: a student's whole board row fits in one
+# (the board keeps at most 40 exercises, classroom/board.py's MAX_EXERCISES).
+MAX_BATCH = 40
+EXERCISE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 _NAME_PUNCTUATION = frozenset(" -_.'")
 
@@ -208,7 +222,7 @@ def parse_incoming(raw: str | bytes) -> dict[str, Any]:
                 return {"type": "reading", "value": value}
             elif kind == "progress":  # a self-check result, for the teacher's board (board.py)
                 return parse_progress(data)
-            elif kind == "progress_batch":  # results from before joining (teaching/progress.py keeps them)
+            elif kind == "progress_batch":  # results from before joining (student/progress.py keeps them)
                 return parse_progress_batch(data)
             else:
                 raise ValueError(
@@ -221,6 +235,42 @@ def parse_incoming(raw: str | bytes) -> dict[str, Any]:
         raise ValueError(f"message is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}")
     return {"type": "chat", "text": text}
 
+
+
+def parse_progress(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a ``progress`` message; return ``{"type": "progress", "exercise", "passed", "reason"}`` or raise ``ValueError``."""
+    exercise, passed, reason = data.get("exercise"), data.get("passed"), data.get("reason", "")
+    if not isinstance(exercise, str) or not EXERCISE_NAME.match(exercise) or len(exercise) > MAX_EXERCISE_LENGTH:
+        raise ValueError(
+            f"a progress message needs an exercise name such as 'mini_chat' (lower case, digits, _; "
+            f"at most {MAX_EXERCISE_LENGTH} characters), got {str(exercise)[:60]!r}"
+        )
+    if not isinstance(passed, bool):
+        raise ValueError(f"a progress message's 'passed' must be true or false, got {passed!r:.40}")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
+        size = len(reason) if isinstance(reason, str) else type(reason).__name__
+        raise ValueError(f"a progress message's 'reason' is text of at most {MAX_REASON_LENGTH} characters, got {size}")
+    result: dict[str, Any] = {"type": "progress", "exercise": exercise, "passed": passed, "reason": reason}
+    if "at" in data:
+        at = data["at"]
+        if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at) or at < 0:
+            raise ValueError(f"a progress message's 'at' is a time in seconds since 1970, got {str(at)[:40]!r}")
+        result["at"] = float(at)
+    return result
+
+
+def parse_progress_batch(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a ``progress_batch`` message (earlier results, each with ``at``); return ``{"type", "results"}`` or raise ``ValueError``."""
+    results = data.get("results")
+    if not isinstance(results, list) or not 1 <= len(results) <= MAX_BATCH:
+        size = len(results) if isinstance(results, list) else type(results).__name__
+        raise ValueError(f"a progress_batch message's 'results' is a list of 1 to {MAX_BATCH} results, got {size}")
+    parsed = []
+    for item in results:
+        if not isinstance(item, dict) or "at" not in item:
+            raise ValueError("each result of a progress_batch needs exercise, passed, reason and at (when the check ran)")
+        parsed.append(parse_progress(item))
+    return {"type": "progress_batch", "results": parsed}
 
 
 def describe(message: dict[str, Any]) -> str | None:

@@ -22,7 +22,7 @@ import urllib.parse
 
 from ..address import ws_url
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
-from .student import ChatState
+from ..student.chat import ChatState
 
 __all__ = ["Rehearsal", "rehearse", "student_names", "EXERCISES"]
 

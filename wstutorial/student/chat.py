@@ -11,11 +11,10 @@ from collections import deque
 from typing import Any, Callable
 
 from ..address import InvalidAddress, default_port, ws_url
+from ..chatrules import MAX_BATCH, NameRejected, describe, validate_name
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
 from ..protocol import CloseCode, describe_message
-from ..teaching import progress
-from .board import MAX_BATCH
-from .rules import NameRejected, describe, validate_name
+from . import progress
 
 logger = logging.getLogger("wstutorial")
 
@@ -64,13 +63,13 @@ class ChatState:
         name: your name in the room (see :func:`validate_name`).
         max_lines: how many lines are kept (newest).
         report_progress: while in the room, send each self-check result
-            (``teaching/progress.py``) to the teacher's board under
+            (``student/progress.py``) to the teacher's board under
             :attr:`name`, and on joining the results kept from before
             (:attr:`backfill`: the task sending them). Off by default:
             nothing is sent unless asked.
         claim_results: mark the results sent as :attr:`name`'s on this
             computer, so that a later, different NAME does not send them
-            (see ``teaching/progress.py``). False for a room of one's own
+            (see ``student/progress.py``). False for a room of one's own
             (working alone): those results still go to the class's board.
     """
 
@@ -94,7 +93,6 @@ class ChatState:
         self.members: list[str] = []
         self.lines: deque[str] = deque(maxlen=max_lines)
         self.received: list[dict[str, Any]] = []  # the last messages, parsed (bounded like lines)
-        self.stream_running: bool | None = None
         self.close_code: int | None = None
         self.close_reason = ""
         self._max = max_lines
@@ -156,8 +154,6 @@ class ChatState:
             now = [name for name in self.members if name not in gone]
             now += [str(name) for name in message.get("joined") or [] if str(name) not in now]
             self.members = sorted(now, key=str.casefold)
-        if message.get("type") == "stream":
-            self.stream_running = bool(message.get("running"))
         line = describe(message)
         if line is not None:
             self.lines.append(line)
@@ -223,7 +219,7 @@ class ChatState:
         return True
 
     async def send_earlier_results(self) -> int:
-        """Send the results kept on this computer from before joining (see ``teaching/progress.py``); returns how many were sent.
+        """Send the results kept on this computer from before joining (see ``student/progress.py``); returns how many were sent.
 
         In ``progress_batch`` messages of at most :data:`BATCH_BYTES`, paced
         to stay within the room's rate limit; the board keeps a newer result
