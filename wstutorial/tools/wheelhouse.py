@@ -16,7 +16,7 @@ folder holds a complete install for every target. Only wheels (no source
 archives): students' laptops have no compilers.
 
 The versions are the tested ones: ``constraints.txt`` (``scripts/lock.sh``,
-resolved on Linux with Python 3.11) goes to pip as ``-c`` for every target.
+resolved for Python 3.11.0 with Linux's markers) goes to pip as ``-c`` for every target.
 It is read from the checkout, or from inside the installed package (the wheel
 ships it as ``wstutorial/constraints.txt``): the lock, not the teacher's own
 installed versions, because the lock is what the tests ran. Where a pinned
@@ -42,6 +42,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import email.parser
+import functools
 import hashlib
 import importlib.metadata
 import importlib.resources
@@ -124,6 +125,7 @@ PLATFORMS: dict[str, tuple[list[str], dict[str, str], str]] = {
 DEFAULT_PLATFORMS = ("windows", "macos-arm64", "macos-x86_64", "linux-x86_64", "linux-aarch64")
 
 
+@functools.cache
 def project_requires_python() -> SpecifierSet:
     """wstutorial's own ``Requires-Python`` (pyproject.toml in a checkout, else the installed metadata)."""
     root = _checkout()
