@@ -568,6 +568,9 @@ def _fill(
     fallbacks: list[str] = []
     problem = ""
     rounds = 0
+    others = [path for path in folder.glob("*.whl") if not path.name.startswith("wstutorial-")]
+    if others and _top_up(folder, target, roots, requested, pins, locked, fallbacks, pip_options, out):
+        rounds = 5  # complete, and pip agrees: no full resolution needed
     while rounds < 5:  # pip's own pass, then the dependencies only the target's markers ask for
         constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(pins.items())), encoding="utf-8")
         options = [*pip_options, "-c", str(constraints)] if pins else list(pip_options)
@@ -592,13 +595,58 @@ def _fill(
                 out(f"      not in constraints.txt (locked on Linux): {name}, the newest wheel for {target.label}")
     else:
         still = ", ".join(map(str, missing_for(folder, roots, target)))
-        problem = f"still missing after 5 rounds of pip download: {still}"
+        problem = f"still missing after 5 rounds of pip download: {still}" if still else ""
     for pin in fallbacks:
         name = pin.split("==")[0]
         out(f"      fallback: {pin} has no wheel for {target.label}; it gets {name} {_newest(folder, name, target)}")
     if problem:
         out(f"      FAILED: {problem}")
     return problem
+
+
+def _top_up(
+    folder: Path,
+    target: Target,
+    roots: Sequence[Requirement],
+    requested: list[str],
+    pins: dict[str, str],
+    locked: dict[str, str],
+    fallbacks: list[str],
+    pip_options: Sequence[str],
+    out: Callable[[str], None],
+) -> bool:
+    """The quick way for a folder that serves other targets already: fetch only what this one lacks.
+
+    Most wheels are pure Python and already there. The dependency walk (:func:`missing_for`, with
+    the target's markers) names what is missing; pip downloads just those (``--no-deps``, at the
+    pins) until nothing is; then pip, from the folder alone, must agree that the target installs.
+    False: let the full resolution (pip with the index, every package) do it.
+    """
+    for _ in range(10):
+        missing = missing_for(folder, roots, target)
+        if not missing:
+            break
+        wanted = {}
+        for requirement in missing:
+            name = str(canonicalize_name(requirement.name))
+            pinned = pins.get(name)
+            fits = pinned is not None and requirement.specifier.contains(pinned, prereleases=True)
+            wanted[name] = f"{name}=={pinned}" if fits else _requirement_text(requirement)
+        for name in sorted(wanted):
+            if locked and name not in locked:
+                out(f"      not in constraints.txt (locked on Linux): {name}, the newest wheel for {target.label}")
+        out(f"      + for this target: {', '.join(sorted(wanted.values()))}")
+        result = _pip_download(folder, target, sorted(wanted.values()), [*pip_options, "--no-deps"], out)
+        if result.returncode != 0:
+            unavailable = [name for name in _unavailable(result.stdout, pins) if name in wanted]
+            if not unavailable:
+                return False
+            for name in unavailable:  # no wheel of the pinned version for this target: its newest, said later
+                fallbacks.append(f"{name}=={pins.pop(name)}")
+    else:
+        return False
+    agreed = _pip_download(folder, target, requested, ["--no-index"], out)
+    return agreed.returncode == 0
 
 
 def _pip_problem(output: str) -> str:
