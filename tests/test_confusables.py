@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from wstutorial.confusables import prototypes, skeleton
 from wstutorial.chatrules import NameRejected, name_key, validate_name
+from wstutorial.confusables import prototypes, skeleton
 
 # Lines of Unicode's confusables.txt (source ; prototype), as the file writes them.
 CONFUSABLES_TXT = """
