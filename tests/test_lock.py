@@ -11,8 +11,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from wstutorial.tools.wheelhouse import constraints_file, locked_pins
 from wstutorial.teaching import check
+from wstutorial.tools.wheelhouse import constraints_file, locked_pins
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRES_PYTHON = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
