@@ -464,7 +464,7 @@ def _pip_download(
         assert process.stdout is not None
         for line in process.stdout:
             lines.append(line)
-            looked_at += line.startswith("Collecting ")
+            looked_at += line.startswith(("Collecting ", "Processing "))
             saved += line.startswith("Saved ")
             now = time.monotonic()
             if now - last >= PROGRESS_EVERY:
