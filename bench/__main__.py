@@ -1,20 +1,42 @@
-"""``python -m bench``: every measurement (see ``bench.run``); ``python -m bench broadcast``: only the broadcast comparison; ``python -m bench echo``: only the echo comparison; ``python -m bench idle``: idle connections and the collector."""
+"""``python -m bench``: every measurement (see ``bench.run``); ``python -m bench broadcast``: only the broadcast
+comparison; ``python -m bench echo``: only the echo comparison; ``python -m bench idle``: idle connections and the
+collector; ``python -m bench classroom``: the lecture hall; ``python -m bench receivers``: receive sides without I/O."""
 
+import importlib
 import sys
 
-if sys.argv[1:2] == ["broadcast"]:
-    from .broadcast import main as broadcast_main
+COMMANDS = ("broadcast", "echo", "idle", "classroom", "receivers")
 
-    sys.exit(broadcast_main(sys.argv[2:]))
-if sys.argv[1:2] == ["echo"]:
-    from .echo import main as echo_main
+# The peers the comparisons run (the test extra has them): say what to install, not a traceback.
+NEEDED = {
+    "broadcast": ["websockets"],
+    "echo": ["websockets"],
+    "idle": ["websockets"],
+    "classroom": ["redis"],
+    "receivers": ["websockets"],
+    None: ["websockets", "jupyter_client"],
+}
 
-    sys.exit(echo_main(sys.argv[2:]))
-if sys.argv[1:2] == ["idle"]:
-    from .idle import main as idle_main
 
-    sys.exit(idle_main(sys.argv[2:]))
+def importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
 
-from .run import main
+
+command = sys.argv[1] if sys.argv[1:2] and sys.argv[1] in COMMANDS else None
+missing = [name for name in NEEDED[command] if not importable(name)]
+if missing:
+    sys.exit(
+        f"python -m bench{' ' + command if command else ''} needs {', '.join(missing)} (the test tools): "
+        "run `bash scripts/setup-env.sh test` in the checkout, or `pip install -c constraints.txt -e '.[test]'`"
+    )
+if command is not None:
+    module = importlib.import_module(f".{command}", __package__)
+    sys.exit(module.main(sys.argv[2:]))
+
+from .run import main  # noqa: E402
 
 sys.exit(main())

@@ -39,10 +39,12 @@ REFERENCE = "websockets"
 class ClientProcess:
     """``count`` idle clients of one server, in a process of their own (``bench.clients``)."""
 
-    def __init__(self, server: ServerProcess, count: int) -> None:
+    def __init__(self, server: ServerProcess, count: int, deflate: bool = False) -> None:
         command = [sys.executable, "-m", "bench.clients", str(server.port), str(count)]
         if not server.websocket:
             command.append("--tcp")
+        elif deflate:
+            command.append("--deflate")
         self.kind = server.kind
         self.process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
 
@@ -91,7 +93,7 @@ class ClientProcess:
             self.process.wait()
 
 
-def connect_crowds(servers: dict[str, ServerProcess], clients: int, crowds: dict[str, ClientProcess]) -> None:
+def connect_crowds(servers: dict[str, ServerProcess], clients: int, crowds: dict[str, ClientProcess], deflate: bool = False) -> None:
     """Connect ``clients`` idle clients to each server, into ``crowds`` (the caller closes them).
 
     The crowds of all servers connect at the same time (each answers its
@@ -99,7 +101,7 @@ def connect_crowds(servers: dict[str, ServerProcess], clients: int, crowds: dict
     """
     print(f"  {clients} clients connect to each of {', '.join(servers)}", file=sys.stderr, flush=True)
     for kind, server in servers.items():
-        crowds[kind] = ClientProcess(server, clients)
+        crowds[kind] = ClientProcess(server, clients, deflate)
     for crowd in crowds.values():
         crowd.wait_ready()
 
@@ -116,15 +118,17 @@ def _orders(kinds: tuple[str, ...], rounds: int) -> list[tuple[str, ...]]:
     return [kinds if r % 2 == 0 else tuple(reversed(kinds)) for r in range(rounds)]
 
 
-def measure_broadcast(clients: int, broadcasts: int, kinds: tuple[str, ...] = BROADCAST_KINDS, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Broadcast latencies, memory per connection and collector pauses, side by side."""
+def measure_broadcast(
+    clients: int, broadcasts: int, kinds: tuple[str, ...] = BROADCAST_KINDS, env: dict[str, str] | None = None, deflate: bool = False
+) -> dict[str, Any]:
+    """Broadcast latencies, memory per connection and collector pauses, side by side (``deflate``: the clients offer permessage-deflate)."""
     servers = {kind: ServerProcess(kind, env=env) for kind in kinds}
     crowds: dict[str, ClientProcess] = {}
     try:
         time.sleep(0.5)  # let each server settle before its memory is read
         idle = {kind: servers[kind].stats()["rss"] for kind in kinds}
         tracked_idle = {kind: servers[kind].settle() for kind in kinds}
-        connect_crowds(servers, clients, crowds)
+        connect_crowds(servers, clients, crowds, deflate)
         time.sleep(0.5)
         connected = {kind: servers[kind].stats() for kind in kinds}
         # Every server starts the broadcasts from the same collector state: one
@@ -155,6 +159,7 @@ def measure_broadcast(clients: int, broadcasts: int, kinds: tuple[str, ...] = BR
     result: dict[str, Any] = {
         "clients": clients,
         "broadcasts": broadcasts,
+        "deflate": deflate,
         "p50_ms": {k: percentile(v, 50) * 1e3 for k, v in latencies.items()},
         "p99_ms": {k: percentile(v, 99) * 1e3 for k, v in latencies.items()},
         "max_ms": {k: max(v) * 1e3 for k, v in latencies.items()},
@@ -183,7 +188,7 @@ def table(results: list[dict[str, Any]]) -> str:
     for r in results:
         kinds = list(r["p50_ms"])
         lines += [
-            f"broadcast to {r['clients']:,} idle clients, {r['broadcasts']} broadcasts each:",
+            f"broadcast to {r['clients']:,} idle clients{' offering permessage-deflate' if r.get('deflate') else ''}, {r['broadcasts']} broadcasts each:",
             "| figure | " + " | ".join(kinds) + " |",
             "| --- |" + " --- |" * len(kinds),
             "| p50 (ms) | " + " | ".join(f"{r['p50_ms'][k]:.2f}" for k in kinds) + " |",
@@ -212,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 10000], help="numbers of idle clients (default: 1000 10000)")
     parser.add_argument("--broadcasts", type=int, default=20, help="broadcasts per server (default 20)")
     parser.add_argument("--kinds", default=",".join(BROADCAST_KINDS), help=f"servers to compare (default {','.join(BROADCAST_KINDS)})")
+    parser.add_argument("--deflate", action="store_true", help="the clients offer permessage-deflate, as browsers do (memory per connection with compression on)")
     parser.add_argument("--baseline", metavar="DIR", help="also run the tutorial's servers from the checkout DIR (e.g. the code before a change: git archive COMMIT | tar -x -C DIR), side by side")
     parser.add_argument("--output", help="also write the figures to this JSON file")
     return parser
@@ -238,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for count in args.clients:
         print(f"broadcast: {count} clients per server, {args.broadcasts} broadcasts", file=sys.stderr, flush=True)
-        results.append(measure_broadcast(count, args.broadcasts, kinds))
+        results.append(measure_broadcast(count, args.broadcasts, kinds, deflate=args.deflate))
     print(table(results))
     if args.output:
         with open(args.output, "w") as out:

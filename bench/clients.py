@@ -106,7 +106,7 @@ class Crowd:
             print("ARMED", flush=True)
 
 
-def connect_all(port: int, count: int, websocket: bool, crowd: Crowd) -> None:
+def connect_all(port: int, count: int, websocket: bool, crowd: Crowd, deflate: bool = False) -> None:
     """Connect ``count`` clients in batches, each joining ``crowd``, which answers pings between batches.
 
     The crowds of all servers connect at the same time; a client that waited
@@ -118,7 +118,7 @@ def connect_all(port: int, count: int, websocket: bool, crowd: Crowd) -> None:
         batch = [wsclient.open_socket(port) for _ in range(min(BATCH, count - done))]
         for sock in batch:
             if websocket:
-                wsclient.send_handshake(sock, port, "/echo")
+                wsclient.send_handshake(sock, port, "/echo", deflate=deflate)
             else:
                 sock.sendall(join)
         for sock in batch:
@@ -139,10 +139,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("port", type=int)
     parser.add_argument("count", type=int)
     parser.add_argument("--tcp", action="store_true", help="the server is the TCP floor (no handshake)")
+    parser.add_argument("--deflate", action="store_true", help="offer permessage-deflate, as browsers do")
     args = parser.parse_args(argv)
     crowd = Crowd()
     try:
-        connect_all(args.port, args.count, not args.tcp, crowd)
+        connect_all(args.port, args.count, not args.tcp, crowd, deflate=args.deflate)
         print("READY", flush=True)
         crowd.run()
     finally:

@@ -88,8 +88,8 @@ class ServerProcess:
     def pid(self) -> int:
         return self.process.pid
 
-    def connect(self, path: str, rcvbuf: int | None = None) -> socket.socket:
-        return wsclient.connect(self.port, path, websocket=self.websocket, rcvbuf=rcvbuf)
+    def connect(self, path: str, rcvbuf: int | None = None, deflate: bool = False) -> socket.socket:
+        return wsclient.connect(self.port, path, websocket=self.websocket, rcvbuf=rcvbuf, deflate=deflate)
 
     def broadcast(self, text: str) -> None:
         """Ask the server to broadcast ``text`` to its /echo clients (returns once asked)."""
@@ -141,10 +141,10 @@ class ServerProcess:
             self.process.stdout.close()
 
 
-def echo_round(server: ServerProcess, messages: int, payload: bytes = b"hello") -> float:
-    """Median round trip (seconds) of ``messages`` small echoes on one connection."""
-    sock = server.connect("/echo")
-    frame = wsclient.client_frame(payload)
+def echo_round(server: ServerProcess, messages: int, payload: bytes = b"hello", deflate: bool = False) -> float:
+    """Median round trip (seconds) of ``messages`` small echoes on one connection (``deflate``: compressed, as browsers send)."""
+    sock = server.connect("/echo", deflate=deflate)
+    frame = wsclient.client_frame(payload, compressed=deflate)
     if server.websocket:
         reader = wsclient.FrameReader(sock)
         receive = reader.next_message

@@ -4,7 +4,10 @@ The same client measures every server, so its cost is the same in each
 comparison; it does as little as possible per message (frames are built once,
 received frames are counted by their length byte) so the servers' differences
 show. Client frames are masked with a zero key (RFC 6455 requires the mask
-bit, not an unpredictable key from a benchmark).
+bit, not an unpredictable key from a benchmark). With ``deflate`` the
+client offers permessage-deflate as Chromium does and inflates what comes
+compressed (one decompressor per connection, which reads messages with or
+without context takeover alike).
 """
 
 from __future__ import annotations
@@ -12,15 +15,23 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import zlib
 
 from wstutorial.protocol import Opcode, frame_header
 
 __all__ = ["client_frame", "connect", "finish_handshake", "FrameReader", "open_socket", "recv_exact", "send_handshake"]
 
 
-def client_frame(payload: bytes, opcode: int = Opcode.TEXT) -> bytes:
-    """A masked (zero key: XOR changes nothing) client frame carrying ``payload``."""
-    return frame_header(opcode, len(payload), masked=True) + b"\x00\x00\x00\x00" + payload
+# Chromium's offer (RFC 7692): the server may limit the client's window.
+DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
+
+
+def client_frame(payload: bytes, opcode: int = Opcode.TEXT, *, compressed: bool = False) -> bytes:
+    """A masked (zero key: XOR changes nothing) client frame carrying ``payload``; ``compressed``: deflate it first (RSV1)."""
+    if compressed:
+        compressor = zlib.compressobj(wbits=-12)
+        payload = (compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    return frame_header(opcode, len(payload), masked=True, compressed=compressed) + b"\x00\x00\x00\x00" + payload
 
 
 def open_socket(port: int, *, rcvbuf: int | None = None, timeout: float = 30.0) -> socket.socket:
@@ -34,13 +45,14 @@ def open_socket(port: int, *, rcvbuf: int | None = None, timeout: float = 30.0) 
     return sock
 
 
-def send_handshake(sock: socket.socket, port: int, path: str) -> None:
-    """Send the opening handshake's request (RFC 6455 section 4.1)."""
+def send_handshake(sock: socket.socket, port: int, path: str, *, deflate: bool = False) -> None:
+    """Send the opening handshake's request (RFC 6455 section 4.1), offering permessage-deflate if ``deflate``."""
     key = base64.b64encode(os.urandom(16)).decode()
+    offer = f"Sec-WebSocket-Extensions: {DEFLATE_OFFER}\r\n" if deflate else ""
     sock.sendall(
         (
             f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
         ).encode()
     )
 
@@ -61,11 +73,13 @@ def finish_handshake(sock: socket.socket, port: int, path: str) -> None:
         _pushback[sock.fileno()] = rest
 
 
-def connect(port: int, path: str, *, websocket: bool = True, rcvbuf: int | None = None, timeout: float = 30.0) -> socket.socket:
+def connect(
+    port: int, path: str, *, websocket: bool = True, rcvbuf: int | None = None, timeout: float = 30.0, deflate: bool = False
+) -> socket.socket:
     """Open a TCP connection to 127.0.0.1:``port`` and (unless ``websocket`` is false) do the handshake."""
     sock = open_socket(port, rcvbuf=rcvbuf, timeout=timeout)
     if websocket:
-        send_handshake(sock, port, path)
+        send_handshake(sock, port, path, deflate=deflate)
         finish_handshake(sock, port, path)
     return sock
 
@@ -96,6 +110,7 @@ class FrameReader:
         self.sock = sock
         self.buffer = _pushback.pop(sock.fileno(), b"") if sock is not None else b""
         self.closed = False
+        self.inflater: zlib._Decompress | None = None  # made when a compressed frame comes
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add received bytes; return the payloads of the complete data frames."""
@@ -120,6 +135,10 @@ class FrameReader:
             opcode = buf[i] & 0x0F
             if opcode & 0x08:
                 self._control(opcode, buf[start : start + n])
+            elif buf[i] & 0x40:  # RSV1: permessage-deflate (single-frame messages only, as the servers send)
+                if self.inflater is None:
+                    self.inflater = zlib.decompressobj(wbits=-15)
+                out.append(self.inflater.decompress(buf[start : start + n] + b"\x00\x00\xff\xff"))
             else:
                 out.append(buf[start : start + n])
             i = start + n
@@ -144,7 +163,7 @@ class FrameReader:
         i, end, frames, last = 0, len(buf), 0, -1
         while i + 2 <= end:
             n = buf[i + 1]
-            if n > 125 or buf[i] & 0x08:  # a big or a control frame: take the general path
+            if n > 125 or buf[i] & 0x48:  # a big, compressed or control frame: take the general path
                 self.buffer = b""
                 payloads = self.feed(buf[i:])
                 tail = payloads[-1] if payloads else (buf[last : last + buf[last - 1]] if last >= 0 else None)

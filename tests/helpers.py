@@ -23,6 +23,7 @@ import time
 from typing import Any, Callable
 
 from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import enable_client_permessage_deflate
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State
@@ -30,7 +31,10 @@ from websockets.uri import parse_uri
 
 from wstutorial.address import free_port
 
-__all__ = ["free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient", "raw_http_get", "listening_addresses"]
+__all__ = [
+    "free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient", "raw_clients",
+    "tracked_objects_made_by", "raw_http_get", "listening_addresses",
+]
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -99,9 +103,12 @@ class RawClient:
         headers: dict[str, str] | None = None,
         receive_buffer: int | None = None,
         timeout: float = 10.0,
+        compression: bool = False,
     ) -> None:
         uri = parse_uri(url)
-        self.protocol = ClientProtocol(uri, origin=origin, max_size=None)  # type: ignore[arg-type]
+        # compression: offer permessage-deflate as the websockets library does by default.
+        extensions = enable_client_permessage_deflate(None) if compression else None
+        self.protocol = ClientProtocol(uri, origin=origin, max_size=None, extensions=extensions)  # type: ignore[arg-type]
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if receive_buffer is not None:
             # Before connect, so the window the server sees is small from the start.
@@ -193,6 +200,32 @@ class RawClient:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+
+
+def raw_clients(server: Any, count: int) -> list[socket.socket]:
+    """``count`` WebSocket clients on ``/echo`` as bare sockets: they parse nothing (so allocate nothing) in this process."""
+    sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(count)]
+    for sock in sockets:
+        sock.sendall(
+            f"GET /echo HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+    for sock in sockets:
+        assert sock.recv(4096).startswith(b"HTTP/1.1 101")
+    return sockets
+
+
+def tracked_objects_made_by(function: Any) -> Any:
+    """Run ``function``; return its result and how many objects the collector tracks that it left."""
+    import gc
+
+    gc.disable()  # so that no collection resets the count during the call
+    try:
+        before = gc.get_count()[0]
+        result = function()
+        return result, gc.get_count()[0] - before
+    finally:
+        gc.enable()
 
 
 def raw_http_get(port: int, target: str, *, host: str = "127.0.0.1", timeout: float = 10.0) -> tuple[int, bytes]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+from tornado.netutil import bind_sockets
 
 from wstutorial.address import (
     InvalidAddress,
+    free_port,
     is_loopback,
+    nearby_free_port,
     parse_host,
     parse_path,
     parse_port,
+    port_is_free,
     ws_url,
 )
 
@@ -71,3 +77,28 @@ def test_ws_url_refuses_bad_fields_with_a_sentence(host: str, port: str, uri: st
     with pytest.raises(InvalidAddress) as raised:
         ws_url(host, port, uri)
     assert named in str(raised.value)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_free_port_and_port_is_free_on_ipv4_and_ipv6(host: str) -> None:
+    """The one port helper: a free port binds; one that a socket listens on is not free, on IPv6 as on IPv4."""
+    port = free_port(host)
+    assert port_is_free(port, host)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as held:
+        held.bind((host, port))
+        held.listen()
+        assert not port_is_free(port, host)
+        assert nearby_free_port(port, host) != port
+
+
+def test_a_port_with_connections_in_time_wait_is_free_as_for_tornado() -> None:
+    """A server's old connections (TIME_WAIT after the server closed first) do not keep its port in use for bind_sockets."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = listener.accept()
+        accepted.close()  # the server's side closes first: its end waits in TIME_WAIT
+        client.close()
+    assert port_is_free(port)
+    bind_sockets(port, "127.0.0.1")[0].close()  # and Tornado agrees

@@ -21,7 +21,9 @@ SECRET = secrets.token_hex(32)
 @pytest.fixture
 def server() -> Iterator[wstutorial.TutorialServer]:
     running = wstutorial.start_server(
-        port=0, handlers={"/login": LoginHandler, "/private": PrivateHandler}, **login_settings({"ada": "lovelace"}, SECRET)
+        port=0,
+        handlers={"/login": LoginHandler, "/private": PrivateHandler},
+        tornado_settings=login_settings({"ada": "lovelace"}, SECRET),
     )
     try:
         yield running

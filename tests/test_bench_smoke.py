@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,39 @@ def test_idle_comparison_writes_every_figure(tmp_path: Path) -> None:
         assert set(run[figure]) == set(IDLE_KINDS), figure
     bad = subprocess.run([sys.executable, "-m", "bench", "idle", "--seconds", "0"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "--seconds" in bad.stderr
+
+
+def test_classroom_benchmark_prints_every_figure_as_json() -> None:
+    """python -m bench classroom with a tiny class (one process, then two workers) prints one JSON object with every figure."""
+    for workers in ("0", "2"):
+        result = subprocess.run(
+            [sys.executable, "-m", "bench", "classroom", "--students", "12", "--chats", "3", "--per-process", "5", "--workers", workers, "--json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        figures = json.loads(result.stdout)
+        assert figures["students"] == 12 and figures["workers"] == int(workers)
+        for name in ("join_s", "chat_p50_ms", "chat_p99_ms", "board_lag_p99_ms", "broadcast_p99_ms", "kib_per_student"):
+            assert math.isfinite(figures[name]) and figures[name] >= 0, name
+
+
+def test_bench_without_the_test_tools_says_what_to_install(tmp_path: Path) -> None:
+    """In an environment without the test extra (no websockets), python -m bench says in one line what to install."""
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text("import sys\nsys.modules['websockets'] = None  # as if not installed\n")
+    for command in ([], ["broadcast"], ["echo"], ["idle"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "bench", *command],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(hide)},
+        )
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.strip().count("\n") == 0 and "scripts/setup-env.sh test" in result.stderr, result.stderr

@@ -163,3 +163,15 @@ def test_an_accepted_message_resets_the_refusal_count() -> None:
         assert room.receive("Ada", "a").accepted
         assert room.receive("Ada", "b").close_code is None
         clock.now += 1
+
+
+def test_a_join_computes_the_new_names_key_not_everyones() -> None:
+    """Joining a room of 300 makes one look-alike key per join, not one per member (bench classroom: 1,000 joins)."""
+    from wstutorial.chatrules import name_key
+    from wstutorial.classroom.room import ChatRoom
+
+    room = ChatRoom()
+    name_key.cache_clear()
+    for n in range(300):
+        room.join(f"Student{n:05d}", lambda text: None)
+    assert name_key.cache_info().misses == 300

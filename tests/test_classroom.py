@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.request
@@ -219,3 +220,29 @@ def test_classroom_pages_use_text_only_and_nothing_from_the_network() -> None:
         text = (static_dir() / name).read_text()
         assert "innerHTML" not in text and "outerHTML" not in text and "insertAdjacentHTML" not in text, name
         assert "//cdn" not in text and 'src="http' not in text, name
+
+
+def test_a_chat_line_to_the_class_builds_its_frame_once(classroom: Classroom, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The room sends one text to each member in turn; the hub frames it once, not once per member (bench classroom)."""
+    from wstutorial.server import hub
+
+    built: list[list[str | bytes]] = []
+
+    class CountedBatch(hub.FrameBatch):
+        __slots__ = ()
+
+        def __init__(self, messages: Any) -> None:
+            super().__init__(messages)
+            built.append(self.messages)
+
+    with contextlib.ExitStack() as stack:
+        members = [stack.enter_context(connect(classroom.chat_url(f"Member{n}"))) for n in range(12)]
+        for ws in members:
+            receive_until(ws, "welcome")
+        time.sleep(0.5)  # the presence bursts of the joins are out
+        monkeypatch.setattr(hub, "FrameBatch", CountedBatch)
+        members[0].send("hello, class")
+        for ws in members:
+            assert receive_until(ws, "chat")["text"] == "hello, class"
+        lines = [messages for messages in built if any("hello, class" in str(m) for m in messages)]
+        assert len(lines) == 1, f"the chat line was framed {len(lines)} times for {len(members)} members"

@@ -71,13 +71,16 @@ def closed(client: ClientConnection) -> tuple[int | None, str | None]:
 
 
 def test_worker_settings_cross_into_another_process_unchanged() -> None:
-    """What a worker gets (--options JSON) makes the same ServerOptions; what cannot cross says so."""
-    options = ServerOptions(
-        allowed_origins=[ALLOWED], allowed_hosts=["laptop.local"], xheaders=True, max_message_size=1234,
-        ping_interval=3, ping_timeout=2, max_connections=50, header_timeout=4, max_partial_bytes=99999,
-        check_host=False,
-    )
+    """What a worker gets (--options JSON) makes the same ServerOptions, for every setting that can cross; what cannot says so."""
+    changed = {
+        "interval": 0.5, "allowed_origins": [ALLOWED], "allowed_hosts": ["laptop.local"], "xheaders": True,
+        "max_message_size": 1234, "ping_interval": 3, "ping_timeout": 2, "max_connections": 50, "header_timeout": 4,
+        "max_partial_bytes": 99999, "check_host": False, "student_dir": Path(__file__).parent,
+    }
+    assert set(changed) == set(WORKER_SETTINGS)  # a new setting that can cross is tested here too
+    options = ServerOptions(**changed)
     again = ServerOptions(**json.loads(json.dumps(options.worker_settings())))
+    assert all(getattr(options, name) != getattr(ServerOptions(), name) for name in WORKER_SETTINGS)
     assert {name: getattr(again, name) for name in WORKER_SETTINGS} == {name: getattr(options, name) for name in WORKER_SETTINGS}
     with pytest.raises(ValueError, match="cannot be given an ssl_context.*nginx"):
         ServerOptions(ssl_context=ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)).worker_settings()

@@ -10,13 +10,14 @@ import pytest
 from websockets.sync.client import connect
 
 import wstutorial
+from wstutorial.deflate import MIN_COMPRESSED_SIZE, negotiate
 from wstutorial.server.frames import FrameBatch, encode_frame
 
 
 class CompressedEchoHandler(wstutorial.EchoHandler):
-    """An echo that offers permessage-deflate: the hub must let Tornado encode for it."""
+    """An echo that offers permessage-deflate (Tornado's switch): the hub sends its clients frames compressed once."""
 
-    def get_compression_options(self) -> dict[str, Any]:
+    def get_compression_options(self) -> dict[str, Any] | None:
         return {}
 
 
@@ -40,13 +41,31 @@ def test_frame_batch_prefix() -> None:
     assert batch.prefix(0) == b""
 
 
-@pytest.mark.parametrize("compressed", [False, True], ids=["fast path", "compression: Tornado encodes"])
+def test_frames_are_compressed_once_for_every_client_with_the_same_window() -> None:
+    """A batch compresses messages of at least MIN_COMPRESSED_SIZE bytes once per window; shorter ones go as they are."""
+    long_text = "message: 12 " * 200
+    batch = FrameBatch(["short", long_text, b"\x00" * 5000])
+    chromium = negotiate("permessage-deflate; client_max_window_bits")
+    other = negotiate("permessage-deflate; server_max_window_bits=10")
+    never = negotiate("permessage-deflate; server_max_window_bits=8")
+    assert chromium is not None and other is not None and never is not None
+    assert batch.for_connection(None) is batch and batch.for_connection(never) is batch
+    compressed = batch.for_connection(chromium)
+    assert compressed is batch.for_connection(negotiate("permessage-deflate"))  # the same window: the same bytes, built once
+    assert batch.for_connection(other) is not compressed
+    assert compressed.prefix(1) == encode_frame("short") == b"\x81\x05short"
+    assert len(long_text) >= MIN_COMPRESSED_SIZE and compressed.data[len(b"\x81\x05short")] == 0xC1  # FIN, RSV1, text
+    assert len(compressed.data) < len(batch.data) / 10
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["fast path", "permessage-deflate"])
 def test_broadcast_of_every_size_reaches_an_independent_client(compressed: bool) -> None:
-    """Broadcasts of 0 B to 70 kB, text and binary, arrive intact at a websockets-library client."""
+    """Broadcasts of 0 B to 70 kB, text and binary, arrive intact at a websockets-library client (which inflates them)."""
     handlers = {"/echo": CompressedEchoHandler} if compressed else None
     messages: list[str | bytes] = ["", "short", "é" * 100, "x" * 126, "y" * 65535, b"\x00\xff" * 35000]
     with wstutorial.start_server(port=0, handlers=handlers) as server:
         with connect(server.ws_url("/echo"), max_size=None) as websocket:
+            assert bool(websocket.protocol.extensions) == compressed
             for message in messages:
                 assert server.broadcast("/echo", message) == 1
                 assert websocket.recv(timeout=5) == message
@@ -121,3 +140,54 @@ def test_echo_answers_every_message_of_a_long_exchange(server: wstutorial.Tutori
             websocket.send(f"m{n}")
             assert websocket.recv(timeout=5) == f"m{n}"
     assert server.events.find("client is not reading") is None
+
+
+def test_a_batch_is_compressible_only_with_a_message_of_1_kib() -> None:
+    """Under MIN_COMPRESSED_SIZE bytes every client gets the same frames, so the broadcast's short way serves all."""
+    assert not FrameBatch(["x" * (MIN_COMPRESSED_SIZE - 1), b"y" * 100]).compressible
+    assert FrameBatch(["x" * MIN_COMPRESSED_SIZE]).compressible
+    assert FrameBatch(["é" * (MIN_COMPRESSED_SIZE // 2)]).compressible  # bytes count, not characters
+    assert FrameBatch([b"z" * 70_000]).compressible
+
+
+def _raw_client(port: int, extensions: str | None) -> socket.socket:
+    """A client on a bare socket, offering ``extensions`` (or nothing); its 101 response read."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    offer = f"Sec-WebSocket-Extensions: {extensions}\r\n" if extensions else ""
+    sock.sendall(
+        f"GET /echo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n".encode()
+    )
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(4096)
+    assert response.startswith(b"HTTP/1.1 101") and (b"permessage-deflate" in response) == bool(extensions)
+    return sock
+
+
+def _read(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        data += sock.recv(size - len(data))
+    return data
+
+
+def test_a_broadcast_goes_compressed_to_clients_that_agreed_and_plain_to_the_others() -> None:
+    """On the wire: the same compressed frame (RSV1, built once) to every client that agreed, the plain one to the rest."""
+    from wstutorial.deflate import WINDOW_BITS
+
+    long_message, short_message = "message: 42 " * 200, "message: 43"
+    with wstutorial.start_server(port=0, handlers={"/echo": CompressedEchoHandler}) as server:
+        chromium = [_raw_client(server.port, "permessage-deflate; client_max_window_bits") for _ in range(2)]
+        plain = _raw_client(server.port, None)
+        try:
+            assert server.broadcast("/echo", long_message) == 3
+            assert server.broadcast("/echo", short_message) == 3
+            compressed = encode_frame(long_message, WINDOW_BITS)
+            assert compressed[0] == 0xC1 and len(compressed) < len(long_message) / 10
+            for sock in chromium:
+                assert _read(sock, len(compressed) + 13) == compressed + encode_frame(short_message)
+            assert _read(plain, len(long_message) + 4 + 13) == encode_frame(long_message) + encode_frame(short_message)
+        finally:
+            for sock in [*chromium, plain]:
+                sock.close()

@@ -27,22 +27,29 @@ NAMES = [
     "09-several-processes.ipynb",
 ]
 LOAD = re.compile(r"^# %load (\S+)\n?")
+PAGE_SOURCE = re.compile(r'^# Code\(filename="(solutions/[\w.]+\.html)"\)$')
 
-# Notebooks whose exercises keep the student's work: the student's cell holds
+# How a student asks for a solution, the one sentence above every solution
+# cell. IPython's %load only replaces the cell's text with the file's
+# (IPython/core/magics/code.py: load -> set_next_input(contents, replace=True));
+# it runs nothing, so the cell must run once more before the check.
+ASK_FOR_SOLUTION = (
+    "**Solution** (try first!): in the next cell, delete `# ` before `%load` and run the cell: "
+    "`%load` only puts the solution's code into it. Run that cell once more to run the code, "
+    "then run the check above again."
+)
+# A solution page (notebook 03) is shown as source: opened from the file
+# browser, JupyterLab would render it, and the page would run.
+ASK_FOR_SOLUTION_PAGE = (
+    "**Solution** (try first!): in the next cell, delete `# ` and run it: it shows the solution page's "
+    "source (opened from the file browser, the page would run instead of showing its text). Copy what you "
+    "need into your page in `my-pages/`, save it, then run the check above again."
+)
+
+# Every notebook's exercises keep the student's work: the student's cell holds
 # the starting point, the check follows it, and the solution is only a
 # '# %load solutions/...' line in a cell that is never run for the student.
-# (06-classroom.ipynb still runs its solution; its owner converts it.)
-KEEP_WORK = [
-    "01-hello-server.ipynb",
-    "02-hello-client.ipynb",
-    "03-browser-client.ipynb",
-    "04-streaming.ipynb",
-    "05-under-the-hood.ipynb",
-    "06-classroom.ipynb",
-    "07-protocols-and-reconnecting.ipynb",
-    "08-security-and-deployment.ipynb",
-    "09-several-processes.ipynb",
-]
+KEEP_WORK = NAMES
 NOT_RUN = "skip-execution"  # nbclient (execute-notebooks.sh) does not run the cell
 
 # What each exercise file must define (the stub and the solution alike).
@@ -60,6 +67,25 @@ DEFINES = {
     "relay.py": ["relay"],
     "members_only.py": ["MembersOnlyHandler"],
 }
+
+
+def solution_cells() -> list[tuple[str, int, str]]:
+    """(notebook, cell index, the file it shows) for every cell that gives a solution."""
+    found = []
+    for name in NAMES:
+        notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            loaded = LOAD.match(cell.source)
+            page = PAGE_SOURCE.match(cell.source.strip())
+            if loaded and loaded.group(1).startswith("solutions/"):
+                found.append((name, index, loaded.group(1)))
+            elif page:
+                found.append((name, index, page.group(1)))
+            else:
+                assert "solutions/" not in cell.source, f"{name} cell {index} uses a solution in a way the tests do not know"
+    return found
 
 
 def load_cells() -> list[tuple[str, str, str]]:
@@ -139,6 +165,47 @@ def test_exercises_keep_the_students_work(name: str) -> None:
         if cell.source.startswith("# %load solutions/"):
             assert NOT_RUN in tags(cell), f"{name}: {cell.source!r} must never run for the student"
             assert cell.execution_count is None and not cell.outputs
+
+
+@pytest.mark.parametrize(("name", "index", "path"), solution_cells(), ids=lambda value: str(value)[:40])
+def test_every_solution_is_asked_for_with_the_one_sentence(name: str, index: int, path: str) -> None:
+    """A solution cell is one commented line, never run, the file exists, and the markdown above says exactly how to ask."""
+    cells = nbformat.read(NOTEBOOKS / name, as_version=4).cells
+    cell = cells[index]
+    assert (NOTEBOOKS / path).is_file(), f"{name} cell {index} shows {path}, which does not exist"
+    assert cell.source.strip().count("\n") == 0, f"{name} cell {index}: a solution cell holds its one line only"
+    assert NOT_RUN in tags(cell) and cell.execution_count is None and not cell.outputs
+    above = cells[index - 1]
+    expected = ASK_FOR_SOLUTION_PAGE if path.endswith(".html") else ASK_FOR_SOLUTION
+    assert above.cell_type == "markdown" and above.source == expected, (
+        f"{name} cell {index - 1} must be exactly the sentence that says how to ask for the solution, not {above.source!r}"
+    )
+
+
+def test_every_exercise_has_its_solution_cell() -> None:
+    """Each notebook gives a solution for each exercise file it loads, and every solution file is given somewhere."""
+    given = {(name, Path(path).stem) for name, _, path in solution_cells()}
+    for name, path, _ in load_cells():
+        if path.startswith("exercises/"):
+            assert (name, Path(path).stem) in given, f"{name} loads {path} but gives no solution for it"
+    shown = {path for _, _, path in solution_cells()}
+    assert shown == {f"solutions/{path.name}" for path in (NOTEBOOKS / "solutions").iterdir() if path.is_file()}
+
+
+def test_load_only_fills_the_cell_as_the_sentence_says() -> None:
+    """In IPython, '%load' replaces the cell's text with the file and defines nothing; running that text does."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell()
+    try:
+        shell.run_cell(f"%load {NOTEBOOKS / 'solutions' / 'upper_case.py'}", store_history=False)
+        assert "UpperCaseHandler" not in shell.user_ns
+        text = shell.rl_next_input
+        assert text.startswith("# %load ") and "class UpperCaseHandler" in text
+        shell.run_cell(text, store_history=False).raise_error()
+        assert "UpperCaseHandler" in shell.user_ns
+    finally:
+        InteractiveShell.clear_instance()
 
 
 @pytest.mark.parametrize("path", sorted({path for _, path, _ in load_cells()}))

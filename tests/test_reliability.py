@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import socket
 import threading
 import time
 import tracemalloc
@@ -17,6 +16,7 @@ from websockets.sync.client import connect
 
 import wstutorial
 from helpers import RawClient, poll_until, rss_bytes
+from wstutorial.address import port_is_free
 
 # -- helpers ---------------------------------------------------------------------------
 
@@ -152,10 +152,7 @@ def test_stop_with_300_clients_sends_each_1001_and_frees_the_port() -> None:
     codes = asyncio.run(scenario())
     assert codes == [1001] * 300
     assert not server.thread.is_alive()
-    with socket.socket() as probe:  # nothing listens there any more
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", port))
-        probe.listen()
+    assert port_is_free(port)  # nothing listens there any more
 
 
 def test_silent_client_is_detected_by_ping_and_removed() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 import wstutorial
 from helpers import free_port, open_fds, rss_bytes
+from wstutorial.address import port_is_free
 
 
 def test_start_server_listens_and_answers(server: wstutorial.TutorialServer) -> None:
@@ -71,10 +72,7 @@ def test_stop_closes_clients_with_1001_and_frees_the_port() -> None:
                 client.receive(timeout=5)
         assert client.close_code == 1001
         client.close()
-    with socket.socket() as probe:  # nobody listens there any more
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", server.port))
-        probe.listen()
+    assert port_is_free(server.port)  # nobody listens there any more
     assert server.stop() == 0  # twice is fine
     assert not server.thread.is_alive()
 

@@ -13,6 +13,7 @@ import tornado.websocket
 
 import wstutorial
 from helpers import free_port, wait_until
+from wstutorial.events import EventKind
 from wstutorial.widgets.panels import (
     GREEN,
     RED,
@@ -205,7 +206,7 @@ def test_server_console_shows_events_live(server: wstutorial.TutorialServer) -> 
         console.clear_button.click()
         assert console.text == ""
         console.close()
-        server.events.record("info", "after close")
+        server.events.record("after close")
         console.flush()  # anything still queued would show now
         assert "after close" not in console.text
 
@@ -223,7 +224,7 @@ def test_server_console_is_bounded_and_batched() -> None:
 
         def burst() -> None:
             for n in range(5000):
-                events.record("info", f"event {n}")
+                events.record(f"event {n}")
 
         await asyncio.to_thread(burst)
         await wait_until(lambda: console.lines and console.lines[-1].endswith("event 4999"))
@@ -239,7 +240,7 @@ def test_server_console_without_loop_flushes_on_demand() -> None:
     """In a plain script (no loop) the console shows events when flushed."""
     events = wstutorial.EventLog()
     console = ServerConsole(events)
-    events.record("open", "new connection", client="client-1")
+    events.record("new connection", kind=EventKind.OPEN, client="client-1")
     assert "new connection" not in console.text
     console.flush()
     assert "[client-1] new connection" in console.text

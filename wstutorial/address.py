@@ -152,22 +152,33 @@ DEFAULT_PORT = 8888
 PORT_VARIABLE = "WSTUTORIAL_PORT"
 
 
+def _probe(host: str) -> socket.socket:
+    """An unbound TCP socket for ``host`` (IPv6 for an IPv6 address), set up as Tornado's ``bind_sockets`` does.
+
+    ``SO_REUSEADDR`` on POSIX only, as Tornado: there it lets a server bind
+    a port whose old connections are still in TIME_WAIT, so those do not
+    count as in use; on Windows it would let two servers share a port.
+    """
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    if os.name != "nt":
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return probe
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now (the system's pick), e.g. for a server started later.
+    """A port nothing listens on right now (the system's pick), e.g. for a program started next.
 
     Another program may take it in between: a server you start yourself
     should use ``port=0`` and read its ``.port`` instead.
     """
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+    with _probe(host) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     """True when nothing listens on ``port`` (a server could bind it now)."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        # As Tornado binds: connections in TIME_WAIT do not count as in use.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    with _probe(host) as probe:
         try:
             probe.bind((host, port))
         except OSError:

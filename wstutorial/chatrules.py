@@ -48,6 +48,7 @@ Names and texts are data: every page and widget shows them as text.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -120,8 +121,12 @@ class NameRejected(ValueError):
     """A name that cannot be used; ``str()`` says why and what to type instead."""
 
 
+@functools.lru_cache(maxsize=4096)
 def name_key(name: str) -> str:
     """What two names are compared by: equal keys look alike.
+
+    Remembered for the last 4,096 names: each join compares the new name
+    with everyone in the room, whose keys are then looked up, not made again.
 
     NFKC folds compatibility forms (fullwidth ``Ａｄａ``, mathematical ``𝐀da``),
     ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton

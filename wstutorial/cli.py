@@ -12,10 +12,11 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Protocol, Sequence
 
 from .address import InvalidAddress, is_loopback, lan_addresses, parse_host, parse_port
 from .events import EventLog
+from .server.options import ServerOptions
 from .server.runner import ServerError, TutorialServer, start_server
 
 if TYPE_CHECKING:
@@ -46,16 +47,69 @@ def _host(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _interval(text: str) -> float:
+def _duration(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = float("nan")
     if not 0.0001 <= value <= 86400:  # also false for nan
         raise argparse.ArgumentTypeError(
-            f"interval must be a number of seconds from 0.0001 to 86400, got {text!r}"
+            f"duration must be a number of seconds from 0.0001 to 86400, got {text!r}"
         )
     return value
+
+
+def _setting_value(name: str, kind: type, in_list: bool = False) -> Callable[[str], Any]:
+    """The type of a setting's flag: ``kind(text)``, checked by ServerOptions (its message names the value).
+
+    ``in_list``: the value is one of the setting's list, checked as a list of one.
+    """
+
+    def convert(text: str) -> Any:
+        try:
+            value: Any = kind(text)
+        except ValueError:
+            value = text  # ServerOptions' check says what it must be, naming the text
+        setting: dict[str, Any] = {name: (value,) if in_list else value}
+        try:
+            ServerOptions(**setting)
+        except (TypeError, ValueError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return value
+
+    return convert
+
+
+def add_setting_arguments(parser: argparse.ArgumentParser, names: Sequence[str], defaults: ServerOptions) -> None:
+    """A flag for each of these ServerOptions settings, e.g. ``--interval``: its default, help and check are the field's.
+
+    A list setting takes one value per flag, named in the singular
+    (``--allowed-origin ORIGIN``, repeated); a setting that is off by default, none
+    (``--xheaders``).
+    """
+    for name in names:
+        default = getattr(defaults, name)
+        flag = "--" + name.replace("_", "-")
+        text = ServerOptions.help(name).replace("``", "'")
+        if isinstance(default, bool):
+            parser.add_argument(flag, action="store_true", dest=name, help=text)
+        elif isinstance(default, tuple):
+            parser.add_argument(
+                flag.removesuffix("s"), action="append", dest=name, default=list(default), type=_setting_value(name, str, in_list=True),
+                metavar=name.split("_")[-1].removesuffix("s").upper(), help=f"{text} (repeat for several)",
+            )
+        else:
+            parser.add_argument(flag, type=_setting_value(name, type(default)), default=default, help=f"{text} (default {default:g})")
+
+
+def setting_arguments(args: argparse.Namespace, names: Sequence[str]) -> dict[str, Any]:
+    """The values of :func:`add_setting_arguments`' flags, as keywords of start_server."""
+    return {name: getattr(args, name) for name in names}
+
+
+# The settings each command takes as flags.
+SERVE_SETTINGS = ("interval",)
+CLASSROOM_SETTINGS = ("interval", "allowed_origins", "xheaders")
 
 
 def add_server_arguments(parser: argparse.ArgumentParser, default_host: str = "127.0.0.1") -> None:
@@ -93,9 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     serve = commands.add_parser("serve", help="run the tutorial's server until Ctrl-C")
     add_server_arguments(serve)
-    serve.add_argument(
-        "--interval", type=_interval, default=2.0, help="seconds between two stream messages (default 2)"
-    )
+    add_setting_arguments(serve, SERVE_SETTINGS, ServerOptions())
     serve.add_argument("--quiet", action="store_true", help="do not print the server's events")
     serve.add_argument(
         "--workers",
@@ -200,7 +252,7 @@ def serve_until_interrupted(server: _Stoppable, quiet: bool) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     if args.workers > 1 or args.redis:
         return run_cluster(args)
-    server = start_server(args.host, args.port, interval=args.interval)
+    server = start_server(args.host, args.port, **setting_arguments(args, SERVE_SETTINGS))
     print_addresses(server)
     return serve_until_interrupted(server, args.quiet)
 
@@ -215,7 +267,9 @@ def run_cluster(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
 
     try:
-        cluster = start_cluster(args.workers, args.redis, host=args.host, port=args.port or 0, interval=args.interval)
+        cluster = start_cluster(
+            args.workers, args.redis, host=args.host, port=args.port or 0, **setting_arguments(args, SERVE_SETTINGS)
+        )
     except (ServiceError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
@@ -231,15 +285,14 @@ def run_cluster(args: argparse.Namespace) -> int:
 
 def add_classroom_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
     """``classroom``: one server for a class, with the chat room and the teacher's page."""
+    from .classroom.server import CLASSROOM_OPTIONS
+
     classroom = commands.add_parser(
         "classroom", help="run one server for a class: chat room, teacher page, stream (until Ctrl-C)"
     )
     # A classroom server exists for other machines to reach, so it listens on
     # every interface unless told otherwise; it says so loudly when it starts.
     add_server_arguments(classroom, default_host="0.0.0.0")
-    classroom.add_argument(
-        "--interval", type=_interval, default=2.0, help="seconds between two stream messages (default 2)"
-    )
     classroom.add_argument("--quiet", action="store_true", help="do not print the server's events")
     classroom.add_argument(
         "--wheels", metavar="DIR", default=None,
@@ -259,15 +312,7 @@ def add_classroom_command(commands: "argparse._SubParsersAction[_Parser]") -> No
         help="keep the progress board in this JSON file: read at start, saved every second or so and at Ctrl-C "
         "(default: in memory only, lost when the server stops)",
     )
-    classroom.add_argument(
-        "--allowed-origin", action="append", dest="allowed_origins", default=[], metavar="ORIGIN",
-        help="a web page from another origin that may connect, e.g. http://localhost:8889 (repeat for several; never *)",
-    )
-    classroom.add_argument(
-        "--xheaders", action="store_true",
-        help="believe a reverse proxy's X-Real-IP / X-Forwarded-For / X-Forwarded-Proto (nginx in front); "
-        "only when nobody can reach the server's ports but the proxy",
-    )
+    add_setting_arguments(classroom, CLASSROOM_SETTINGS, CLASSROOM_OPTIONS)
     classroom.set_defaults(run=run_classroom)
     add_wheelhouse_command(commands)
 
@@ -398,8 +443,8 @@ def run_classroom(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     try:
         classroom = start_classroom(
-            args.host, args.port, interval=args.interval, wheels=args.wheels, workers=args.workers, redis_url=args.redis,
-            allowed_origins=args.allowed_origins, xheaders=args.xheaders, board_file=args.board_file,
+            args.host, args.port, wheels=args.wheels, workers=args.workers, redis_url=args.redis,
+            board_file=args.board_file, **setting_arguments(args, CLASSROOM_SETTINGS),
         )
     except (FileNotFoundError, ServiceError, ConnectionError, ValueError, BoardFileError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -456,7 +501,7 @@ def add_rehearse_command(commands: "argparse._SubParsersAction[_Parser]") -> Non
     rehearse.add_argument("--host", type=_host, default="localhost", help="the classroom server's host (default localhost)")
     rehearse.add_argument("--port", type=_port, default=None, help="its port (default $WSTUTORIAL_PORT or 8888)")
     rehearse.add_argument(
-        "--duration", type=_interval, default=60.0, help="seconds the simulated lesson lasts (default 60)"
+        "--duration", type=_duration, default=60.0, help="seconds the simulated lesson lasts (default 60)"
     )
     rehearse.add_argument("--seed", type=int, default=None, help="same seed, same rehearsal")
     rehearse.set_defaults(run=run_rehearse)

@@ -23,6 +23,7 @@ own, a short message does not shrink.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import zlib
 
@@ -123,11 +124,14 @@ def _accept(params: list[tuple[str, str | None]]) -> Deflate:
     return Deflate(client_window_bits=client_bits, server_window_bits=server_bits, response=response)
 
 
+@functools.lru_cache(maxsize=64)
 def negotiate(header: str | None) -> Deflate | None:
     """What to agree to for a handshake's ``Sec-WebSocket-Extensions`` (all its lines joined with commas).
 
     The first permessage-deflate offer that can be accepted, as RFC 7692
     section 5 asks; None: no compression (no offer, or none acceptable).
+    Remembered for the last few headers: every browser of a kind sends the
+    same offer, and its connections share one (immutable) answer.
     """
     for name, params in parse_extensions(header or ""):
         if name == "permessage-deflate":

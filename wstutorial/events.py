@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import enum
 import logging
 import threading
 import time
 from typing import Callable, Iterator
 
-__all__ = ["Event", "EventLog"]
+__all__ = ["Event", "EventKind", "EventLog"]
 
 logger = logging.getLogger("wstutorial")
 # A library never prints on its own: without these, Python's last-resort
@@ -24,18 +25,49 @@ logger.addHandler(logging.NullHandler())
 logging.getLogger("tornado").addHandler(logging.NullHandler())
 
 
+class EventKind(enum.StrEnum):
+    """What an event is about: every kind the package records, in one place.
+
+    A ``StrEnum``: ``event.kind == "error"`` is true for ``EventKind.ERROR``,
+    and a kind crosses into another process (a worker's JSON line) as its text.
+    """
+
+    # A WebSocket connection, as the original tutorial printed it.
+    OPEN = "open"  # new connection (also a reconnecting client's)
+    MESSAGE = "message"  # message received
+    CLOSE = "close"  # connection closed, or a client that left
+    # Refusals and failures.
+    ERROR = "error"  # a handler raised, a close for a broken rule, a lost service
+    ORIGIN = "origin"  # a page from another origin, or another Host (403)
+    HTTP = "http"  # a plain HTTP answer worth seeing (404, a bad handshake)
+    AUTH = "auth"  # a login that was required and missing (401)
+    PROTOCOL = "protocol"  # a JSON message that breaks the protocol (notebook 07)
+    LIMIT = "limit"  # max_connections reached: new connections get 503
+    SLOW = "slow"  # a client that does not read: messages to it are dropped
+    # The server and what runs beside it.
+    SERVER = "server"  # listening, stopped, moved to another port, a worker's life
+    STREAM = "stream"  # /streaming started, stopped, paused, resumed
+    RELAY = "relay"  # Redis: subscribed, a broadcast passed on
+    # A reconnecting client (reconnect.py).
+    CONNECTING = "connecting"
+    RETRY = "retry"
+    GIVE_UP = "give up"
+    # What a handler records without saying (self.record("...")).
+    INFO = "info"
+
+
 @dataclasses.dataclass(frozen=True)
 class Event:
     """One thing that happened on the server.
 
-    ``seq`` counts events from 0 in the order they were recorded; ``kind`` is
-    a short category (``open``, ``message``, ``close``, ``error``, ``origin``,
-    ``server``); ``text`` is the sentence the original tutorial printed.
+    ``seq`` counts events from 0 in the order they were recorded; ``kind``
+    says what it is about (:class:`EventKind`); ``text`` is the sentence the
+    original tutorial printed.
     """
 
     seq: int
     time: float
-    kind: str
+    kind: EventKind
     client: str
     path: str
     text: str
@@ -64,8 +96,12 @@ class EventLog:
         self._next_seq = 0
         self._subscribers: list[Subscriber] = []
 
-    def record(self, kind: str, text: str, *, client: str = "", path: str = "") -> Event:
-        """Add an event; wakes waiters and calls subscribers (in this thread)."""
+    def record(self, text: str, *, kind: EventKind = EventKind.INFO, client: str = "", path: str = "") -> Event:
+        """Add an event; wakes waiters and calls subscribers (in this thread).
+
+        The same order as a handler's ``self.record(text, kind=...)``.
+        """
+        kind = EventKind(kind)  # also from a worker's JSON line; an unknown kind raises ValueError here
         with self._condition:
             event = Event(self._next_seq, time.time(), kind, client, path, text)
             self._next_seq += 1

@@ -24,7 +24,7 @@ from tornado.httpclient import HTTPClientError
 
 from .address import check_ws_url
 from .client import Client, ConnectionClosed, ConnectionFailed, connect
-from .events import Event, EventLog
+from .events import Event, EventKind, EventLog
 from .protocol import CloseCode
 
 __all__ = ["Backoff", "ReconnectingClient", "connect_reconnecting", "GIVE_UP_CODES"]
@@ -159,8 +159,8 @@ class ReconnectingClient:
         """True once the client stopped for good (closed, or gave up)."""
         return self._finished.is_set()
 
-    def _record(self, kind: str, text: str) -> None:
-        self.events.record(kind, text, client=self.name, path=self._path)
+    def _record(self, text: str, *, kind: EventKind) -> None:
+        self.events.record(text, kind=kind, client=self.name, path=self._path)
 
     async def wait_for(self, text: str, timeout: float = 10.0, *, after: int = 0) -> Event:
         """Wait for an event of this client whose text contains ``text`` (from ``after`` on).
@@ -220,7 +220,7 @@ class ReconnectingClient:
         try:
             while not self._closing:
                 attempt = self.attempts + 1
-                self._record("connecting", f"attempt {attempt}: connecting to {self.url}")
+                self._record(f"attempt {attempt}: connecting to {self.url}", kind=EventKind.CONNECTING)
                 try:
                     client = await connect(self.url, **self.options)
                 except ConnectionFailed as error:
@@ -228,26 +228,26 @@ class ReconnectingClient:
                     self._failure = error.reason
                     status = _refusal(error)
                     if status is not None:
-                        self._record("give up", f"gave up: {error.reason}; connecting again would get the same HTTP {status}")
+                        self._record(f"gave up: {error.reason}; connecting again would get the same HTTP {status}", kind=EventKind.GIVE_UP)
                         return
                     if self.max_attempts is not None and self.attempts >= self.max_attempts:
-                        self._record("give up", f"gave up after {self.attempts} failed attempts: {error.reason}")
+                        self._record(f"gave up after {self.attempts} failed attempts: {error.reason}", kind=EventKind.GIVE_UP)
                         return
                     delay = self.backoff.delay(self.attempts + 1, self._rng)
-                    self._record("retry", f"attempt {attempt} failed: {error.reason}; next attempt in {delay:.2f} s")
+                    self._record(f"attempt {attempt} failed: {error.reason}; next attempt in {delay:.2f} s", kind=EventKind.RETRY)
                     await asyncio.sleep(delay)
                     continue
                 code = await self._serve(client, attempt)
                 if self._closing:
                     return
                 if code in self.give_up_codes:
-                    self._record("give up", f"gave up: the server closed with {code}; connecting again would get the same answer")
+                    self._record(f"gave up: the server closed with {code}; connecting again would get the same answer", kind=EventKind.GIVE_UP)
                     return
                 # Lost: wait a random while before the first new attempt too,
                 # so clients dropped together do not all come back together.
                 self.attempts = 0
                 delay = self.backoff.delay(1, self._rng)
-                self._record("retry", f"reconnecting in {delay:.2f} s")
+                self._record(f"reconnecting in {delay:.2f} s", kind=EventKind.RETRY)
                 await asyncio.sleep(delay)
         finally:
             self._connected.clear()
@@ -258,7 +258,7 @@ class ReconnectingClient:
         self._client = client
         self.connections += 1
         again = f" after {attempt} attempts" if attempt > 1 else ""
-        self._record("open", f"connected{again} (connection {self.connections})")
+        self._record(f"connected{again} (connection {self.connections})", kind=EventKind.OPEN)
         self.attempts = 0
         self._failure = ""
         self._connected.set()
@@ -269,13 +269,13 @@ class ReconnectingClient:
                 except ConnectionClosed:
                     pass  # lost at once; the loop below sees it too
                 except Exception as error:  # the caller's code: report it, keep the connection
-                    self._record("error", f"on_connect failed: {error!r}")
+                    self._record(f"on_connect failed: {error!r}", kind=EventKind.ERROR)
             while True:
                 message = await client.receive()
                 await self._messages.put(message)  # waits when nobody reads: backpressure
         except ConnectionClosed as closed:
             if not self._closing:
-                self._record("close", f"connection lost: {closed}")
+                self._record(f"connection lost: {closed}", kind=EventKind.CLOSE)
                 self._failure = str(closed)
             return closed.code
         finally:
@@ -295,7 +295,7 @@ class ReconnectingClient:
             except asyncio.CancelledError:
                 pass
         self._finished.set()
-        self._record("close", "closed by this client")
+        self._record("closed by this client", kind=EventKind.CLOSE)
 
     # -- messages ----------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from typing import Any, Callable
 
 from playwright.sync_api import Page
 
-from wstutorial.address import free_port
+from wstutorial.address import free_port, port_is_free
 
 __all__ = ["JupyterLab", "CellResult", "RAISES_TAG", "free_port", "port_is_free", "run_all_cells", "problems"]
 
@@ -42,17 +41,6 @@ USER_SETTINGS = {
     # Every cell stays in the page, so the test sees all outputs.
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        # As Tornado binds: connections in TIME_WAIT do not count as in use.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 @dataclass

@@ -48,7 +48,7 @@ import secrets
 from typing import Any, Callable
 
 from ..chatrules import CLOSE_POLICY, NameRejected
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..protocol import close_reason, describe_message
 from ..server.handlers import TutorialHandler
 from .connections import (
@@ -93,7 +93,7 @@ class _Publisher:
             try:
                 await self.redis.publish(*item)
             except Exception as error:  # Redis away: this envelope is lost (pub/sub keeps nothing)
-                self.events.record("error", f"could not publish to Redis ({error}); a chat envelope was lost")
+                self.events.record(f"could not publish to Redis ({error}); a chat envelope was lost", kind=EventKind.ERROR)
 
     async def stop(self) -> None:
         self.queue.put_nowait(None)
@@ -128,9 +128,9 @@ async def _listen(pubsub: Any, handle: Callable[[dict[str, Any]], None], events:
                     envelope = json.loads(message["data"])
                     handle(envelope)
                 except Exception as error:  # one bad envelope must not stop the others
-                    events.record("error", f"chat gateway ignored an envelope: {error!r}")
+                    events.record(f"chat gateway ignored an envelope: {error!r}", kind=EventKind.ERROR)
         except (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
-            events.record("error", f"chat gateway lost Redis ({error}); trying again in 1 s")
+            events.record(f"chat gateway lost Redis ({error}); trying again in 1 s", kind=EventKind.ERROR)
             await asyncio.sleep(1)
 
 
@@ -198,7 +198,7 @@ class RoomGateway(_RedisLink):
         def on_event(event: Any) -> None:  # in the recording thread (a cluster's reader): over to the loop
             if event.text.startswith("chat link ") and event.client:
                 loop.call_soon_threadsafe(self._worker_ids.__setitem__, event.client, event.text.split()[2])
-            elif event.kind == "error" and " exited unexpectedly" in event.text:
+            elif event.kind == EventKind.ERROR and " exited unexpectedly" in event.text:
                 loop.call_soon_threadsafe(self.drop_worker, event.text.split(" exited")[0])
 
         self._unsubscribe = self.events.subscribe(on_event)
@@ -213,7 +213,7 @@ class RoomGateway(_RedisLink):
         for key in gone:
             self.room.leave(self.names.pop(key))
         if gone:
-            self.events.record("close", f"{label} is gone: {len(gone)} of its students left the chat room", path="/chat")
+            self.events.record(f"{label} is gone: {len(gone)} of its students left the chat room", kind=EventKind.CLOSE, path="/chat")
         return len(gone)
 
     def handle(self, envelope: dict[str, Any]) -> None:
@@ -317,12 +317,12 @@ class WorkerLink(_RedisLink):
         loop = asyncio.get_running_loop()
 
         def on_event(event: Any) -> None:  # in the recording thread: over to the loop
-            if event.kind in ("open", "close") and event.path in WORKER_PATHS:
+            if event.kind in (EventKind.OPEN, EventKind.CLOSE) and event.path in WORKER_PATHS:
                 loop.call_soon_threadsafe(self._connections_changed)
 
         self._unsubscribe = self.events.subscribe(on_event)
         # The classroom learns which worker process this id is (the cluster tags the event "worker N").
-        self.events.record("relay", f"chat link {self.worker} subscribed to the room's channels")
+        self.events.record(f"chat link {self.worker} subscribed to the room's channels", kind=EventKind.RELAY)
 
     def _connections_changed(self) -> None:
         # Connections come in bursts (a class pressing Run All): one report per burst.
@@ -400,10 +400,10 @@ class RemoteChatHandler(TutorialHandler):
 
     def joined(self, name: str) -> None:
         self.member_name = self.client_name = name
-        self.record(f"{name} joined the chat", kind="open")
+        self.record(f"{name} joined the chat", kind=EventKind.OPEN)
 
     def closed_by_room(self, code: int, reason: str) -> None:
-        self.record(f"closed by the room: {reason}", kind="close")
+        self.record(f"closed by the room: {reason}", kind=EventKind.CLOSE)
         self.close(code, close_reason(reason))
 
     def on_message(self, message: str | bytes) -> None:
@@ -414,12 +414,12 @@ class RemoteChatHandler(TutorialHandler):
         else:
             self.link.forward({"op": "message", "conn": self.conn, "text": message})
             if self.member_name is not None:
-                self.record(f"chat {describe_message(message)}", kind="message")
+                self.record(f"chat {describe_message(message)}", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
         if self.conn is not None:
             self.link.handlers.pop(self.conn, None)
             self.link.forward({"op": "leave", "conn": self.conn})
             if self.member_name is not None:
-                self.record(f"{self.member_name} left the chat", kind="close")
+                self.record(f"{self.member_name} left the chat", kind=EventKind.CLOSE)
             self.conn = None

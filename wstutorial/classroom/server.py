@@ -32,14 +32,16 @@ import json
 import secrets
 import urllib.parse
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from tornado.ioloop import PeriodicCallback
 
 from ..chatrules import CLOSE_POLICY, NameRejected
+from ..events import EventKind, EventLog
 from ..protocol import close_reason, describe_message
 from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
+from ..server.options import HandlerSpec, ServerOptions, with_overrides
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .board import BoardFileError, ProgressBoard
@@ -55,11 +57,14 @@ __all__ = [
     "start_classroom",
     "set_stream_running",
     "CLASSROOM_MAX_MESSAGE_SIZE",
+    "CLASSROOM_OPTIONS",
 ]
 
 # A chat line is at most 500 characters; nothing a student sends needs more
 # than this, and a class of 30 must not make the server buffer megabytes.
 CLASSROOM_MAX_MESSAGE_SIZE = 16 * 1024
+# A classroom's server settings unless told otherwise: start_server's, with that limit.
+CLASSROOM_OPTIONS = ServerOptions(max_message_size=CLASSROOM_MAX_MESSAGE_SIZE)
 
 
 # With a board file: saved at most this often (if something changed), and at stop.
@@ -87,34 +92,34 @@ class ChatHandler(TutorialHandler):
         self.room = room
 
     def _send(self, text: str) -> None:
-        self.hub.send(self, text)
+        self.context.hub.send(self, text)  # once per member for each chat line: no property on the way
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         raw = self.get_argument("name", "")
         try:
             member = self.room.join(raw, self._send, self.request.remote_ip or "")
         except NameRejected as error:
-            self.record(f"name rejected: {error}", kind="close")
+            self.record(f"name rejected: {error}", kind=EventKind.CLOSE)
             self.close(CLOSE_POLICY, close_reason(str(error)))
             return
         self.member_name = member.name
         self.client_name = member.name
-        self.record(f"{member.name} joined the chat", kind="open")
+        self.record(f"{member.name} joined the chat", kind=EventKind.OPEN)
 
     def on_message(self, message: str | bytes) -> None:
         if self.member_name is None:
             return
         verdict = self.room.receive(self.member_name, message)
         if verdict.close_code is not None:
-            self.record(f"closed for too many refused messages: {verdict.close_reason}", kind="close")
+            self.record(f"closed for too many refused messages: {verdict.close_reason}", kind=EventKind.CLOSE)
             self.close(verdict.close_code, close_reason(verdict.close_reason))
         elif verdict.accepted:
-            self.record(f"chat {describe_message(message)}", kind="message")
+            self.record(f"chat {describe_message(message)}", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
         if self.member_name is not None:
             self.room.leave(self.member_name)
-            self.record(f"{self.member_name} left the chat", kind="close")
+            self.record(f"{self.member_name} left the chat", kind=EventKind.CLOSE)
             self.member_name = None
 
 
@@ -126,7 +131,7 @@ class ReadingsHandler(TutorialHandler):
         self.room = room
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
         self.room.read(self, lambda text: self.hub.send(self, text))
 
     def on_message(self, message: str | bytes) -> None:
@@ -134,7 +139,7 @@ class ReadingsHandler(TutorialHandler):
 
     def on_close(self) -> None:
         self.room.unread(self)
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)
 
 
 class TeacherHandler(TutorialHandler):
@@ -159,11 +164,11 @@ class TeacherHandler(TutorialHandler):
         given = self.get_argument("token", "")
         # compare_digest: the time taken does not tell how much of a guess was right.
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            self.record("teacher page refused: wrong or missing token", kind="origin")
+            self.record("teacher page refused: wrong or missing token", kind=EventKind.ORIGIN)
             self.close(CLOSE_POLICY, "wrong or missing teacher token: use the address printed on the teacher's terminal")
             return
         self.authorized = True
-        self.record("teacher connected", kind="open")
+        self.record("teacher connected", kind=EventKind.OPEN)
         self.room.watch(self, lambda text: self.hub.send(self, text))
         self.hub.send(self, json.dumps({"type": "stream", "running": not self._stream.paused}))
         self.hub.send(self, json.dumps(self.room.board.snapshot()))
@@ -171,7 +176,7 @@ class TeacherHandler(TutorialHandler):
         loop = asyncio.get_running_loop()
 
         def on_event(event: Any) -> None:  # runs in the recording thread: hand over to the loop
-            if event.kind in ("open", "close") and event.path in WATCHED_PATHS:
+            if event.kind in (EventKind.OPEN, EventKind.CLOSE) and event.path in WATCHED_PATHS:
                 loop.call_soon_threadsafe(self._connections_changed)
 
         self._unsubscribe = self.hub.events.subscribe(on_event)
@@ -213,7 +218,7 @@ class TeacherHandler(TutorialHandler):
             if self._pending is not None:
                 self._pending.cancel()
             self.room.unwatch(self)
-            self.record("teacher disconnected", kind="close")
+            self.record("teacher disconnected", kind=EventKind.CLOSE)
 
 
 class Classroom:
@@ -263,7 +268,7 @@ class Classroom:
             self.room.board.save(self.board_file)
         except OSError as error:
             if not self._save_failed:  # once, not every second
-                self.events.record("server", f"could not save the board to {self.board_file} ({error}); will try again")
+                self.events.record(f"could not save the board to {self.board_file} ({error}); will try again", kind=EventKind.SERVER)
             self._save_failed = True
             return False
         self._saved_changes, self._save_failed = changes, False
@@ -338,18 +343,22 @@ def start_classroom(
     *,
     teacher_token: str | None = None,
     room: ChatRoom | None = None,
-    interval: float = 2.0,
-    allowed_origins: Iterable[str] = (),
-    max_message_size: int = CLASSROOM_MAX_MESSAGE_SIZE,
     wheels: Path | str | None = None,
     workers: int = 0,
     redis_url: str | None = None,
     board_file: Path | str | None = None,
-    **kwargs: Any,
+    options: ServerOptions | None = None,
+    events: EventLog | None = None,
+    timeout: float = 10.0,
+    quiet: bool = False,
+    **overrides: Any,
 ) -> Classroom:
     """Start a tutorial server with the chat room and the teacher's page.
 
-    Arguments are those of :func:`start_server`, plus ``teacher_token``
+    The server's settings are those of :func:`start_server` (``options``,
+    and keywords such as ``interval=0.5``), starting from
+    :data:`CLASSROOM_OPTIONS` instead of the defaults; the room adds its
+    routes to them. ``events``, ``timeout`` and ``quiet`` are start_server's too. Besides, ``teacher_token``
     (random by default) and ``room`` (a :class:`ChatRoom` with your own
     limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
     the class connect. ``wheels``: a folder made by ``python -m wstutorial
@@ -363,7 +372,7 @@ def start_classroom(
     they talk through the Redis at ``redis_url`` (default: a redis-server
     started on a free loopback port, stopped with the classroom). See
     :mod:`.gateway` for what this does and does not do. Every worker gets
-    this server's settings (``allowed_origins``, ``allowed_hosts``,
+    this server's settings (``interval``, ``allowed_origins``, ``allowed_hosts``,
     ``xheaders``, ``max_message_size``, pings, connection limits), so a
     student is treated the same on any port; an ``ssl_context`` cannot
     reach a worker (``ValueError``: put nginx with TLS in front instead).
@@ -373,6 +382,7 @@ def start_classroom(
     :class:`~.board.BoardFileError`, naming it, and leaves it as it is),
     saved about once a second when results came in, and at :meth:`Classroom.stop`.
     """
+    settings = with_overrides(options if options is not None else CLASSROOM_OPTIONS, overrides, "start_classroom")
     wheel_folder = Path(wheels).resolve() if wheels is not None else None
     wheel_rules = wheel_routes(wheel_folder) if wheel_folder is not None else []
     token = teacher_token if teacher_token is not None else secrets.token_urlsafe(16)
@@ -384,26 +394,22 @@ def start_classroom(
             raise BoardFileError(f"the board file's folder {str(Path(board_file).parent)!r} does not exist: create it, or pass another path")
         chat_room.board = ProgressBoard.load(board_file)  # before the port opens: a bad file stops us here
     remote = RemoteConnections()
-    server = start_server(
-        host,
-        port,
-        interval=interval,
-        allowed_origins=allowed_origins,
-        max_message_size=max_message_size,
-        handlers={
-            "/chat": (ChatHandler, {"room": chat_room}),
-            "/readings": (ReadingsHandler, {"room": chat_room}),
-            "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote}),
-        },
-        routes=wheel_rules,  # ahead of the pages' catch-all route
-        **kwargs,
+    room_handlers: dict[str, HandlerSpec] = {
+        "/chat": (ChatHandler, {"room": chat_room}),
+        "/readings": (ReadingsHandler, {"room": chat_room}),
+        "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote}),
+    }
+    settings = settings.replace(
+        handlers={**settings.handlers, **room_handlers},
+        routes=(*wheel_rules, *settings.routes),  # ahead of the pages' catch-all route
     )
+    server = start_server(host, port, options=settings, events=events, timeout=timeout, quiet=quiet)
     classroom = Classroom(server, chat_room, token, remote)
     if board_file is not None:
         classroom._keep_board(Path(board_file))
     if workers:
         try:
-            _start_workers(classroom, workers, redis_url, host, port != 0, interval, wheel_folder)
+            _start_workers(classroom, workers, redis_url, host, port != 0, wheel_folder)
         except BaseException:
             classroom.stop()
             raise
@@ -411,12 +417,11 @@ def start_classroom(
 
 
 def _start_workers(
-    classroom: Classroom, workers: int, redis_url: str | None, host: str, count_up: bool, interval: float,
-    wheels: Path | None,
+    classroom: Classroom, workers: int, redis_url: str | None, host: str, count_up: bool, wheels: Path | None
 ) -> None:
     """The room's gateway on the classroom's loop, then the worker processes (see :mod:`.gateway`).
 
-    Each worker gets the room's process's own settings (origins, allowed
+    Each worker gets the room's process's own settings (interval, origins, allowed
     hosts, xheaders, message size, pings, connection limits: see
     ``ServerOptions.worker_settings``) and serves the same wheelhouse.
     """
@@ -444,7 +449,6 @@ def _start_workers(
         host=host,
         port=port + 1 if count_up and port + workers <= 65535 else 0,  # predictable ports for a balancer's config
         channel=f"{prefix}:broadcast",
-        interval=interval,
         events=classroom.server.events,
         module="wstutorial.classroom.worker",
         extra_args=["--prefix", prefix, *(["--wheels", str(wheels)] if wheels is not None else [])],

@@ -37,7 +37,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://127.0.0.1:6379/0")
     parser.add_argument("--channel", default=DEFAULT_CHANNEL)
-    parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="the room's Redis channels start with this")
     parser.add_argument("--wheels", metavar="DIR", default=None, help="a wheelhouse to serve at /wheels/, as the classroom does")
     add_settings_argument(parser)  # the classroom's own settings: origins, xheaders, limits
@@ -48,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         asyncio.run(
             serve(
-                args.host, args.port, args.redis, args.channel, args.interval,
+                args.host, args.port, args.redis, args.channel,
                 events=events,
                 handlers={"/chat": (RemoteChatHandler, {"link": link})},
                 services=[link],

@@ -10,7 +10,7 @@ from tornado.httputil import HTTPServerRequest
 from tornado.routing import Matcher, Rule
 
 from ..address import is_loopback
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..identity import HEADER, ServerIdentity, header_value, this_process
 from ..identity import PATH as IDENTITY_PATH
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
@@ -53,7 +53,7 @@ def _log_request(hub: Hub) -> Any:
         status = handler.get_status()
         if status >= 400:
             request = handler.request
-            hub.events.record("http", f"HTTP {status} {request.method} {request.uri}", path=request.path)
+            hub.events.record(f"HTTP {status} {request.method} {request.uri}", kind=EventKind.HTTP, path=request.path)
 
     return log_request
 
@@ -86,10 +86,10 @@ class HostRefused(tornado.web.RequestHandler):
     def prepare(self) -> None:
         host = self.request.host
         self.hub.events.record(
-            "origin",
             f"request for Host {host!r} refused (403): this server listens on loopback and answers only "
             "localhost, 127.0.0.1 and ::1 (a page that points its own name at 127.0.0.1, DNS rebinding, "
             f"says its own name); add {host.rsplit(':', 1)[0]!r} to allowed_hosts if you use that name",
+            kind=EventKind.ORIGIN,
             path=self.request.path,
         )
         raise tornado.web.HTTPError(403, "this server answers only requests for localhost")

@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 from tornado.web import HTTPError, RequestHandler, create_signed_value, decode_signed_value
 
+from ..events import EventKind
 from .handlers import TutorialHandler, describe_message
 
 __all__ = [
@@ -118,16 +119,16 @@ class PrivateHandler(TutorialHandler):
     def prepare(self) -> None:
         super().prepare()  # the tutorial's cross-site check
         if self.current_user is None:
-            self.record("login required: no valid cookie or token (401)", kind="auth")
+            self.record("login required: no valid cookie or token (401)", kind=EventKind.AUTH)
             raise HTTPError(401, "log in first")  # before the upgrade: no WebSocket is opened
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record(f"new connection from {self.current_user}", kind="open")
+        self.record(f"new connection from {self.current_user}", kind=EventKind.OPEN)
         self.write_message(f"Hello {self.current_user}")
 
     def on_message(self, message: str | bytes) -> None:
-        self.record(f"message received from {self.current_user}: {describe_message(message)}", kind="message")
+        self.record(f"message received from {self.current_user}: {describe_message(message)}", kind=EventKind.MESSAGE)
         self.hub.send(self, f"{self.current_user}: {message if isinstance(message, str) else '(binary)'}")
 
     def on_close(self) -> None:
-        self.record(f"connection closed ({self.current_user})", kind="close")
+        self.record(f"connection closed ({self.current_user})", kind=EventKind.CLOSE)

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import IO, Any, Sequence
 
 from ..address import check_ws_url, parse_host, parse_port
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..services.local import ServiceError
-from .options import ServerOptions
+from .options import ServerOptions, with_overrides
 from .relay import DEFAULT_CHANNEL, encode
 
 __all__ = ["Cluster", "Worker", "start_cluster", "MAX_WORKERS"]
@@ -122,7 +122,7 @@ class Cluster:
     def running(self) -> bool:
         return bool(self.workers) and all(worker.running for worker in self.workers)
 
-    def _spawn(self, index: int, host: str, port: int, interval: float) -> Worker:
+    def _spawn(self, index: int, host: str, port: int) -> Worker:
         package_parent = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         # The child finds this same wstutorial, installed or not.
@@ -132,7 +132,7 @@ class Cluster:
         args = [
             sys.executable, "-m", self.module,
             "--host", host, "--port", str(port), "--redis", self.redis_url,
-            "--channel", self.channel, "--interval", str(interval), *self.extra_args,
+            "--channel", self.channel, *self.extra_args,
         ]
         with stderr_log.open("w") as err:
             process = subprocess.Popen(
@@ -164,11 +164,13 @@ class Cluster:
             elif "event" in message:
                 event = message["event"]
                 client = f"{worker.name} {event.get('client') or ''}".strip()
-                self.events.record(str(event["kind"]), str(event["text"]), client=client, path=str(event.get("path", "")))
+                self.events.record(
+                    str(event["text"]), kind=EventKind(event["kind"]), client=client, path=str(event.get("path", ""))
+                )
         worker._listening.set()  # the process ended: nobody waits in vain
         code = worker.process.wait()
         if not self._stopping:
-            self.events.record("error", f"{worker.name} exited unexpectedly (exit code {code}); its clients lost their connection")
+            self.events.record(f"{worker.name} exited unexpectedly (exit code {code}); its clients lost their connection", kind=EventKind.ERROR)
 
     def _wait_listening(self, worker: Worker, timeout: float) -> None:
         if not worker._listening.wait(timeout) or not worker.port:
@@ -176,7 +178,7 @@ class Cluster:
             why = worker.error or (f"it did not start within {timeout} s" if worker.running else "it exited")
             detail = ("; its error output ends with:\n" + "\n".join(log)) if log else ""
             raise ServiceError(f"{worker.name} of the cluster failed: {why}{detail}")
-        self.events.record("server", f"{worker.name} listening on port {worker.port} (pid {worker.process.pid})")
+        self.events.record(f"{worker.name} listening on port {worker.port} (pid {worker.process.pid})", kind=EventKind.SERVER)
 
     def stop(self, timeout: float = 10.0) -> int:
         """Stop every worker (each closes its clients with 1001), then the Redis we started. Safe twice.
@@ -212,7 +214,7 @@ class Cluster:
             self._owned_redis = None
         self._folder.cleanup()
         if stopped:
-            self.events.record("server", f"cluster stopped ({stopped} workers, {closed} clients closed with 1001)")
+            self.events.record(f"cluster stopped ({stopped} workers, {closed} clients closed with 1001)", kind=EventKind.SERVER)
         self.workers = []
         return closed
 
@@ -234,12 +236,12 @@ def start_cluster(
     host: str = "127.0.0.1",
     port: int = 0,
     channel: str = DEFAULT_CHANNEL,
-    interval: float = 2.0,
     timeout: float = 30.0,
     events: EventLog | None = None,
     module: str = "wstutorial.server.worker",
     extra_args: Sequence[str] = (),
     options: ServerOptions | None = None,
+    **overrides: Any,
 ) -> Cluster:
     """Start ``workers`` server processes that broadcast to each other through Redis.
 
@@ -252,15 +254,16 @@ def start_cluster(
         port: the first worker's port, the next ones count up from it
             (``port``, ``port + 1``, ...); 0 (the default): free ports.
         channel: the Redis channel the workers share.
-        interval: seconds between two ``message: <n>`` of ``/streaming``.
         timeout: seconds the workers may take to start.
         events: the log the workers' events go to (default: a new one).
         module: the worker program (``python -m MODULE``), e.g. the
             classroom's ``wstutorial.classroom.worker``; it takes the
             options of ``wstutorial.server.worker`` plus ``extra_args``.
-        options: the settings every worker gets (origins, xheaders, limits,
-            ...: ``ServerOptions.worker_settings()``, passed as ``--options
-            JSON``); ``interval`` and the routes are set apart.
+        options: the settings every worker gets (interval, origins, xheaders,
+            limits, ...: ``ServerOptions.worker_settings()``, passed as
+            ``--options JSON``); the routes are set apart.
+        **overrides: settings of ``options`` to change, e.g. ``interval=0.5``
+            (as ``start_server``'s).
 
     Returns once every worker listens and is subscribed. A cluster this
     process already runs on the same ``channel`` is stopped first, so
@@ -270,6 +273,7 @@ def start_cluster(
         ServiceMissing: no redis_url and redis-server is not installed.
         ServiceError: a worker did not start (the message says why).
         ValueError: a setting that cannot reach another process (``ssl_context``).
+        TypeError, ValueError: a setting is not one, or its value is wrong.
     """
     if not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise ValueError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
@@ -277,8 +281,8 @@ def start_cluster(
     port = parse_port(port)
     if port and port + workers - 1 > 65535:
         raise ValueError(f"ports {port} to {port + workers - 1} do not all exist; choose a lower port, or 0")
-    if options is not None:  # checked before anything starts
-        extra_args = ["--options", json.dumps(options.worker_settings()), *extra_args]
+    settings = with_overrides(options, overrides, "start_cluster")  # checked before anything starts
+    extra_args = ["--options", json.dumps(settings.worker_settings()), *extra_args]
     with _clusters_lock:
         previous = [running for running in _clusters if running.channel == channel]
     for running in previous:
@@ -292,7 +296,7 @@ def start_cluster(
     cluster = Cluster(redis_url, channel, events if events is not None else EventLog(), owned, module, extra_args)
     try:
         ports = [port + index if port else 0 for index in range(workers)]
-        cluster.workers = [cluster._spawn(index + 1, host, ports[index], interval) for index in range(workers)]
+        cluster.workers = [cluster._spawn(index + 1, host, ports[index]) for index in range(workers)]
         for worker in cluster.workers:
             cluster._wait_listening(worker, timeout)
     except BaseException:

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any, Optional
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
+from ..events import EventKind
 from ..protocol import CloseCode, describe_message
-from ..tornado_internals import make_server_protocol, send_close_frame
+from ..tornado_internals import ServerProtocol, make_server_protocol, send_close_frame
 from .hub import Hub, forwarded_scheme, same_host
+from .pings import PingRound
 
 if TYPE_CHECKING:
     from .context import ServerContext
@@ -104,9 +106,9 @@ class TutorialHandler(WebSocketHandler):
         """True from the moment the WebSocket opened until the hub forgot it."""
         return self in self.context.hub.connections.get(self.request.path, ())
 
-    def record(self, text: str, kind: str = "info") -> None:
-        """Add ``text`` to the server's event log, tagged with this client."""
-        self.hub.events.record(kind, text, client=self.client_name, path=self.request.path)
+    def record(self, text: str, *, kind: EventKind = EventKind.INFO) -> None:
+        """Add ``text`` to the server's event log, tagged with this client (``kind``: what it is about)."""
+        self.hub.events.record(text, kind=kind, client=self.client_name, path=self.request.path)
 
     def check_origin(self, origin: str) -> bool:
         # Browsers let any page open a WebSocket to any server, so the server
@@ -121,24 +123,24 @@ class TutorialHandler(WebSocketHandler):
             return True
         site = f" (Sec-Fetch-Site: {fetch_site})" if fetch_site else ""
         advice = origin_advice(origin, self.request.host, scheme=scheme, forwarded=forwarded is not None)
-        self.record(f"origin rejected {origin!r}{site} (403): {advice}", kind="origin")
+        self.record(f"origin rejected {origin!r}{site} (403): {advice}", kind=EventKind.ORIGIN)
         return False
 
     def prepare(self) -> None:
         if self.request.version == "HTTP/1.0":
             # RFC 6455 section 4.1: the upgrade is an HTTP/1.1 (or later) GET.
-            self.record("handshake refused: an upgrade needs HTTP/1.1, got HTTP/1.0 (400)", kind="http")
+            self.record("handshake refused: an upgrade needs HTTP/1.1, got HTTP/1.0 (400)", kind=EventKind.HTTP)
             raise HTTPError(400, "a WebSocket upgrade needs HTTP/1.1")
         key = self.request.headers.get("Sec-WebSocket-Key")
         if key is not None and not _valid_key(key):
             # RFC 6455 section 4.2.1: the key is 16 random bytes in base64.
-            self.record(f"handshake refused: Sec-WebSocket-Key {key[:40]!r} is not 16 bytes in base64 (400)", kind="http")
+            self.record(f"handshake refused: Sec-WebSocket-Key {key[:40]!r} is not 16 bytes in base64 (400)", kind=EventKind.HTTP)
             raise HTTPError(400, "Sec-WebSocket-Key must be 16 bytes in base64")
         # Tornado checks the origin only when an Origin header is present; a
         # browser that marks the request cross-site without one is refused too.
         if "Origin" not in self.request.headers and "Sec-Websocket-Origin" not in self.request.headers:
             if self.request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
-                self.record("origin rejected: cross-site request without an Origin (403)", kind="origin")
+                self.record("origin rejected: cross-site request without an Origin (403)", kind=EventKind.ORIGIN)
                 raise HTTPError(403, "cross-site WebSocket requests are not allowed")
 
     def get_websocket_protocol(self) -> Optional[WebSocketProtocol]:
@@ -153,11 +155,13 @@ class TutorialHandler(WebSocketHandler):
             budget=self.context.receive_budget,
         )
 
-    def _websocket_opened(self) -> None:
+    def _websocket_opened(self, connection: ServerProtocol) -> None:
         self.hub.register(self.request.path, self)
+        if self.ping_interval:
+            PingRound.join(connection, self.ping_interval, self.ping_timeout)
 
     def _protocol_violation(self, code: int, reason: str) -> None:
-        self.record(f"closed with {code}: {reason}", kind="error")
+        self.record(f"closed with {code}: {reason}", kind=EventKind.ERROR)
 
     def on_connection_close(self) -> None:
         try:
@@ -177,7 +181,7 @@ class TutorialHandler(WebSocketHandler):
             # records it as an event; Tornado's warning would be printed from
             # the server's thread into a random notebook cell.
             return
-        self.record(f"error in {type(self).__name__}: {value!r}", kind="error")
+        self.record(f"error in {type(self).__name__}: {value!r}", kind=EventKind.ERROR)
         super().log_exception(typ, value, tb)
         # Tornado drops the connection next, without a close frame; tell the
         # client why first (1011: the server hit an unexpected error).
@@ -189,48 +193,48 @@ class TutorialHandler(WebSocketHandler):
             try:
                 self.on_connection_close()
             except Exception as error:
-                self.record(f"error in {type(self).__name__}.on_close: {error!r}", kind="error")
+                self.record(f"error in {type(self).__name__}.on_close: {error!r}", kind=EventKind.ERROR)
 
 
 class HelloHandler(TutorialHandler):
     """Part 1, ``/ws``: says Hello World and reports what happens."""
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
         # hub.send, not write_message: a client that resets right away must not
         # make open() raise or leave a failed Task behind.
         self.hub.send(self, "Hello World")
 
     def on_message(self, message: str | bytes) -> None:
-        self.record(f"message received {describe_message(message)}", kind="message")
+        self.record(f"message received {describe_message(message)}", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)
 
 
 class EchoHandler(TutorialHandler):
     """``/echo``: sends every message back, text as text and binary as binary."""
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
 
     def on_message(self, message: str | bytes) -> None:
         self.hub.send(self, message)
 
     def on_close(self) -> None:
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)
 
 
 class StreamingHandler(TutorialHandler):
     """Part 2, ``/streaming``: joins the stream of ``message: <n>``."""
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
         self.context.stream.join(self)
 
     def on_message(self, message: str | bytes) -> None:
-        self.record(f"message received {describe_message(message)}", kind="message")
+        self.record(f"message received {describe_message(message)}", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
         self.context.stream.leave(self)
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)

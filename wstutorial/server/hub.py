@@ -21,9 +21,17 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from ..address import is_loopback
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..protocol import CloseCode
-from ..tornado_internals import WebSocketSide, drop_socket, is_open, open_fast_stream, raw_stream, write_frames
+from ..tornado_internals import (
+    WebSocketSide,
+    connection_deflate,
+    drop_socket,
+    is_open,
+    open_fast_stream,
+    raw_stream,
+    write_frames,
+)
 from .frames import FrameBatch
 
 __all__ = ["Hub", "Connection", "normalize_origin", "normalize_host_name", "forwarded_scheme", "same_host", "DEFAULT_MAX_PENDING_WRITES", "DEFAULT_MAX_PENDING_BYTES"]
@@ -177,6 +185,9 @@ class Hub:
         self._changed: asyncio.Event | None = None
         # Messages sent through write_message instead of ready-made frames.
         self.slow_path_writes = 0
+        # The frame of the last message sent alone: a room that sends one text to
+        # each member in turn (a chat line to the class) builds its frame once.
+        self._last_sent: FrameBatch | None = None
 
     # -- names and bookkeeping -------------------------------------------------
 
@@ -276,8 +287,23 @@ class Hub:
 
         Never raises for a closed or slow client: the message is dropped for
         that client (see ``DEFAULT_MAX_PENDING_WRITES``) and the others go on.
+        A room that sends one text to each member in turn (a chat line to the
+        class) takes the same short way per member as :meth:`broadcast`, with
+        the frame built once.
         """
-        return self.send_frames(handler, FrameBatch((message,))) == 1
+        batch = self._last_sent
+        if batch is None or batch.messages[0] is not message:  # the same object: the same text
+            batch = self._last_sent = FrameBatch((message,))
+        stream = None if handler.pending_writes else open_fast_stream(handler, batch.compressible)
+        if stream is None:
+            return self.send_frames(handler, batch) == 1
+        try:
+            waiting = write_frames(stream, batch.data)
+        except StreamClosedError:
+            return False
+        if waiting is not None:
+            _track(handler, waiting, 1, len(batch.data))
+        return True
 
     def send_frames(self, handler: Connection, batch: FrameBatch) -> int:
         """Queue the messages of ``batch`` for one client; returns how many were queued.
@@ -299,7 +325,7 @@ class Hub:
         if not is_open(handler):
             return 0
         stream = raw_stream(handler)
-        if stream is None:  # compression is on: Tornado must encode each message itself
+        if stream is None:  # Tornado no longer exposes the stream: it must encode each message itself
             self._slow_path(handler)
             sent = 0
             for message in batch.messages[:count]:
@@ -310,23 +336,23 @@ class Hub:
                 _track(handler, future, 1, len(message))
                 sent += 1
             return sent
+        frames = batch.for_connection(connection_deflate(handler))  # compressed, if it agreed to permessage-deflate
         try:
-            waiting = write_frames(stream, batch.prefix(count))
+            waiting = write_frames(stream, frames.prefix(count))
         except StreamClosedError:
             return 0
         if waiting is not None:  # some bytes wait in Tornado's buffer: a client that does not keep up
-            _track(handler, waiting, count, batch.size(count))
+            _track(handler, waiting, count, frames.size(count))
         return count
 
     def _slow_path(self, handler: Connection) -> None:
         """Record, once per server, that frames go through ``write_message`` (one Task per message)."""
         if self.slow_path_writes == 0:
-            reason = (
-                "the handler offers compression"
-                if handler.get_compression_options() is not None
-                else "Tornado no longer exposes the connection's stream (see tornado_internals.raw_stream)"
+            self.events.record(
+                "sending through write_message, not the fast path: Tornado no longer exposes the connection's stream "
+                "(see tornado_internals.raw_stream)",
+                kind=EventKind.SERVER,
             )
-            self.events.record("server", f"sending through write_message, not the fast path: {reason}")
         self.slow_path_writes += 1
 
     def _dropped(self, handler: Connection, count: int) -> None:
@@ -334,8 +360,8 @@ class Hub:
         handler.dropped_messages += count
         if first:
             self.events.record(
-                "slow",
                 "client is not reading; dropping messages to it until it catches up",
+                kind=EventKind.SLOW,
                 client=handler.client_name,
                 path=handler.request.path,
             )
@@ -346,13 +372,14 @@ class Hub:
         The frame is built once and the same bytes go to every client.
         """
         batch = FrameBatch((message,))
-        data, size = batch.data, len(batch.data)
+        data, size, compressible = batch.data, len(batch.data), batch.compressible
         sent = 0
         for handler in list(self.connections.get(path, ())):
-            # The usual client (open, keeping up, no compression) takes the
-            # short way: the ready-made frame straight to its socket. Anyone
-            # else goes through send_frames, which knows every case.
-            stream = None if handler.pending_writes else open_fast_stream(handler)
+            # The usual client (open, keeping up; with permessage-deflate only
+            # if the message is too short to compress) takes the short way: the
+            # ready-made frame straight to its socket. Anyone else goes through
+            # send_frames, which knows every case.
+            stream = None if handler.pending_writes else open_fast_stream(handler, compressible)
             if stream is None:
                 sent += self.send_frames(handler, batch)
                 continue

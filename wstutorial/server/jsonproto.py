@@ -33,6 +33,7 @@ from typing import Any, ClassVar, Mapping
 
 from tornado.websocket import WebSocketClosedError
 
+from ..events import EventKind
 from .handlers import TutorialHandler, describe_message
 
 __all__ = ["JsonHandler", "ProtocolError", "parse_message", "MAX_COUNT", "MAX_COUNT_BYTES"]
@@ -122,7 +123,7 @@ class JsonHandler(TutorialHandler):
     counting: "asyncio.Future[None] | None" = None
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
 
     async def on_message(self, message: str | bytes) -> None:
         # A coroutine: Tornado reads this client's next message only once it
@@ -136,10 +137,10 @@ class JsonHandler(TutorialHandler):
             if inspect.isawaitable(reply):
                 reply = await reply
         except ProtocolError as error:
-            self.record(f"refused {describe_message(message)}: {error}", kind="protocol")
+            self.record(f"refused {describe_message(message)}: {error}", kind=EventKind.PROTOCOL)
             reply = {"type": "error", "error": str(error)}
         except Exception as error:  # a bug in a handle_ method: tell the sender, keep the connection
-            self.record(f"error handling {describe_message(message)}: {error!r}", kind="error")
+            self.record(f"error handling {describe_message(message)}: {error!r}", kind=EventKind.ERROR)
             reply = {"type": "error", "error": "the server failed to handle this message (see its event log)"}
         if reply is not None:
             await self.send(reply)
@@ -149,12 +150,12 @@ class JsonHandler(TutorialHandler):
         try:
             await self.write_message(reply)  # a dict: Tornado sends it as JSON text
         except WebSocketClosedError:
-            self.record(f"could not send {reply.get('type')!r}: the client has left (WebSocketClosedError)", kind="close")
+            self.record(f"could not send {reply.get('type')!r}: the client has left (WebSocketClosedError)", kind=EventKind.CLOSE)
             return False
         return True
 
     def on_close(self) -> None:
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)
 
     # -- the message types ------------------------------------------------------
 
@@ -193,12 +194,12 @@ class JsonHandler(TutorialHandler):
                 # message would pile up in the server's memory.
                 await self.write_message({"type": "count", "n": n, "data": data})
                 longest = max(longest, loop.time() - started)
-            self.record(f"count sent {to} messages; the longest wait for the client was {longest:.2f} s", kind="message")
+            self.record(f"count sent {to} messages; the longest wait for the client was {longest:.2f} s", kind=EventKind.MESSAGE)
             await self.write_message({"type": "done", "sent": to, "longest_wait": round(longest, 3)})
         except WebSocketClosedError:
             # Not a bug: the client left. write_message raises it at once when
             # the connection is closing, or through the future when it closes
             # while the message waits.
-            self.record(f"count stopped after {n - 1} of {to} messages: the client left (WebSocketClosedError)", kind="close")
+            self.record(f"count stopped after {n - 1} of {to} messages: the client left (WebSocketClosedError)", kind=EventKind.CLOSE)
         except Exception as error:  # a task's exception would otherwise go unseen
-            self.record(f"error in count: {error!r}", kind="error")
+            self.record(f"error in count: {error!r}", kind=EventKind.ERROR)

@@ -31,7 +31,7 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
 
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..tornado_internals import add_guarded_sockets, half_close
 
 __all__ = [
@@ -180,9 +180,9 @@ class TutorialHTTPServer(HTTPServer):
         if not self._refusing:
             self._refusing = True
             self.events.record(
-                "limit",
                 f"{self.max_connections} connections are open (max_connections): new ones get 503 "
                 "until some close",
+                kind=EventKind.LIMIT,
             )
         IOLoop.current().add_callback(_answer_busy, stream)
 
@@ -202,8 +202,8 @@ class TutorialHTTPServer(HTTPServer):
                 else ""
             )
             self.events.record(
-                "error",
                 f"cannot accept connections: {error.strerror or error}{hint}; "
                 f"{self.accept_errors} such errors so far, recorded at most once a second",
+                kind=EventKind.ERROR,
             )
         return ACCEPT_PAUSE

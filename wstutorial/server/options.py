@@ -1,14 +1,19 @@
 """A server's settings in one object, checked once: ``ServerOptions``.
 
-``start_server(port=..., interval=..., ...)`` builds it from its keywords;
-``make_app`` and ``TutorialServer`` take it as it is, so a setting is
-named, defaulted and checked in one place only.
+Each setting is written once, as a field: its name, default, help text and
+check. ``start_server(port=..., interval=...)`` turns its keywords into one
+(:func:`with_overrides`), the command line's flags and the workers'
+``--options`` are made from the fields, ``make_app`` and ``TutorialServer``
+take it as it is.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import ssl
+import textwrap
 import types
 from pathlib import Path
 from typing import Any, Mapping, TypeAlias
@@ -19,7 +24,9 @@ from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .hub import normalize_host_name, normalize_origin
 from .limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PARTIAL_BYTES
 
-__all__ = ["ServerOptions", "HandlerSpec", "DEFAULT_PING_INTERVAL", "DEFAULT_INTERVAL", "WORKER_SETTINGS"]
+__all__ = [
+    "ServerOptions", "HandlerSpec", "DEFAULT_PING_INTERVAL", "DEFAULT_INTERVAL", "WORKER_SETTINGS", "with_overrides",
+]
 
 # Without pings, a client whose network silently drops is never noticed.
 DEFAULT_PING_INTERVAL = 10.0
@@ -31,91 +38,99 @@ DEFAULT_INTERVAL = 2.0
 # Plain HTTP routes (a login form) are RequestHandlers.
 HandlerSpec: TypeAlias = type[RequestHandler] | tuple[type[RequestHandler], Mapping[str, Any]]
 
-# The settings a worker process (server/worker.py, classroom/worker.py) takes
-# on its command line, as JSON: the plain values. Not interval (its own
-# --interval), nor handlers and routes (code: each worker program has its own),
-# nor ssl_context and tornado_settings (objects), which worker_settings() refuses.
-WORKER_SETTINGS = (
-    "allowed_origins", "max_message_size", "ping_interval", "ping_timeout", "student_dir", "allowed_hosts",
-    "check_host", "xheaders", "max_connections", "header_timeout", "max_partial_bytes",
-)
+
+def _setting(help: str, default: Any = dataclasses.MISSING, *, worker: bool = True, **field: Any) -> Any:
+    """A field of :class:`ServerOptions` with its help text, the one place both are written.
+
+    ``worker=False``: the setting cannot cross into a worker process (code or
+    an object of this process), so it is not one of :data:`WORKER_SETTINGS`.
+    """
+    return dataclasses.field(default=default, metadata={"help": help, "worker": worker}, **field)
+
 
 @dataclasses.dataclass(frozen=True)
 class ServerOptions:
     """Everything a tutorial server can be told; invalid values raise ``ValueError``/``TypeError`` here.
 
-    Attributes:
-        interval: seconds between two ``message: <n>`` of ``/streaming``.
-        allowed_origins: web pages from other origins allowed to connect,
-            e.g. ``("http://localhost:8889",)``; never ``*``. Kept normalized.
-        max_message_size: larger messages close the connection with 1009.
-        ping_interval: seconds between pings that detect dead clients; None: no pings.
-        ping_timeout: seconds to wait for a ping's answer (default and upper
-            bound: ``ping_interval``).
-        handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``,
-            or ``{"/chat": (ChatHandler, {"room": room})}``.
-        student_dir: a folder of the student's own pages, served at ``/my/``.
-        routes: further Tornado rules (``(pattern, handler[, kwargs])``), e.g.
-            plain HTTP handlers; matched before the pages.
-        tornado_settings: further ``tornado.web.Application`` settings.
-        allowed_hosts: names besides ``localhost``, ``127.0.0.1`` and ``::1``
-            that may appear in a request's ``Host`` when ``check_host`` is on,
-            e.g. ``("mylaptop.local",)``. Kept normalized.
-        check_host: refuse requests for other ``Host`` names with 403 (DNS
-            rebinding); None (the default): on when the server listens on
-            loopback only, off when it listens on the network.
-        ssl_context: serve ``https://`` and ``wss://`` with this TLS context
-            (``wstutorial.server.tls.LocalCA.server_context()``); None: plain
-            ``http://`` and ``ws://``.
-        xheaders: believe a reverse proxy's ``X-Real-Ip`` / ``X-Forwarded-For``
-            / ``X-Forwarded-Proto`` about the client (Tornado's ``xheaders``).
-            Only for a server reachable through that proxy alone: otherwise
-            any client can claim any address.
-        max_connections: TCP connections open at once (pages and WebSockets);
-            None (the default): the file limit (``ulimit -n``) less 100.
-            Beyond it new ones get 503 and one event says so.
-        header_timeout: seconds a client has to send a request's headers
-            (default 10); slower ones are closed.
-        max_partial_bytes: bytes of messages still arriving, all connections
-            together (default 16 MiB); the client that would go over it is
-            closed with 1013 (try again later).
+    Each setting is a keyword of ``start_server`` (and ``start_classroom``,
+    ``start_cluster``) too; :meth:`help` says what it does.
     """
 
-    interval: float = DEFAULT_INTERVAL
-    allowed_origins: tuple[str, ...] = ()
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
-    ping_interval: float | None = DEFAULT_PING_INTERVAL
-    ping_timeout: float | None = None
-    handlers: Mapping[str, HandlerSpec] = dataclasses.field(default_factory=dict)
-    student_dir: Path | None = None
-    routes: tuple[Any, ...] = ()
-    tornado_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    allowed_hosts: tuple[str, ...] = ()
-    check_host: bool | None = None
-    ssl_context: ssl.SSLContext | None = None
-    xheaders: bool = False
-    max_connections: int | None = DEFAULT_MAX_CONNECTIONS
-    header_timeout: float = DEFAULT_HEADER_TIMEOUT
-    max_partial_bytes: int = DEFAULT_MAX_PARTIAL_BYTES
+    interval: float = _setting("seconds between two ``message: <n>`` of ``/streaming``", DEFAULT_INTERVAL)
+    allowed_origins: tuple[str, ...] = _setting(
+        "web pages from other origins allowed to connect, e.g. ``http://localhost:8889``; never ``*``", ()
+    )
+    max_message_size: int = _setting(
+        "bytes a message may have; larger messages close the connection with 1009", DEFAULT_MAX_MESSAGE_SIZE
+    )
+    ping_interval: float | None = _setting(
+        "seconds between pings that detect dead clients; None: no pings", DEFAULT_PING_INTERVAL
+    )
+    ping_timeout: float | None = _setting(
+        "seconds to wait for a ping's answer before closing (default and upper bound: ``ping_interval``)", None
+    )
+    handlers: Mapping[str, HandlerSpec] = _setting(
+        "extra or replaced WebSocket routes, ``{\"/ws\": MyHandler}``, "
+        "or ``{\"/chat\": (ChatHandler, {\"room\": room})}``",
+        worker=False, default_factory=dict,
+    )
+    student_dir: Path | None = _setting("a folder of the student's own pages, served at ``/my/``", None)
+    routes: tuple[Any, ...] = _setting(
+        "further Tornado rules (``(pattern, handler[, kwargs])``), e.g. plain HTTP handlers; matched before the pages",
+        (), worker=False,
+    )
+    tornado_settings: Mapping[str, Any] = _setting(
+        "further ``tornado.web.Application`` settings, e.g. ``cookie_secret``", worker=False, default_factory=dict
+    )
+    allowed_hosts: tuple[str, ...] = _setting(
+        "names besides ``localhost``, ``127.0.0.1`` and ``::1`` that may appear in a request's ``Host`` "
+        "when ``check_host`` is on, e.g. ``mylaptop.local``; other names get 403 (DNS rebinding)",
+        (),
+    )
+    check_host: bool | None = _setting(
+        "refuse requests for other ``Host`` names with 403 (DNS rebinding); None: on when the server "
+        "listens on loopback only, off when it listens on the network",
+        None,
+    )
+    ssl_context: ssl.SSLContext | None = _setting(
+        "serve ``https://`` and ``wss://`` with this TLS context "
+        "(``wstutorial.server.tls.LocalCA.server_context()``); None: plain ``http://`` and ``ws://``",
+        None, worker=False,
+    )
+    xheaders: bool = _setting(
+        "believe a reverse proxy's ``X-Real-Ip`` / ``X-Forwarded-For`` / ``X-Forwarded-Proto`` about the client "
+        "(Tornado's ``xheaders``); only for a server reachable through that proxy alone: otherwise any "
+        "client can claim any address",
+        False,
+    )
+    max_connections: int | None = _setting(
+        "TCP connections open at once (pages and WebSockets); None: the file limit (``ulimit -n``) less 100; "
+        "beyond it new ones get 503 and one event says so",
+        DEFAULT_MAX_CONNECTIONS,
+    )
+    header_timeout: float = _setting(
+        "seconds a client has to send a request's headers; slower ones are closed", DEFAULT_HEADER_TIMEOUT
+    )
+    max_partial_bytes: int = _setting(
+        "bytes of messages still arriving, all connections together; the client that would go over it "
+        "is closed with 1013 (try again later)",
+        DEFAULT_MAX_PARTIAL_BYTES,
+    )
 
     def __post_init__(self) -> None:
         # Frozen: normalized values are set through object.__setattr__, once, here.
         def set(name: str, value: object) -> None:
             object.__setattr__(self, name, value)
 
-        if isinstance(self.interval, bool) or not isinstance(self.interval, (int, float)) or not self.interval > 0:
-            raise ValueError(f"interval must be a positive number of seconds, got {self.interval!r}")
+        _check_seconds("interval", self.interval)
         if isinstance(self.allowed_origins, str):
             raise TypeError(f"allowed_origins is a list of origins, e.g. [{self.allowed_origins!r}], not one string")
         set("allowed_origins", tuple(normalize_origin(origin) for origin in self.allowed_origins))
-        if isinstance(self.max_message_size, bool) or not isinstance(self.max_message_size, int) or self.max_message_size < 1:
-            raise ValueError(f"max_message_size must be a positive number of bytes, got {self.max_message_size!r}")
-        for name in ("ping_interval", "ping_timeout"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-                raise ValueError(f"{name} must be a positive number of seconds or None, got {value!r}")
+        _check_count("max_message_size", self.max_message_size, "a positive number of bytes")
+        _check_seconds("ping_interval", self.ping_interval, or_none=True)
+        _check_seconds("ping_timeout", self.ping_timeout, or_none=True)
         handlers: dict[str, HandlerSpec] = {}
-        for path, spec in dict(self.handlers).items():
+        for path, spec in dict(self.handlers or {}).items():
             handler = spec[0] if isinstance(spec, tuple) else spec
             if not isinstance(path, str) or not path.startswith("/"):
                 raise ValueError(f"a handler's path must start with '/', got {path!r}")
@@ -131,22 +146,17 @@ class ServerOptions:
             if not folder.is_dir():
                 raise ValueError(f"student_dir must be a folder of pages, {str(self.student_dir)!r} is not one ({folder})")
             set("student_dir", folder)
-        set("routes", tuple(self.routes))
+        set("routes", tuple(self.routes or ()))
         set("tornado_settings", types.MappingProxyType(dict(self.tornado_settings)))
         if isinstance(self.allowed_hosts, str):
             raise TypeError(f"allowed_hosts is a list of names, e.g. [{self.allowed_hosts!r}], not one string")
         set("allowed_hosts", tuple(normalize_host_name(name) for name in self.allowed_hosts))
         if self.check_host is not None and not isinstance(self.check_host, bool):
             raise TypeError(f"check_host is True, False or None (decided by the address), got {self.check_host!r}")
-        for name in ("max_connections", "max_partial_bytes"):
-            value = getattr(self, name)
-            if value is None and name == "max_connections":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
-        timeout = self.header_timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise ValueError(f"header_timeout must be a positive number of seconds, got {timeout!r}")
+        if self.max_connections is not None:
+            _check_count("max_connections", self.max_connections, "a positive whole number")
+        _check_count("max_partial_bytes", self.max_partial_bytes, "a positive whole number")
+        _check_seconds("header_timeout", self.header_timeout)
 
     def worker_settings(self) -> dict[str, Any]:
         """The :data:`WORKER_SETTINGS` as JSON values, for ``worker --options JSON``: a worker's ``ServerOptions(**them)`` equals these.
@@ -173,3 +183,67 @@ class ServerOptions:
     def replace(self, **changes: Any) -> ServerOptions:
         """A copy with ``changes`` (checked like the original)."""
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def help(cls, name: str) -> str:
+        """What the setting ``name`` does, e.g. for ``--help``; the default is not part of it."""
+        return str(_FIELDS[name].metadata["help"])
+
+
+def _check_seconds(name: str, value: object, *, or_none: bool = False) -> None:
+    if value is None and or_none:
+        return
+    # math.isfinite: no setting means "never" by being infinite (None does, where it may).
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a positive number of seconds{' or None' if or_none else ''}, got {value!r}")
+
+
+def _check_count(name: str, value: object, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
+_FIELDS = {field.name: field for field in dataclasses.fields(ServerOptions)}
+
+# The settings a worker process (server/worker.py, classroom/worker.py) takes
+# on its command line, as JSON (``worker --options``): all but code (handlers,
+# routes: each worker program has its own) and objects of this process
+# (ssl_context, tornado_settings), which worker_settings() refuses.
+WORKER_SETTINGS = tuple(name for name, field in _FIELDS.items() if field.metadata["worker"])
+
+
+def _settings_doc(indent: str) -> str:
+    """Every setting with its help and default (where it is a value), as a docstring's section."""
+    lines = []
+    for name, field in _FIELDS.items():
+        shown = field.default not in (dataclasses.MISSING, None, ())
+        text = f"{name}: {field.metadata['help']}{f' (default {field.default!r})' if shown else ''}."
+        lines.append(textwrap.fill(text, 100, break_on_hyphens=False, initial_indent=f"{indent}    ", subsequent_indent=f"{indent}        "))
+    return "\n".join(lines)
+
+
+ServerOptions.__doc__ = f"{ServerOptions.__doc__}\n    Attributes:\n{_settings_doc('    ')}\n"
+
+
+def with_overrides(options: ServerOptions | None, overrides: Mapping[str, Any], caller: str) -> ServerOptions:
+    """``options`` (default: ``ServerOptions()``) with the settings in ``overrides``, checked.
+
+    ``caller`` names the function for the error about a name that is not a
+    setting (``TypeError``, with the closest setting's name).
+    """
+    unknown = [name for name in overrides if name not in _FIELDS]
+    if unknown:
+        name = unknown[0]
+        close = difflib.get_close_matches(name, _FIELDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TypeError(
+            f"{caller}() has no setting {name!r}{hint}; the settings are {', '.join(_FIELDS)}, "
+            "and Tornado's own Application settings go in tornado_settings={...}"
+        )
+    base = options if options is not None else ServerOptions()
+    return base.replace(**overrides) if overrides else base
+
+
+def settings_doc(indent: str = "    ") -> str:
+    """The ``Settings:`` section that ``start_server``'s docstring (and others) end with."""
+    return f"\n{indent}Settings (keywords, or all at once as ``options=ServerOptions(...)``):\n{_settings_doc(indent)}\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..events import EventLog
+from ..events import EventKind, EventLog
 
 __all__ = ["QUIET_LOGGERS", "quiet_thread"]
 
@@ -38,7 +38,7 @@ class _ToEvents(logging.Filter):
             text = record.getMessage().splitlines()[0] if record.getMessage() else record.name
             if record.exc_info and record.exc_info[1] is not None:
                 text = f"{text}: {record.exc_info[1]!r}"
-            events.record("error", text)
+            events.record(text, kind=EventKind.ERROR)
         return False
 
 

@@ -16,7 +16,7 @@ import asyncio
 import json
 from typing import Any
 
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from .handlers import TutorialHandler
 from .hub import Hub
 
@@ -65,13 +65,13 @@ class UpdatesHandler(TutorialHandler):
     """``/updates``: a client that only listens; it gets every broadcast of every process."""
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.record("new connection", kind="open")
+        self.record("new connection", kind=EventKind.OPEN)
 
     def on_message(self, message: str | bytes) -> None:
-        self.record("this path only sends; ignored a message from the client", kind="message")
+        self.record("this path only sends; ignored a message from the client", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
-        self.record("connection closed", kind="close")
+        self.record("connection closed", kind=EventKind.CLOSE)
 
 
 class Relay:
@@ -107,7 +107,7 @@ class Relay:
                 f"cannot reach Redis at {self.redis_url} ({error}); is redis-server running there?"
             ) from None
         self._task = asyncio.create_task(self._run())
-        self.events.record("relay", f"subscribed to Redis channel {self.channel!r}")
+        self.events.record(f"subscribed to Redis channel {self.channel!r}", kind=EventKind.RELAY)
 
     async def _run(self) -> None:
         import redis.exceptions
@@ -123,7 +123,7 @@ class Relay:
                 # Redis restarted or the network dropped: broadcasts published
                 # meanwhile are lost (pub/sub keeps nothing). redis-py
                 # subscribes again by itself once it has reconnected.
-                self.events.record("error", f"relay lost Redis ({error}); trying again in {delay:g} s")
+                self.events.record(f"relay lost Redis ({error}); trying again in {delay:g} s", kind=EventKind.ERROR)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
 
@@ -132,11 +132,11 @@ class Relay:
         try:
             path, text = decode(data)
         except ValueError as error:
-            self.events.record("error", f"relay ignored a message: {error}")
+            self.events.record(f"relay ignored a message: {error}", kind=EventKind.ERROR)
             return 0
         sent = self.hub.broadcast(path, text)
         self.relayed += 1
-        self.events.record("relay", f"broadcast from Redis sent to {sent} clients on {path}", path=path)
+        self.events.record(f"broadcast from Redis sent to {sent} clients on {path}", kind=EventKind.RELAY, path=path)
         return sent
 
     async def stop(self) -> None:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import atexit
 import errno
 import socket
-import ssl
 import threading
-from pathlib import Path
-from typing import Any, Callable, Coroutine, Iterable, Mapping, TypeVar
+from typing import Any, Callable, Coroutine, TypeVar
 
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
@@ -30,16 +28,16 @@ from ..address import (
     parse_port,
 )
 from ..errors import Explained
-from ..events import EventLog
+from ..events import EventKind, EventLog
 from ..identity import ServerIdentity, describe_holder, probe
 from ..loopthread import LoopThread
-from ..protocol import DEFAULT_MAX_MESSAGE_SIZE, CloseCode
+from ..protocol import CloseCode
 from ..wording import count
 from .app import make_app
 from .context import ServerContext
 from .hub import Hub
-from .limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PARTIAL_BYTES, TutorialHTTPServer
-from .options import DEFAULT_INTERVAL, DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
+from .limits import TutorialHTTPServer
+from .options import ServerOptions, settings_doc, with_overrides
 from .quietlog import quiet_thread, release_thread
 from .streaming import Stream
 
@@ -181,7 +179,7 @@ class TutorialServer:
             release_thread(self._loop_thread.thread)
             self._stopped.set()
             raise
-        self.events.record("server", f"server listening on {self.url}")
+        self.events.record(f"server listening on {self.url}", kind=EventKind.SERVER)
 
     async def _listen(self) -> int:
         try:
@@ -246,7 +244,7 @@ class TutorialServer:
                 self._loop_thread.stop(timeout)
         if self.quiet:
             release_thread(self._loop_thread.thread)
-        self.events.record("server", f"server stopped ({count(closed, 'client')} closed with 1001)")
+        self.events.record(f"server stopped ({count(closed, 'client')} closed with 1001)", kind=EventKind.SERVER)
         return closed
 
     def __enter__(self) -> "TutorialServer":
@@ -307,25 +305,11 @@ def start_server(
     host: str = "127.0.0.1",
     port: int | None = None,
     *,
-    interval: float = DEFAULT_INTERVAL,
-    allowed_origins: Iterable[str] = (),
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-    ping_interval: float | None = DEFAULT_PING_INTERVAL,
-    ping_timeout: float | None = None,
-    handlers: Mapping[str, HandlerSpec] | None = None,
-    student_dir: str | Path | None = None,
-    routes: Iterable[Any] = (),
-    allowed_hosts: Iterable[str] = (),
-    ssl_context: ssl.SSLContext | None = None,
-    xheaders: bool = False,
-    max_connections: int | None = DEFAULT_MAX_CONNECTIONS,
-    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
-    max_partial_bytes: int = DEFAULT_MAX_PARTIAL_BYTES,
+    options: ServerOptions | None = None,
     events: EventLog | None = None,
     timeout: float = 10.0,
-    options: ServerOptions | None = None,
     quiet: bool = False,
-    **settings: Any,
+    **overrides: Any,
 ) -> TutorialServer:
     """Start the tutorial's server in a background thread; return once it listens.
 
@@ -339,68 +323,24 @@ def start_server(
             the default one is taken (say, by the server of the notebook
             before, whose kernel still runs), the next free port after it is
             used and the event log says why.
-        interval: seconds between two ``message: <n>`` of ``/streaming``.
-        allowed_origins: web pages from other origins allowed to connect,
-            e.g. ``["http://localhost:8889"]`` (never ``*``).
-        max_message_size: larger messages close the connection with 1009.
-        ping_interval: seconds between pings that detect dead clients; None to disable.
-        ping_timeout: seconds to wait for the answer to a ping before closing
-            (default and upper bound: ``ping_interval``).
-        handlers: extra or replaced WebSocket routes, ``{"/ws": MyHandler}``.
-        student_dir: a folder of the student's own pages, served at ``/my/``.
-        routes: further Tornado rules (plain HTTP handlers), matched before the pages.
-        allowed_hosts: on a server listening on loopback, further names that
-            may appear in a request's ``Host`` (besides ``localhost``,
-            ``127.0.0.1`` and ``::1``), e.g. ``["mylaptop.local"]``; other
-            names get 403 (a DNS rebinding page says its own name).
-        ssl_context: serve https:// and wss:// with this TLS context
-            (``wstutorial.server.tls``); None for plain http:// and ws://.
-        xheaders: trust a reverse proxy's X-Real-Ip / X-Forwarded-For /
-            X-Forwarded-Proto (Tornado's ``xheaders``); only for a server that
-            only the proxy can reach.
-        max_connections: TCP connections open at once (default: the file
-            limit, ``ulimit -n``, less 100); more get 503 Service
-            Unavailable, recorded once.
-        header_timeout: seconds a client has to send a request's headers
-            (default 10).
-        max_partial_bytes: bytes of messages still arriving, all clients
-            together (default 16 MiB); beyond it a client is closed with 1013.
+        options: the settings as one ``ServerOptions`` (default: the defaults);
+            keywords change single settings of it.
         events: an event log to record into (a new one by default).
         timeout: seconds to wait for the server to listen.
-        options: all of the settings above as one ``ServerOptions`` (then
-            pass none of them as keywords).
         quiet: keep Tornado's error messages (handler tracebacks) from this
             server's thread in ``events`` instead of printing them to stderr,
             i.e. into the notebook cell that runs at the time.
-        **settings: further ``tornado.web.Application`` settings.
+        **overrides: settings (below), e.g. ``interval=0.5``; checked before
+            anything stops or starts, so a bad one leaves a running server alone.
 
     Raises:
         PortInUse: another program holds the port that was asked for; the
             message names it when it is a tutorial server or Jupyter.
         ServerError: the host cannot be used.
         InvalidAddress: host or port is not valid.
+        TypeError, ValueError: a setting is not one, or its value is wrong.
     """
-    keywords: dict[str, Any] = {
-        "interval": interval,
-        "allowed_origins": tuple(allowed_origins),
-        "max_message_size": max_message_size,
-        "ping_interval": ping_interval,
-        "ping_timeout": ping_timeout,
-        "handlers": handlers or {},
-        "student_dir": student_dir,
-        "routes": tuple(routes),
-        "allowed_hosts": tuple(allowed_hosts),
-        "ssl_context": ssl_context,
-        "xheaders": xheaders,
-        "max_connections": max_connections,
-        "header_timeout": header_timeout,
-        "max_partial_bytes": max_partial_bytes,
-        "tornado_settings": settings,
-    }
-    if options is None:
-        options = ServerOptions(**keywords)  # checked before anything stops or starts
-    elif ServerOptions(**keywords) != ServerOptions():
-        raise TypeError("pass the settings either as options=ServerOptions(...) or as keywords, not both")
+    options = with_overrides(options, overrides, "start_server")
     explicit = port is not None
     port = default_port() if port is None else parse_port(port)
     if port:
@@ -430,13 +370,15 @@ def start_server(
         # next free port, and its event log says why.
         server = _launch_nearby(launch, host, port, holder)
         server.events.record(
-            "server",
             f"port {port} is used by {describe_holder(holder)}, so this server listens on {server.port} instead",
+            kind=EventKind.SERVER,
         )
     with _registry_lock:
         _registry[server.port] = server
     return server
 
+
+start_server.__doc__ = f"{start_server.__doc__}{settings_doc()}"
 
 # How many ports after the default one start_server() tries when it is taken.
 NEARBY_PORTS = 20

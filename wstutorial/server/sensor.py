@@ -14,6 +14,7 @@ import math
 import random
 from typing import Any
 
+from ..events import EventKind
 from ..protocol import CloseCode, describe_message
 from .handlers import TutorialHandler
 
@@ -68,10 +69,10 @@ class SensorHandler(TutorialHandler):
         try:
             self.rate = parse_rate(self.get_query_argument("rate", None))
         except BadRate as error:
-            self.record(f"sensor refused: {error}", kind="error")
+            self.record(f"sensor refused: {error}", kind=EventKind.ERROR)
             self.close(BAD_RATE_CODE, str(error))
             return
-        self.record(f"new connection (sensor, {self.rate:g} readings per second)", kind="open")
+        self.record(f"new connection (sensor, {self.rate:g} readings per second)", kind=EventKind.OPEN)
         self._task: asyncio.Task[None] | None = asyncio.get_running_loop().create_task(self._stream())
 
     async def _stream(self) -> None:
@@ -89,10 +90,10 @@ class SensorHandler(TutorialHandler):
             await asyncio.sleep(max(0.0, start + n * period - loop.time()))
 
     def on_message(self, message: str | bytes) -> None:
-        self.record(f"message received {describe_message(message)}", kind="message")
+        self.record(f"message received {describe_message(message)}", kind=EventKind.MESSAGE)
 
     def on_close(self) -> None:
         task = getattr(self, "_task", None)
         if task is not None:
             task.cancel()
-            self.record("connection closed", kind="close")
+            self.record("connection closed", kind=EventKind.CLOSE)

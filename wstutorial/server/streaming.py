@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ..events import EventKind
 from .frames import FrameBatch
 from .hub import Connection, Hub
 
@@ -27,7 +28,7 @@ def stream_message(n: int) -> str:
 class Stream:
     """A counter broadcast every ``interval`` seconds to the clients that joined."""
 
-    def __init__(self, hub: Hub, interval: float = 2.0) -> None:
+    def __init__(self, hub: Hub, interval: float) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
         self.hub = hub
@@ -45,7 +46,7 @@ class Stream:
         self.clients.add(handler)
         if not self.running:
             self._task = asyncio.get_running_loop().create_task(self._run())
-            self.hub.events.record("stream", "stream started", path="/streaming")
+            self.hub.events.record("stream started", kind=EventKind.STREAM, path="/streaming")
 
     def leave(self, handler: Connection) -> None:
         self.clients.discard(handler)
@@ -53,7 +54,7 @@ class Stream:
             assert self._task is not None
             self._task.cancel()
             self._task = None
-            self.hub.events.record("stream", "stream stopped: no clients left", path="/streaming")
+            self.hub.events.record("stream stopped: no clients left", kind=EventKind.STREAM, path="/streaming")
 
     def stop(self) -> None:
         if self._task is not None:
@@ -65,7 +66,7 @@ class Stream:
         if self.paused:
             return False
         self.paused = True
-        self.hub.events.record("stream", "stream paused for everyone", path="/streaming")
+        self.hub.events.record("stream paused for everyone", kind=EventKind.STREAM, path="/streaming")
         return True
 
     def resume(self) -> bool:
@@ -73,7 +74,7 @@ class Stream:
         if not self.paused:
             return False
         self.paused = False
-        self.hub.events.record("stream", "stream resumed for everyone", path="/streaming")
+        self.hub.events.record("stream resumed for everyone", kind=EventKind.STREAM, path="/streaming")
         return True
 
     async def _run(self) -> None:

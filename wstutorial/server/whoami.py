@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..events import EventKind
 from .handlers import TutorialHandler
 
 __all__ = ["WhoAmIHandler", "FORWARDING_HEADERS"]
@@ -28,5 +29,5 @@ class WhoAmIHandler(TutorialHandler):
             "origin": request.headers.get("Origin"),
             "headers": {name: request.headers.get(name) for name in FORWARDING_HEADERS if name in request.headers},
         }
-        self.record(f"new connection from {request.remote_ip} over {request.protocol}", kind="open")
+        self.record(f"new connection from {request.remote_ip} over {request.protocol}", kind=EventKind.OPEN)
         self.write_message(json.dumps(seen))

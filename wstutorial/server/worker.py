@@ -27,10 +27,10 @@ from typing import Any, Awaitable, Mapping, Protocol, Sequence
 from tornado.netutil import bind_sockets
 
 from ..address import is_loopback
-from ..events import Event, EventLog
+from ..events import Event, EventKind, EventLog
 from .app import make_app
 from .limits import TutorialHTTPServer
-from .options import WORKER_SETTINGS, HandlerSpec, ServerOptions
+from .options import WORKER_SETTINGS, HandlerSpec, ServerOptions, with_overrides
 from .relay import DEFAULT_CHANNEL, Relay, UpdatesHandler
 
 __all__ = ["main", "serve", "emit", "Service", "add_settings_argument"]
@@ -69,7 +69,7 @@ def add_settings_argument(parser: argparse.ArgumentParser) -> None:
     """``--options JSON``: the server's settings, as the process that starts the workers has them."""
     parser.add_argument(
         "--options", type=_settings, default={}, metavar="JSON",
-        help="server settings as JSON, e.g. {\"allowed_origins\": [\"http://localhost:8889\"], \"xheaders\": true}",
+        help="server settings as JSON, e.g. {\"interval\": 0.5, \"allowed_origins\": [\"http://localhost:8889\"]}",
     )
 
 
@@ -98,23 +98,22 @@ async def serve(
     port: int,
     redis_url: str,
     channel: str = DEFAULT_CHANNEL,
-    interval: float = 2.0,
     *,
     events: EventLog | None = None,
     handlers: Mapping[str, HandlerSpec] | None = None,
     services: Sequence[Service] = (),
-    **options: Any,
+    **overrides: Any,
 ) -> None:
     """Listen, subscribe, announce the port, and run until stdin closes.
 
-    ``handlers`` adds routes, ``options`` are further :class:`ServerOptions`
+    ``handlers`` adds routes, ``overrides`` are settings of :class:`ServerOptions`
     (e.g. ``max_message_size``), ``services`` start after the relay and stop
     after the clients are closed.
     """
     events = events if events is not None else EventLog()
     events.subscribe(_emit_event)
     routes = {"/updates": UpdatesHandler, **(handlers or {})}
-    settings = ServerOptions(interval=interval, handlers=routes, **options)
+    settings = with_overrides(ServerOptions(handlers=routes), overrides, "serve")
     app = make_app(settings, events=events, loopback=is_loopback(host))
     hub = app.context.hub
     sockets = bind_sockets(port, host)
@@ -150,7 +149,7 @@ async def serve(
             await service.stop()
         app.context.stream.stop()
         await server.close_all_connections()
-        events.record("server", f"worker stopped ({closed} clients closed with 1001)")
+        events.record(f"worker stopped ({closed} clients closed with 1001)", kind=EventKind.SERVER)
         emit({"stopped": closed})
 
 
@@ -160,13 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://127.0.0.1:6379/0")
     parser.add_argument("--channel", default=DEFAULT_CHANNEL)
-    parser.add_argument("--interval", type=float, default=2.0)
     add_settings_argument(parser)
     args = parser.parse_args(argv)
     # SIGTERM (a process manager stopping us) ends the process like Ctrl-C.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        asyncio.run(serve(args.host, args.port, args.redis, args.channel, args.interval, **args.options))
+        asyncio.run(serve(args.host, args.port, args.redis, args.channel, **args.options))
     except KeyboardInterrupt:
         pass
     except (ConnectionError, OSError, ValueError, TypeError) as error:  # ValueError, TypeError: a bad setting

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Generic, Hashable, Sequence, TypeVar
 
 __all__ = [
-    "ServiceError", "ServiceMissing", "LocalService", "OnePerKey", "find_program", "free_port", "stop_process",
+    "ServiceError", "ServiceMissing", "LocalService", "OnePerKey", "find_program", "stop_process",
     "wait_for_port",
 ]
 
@@ -50,13 +50,6 @@ def find_program(program: str, install: str, extra_dirs: Sequence[str] = ("/usr/
     if found is None:
         raise ServiceMissing(program, install)
     return found
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on right now (the program binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeout: float, log: Path | None) -> None:

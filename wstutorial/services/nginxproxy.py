@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ..address import parse_port
-from .local import LocalService, OnePerKey, ServiceError, find_program, free_port, start_process, wait_for_port
+from ..address import free_port, parse_port
+from .local import LocalService, OnePerKey, ServiceError, find_program, start_process, wait_for_port
 
 __all__ = ["NginxProxy", "start_nginx", "config_template", "render_config", "INSTALL_NGINX"]
 

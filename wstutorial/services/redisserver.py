@@ -18,7 +18,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .local import LocalService, OnePerKey, find_program, free_port, start_process, wait_for_port
+from ..address import free_port
+from .local import LocalService, OnePerKey, find_program, start_process, wait_for_port
 
 __all__ = ["RedisServer", "start_redis", "INSTALL_REDIS"]
 

@@ -14,6 +14,7 @@ import inspect
 import socket
 from typing import Any, Awaitable, Callable
 
+from ..address import free_port
 from ..client import ConnectionFailed
 from ..server.runner import TutorialServer, start_server
 from . import handshake
@@ -132,9 +133,7 @@ async def check_origin_accepted(origin_accepted: object) -> CheckResult:
                     else "return False when the ConnectionFailed has status 403"
                 )
                 raise _Failed(f"for {what} ({origin}) your function returned {answer!r}, expected {expected}: {fix}")
-        with socket.socket() as probe:  # a port where nothing listens
-            probe.bind(("127.0.0.1", 0))
-            silent = f"ws://127.0.0.1:{probe.getsockname()[1]}/ws"
+        silent = f"ws://127.0.0.1:{free_port()}/ws"  # a port where nothing listens
         for bad_url, what in ((silent, "a port where nothing listens"), (server.ws_url("/nowhere"), "a path with no WebSocket (404)")):
             try:
                 answer = await ask(bad_url, ALLOWED, what)

@@ -12,7 +12,6 @@ Starting points are in ``notebooks/exercises/``, solutions in
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import time
 from typing import Any, Callable
@@ -27,39 +26,16 @@ from ..client import (
 )
 from ..events import EventLog
 from ..server.runner import TutorialServer, start_server
-from ..student import progress
 from ..wording import count
+from .selfcheck import CheckResult, NotYet, describe, run_check
 
-__all__ = ["CheckResult", "check_upper_case", "check_count_clients", "check_stream_time", "ANSWER_TIMEOUT"]
+__all__ = ["CheckResult", "check_free_port", "check_upper_case", "check_count_clients", "check_stream_time", "ANSWER_TIMEOUT"]
 
 # How long a check waits for an answer. A correct handler answers within
 # milliseconds; this only bounds the wait for one that never answers.
 ANSWER_TIMEOUT = 3.0
 
 PATH = "/exercise"
-
-
-@dataclasses.dataclass(frozen=True)
-class CheckResult:
-    """The outcome of a check: ``passed`` and one sentence saying why."""
-
-    passed: bool
-    message: str
-
-    def __post_init__(self) -> None:
-        progress.report(self)  # to the teacher's board, only when this notebook joined a classroom
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __str__(self) -> str:
-        return f"{'Passed' if self.passed else 'Not yet'}: {self.message}"
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(str(self))
 
 
 class _Failed(Exception):
@@ -170,6 +146,46 @@ def _answer(client: BlockingClient, after: str, skip: tuple[str, ...] = ()) -> s
             raise _Failed(f"after {after} the answer was binary ({len(message)} bytes); send text (a str)")
         if message not in skip:
             return message
+
+
+# -- exercise (notebook 00): a second server ------------------------------------------------
+
+
+def check_free_port(extra: object, first: object) -> CheckResult:
+    """Exercise "a second server" (notebook 00): ``extra`` ran on a free port (``port=0``) and is stopped.
+
+    ``first`` is the notebook's own server (its console shows it), which must
+    still run: ``start_server`` stops a server this notebook already runs on
+    the port it is asked for, so ``port=8888``, or no port, would have
+    replaced it.
+    """
+    def body() -> str:
+        if extra is Ellipsis:
+            raise NotYet("extra is still ..., the starting point: start the second server, extra = wstutorial.start_server(port=0)")
+        if extra is start_server:
+            raise NotYet("extra is the function start_server itself: call it, extra = wstutorial.start_server(port=0)")
+        if not isinstance(extra, TutorialServer):
+            raise NotYet(
+                f"extra is {describe(extra)}, not a server: keep what start_server(port=0) returns in extra, "
+                "then stop it on a line of its own, extra.stop()"
+            )
+        if extra is first:
+            raise NotYet("extra is the console's server from section 2: start a second one, extra = wstutorial.start_server(port=0)")
+        if isinstance(first, TutorialServer) and not first.running and extra.wanted_port == first.wanted_port:
+            raise NotYet(
+                f"your server asked for port {first.wanted_port}, the console's, and so stopped the console's server "
+                "(start_server stops a server this notebook runs on the port it asks for; without a port it asks "
+                "for that same default one): write port=0, run the console's cell in section 2 again, then your cell"
+            )
+        if extra.wanted_port != 0:
+            raise NotYet(
+                f"you chose port {extra.wanted_port} yourself: write port=0, and the system picks a port that is surely free"
+            )
+        if extra.running:
+            raise NotYet(f"your second server still runs on port {extra.port}: stop it, extra.stop()")
+        return f"your second server ran on the free port {extra.port} and is stopped; the console's server still runs."
+
+    return run_check(body)
 
 
 # -- exercise: shout back ------------------------------------------------------------------
@@ -553,4 +569,4 @@ def check_members_only(handler_class: object) -> CheckResult:
             )
         return "ada got 'Hello ada'; no login and a forged cookie were refused with 401 before the upgrade."
 
-    return _run(handler_class, "MembersOnlyHandler", body, cookie_secret=secret)
+    return _run(handler_class, "MembersOnlyHandler", body, tornado_settings={"cookie_secret": secret})

@@ -32,7 +32,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -44,6 +43,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Callable
 
+from ..address import nearby_free_port
 from .commands import pip_install_command
 from .notebook_files import sync_notebooks
 
@@ -120,23 +120,9 @@ def prepare_workspaces(folder: Path) -> Path:
     return folder
 
 
-def _port_is_free(port: int, host: str) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-        return True
-
-
 def choose_port(host: str = "127.0.0.1", first: int = LAB_PORT, tries: int = 20) -> int:
-    """``first`` or the next free port after it; else any free port."""
-    for port in range(first, first + tries):
-        if _port_is_free(port, host):
-            return port
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+    """``first`` or one of the ``tries`` ports after it that is free; else any free port."""
+    return nearby_free_port(first, host, tries)
 
 
 def wanted_port() -> int | None:
