@@ -41,6 +41,6 @@ def default_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
             command = [sys.executable, "-m", "wstutorial", "wheelhouse", str(folder)]
             for name in ALSO:
                 command += ["--with", name]
-            made = subprocess.run(command, capture_output=True, text=True, timeout=900)
+            made = subprocess.run(command, capture_output=True, text=True, timeout=1500)
             record.write_text(json.dumps({"returncode": made.returncode, "stdout": made.stdout, "stderr": made.stderr}))
         return Wheelhouse(folder, **json.loads(record.read_text()))

@@ -34,7 +34,7 @@ from class_wheels import ALSO, default_wheelhouse
 from helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-SLOW = pytest.mark.timeout(900)  # builds a wheelhouse and installs JupyterLab into a fresh venv
+SLOW = pytest.mark.timeout(1800)  # waits for the shared wheelhouse (tests/class_wheels.py), installs JupyterLab into a fresh venv
 
 # Set by pip's configuration on this machine (mirrors, wheel folders): a student has none of it.
 PIP_ENV = {"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
