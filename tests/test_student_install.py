@@ -63,9 +63,14 @@ def read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> l
 
 
 def stop(process: subprocess.Popen[str]) -> str:
-    """Ctrl-C, as in a terminal; the rest of the output."""
+    """Ctrl-C, as in a terminal; the rest of the output.
+
+    Only the lab command gets it (in a terminal JupyterLab would too): it gives JupyterLab 5 s, then
+    terminates it with 30 s to stop (lab.py's INTERRUPT_GRACE, TERMINATE_GRACE), then kills it. On a
+    loaded machine (load average 14 to 20) that took over 60 s; 180 s leaves room for it.
+    """
     process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=60)
+    out, _ = process.communicate(timeout=180)
     return out
 
 
