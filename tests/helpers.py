@@ -33,7 +33,7 @@ from wstutorial.address import free_port
 
 __all__ = [
     "free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient", "raw_clients",
-    "tracked_objects_made_by", "raw_http_get", "listening_addresses",
+    "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json",
 ]
 
 
@@ -59,6 +59,20 @@ def poll_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"condition not reached within {timeout} s"
         time.sleep(0.02)
+
+
+def next_json(websocket: Any, kind: str, *, containing: str = "", timeout: float = 15.0) -> dict[str, Any]:
+    """The next JSON message of type ``kind`` (whose ``text`` contains ``containing``) from a ``websockets`` sync client, skipping others.
+
+    Fails (``TimeoutError``) after ``timeout`` seconds in all.
+    """
+    import json
+
+    deadline = time.monotonic() + timeout
+    while True:
+        message = json.loads(websocket.recv(timeout=max(0.01, deadline - time.monotonic())))
+        if message.get("type") == kind and containing in str(message.get("text", "")):
+            return message
 
 
 def rss_bytes() -> int:

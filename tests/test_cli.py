@@ -177,3 +177,46 @@ def test_no_command_is_a_usage_error() -> None:
     """Running with no command says a command is needed (exit 2)."""
     result = run_cli()
     assert result.returncode == 2 and "COMMAND" in result.stderr
+
+
+def test_events_before_the_follow_loop_are_printed_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that connects before serve starts printing (the port is open already) still gets its line.
+
+    The race of the test command (issue 24, item 8), made certain: the client
+    connects and its "new connection" is recorded before the printing loop
+    begins, as happens when it connects between the port opening and that loop.
+    """
+    import io
+    import threading
+
+    import wstutorial
+    from wstutorial.cli import serve_until_interrupted
+
+    printed = io.StringIO()
+    seen = threading.Event()
+
+    class Watched(io.TextIOBase):
+        def write(self, text: str) -> int:
+            printed.write(text)
+            if "new connection" in printed.getvalue():
+                seen.set()
+            return len(text)
+
+    server = wstutorial.start_server(port=0)
+    try:
+        with connect(server.ws_url("/ws")) as websocket:
+            assert websocket.recv(timeout=5) == "Hello World"
+            server.events.wait_for("new connection", timeout=5)
+            monkeypatch.setattr(sys, "stdout", Watched())
+
+            def interrupt_once_printed() -> None:
+                seen.wait(10)  # without the line, interrupt after 10 s: the assertion below says why
+                while signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                    time.sleep(0.01)
+                signal.raise_signal(signal.SIGINT)
+
+            threading.Thread(target=interrupt_once_printed, daemon=True).start()
+            assert serve_until_interrupted(server, quiet=False) == 0
+    finally:
+        server.stop()
+    assert "new connection" in printed.getvalue(), printed.getvalue()

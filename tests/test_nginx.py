@@ -96,6 +96,52 @@ def test_xheaders_without_a_proxy_believe_anyone(backend: wstutorial.TutorialSer
     assert (seen["remote_ip"], seen["protocol"]) == ("6.6.6.6", "https")
 
 
+def raw_upgrade(port: int, host: str, **headers: str) -> bytes:
+    """What comes back for a WebSocket handshake that says ``Host: host`` (b"" when the connection is closed unanswered)."""
+    import socket
+
+    from wstutorial.teaching.handshake import new_key
+
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    request = (
+        f"GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {new_key()}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://{host}\r\n{extra}\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def test_a_rebinding_page_gets_no_answer_from_nginx(proxy: NginxProxy, backend: wstutorial.TutorialServer) -> None:
+    """A DNS-rebinding page's handshake (Host: evil.example) through nginx: closed unanswered (444), nothing reaches Tornado."""
+    mark = backend.events.next_seq
+    assert raw_upgrade(proxy.port, f"evil.example:{proxy.port}") == b""
+    assert raw_upgrade(proxy.port, f"127.0.0.1:{proxy.port}").startswith(b"HTTP/1.1 101")
+    assert proxy.wait_for_log('"GET /ws HTTP/1.1" 444')
+    assert not [event for event in backend.events.snapshot(after=mark) if "evil.example" in event.text]
+
+
+def test_proxy_headers_do_not_exempt_from_the_host_check(backend: wstutorial.TutorialServer) -> None:
+    """With xheaders on, the Host a proxy passes is still checked: a foreign name behind any proxy header gets 403."""
+    for header, value in [("X-Forwarded-For", "192.0.2.7"), ("X-Real-IP", "192.0.2.7"), ("Forwarded", "for=192.0.2.7")]:
+        assert raw_upgrade(backend.port, f"evil.example:{backend.port}", **{header: value}).startswith(b"HTTP/1.1 403"), header
+    backend.events.wait_for("request for Host 'evil.example", timeout=5)
+
+
+def test_server_names_are_checked() -> None:
+    """render_config takes host names only: nothing that could end the directive."""
+    assert "server_name classroom.example.org;" in render_config("/tmp/x", "127.0.0.1:1", "127.0.0.1:2", server_names=["classroom.example.org"])
+    for bad in (["a; return 200"], [], ["a b"]):
+        with pytest.raises(ValueError, match="server_names"):
+            render_config("/tmp/x", "127.0.0.1:1", "127.0.0.1:2", server_names=bad)
+
+
 def test_read_timeout_closes_a_quiet_connection() -> None:
     """nginx closes a proxied WebSocket on which the server sent nothing for proxy_read_timeout; pings keep it open."""
     quiet = wstutorial.start_server(port=0, ping_interval=None)

@@ -128,16 +128,18 @@ def test_page_link_points_at_the_proxy(jupyter: JupyterServer, classroom: Classr
         assert b'id="log"' in response.read()
 
 
-def test_websocket_behind_tls_and_jupyter_server_proxy(jupyter: JupyterServer) -> None:
+def test_websocket_behind_tls_and_jupyter_server_proxy(jupyter: JupyterServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """As on Binder: https://hub.test/ (port 443 implied) -> nginx (TLS) -> Jupyter -> jupyter-server-proxy -> the server.
 
     jupyter-server-proxy passes the browser's Host and Origin and the
     front proxy's X-Forwarded-Proto on unchanged; the server, started as a
-    notebook starts it (no xheaders), accepts the hub's own https page.
+    notebook starts it (no xheaders), accepts the hub's own https page
+    (in a hub's user server, JUPYTERHUB_SERVICE_PREFIX: no Host check).
     """
     ca = LocalCA()
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
     server = start_server(port=0, handlers={"/whoami": WhoAmIHandler})
-    proxy = start_nginx(jupyter.port, certificate=ca.issue((HUB_NAME,)))
+    proxy = start_nginx(jupyter.port, certificate=ca.issue((HUB_NAME,)), server_names=[HUB_NAME])
     try:
         def first_message(path: str) -> str:
             sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)

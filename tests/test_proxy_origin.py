@@ -41,8 +41,8 @@ def ca() -> LocalCA:
 
 @pytest.fixture(scope="module")
 def backend() -> Iterator[wstutorial.TutorialServer]:
-    """The server behind the proxy, as a notebook starts it (no xheaders)."""
-    running = wstutorial.start_server(port=0)
+    """The server behind the proxy, as a notebook starts it (no xheaders), answering the site's name."""
+    running = wstutorial.start_server(port=0, allowed_hosts=[NAME])
     try:
         yield running
     finally:
@@ -51,7 +51,7 @@ def backend() -> Iterator[wstutorial.TutorialServer]:
 
 @pytest.fixture(scope="module")
 def proxy(backend: wstutorial.TutorialServer, ca: LocalCA) -> Iterator[NginxProxy]:
-    running = start_nginx(backend.port, certificate=ca.issue((NAME,)))
+    running = start_nginx(backend.port, certificate=ca.issue((NAME,)), server_names=[NAME])
     try:
         yield running
     finally:

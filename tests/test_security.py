@@ -142,20 +142,38 @@ def test_allowed_hosts_lets_a_listed_name_in() -> None:
             wstutorial.start_server(port=0, allowed_hosts=[bad])
 
 
-def test_requests_through_jupyter_server_proxy_keep_the_browsers_host(shared_server: wstutorial.TutorialServer) -> None:
-    """jupyter-server-proxy forwards the browser's Host (JupyterHub's name) and marks the request; it checks Host itself."""
+def test_proxy_headers_open_no_door(shared_server: wstutorial.TutorialServer, caplog: pytest.LogCaptureFixture) -> None:
+    """X-Forwarded-For, X-Real-IP, Forwarded or X-ProxyContextPath do not exempt a foreign Host (a rebinding page's fetch() may add them)."""
     port = shared_server.port
-    origin = "http://hub.example.org:8000"
-    headers = {"X-ProxyContextPath": f"/user/ada/proxy/{port}"}
-    assert upgrade_status(port, "hub.example.org:8000", origin, **headers) == 101
-    assert upgrade_status(port, "hub.example.org:8000", origin) == 403
-    # nginx in front of a server on loopback (deploy/nginx): proxy_set_header Host $http_host
-    assert upgrade_status(port, "hub.example.org:8000", origin, **{"X-Forwarded-For": "192.0.2.7"}) == 101
+    origin = "http://evil.example"
+    for header, value in [
+        ("X-ProxyContextPath", f"/user/ada/proxy/{port}"),
+        ("X-Forwarded-For", "192.0.2.7"),
+        ("X-Real-IP", "192.0.2.7"),
+        ("Forwarded", "for=192.0.2.7;proto=https"),
+    ]:
+        assert upgrade_status(port, "evil.example", origin, **{header: value}) == 403, header
+        assert host_status(port, "/wstutorial-server.json", "evil.example", **{header: value}) == 403, header
+    # Each refusal is an event; Tornado prints no warning from the server's thread.
+    assert not [record.getMessage() for record in caplog.records if record.name.startswith("tornado")]
 
 
-def host_status(port: int, target: str, host: str) -> int:
+def test_a_jupyterhub_user_server_answers_the_hubs_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a JupyterHub or Binder user server (JUPYTERHUB_SERVICE_PREFIX) the browser is elsewhere: the hub's Host is served."""
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
+    running = wstutorial.start_server(port=0)
+    try:
+        origin = "http://hub.example.org:8000"
+        headers = {"X-ProxyContextPath": f"/user/ada/proxy/{running.port}"}
+        assert upgrade_status(running.port, "hub.example.org:8000", origin, **headers) == 101
+    finally:
+        running.stop()
+
+
+def host_status(port: int, target: str, host: str, **headers: str) -> int:
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}Connection: close\r\n\r\n".encode())
         return parse_response(read_response(sock))[0]
 
 

@@ -56,7 +56,11 @@ import time
 import unicodedata
 from typing import Any, Callable
 
+<<<<<<< HEAD
 from .confusables import skeleton
+=======
+from .jsontext import JsonTooComplex, loads
+>>>>>>> main
 from .protocol import CloseCode
 
 __all__ = [
@@ -213,7 +217,9 @@ def parse_incoming(raw: str | bytes) -> dict[str, Any]:
     text = raw
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
+            data = loads(text)
+        except JsonTooComplex as error:
+            raise ValueError(f"{error} (the room takes chat text or a message of one type)") from None
         except ValueError:
             data = None  # text that merely starts with "{" is a chat line
         if isinstance(data, dict):

@@ -230,7 +230,10 @@ def serve_until_interrupted(server: _Stoppable, quiet: bool) -> int:
         try:
             # Inside the try: a Ctrl-C that comes right after this line is still a clean stop.
             print("Press Ctrl-C to stop.", flush=True)
-            for event in server.events.follow(after=server.events.next_seq):
+            # From the log's first event: a client may connect between the
+            # moment the port opened and this line, and its "new connection"
+            # must be printed too (the tutorial's very first line).
+            for event in server.events.follow(after=0):
                 if not quiet:
                     print(event, flush=True)
         except KeyboardInterrupt:

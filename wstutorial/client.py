@@ -14,6 +14,7 @@ from typing import Any, AsyncIterator, Iterator, Mapping
 
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import StreamClosedError
+from tornado.simple_httpclient import HTTPStreamClosedError
 from tornado.websocket import (
     WebSocketClientConnection,
     WebSocketClosedError,
@@ -84,6 +85,11 @@ def explain_failure(url: str, error: BaseException, timeout: float) -> Connectio
         reason = "the server wants a login first (401 Unauthorized): send its cookie or token with the handshake"
     elif isinstance(error, HTTPClientError) and error.code == 403:
         reason = "the server refused this origin (403 Forbidden); the server must list it in allowed_origins"
+    elif isinstance(error, HTTPStreamClosedError):  # 599 too, but at once: not a timeout
+        reason = (
+            "the server closed the connection without answering the handshake (a proxy that does not serve "
+            "this host name does that, e.g. nginx's 444); check the host name and port"
+        )
     elif isinstance(error, HTTPClientError) and error.code == 599:
         reason = f"no answer within {timeout} s; is the host reachable and the port right?"
     elif isinstance(error, HTTPClientError):

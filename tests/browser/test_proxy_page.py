@@ -29,7 +29,8 @@ OPEN = """async (url) => new Promise((resolve) => {
 
 @pytest.fixture(scope="module")
 def backend() -> Iterator[wstutorial.TutorialServer]:
-    running = wstutorial.start_server(port=0)  # as a notebook starts it: no xheaders
+    # As a notebook starts it (no xheaders), answering the names nginx serves.
+    running = wstutorial.start_server(port=0, allowed_hosts=[SITE, OTHER])
     try:
         yield running
     finally:
@@ -38,7 +39,7 @@ def backend() -> Iterator[wstutorial.TutorialServer]:
 
 @pytest.fixture(scope="module")
 def proxy(backend: wstutorial.TutorialServer) -> Iterator[NginxProxy]:
-    running = start_nginx(backend.port, certificate=LocalCA().issue((SITE, OTHER)))
+    running = start_nginx(backend.port, certificate=LocalCA().issue((SITE, OTHER)), server_names=[SITE, OTHER])
     try:
         yield running
     finally:

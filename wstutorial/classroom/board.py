@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..chatrules import EXERCISE_NAME, parse_progress
+from ..jsontext import loads
 
 __all__ = [
     "BoardFileError",
@@ -121,7 +122,7 @@ class ProgressBoard:
         except (OSError, UnicodeDecodeError) as error:
             raise BoardFileError(f"cannot read the board file {str(source)!r} ({error}): {what_to_do}") from None
         try:
-            data = json.loads(text)
+            data = loads(text)
             if not isinstance(data, dict) or data.get("version") != BOARD_FILE_VERSION:
                 raise ValueError(f"not a version-{BOARD_FILE_VERSION} board")
             for exercise in list(data["exercises"])[:MAX_EXERCISES]:  # the columns in the order the class met them

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler
 
 from ..chatrules import NameRejected, validate_name
@@ -40,7 +41,12 @@ def connection_name(handler: WebSocketHandler) -> str:
     name = getattr(handler, "member_name", None)
     if name:
         return str(name)
-    raw = handler.get_argument("name", "")  # notebook 06 adds ?name=NAME to /ws and /streaming
+    try:
+        raw = handler.get_argument("name", "")  # notebook 06 adds ?name=NAME to /ws and /streaming
+    except HTTPError:
+        # Not UTF-8: TutorialHandler.prepare refuses it, but a handler of the
+        # student's own may skip that, and the teacher's page must go on.
+        return ""
     if raw:
         try:
             return validate_name(raw)

@@ -32,11 +32,35 @@ path; ``counts`` says how many; ``unnamed``: those of clients without a name,
 ``client-N from IP``, which every worker numbers from 1: the room adds the
 worker's number to them, ``client-3 from 127.0.0.1 (worker 2)``).
 
-What it does not do: pub/sub stores nothing, so an envelope published while
-Redis or a worker is away is lost; a worker that dies drops its students
-(they reconnect, to another worker if a balancer is in front); the room's
-process is still one process (it handles every chat message, only the
-sockets and their sending are spread).
+When Redis is away (stopped, restarted; both sides hold one
+:class:`~..server.redislink.RedisLink`, which logs one line per outage and
+comes back with a growing delay):
+
+- each worker tells its students with a ``notice``; a student who joins then
+  is closed at once with 1013 (try again later) and a sentence, and a join
+  the room never answered is closed the same way after
+  :data:`JOIN_TIMEOUT` seconds;
+- a chat line or result a worker's student sends then is NOT delivered later:
+  the sender gets a ``notice`` saying it was not delivered (pub/sub keeps
+  nothing, and a result the student's notebook keeps is sent again when it
+  joins again);
+- what the room sends to a worker's students meanwhile (other students' chat,
+  presence) is held, at most :data:`MAX_HELD` envelopes a worker, and
+  delivered once that worker is back;
+- once Redis is back each worker re-announces its students
+  (``{"op": "members", "worker", "members": {conn: name}}``) and the room
+  reconciles: a student who left during the outage leaves the room (no ghost
+  keeps the name), one the room had lost is closed with 1013 to join again,
+  and the held envelopes and the stream's state follow. The room asks for
+  the announcements too (``{"op": "announce"}`` to every worker) when its
+  own link comes back. An envelope published while nobody listens on its
+  channel (PUBLISH says 0 receivers) counts as not delivered, so the first
+  broadcast after the return is held, not lost.
+
+What it does not do: a worker that dies drops its students (they reconnect,
+to another worker if a balancer is in front); the room's process is still
+one process (it handles every chat message, only the sockets and their
+sending are spread).
 """
 
 from __future__ import annotations
@@ -47,10 +71,12 @@ import json
 import secrets
 from typing import Any, Callable
 
-from ..chatrules import CLOSE_POLICY, NameRejected
+from ..chatrules import CLOSE_POLICY, NameRejected, dump
 from ..events import EventKind, EventLog
-from ..protocol import close_reason, describe_message
+from ..jsontext import loads
+from ..protocol import CloseCode, close_reason, describe_message
 from ..server.handlers import TutorialHandler
+from ..server.redislink import RedisLink
 from .connections import (
     CONNECTIONS_DELAY,
     MAX_LISTED,
@@ -61,9 +87,21 @@ from .connections import (
 )
 from .room import ChatRoom
 
-__all__ = ["RoomGateway", "WorkerLink", "RemoteChatHandler", "DEFAULT_PREFIX", "inbox", "outbox"]
+__all__ = [
+    "RoomGateway", "WorkerLink", "RemoteChatHandler", "DEFAULT_PREFIX", "inbox", "outbox", "JOIN_TIMEOUT", "MAX_HELD",
+    "ROOM_AWAY", "NOT_DELIVERED",
+]
 
 DEFAULT_PREFIX = "wstutorial:classroom"
+# A join the room has not answered within this many seconds is closed with 1013 (try again later).
+JOIN_TIMEOUT = 5.0
+# Envelopes for one worker kept while it cannot be reached; beyond this the oldest go (counted in an event).
+MAX_HELD = 1000
+# A worker that re-announced its students gets no answer (nobody listening on the room's channel): again after this long.
+ANNOUNCE_RETRY = 0.5
+
+ROOM_AWAY = "the chat room cannot be reached right now (its Redis link is down)"
+NOT_DELIVERED = f"not delivered: {ROOM_AWAY}; send it again once the room is back"
 
 
 def inbox(prefix: str) -> str:
@@ -76,99 +114,14 @@ def outbox(prefix: str, worker: str | None = None) -> str:
     return f"{prefix}:out" if worker is None else f"{prefix}:out:{worker}"
 
 
-class _Publisher:
-    """Publishes envelopes in order, from a queue, on the running event loop."""
-
-    def __init__(self, redis: Any, events: EventLog) -> None:
-        self.redis = redis
-        self.events = events
-        self.queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
-        self.task = asyncio.create_task(self._run())
-
-    def put(self, channel: str, envelope: dict[str, Any]) -> None:
-        self.queue.put_nowait((channel, json.dumps(envelope)))
-
-    async def _run(self) -> None:
-        while (item := await self.queue.get()) is not None:
-            try:
-                await self.redis.publish(*item)
-            except Exception as error:  # Redis away: this envelope is lost (pub/sub keeps nothing)
-                self.events.record(f"could not publish to Redis ({error}); a chat envelope was lost", kind=EventKind.ERROR)
-
-    async def stop(self) -> None:
-        self.queue.put_nowait(None)
-        try:
-            await asyncio.wait_for(self.task, 3)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
-            self.task.cancel()
+def _decode(data: bytes) -> dict[str, Any]:
+    envelope = loads(data)
+    if not isinstance(envelope, dict):
+        raise ValueError(f"an envelope is a JSON object, got {str(envelope)[:60]}")
+    return envelope
 
 
-async def _subscribe(redis_url: str, channels: list[str]) -> tuple[Any, Any]:
-    import redis.asyncio  # the [notebook] extra
-
-    client = redis.asyncio.Redis.from_url(redis_url)
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
-    try:
-        await pubsub.subscribe(*channels)
-    except (OSError, redis.exceptions.ConnectionError) as error:
-        await client.aclose()
-        raise ConnectionError(f"cannot reach Redis at {redis_url} ({error}); is redis-server running there?") from None
-    return client, pubsub
-
-
-async def _listen(pubsub: Any, handle: Callable[[dict[str, Any]], None], events: EventLog) -> None:
-    import redis.exceptions
-
-    while True:
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
-                try:
-                    envelope = json.loads(message["data"])
-                    handle(envelope)
-                except Exception as error:  # one bad envelope must not stop the others
-                    events.record(f"chat gateway ignored an envelope: {error!r}", kind=EventKind.ERROR)
-        except (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
-            events.record(f"chat gateway lost Redis ({error}); trying again in 1 s", kind=EventKind.ERROR)
-            await asyncio.sleep(1)
-
-
-class _RedisLink:
-    """What both sides hold: a Redis connection, a subscription read by a task, a publisher."""
-
-    events: EventLog
-    redis_url: str
-
-    def __init__(self) -> None:
-        self._redis: Any = None
-        self._pubsub: Any = None
-        self._listener: asyncio.Task[None] | None = None
-        self._publisher: _Publisher | None = None
-
-    async def _connect(self, channels: list[str]) -> None:
-        """Subscribe to ``channels`` (returns once Redis confirmed it) and start reading them into ``handle``."""
-        self._redis, self._pubsub = await _subscribe(self.redis_url, channels)
-        self._publisher = _Publisher(self._redis, self.events)
-        self._listener = asyncio.create_task(_listen(self._pubsub, self.handle, self.events))
-
-    def handle(self, envelope: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    async def _disconnect(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
-        if self._publisher is not None:
-            await self._publisher.stop()
-            self._publisher = None
-        if self._pubsub is not None:
-            await self._pubsub.aclose()
-        if self._redis is not None:
-            await self._redis.aclose()
-
-
-class RoomGateway(_RedisLink):
+class RoomGateway:
     """The room's side, on the classroom server's loop: workers' students become room members."""
 
     def __init__(
@@ -180,17 +133,23 @@ class RoomGateway(_RedisLink):
         self.redis_url = redis_url
         self.events = events
         self.prefix = prefix
+        self.link = RedisLink(redis_url, events, "the chat room's link")
         self.names: dict[tuple[str, int], str] = {}  # (worker, conn) -> the member's name
         # What the room sent during this turn of the loop, per worker: runs of (text, [conns]).
         self._pending: dict[str, list[tuple[str, list[int]]]] = {}
-        super().__init__()
+        # Workers that cannot be reached now (an outage, or not subscribed again yet): their envelopes wait here.
+        self._held: dict[str, list[dict[str, Any]]] = {}
+        self._dropped_held = 0
+        self._stream_running: bool | None = None  # as the teacher last set it (None: never touched)
         self._worker_ids: dict[str, str] = {}  # "worker 1" (the cluster's name) -> its id in envelopes
         self._gone: set[str] = set()  # ids of workers that died: a report still on its way is ignored
         self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
         """Subscribe to the inbox; returns once Redis confirmed it. Server loop only."""
-        await self._connect([inbox(self.prefix)])
+        await self.link.subscribe([inbox(self.prefix)], self._receive)
+        self.link.watch(on_lost=self._lost, on_back=self._back)
+        await self.link.start()
         # The teacher's start/stop of the stream reaches the room's watchers: pass it on to the workers.
         self.room.watch(self, self._watch)
         loop = asyncio.get_running_loop()
@@ -203,12 +162,28 @@ class RoomGateway(_RedisLink):
 
         self._unsubscribe = self.events.subscribe(on_event)
 
+    def _receive(self, data: bytes) -> None:
+        self.handle(_decode(data))
+
+    def _known_workers(self) -> set[str]:
+        return {worker for worker, _ in self.names} | set(self.remote.labels) | set(self._worker_ids.values())
+
+    def _lost(self) -> None:
+        # Until each worker re-announces its students, what the room sends them waits.
+        for worker in self._known_workers() - self._gone:
+            self._held.setdefault(worker, [])
+
+    def _back(self) -> None:
+        # The workers' own links may have come back before ours: ask each to announce again.
+        self.link.publish(outbox(self.prefix), json.dumps({"op": "announce"}))
+
     def drop_worker(self, label: str) -> int:
         """A worker process died: its students leave the room (their names are free again). Returns how many."""
         worker = self._worker_ids.pop(label, None)
         if worker is not None:
             self._gone.add(worker)
             self.remote.drop(worker)
+            self._held.pop(worker, None)
         gone = [key for key in self.names if key[0] == worker]
         for key in gone:
             self.room.leave(self.names.pop(key))
@@ -217,7 +192,7 @@ class RoomGateway(_RedisLink):
         return len(gone)
 
     def handle(self, envelope: dict[str, Any]) -> None:
-        """One envelope from a worker: a join, a message or a leave."""
+        """One envelope from a worker: a join, a message, a leave, its members, its connections."""
         op, worker, conn = envelope.get("op"), str(envelope.get("worker")), int(envelope.get("conn", -1))
         key = (worker, conn)
         if op == "join":
@@ -235,13 +210,39 @@ class RoomGateway(_RedisLink):
                 self._publish_now(worker, {"op": "close", "conn": conn, "code": verdict.close_code, "reason": verdict.close_reason})
         elif op == "leave" and key in self.names:
             self.room.leave(self.names.pop(key))
+        elif op == "members" and worker not in self._gone:
+            self._reconcile(worker, {int(number): str(name) for number, name in dict(envelope.get("members") or {}).items()})
         elif op == "connections" and worker not in self._gone:
             self.remote.update(worker, self._tagged(worker, envelope), dict(envelope.get("counts") or {}))
+
+    def _reconcile(self, worker: str, members: dict[int, str]) -> None:
+        """A worker's students after an outage: the room forgets who left meanwhile, and sends what waited."""
+        ghosts = [key for key in self.names if key[0] == worker and key[1] not in members]
+        for key in ghosts:
+            self.room.leave(self.names.pop(key))
+        held = self._held.pop(worker, [])
+        for conn in members:
+            if (worker, conn) not in self.names:  # the room never had them (their join was lost): join again
+                reason = "the chat room lost your place while it could not be reached; join again"
+                held.append({"op": "close", "conn": conn, "code": CloseCode.TRY_AGAIN_LATER, "reason": reason})
+        if self._stream_running is not None:  # the teacher's last start or stop, which may have been lost
+            held.append({"op": "stream", "running": self._stream_running})
+        self.events.record(
+            f"chat room reconciled with {self._label(worker)}: {len(members)} student(s) there, "
+            f"{len(ghosts)} who left meanwhile removed, {len(held)} waiting envelope(s) sent",
+            kind=EventKind.RELAY,
+            path="/chat",
+        )
+        for envelope in held:
+            self._publish(worker, envelope)
+
+    def _label(self, worker: str) -> str:
+        return next((label for label, known in self._worker_ids.items() if known == worker), f"worker {worker}")
 
     def _tagged(self, worker: str, envelope: dict[str, Any]) -> dict[str, list[str]]:
         """A worker's labels, its unnamed clients' with the worker's number: each worker counts its clients from 1."""
         # "worker 2", as the cluster names the process (its "chat link" event); the id if that is not known yet.
-        where = next((label for label, known in self._worker_ids.items() if known == worker), f"worker {worker}")
+        where = self._label(worker)
         unnamed = dict(envelope.get("unnamed") or {})
         tagged: dict[str, list[str]] = {}
         for path, labels in dict(envelope.get("paths") or {}).items():
@@ -274,12 +275,33 @@ class RoomGateway(_RedisLink):
         self._publish(worker, envelope)
 
     def _publish(self, worker: str | None, envelope: dict[str, Any]) -> None:
-        if self._publisher is not None:
-            self._publisher.put(outbox(self.prefix, worker), envelope)
+        if worker is None:
+            self.link.publish(outbox(self.prefix), json.dumps(envelope))
+            return
+        if worker in self._held or not self.link.publish(
+            outbox(self.prefix, worker), json.dumps(envelope), lambda receivers: self._published(worker, envelope, receivers)
+        ):
+            self._hold(worker, envelope)
+
+    def _published(self, worker: str, envelope: dict[str, Any], receivers: int | None) -> None:
+        if not receivers and worker not in self._gone:  # nobody got it: the worker is away; it waits for its return
+            self._hold(worker, envelope)
+
+    def _hold(self, worker: str, envelope: dict[str, Any]) -> None:
+        if worker in self._gone:
+            return
+        held = self._held.setdefault(worker, [])
+        held.append(envelope)
+        if len(held) > MAX_HELD:
+            del held[0]
+            if self._dropped_held == 0:
+                self.events.record(f"{self._label(worker)} cannot be reached: the chat room keeps its newest {MAX_HELD} envelopes only", kind=EventKind.ERROR)
+            self._dropped_held += 1
 
     def _watch(self, text: str) -> None:
         message = json.loads(text)
         if message.get("type") == "stream":
+            self._stream_running = bool(message["running"])
             self._publish_now(None, {"op": "stream", "running": bool(message["running"])})
 
     async def stop(self) -> None:
@@ -291,29 +313,38 @@ class RoomGateway(_RedisLink):
         self.names.clear()
         for worker in list(self.remote.labels):
             self.remote.drop(worker)
-        await self._disconnect()
+        await self.link.stop()
 
 
-class WorkerLink(_RedisLink):
+class WorkerLink:
     """A worker's side: forwards its ``/chat`` students to the room and delivers the room's answers."""
 
-    def __init__(self, redis_url: str, events: EventLog, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, redis_url: str, events: EventLog, prefix: str = DEFAULT_PREFIX, link: RedisLink | None = None) -> None:
         self.redis_url = redis_url
         self.events = events
         self.prefix = prefix
         self.worker = secrets.token_hex(6)  # unique across processes and machines
+        self.link = link if link is not None else RedisLink(redis_url, events, "chat link")
+        self._owns_link = link is None
         self.handlers: dict[int, "RemoteChatHandler"] = {}
         self._numbers = itertools.count(1)
         self.stream: Any = None  # this worker's part-2 stream, paused and resumed by the teacher
         self.hub: Any = None
         self._report: asyncio.TimerHandle | None = None
+        self._announce: asyncio.TimerHandle | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        super().__init__()
+
+    @property
+    def available(self) -> bool:
+        """False while Redis is away: joins are refused, messages reported as not delivered."""
+        return self.link.available
 
     async def start(self, app: Any) -> None:
         self.stream = app.context.stream
         self.hub = app.context.hub
-        await self._connect([outbox(self.prefix, self.worker), outbox(self.prefix)])
+        await self.link.subscribe([outbox(self.prefix, self.worker), outbox(self.prefix)], self._receive)
+        self.link.watch(on_lost=self._lost, on_back=self._back)
+        await self.link.start()
         loop = asyncio.get_running_loop()
 
         def on_event(event: Any) -> None:  # in the recording thread: over to the loop
@@ -324,9 +355,42 @@ class WorkerLink(_RedisLink):
         # The classroom learns which worker process this id is (the cluster tags the event "worker N").
         self.events.record(f"chat link {self.worker} subscribed to the room's channels", kind=EventKind.RELAY)
 
+    def _receive(self, data: bytes) -> None:
+        self.handle(_decode(data))
+
+    def _tell_members(self, text: str) -> None:
+        notice = dump({"type": "notice", "text": text})
+        for handler in list(self.handlers.values()):
+            if handler.member_name is not None:
+                handler.hub.send(handler, notice)
+
+    def _lost(self) -> None:
+        self._tell_members(f"{ROOM_AWAY}: what you send now is not delivered; you will be told when it is back")
+        for handler in list(self.handlers.values()):
+            if handler.member_name is None:  # its join may be lost: do not leave it waiting
+                handler.refuse(f"{ROOM_AWAY}; try again in a minute")
+
+    def _back(self) -> None:
+        self.announce()
+        self._tell_members("the chat room is back: you can send again")
+        self._connections_changed()
+
+    def announce(self) -> None:
+        """Tell the room who is here (after an outage, or when it asks), until the room's channel has a listener."""
+        if self._announce is not None:
+            self._announce.cancel()
+            self._announce = None
+        members = {conn: handler.member_name for conn, handler in self.handlers.items() if handler.member_name is not None}
+
+        def done(receivers: int | None) -> None:
+            if not receivers and self.link.available and self._announce is None:  # the room is not listening yet
+                self._announce = asyncio.get_running_loop().call_later(ANNOUNCE_RETRY, self.announce)
+
+        self.forward({"op": "members", "members": members}, done)
+
     def _connections_changed(self) -> None:
         # Connections come in bursts (a class pressing Run All): one report per burst.
-        if self._report is None and self._publisher is not None:
+        if self._report is None and self.hub is not None:
             self._report = asyncio.get_running_loop().call_later(CONNECTIONS_DELAY, self.report_connections)
 
     def report_connections(self) -> None:
@@ -344,15 +408,23 @@ class WorkerLink(_RedisLink):
             unnamed[path] = [label for label in paths[path] if label in plain]
         self.forward({"op": "connections", "paths": paths, "counts": counts, "unnamed": unnamed})
 
-    def add(self, handler: "RemoteChatHandler", name: str, address: str) -> int:
+    def add(self, handler: "RemoteChatHandler", name: str, address: str) -> int | None:
+        """Ask the room to let ``handler`` in as ``name``; its number here, or None when the room cannot be reached."""
         conn = next(self._numbers)
         self.handlers[conn] = handler
-        self.forward({"op": "join", "conn": conn, "name": name, "address": address})
+
+        def done(receivers: int | None) -> None:
+            if not receivers and handler.member_name is None:  # the room did not get it
+                handler.refuse(f"{ROOM_AWAY}; try again in a minute")
+
+        if not self.forward({"op": "join", "conn": conn, "name": name, "address": address}, done):
+            del self.handlers[conn]
+            return None
         return conn
 
-    def forward(self, envelope: dict[str, Any]) -> None:
-        if self._publisher is not None:
-            self._publisher.put(inbox(self.prefix), {**envelope, "worker": self.worker})
+    def forward(self, envelope: dict[str, Any], done: Callable[[int | None], None] | None = None) -> bool:
+        """Publish ``envelope`` to the room; False at once while Redis is away (``done`` then is not called)."""
+        return self.link.publish(inbox(self.prefix), json.dumps({**envelope, "worker": self.worker}), done)
 
     def handle(self, envelope: dict[str, Any]) -> None:
         op = envelope.get("op")
@@ -375,14 +447,18 @@ class WorkerLink(_RedisLink):
                 self.stream.resume()
             else:
                 self.stream.pause()
+        elif op == "announce":
+            self.announce()
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        if self._report is not None:
-            self._report.cancel()
-            self._report = None
-        await self._disconnect()
+        for timer in (self._report, self._announce):
+            if timer is not None:
+                timer.cancel()
+        self._report = self._announce = None
+        if self._owns_link:
+            await self.link.stop()
 
 
 class RemoteChatHandler(TutorialHandler):
@@ -390,6 +466,7 @@ class RemoteChatHandler(TutorialHandler):
 
     member_name: str | None = None
     conn: int | None = None
+    _waiting: asyncio.TimerHandle | None = None
 
     def initialize(self, context: Any, link: WorkerLink) -> None:  # type: ignore[override]
         super().initialize(context)
@@ -397,29 +474,58 @@ class RemoteChatHandler(TutorialHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.conn = self.link.add(self, self.get_argument("name", ""), self.request.remote_ip or "")
+        if self.conn is None:
+            self.refuse(f"{ROOM_AWAY}; try again in a minute")
+            return
+        self._waiting = asyncio.get_running_loop().call_later(
+            JOIN_TIMEOUT, self.refuse, f"the chat room did not answer within {JOIN_TIMEOUT:g} s; try again in a minute"
+        )
+
+    def refuse(self, reason: str) -> None:
+        """Not in the room (it cannot be reached, or did not answer): close with 1013, try again later."""
+        if self.member_name is not None:
+            return
+        self._stop_waiting()
+        self.record(f"join refused: {reason}", kind=EventKind.CLOSE)
+        self.close(CloseCode.TRY_AGAIN_LATER, close_reason(reason))
+
+    def _stop_waiting(self) -> None:
+        if self._waiting is not None:
+            self._waiting.cancel()
+            self._waiting = None
 
     def joined(self, name: str) -> None:
+        self._stop_waiting()
         self.member_name = self.client_name = name
         self.record(f"{name} joined the chat", kind=EventKind.OPEN)
 
     def closed_by_room(self, code: int, reason: str) -> None:
+        self._stop_waiting()
         self.record(f"closed by the room: {reason}", kind=EventKind.CLOSE)
         self.close(code, close_reason(reason))
 
     def on_message(self, message: str | bytes) -> None:
         if self.conn is None:
             return
+        # Sent before the room's "joined" came back, too: the room reads its channel in order, the join first.
         if isinstance(message, bytes):
-            self.link.forward({"op": "message", "conn": self.conn, "binary": True})
+            delivered = self.link.forward({"op": "message", "conn": self.conn, "binary": True})
         else:
-            self.link.forward({"op": "message", "conn": self.conn, "text": message})
-            if self.member_name is not None:
+            delivered = self.link.forward({"op": "message", "conn": self.conn, "text": message}, self._delivered)
+            if delivered and self.member_name is not None:
                 self.record(f"chat {describe_message(message)}", kind=EventKind.MESSAGE)
+        if not delivered:
+            self._delivered(None)
+
+    def _delivered(self, receivers: int | None) -> None:
+        if not receivers:  # Redis away, or the room not listening: the sender must know
+            self.hub.send(self, dump({"type": "notice", "text": NOT_DELIVERED}))
 
     def on_close(self) -> None:
+        self._stop_waiting()
         if self.conn is not None:
             self.link.handlers.pop(self.conn, None)
-            self.link.forward({"op": "leave", "conn": self.conn})
+            self.link.forward({"op": "leave", "conn": self.conn})  # lost while Redis is away: the next announcement says so
             if self.member_name is not None:
                 self.record(f"{self.member_name} left the chat", kind=EventKind.CLOSE)
             self.conn = None

@@ -38,6 +38,7 @@ from tornado.ioloop import PeriodicCallback
 
 from ..chatrules import CLOSE_POLICY, NameRejected
 from ..events import EventKind, EventLog
+from ..jsontext import loads
 from ..protocol import close_reason, describe_message
 from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
@@ -200,7 +201,7 @@ class TeacherHandler(TutorialHandler):
         if not self.authorized:
             return
         try:
-            action = json.loads(message).get("action")
+            action = loads(message).get("action")
         except (ValueError, AttributeError):
             action = None
         if action in ("start_stream", "stop_stream"):

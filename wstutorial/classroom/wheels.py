@@ -17,9 +17,16 @@ from typing import Any
 
 import tornado.web
 
+from ..server.app import PageHandler
+
 __all__ = ["WHEELS_PATH", "wheel_routes", "student_install_command"]
 
 WHEELS_PATH = "/wheels/"
+
+
+def _served(path: Path) -> bool:
+    """A wheel that is listed and served: a plain file (no link, which may point anywhere), not hidden."""
+    return path.suffix == ".whl" and not path.name.startswith(".") and path.is_file() and not path.is_symlink()
 
 
 class WheelListHandler(tornado.web.RequestHandler):
@@ -29,7 +36,7 @@ class WheelListHandler(tornado.web.RequestHandler):
         self.folder = folder
 
     def get(self) -> None:
-        names = sorted(path.name for path in self.folder.glob("*.whl") if path.is_file())
+        names = sorted(path.name for path in self.folder.glob("*.whl") if _served(path))
         links = "\n".join(
             f'<a href="{urllib.parse.quote(name)}">{html.escape(name)}</a><br>' for name in names
         )
@@ -38,8 +45,18 @@ class WheelListHandler(tornado.web.RequestHandler):
         self.write(f"<!DOCTYPE html>\n<html><head><title>wheels</title></head><body>\n{links}\n</body></html>\n")
 
 
-class WheelFileHandler(tornado.web.StaticFileHandler):
-    """One wheel file (the route only matches ``*.whl`` names without a slash)."""
+class WheelFileHandler(PageHandler):
+    """One wheel file of the folder, as listed: never a subfolder's, a hidden one or a link.
+
+    The route's pattern sees the path still percent-encoded; the rules run
+    here on the decoded name (``sub%2Fx.whl`` is ``sub/x.whl``).
+    """
+
+    def parse_url_path(self, url_path: str) -> str:
+        name = super().parse_url_path(url_path)  # NUL: 400; hidden: 404
+        if "/" in url_path or "\\" in url_path or not _served(Path(self.root) / url_path):
+            raise tornado.web.HTTPError(404)
+        return name
 
 
 def wheel_routes(folder: Path) -> list[Any]:

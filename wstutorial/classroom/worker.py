@@ -14,16 +14,13 @@ stdin closes).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import signal
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from ..events import EventLog
-from ..server.relay import DEFAULT_CHANNEL
-from ..server.worker import add_settings_argument, emit, serve
+from ..server.redislink import RedisLink
+from ..server.worker import run_worker, serve, worker_parser
 from .gateway import DEFAULT_PREFIX, RemoteChatHandler, WorkerLink
 from .server import CLASSROOM_MAX_MESSAGE_SIZE
 from .wheels import wheel_routes
@@ -32,35 +29,26 @@ __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wstutorial.classroom.worker", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://127.0.0.1:6379/0")
-    parser.add_argument("--channel", default=DEFAULT_CHANNEL)
+    # --options: the classroom's own settings (origins, xheaders, limits).
+    parser = worker_parser("python -m wstutorial.classroom.worker", __doc__.split("\n")[0])
     parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="the room's Redis channels start with this")
     parser.add_argument("--wheels", metavar="DIR", default=None, help="a wheelhouse to serve at /wheels/, as the classroom does")
-    add_settings_argument(parser)  # the classroom's own settings: origins, xheaders, limits
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     events = EventLog()
-    link = WorkerLink(args.redis, events, args.prefix)
-    try:
-        asyncio.run(
-            serve(
-                args.host, args.port, args.redis, args.channel,
-                events=events,
-                handlers={"/chat": (RemoteChatHandler, {"link": link})},
-                services=[link],
-                routes=wheel_routes(Path(args.wheels)) if args.wheels else (),
-                **{"max_message_size": CLASSROOM_MAX_MESSAGE_SIZE, **args.options},
-            )
+    # One Redis link for the process, shared by the relay (/updates) and the chat room's link: one backoff, one line per outage.
+    redis_link = RedisLink(args.redis, events, "worker's Redis link")
+    link = WorkerLink(args.redis, events, args.prefix, redis_link)
+    return run_worker(
+        serve(
+            args.host, args.port, args.redis, args.channel,
+            events=events,
+            handlers={"/chat": (RemoteChatHandler, {"link": link})},
+            services=[link],
+            link=redis_link,
+            routes=wheel_routes(Path(args.wheels)) if args.wheels else (),
+            **{"max_message_size": CLASSROOM_MAX_MESSAGE_SIZE, **args.options},
         )
-    except KeyboardInterrupt:
-        pass
-    except (ConnectionError, OSError, ValueError, TypeError) as error:  # ValueError, TypeError: a bad setting
-        emit({"error": str(error)})
-        return 1
-    return 0
+    )
 
 
 if __name__ == "__main__":

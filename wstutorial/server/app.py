@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import urllib.parse
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Mapping
 
 import tornado.web
 from tornado.httputil import HTTPServerRequest
@@ -23,7 +27,7 @@ from .options import DEFAULT_PING_INTERVAL, HandlerSpec, ServerOptions
 from .sensor import SensorHandler
 from .streaming import Stream
 
-__all__ = ["make_app", "static_dir", "DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_PING_INTERVAL"]
+__all__ = ["make_app", "static_dir", "masked_uri", "refuse_hidden_or_nul", "PageHandler", "DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_PING_INTERVAL"]
 
 ROUTES: dict[str, HandlerSpec] = {
     "/ws": HelloHandler,
@@ -46,6 +50,27 @@ def static_dir() -> Path:
     )
 
 
+# Query arguments whose values are secrets: never written into an event (the
+# teacher's terminal may be on the projector).
+SECRET_ARGUMENTS = ("token", "password")
+
+
+def masked_uri(uri: str) -> str:
+    """``uri`` with the values of :data:`SECRET_ARGUMENTS` replaced by ``***``: ``/teacher?token=***``.
+
+    Names are compared decoded, as Tornado reads them (``%74oken`` is ``token``).
+    """
+    path, mark, query = uri.partition("?")
+    if not mark:
+        return uri
+    parts = re.split(r"([&;])", query)
+    for index in range(0, len(parts), 2):
+        name, equals, _ = parts[index].partition("=")
+        if equals and urllib.parse.unquote_plus(name).strip().lower() in SECRET_ARGUMENTS:
+            parts[index] = f"{name}=***"
+    return f"{path}?{''.join(parts)}"
+
+
 def _log_request(hub: Hub) -> Any:
     """Tornado's access log, as events: failed requests only (a 404 is worth seeing)."""
 
@@ -53,13 +78,20 @@ def _log_request(hub: Hub) -> Any:
         status = handler.get_status()
         if status >= 400:
             request = handler.request
-            hub.events.record(f"HTTP {status} {request.method} {request.uri}", kind=EventKind.HTTP, path=request.path)
+            hub.events.record(f"HTTP {status} {request.method} {masked_uri(request.uri or '')}", kind=EventKind.HTTP, path=request.path)
 
     return log_request
 
 
-# Headers a reverse proxy adds to what it forwards.
-PROXY_HEADERS = ("X-ProxyContextPath", "X-Forwarded-For", "X-Real-IP", "Forwarded")
+def behind_jupyterhub(environ: Mapping[str, str] | None = None) -> bool:
+    """True in a JupyterHub (or Binder) user server, which sets ``JUPYTERHUB_SERVICE_PREFIX``.
+
+    There the browser runs on another machine and reaches this server only
+    through the hub's proxy, which checks the login (and ``Host``) itself: a
+    rebinding page re-points a name at the *browser's* machine, never at
+    this one, so the Host check would only refuse the hub's own name.
+    """
+    return bool((os.environ if environ is None else environ).get("JUPYTERHUB_SERVICE_PREFIX"))
 
 
 class HostMatches(Matcher):
@@ -69,15 +101,27 @@ class HostMatches(Matcher):
         self.hub = hub
 
     def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
-        # A reverse proxy in front of us (jupyter-server-proxy, nginx) keeps the
-        # browser's Host and marks what it forwards; it checks Host itself. A
-        # page cannot add these headers to a WebSocket handshake, and the
-        # pages themselves are public files.
-        proxied = any(name in request.headers for name in PROXY_HEADERS)
-        return {} if self.hub.host_allowed(request.host, proxied=proxied) else None
+        # No proxy header (X-Forwarded-For, X-Real-IP, Forwarded,
+        # X-ProxyContextPath) exempts a request: a rebinding page's fetch()
+        # may add any of them, and a proxy passes the browser's Host on.
+        return {} if self.hub.host_allowed(request.host) else None
 
 
-class HostRefused(tornado.web.RequestHandler):
+class RefusalsAreEvents(tornado.web.RequestHandler):
+    """A handler whose refusals (``HTTPError``: 400, 403, 404) are not logged by Tornado.
+
+    The access log records each as an event already; Tornado's warning would
+    be printed from the server's thread, into a random notebook cell.
+    """
+
+    def log_exception(
+        self, typ: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+
+
+class HostRefused(RefusalsAreEvents):
     """Every request whose ``Host`` is not this machine's: 403 and an event."""
 
     def initialize(self, hub: Hub) -> None:
@@ -95,13 +139,24 @@ class HostRefused(tornado.web.RequestHandler):
         raise tornado.web.HTTPError(403, "this server answers only requests for localhost")
 
 
-class PageHandler(tornado.web.StaticFileHandler):
+def refuse_hidden_or_nul(url_path: str) -> None:
+    """400 for a NUL character, 404 for a hidden file or folder (``.env``, ``.git/config``), in the decoded path.
+
+    A NUL byte (%00) would make the file lookup raise, a 500; it is just a
+    bad name. A folder served as pages (``/my/``: the student's own) may
+    hold dotfiles with secrets or a whole repository: never pages.
+    """
+    if "\x00" in url_path:
+        raise tornado.web.HTTPError(400, "NUL byte in path")
+    if any(part.startswith(".") for part in re.split(r"[/\\]", url_path)):
+        raise tornado.web.HTTPError(404)
+
+
+class PageHandler(RefusalsAreEvents, tornado.web.StaticFileHandler):
     """Serves the pages; never cached, so an edited page shows on reload."""
 
     def parse_url_path(self, url_path: str) -> str:
-        # A NUL byte (%00) would make the file lookup raise, a 500; it is just a bad name.
-        if "\x00" in url_path:
-            raise tornado.web.HTTPError(400, "NUL byte in path")
+        refuse_hidden_or_nul(url_path)
         return super().parse_url_path(url_path)
 
     def set_extra_headers(self, path: str) -> None:
@@ -149,7 +204,7 @@ def make_app(
         events if events is not None else EventLog(),
         allowed_origins=options.allowed_origins,
         allowed_hosts=options.allowed_hosts,
-        check_host=loopback if options.check_host is None else options.check_host,
+        check_host=(loopback and not behind_jupyterhub()) if options.check_host is None else options.check_host,
     )
     context = ServerContext(
         hub=hub,

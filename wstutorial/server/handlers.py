@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol
 
 from ..events import EventKind
-from ..protocol import CloseCode, describe_message
+from ..protocol import CloseCode, close_reason, describe_message
 from ..tornado_internals import ServerProtocol, make_server_protocol, send_close_frame
 from .hub import Hub, forwarded_scheme, same_host
 from .pings import PingRound
@@ -25,7 +25,14 @@ from .pings import PingRound
 if TYPE_CHECKING:
     from .context import ServerContext
 
-__all__ = ["TutorialHandler", "HelloHandler", "StreamingHandler", "EchoHandler", "describe_message", "origin_advice"]
+__all__ = [
+    "TutorialHandler", "HelloHandler", "StreamingHandler", "EchoHandler", "describe_message", "origin_advice",
+    "query_problem", "MAX_ARGUMENT_LENGTH",
+]
+
+# A query argument of a WebSocket route is a name, a token or a number: a
+# kilobyte is plenty, and nothing longer reaches a handler (or a log line).
+MAX_ARGUMENT_LENGTH = 1024
 
 
 def _valid_key(key: str) -> bool:
@@ -33,6 +40,33 @@ def _valid_key(key: str) -> bool:
         return len(base64.b64decode(key.strip(), validate=True)) == 16
     except (binascii.Error, ValueError):
         return False
+
+
+def query_problem(arguments: Mapping[str, list[bytes]]) -> str | None:
+    """Why a handshake's query arguments cannot be used (a sentence), or None when each is fine.
+
+    ``arguments`` is Tornado's ``request.query_arguments``. Refused: text that
+    is not UTF-8 (Tornado's ``get_argument`` would raise inside ``open()``),
+    a NUL character, an argument longer than :data:`MAX_ARGUMENT_LENGTH`
+    bytes, and an argument given twice (``?token=wrong&token=RIGHT``: which
+    one counts must not be a guess).
+    """
+    for name, values in arguments.items():
+        shown = repr(name[:40])
+        if "\x00" in name or len(name) > MAX_ARGUMENT_LENGTH:
+            return f"an argument's name {shown} is not a plain short name"
+        if len(values) > 1:
+            return f"the argument {shown} is given {len(values)} times; give it once"
+        for value in values:
+            if len(value) > MAX_ARGUMENT_LENGTH:
+                return f"the argument {shown} is {len(value)} bytes long; at most {MAX_ARGUMENT_LENGTH} are accepted"
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                return f"the argument {shown} is not UTF-8 text"
+            if "\x00" in text:
+                return f"the argument {shown} contains a NUL character"
+    return None
 
 
 def origin_advice(origin: str, host: str = "localhost:8888", *, scheme: str = "http", forwarded: bool = False) -> str:
@@ -136,6 +170,12 @@ class TutorialHandler(WebSocketHandler):
             # RFC 6455 section 4.2.1: the key is 16 random bytes in base64.
             self.record(f"handshake refused: Sec-WebSocket-Key {key[:40]!r} is not 16 bytes in base64 (400)", kind=EventKind.HTTP)
             raise HTTPError(400, "Sec-WebSocket-Key must be 16 bytes in base64")
+        problem = query_problem(self.request.query_arguments)
+        if problem is not None:
+            # Refused before the upgrade: open() and the connection lists read
+            # the arguments with get_argument, which raises on such values.
+            self.record(f"handshake refused: {problem} (400)", kind=EventKind.HTTP)
+            raise HTTPError(400, problem)
         # Tornado checks the origin only when an Origin header is present; a
         # browser that marks the request cross-site without one is refused too.
         if "Origin" not in self.request.headers and "Sec-Websocket-Origin" not in self.request.headers:
@@ -180,6 +220,11 @@ class TutorialHandler(WebSocketHandler):
             # A refusal the handler chose (403, 401, 404): the access log
             # records it as an event; Tornado's warning would be printed from
             # the server's thread into a random notebook cell.
+            if self.registered:
+                # Raised after the upgrade (get_argument in open() or in a
+                # callback): there is no HTTP answer any more, so close the
+                # WebSocket with 1008 and forget it, without a traceback.
+                self._refuse_open(value)
             return
         self.record(f"error in {type(self).__name__}: {value!r}", kind=EventKind.ERROR)
         super().log_exception(typ, value, tb)
@@ -194,6 +239,17 @@ class TutorialHandler(WebSocketHandler):
                 self.on_connection_close()
             except Exception as error:
                 self.record(f"error in {type(self).__name__}.on_close: {error!r}", kind=EventKind.ERROR)
+
+    def _refuse_open(self, error: HTTPError) -> None:
+        reason = error.log_message or f"HTTP {error.status_code}"
+        if error.args:
+            reason %= tuple(error.args)
+        self.record(f"closed with 1008: {reason}", kind=EventKind.ERROR)
+        send_close_frame(self, CloseCode.POLICY_VIOLATION, close_reason(reason))
+        try:
+            self.on_connection_close()
+        except Exception as failure:
+            self.record(f"error in {type(self).__name__}.on_close: {failure!r}", kind=EventKind.ERROR)
 
 
 class HelloHandler(TutorialHandler):

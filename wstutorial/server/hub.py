@@ -224,7 +224,7 @@ class Hub:
 
     # -- hosts and origins ----------------------------------------------------------
 
-    def host_allowed(self, host_header: str, *, proxied: bool = False) -> bool:
+    def host_allowed(self, host_header: str) -> bool:
         """May a request with this ``Host`` header be served? (DNS rebinding)
 
         A server listening on loopback only (``check_host``) serves only
@@ -233,11 +233,13 @@ class Hub:
         Jupyter's own server does. A page on ``evil.example`` whose name the
         attacker re-points at 127.0.0.1 reaches this machine, but its
         requests still say ``Host: evil.example``, and are refused.
-        ``proxied``: the request came through a reverse proxy (jupyter-server-proxy
-        on JupyterHub and Binder, nginx), which keeps the browser's Host and
-        checks it itself.
+        A reverse proxy in front changes nothing here: the check runs on the
+        ``Host`` the proxy passes on (nginx: ``proxy_set_header Host
+        $http_host``, the browser's), so a proxy that forwards any name
+        cannot carry a rebinding page through. Headers such as
+        ``X-Forwarded-For`` open no door: a page's own ``fetch()`` may send them.
         """
-        if not self.check_host or proxied:
+        if not self.check_host:
             return True
         name, _ = _host_and_port(host_header, 80)
         name = name.rstrip(".")

@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Mapping
 from tornado.websocket import WebSocketClosedError
 
 from ..events import EventKind
+from ..jsontext import JsonTooComplex, loads
 from .handlers import TutorialHandler, describe_message
 
 __all__ = ["JsonHandler", "ProtocolError", "parse_message", "MAX_COUNT", "MAX_COUNT_BYTES"]
@@ -85,12 +86,14 @@ def parse_message(message: str | bytes, fields: Fields) -> dict[str, Any]:
     if isinstance(message, bytes):
         raise ProtocolError(f"got a binary message ({len(message)} bytes); send JSON as text")
     try:
-        data = json.loads(message)
+        data = loads(message)
     except json.JSONDecodeError as error:
         raise ProtocolError(
             f"not JSON ({error.msg} at character {error.pos}); send an object such as "
             '{"type": "echo", "text": "hi"}'
         ) from None
+    except JsonTooComplex as error:  # the sender's error too, not the server's
+        raise ProtocolError(str(error)) from None
     if not isinstance(data, dict):
         raise ProtocolError(f'a message is a JSON object with a "type" field, got {_kind(data)}')
     if "type" not in data:

@@ -89,7 +89,9 @@ class ServerOptions:
     )
     check_host: bool | None = _setting(
         "refuse requests for other ``Host`` names with 403 (DNS rebinding); None: on when the server "
-        "listens on loopback only, off when it listens on the network",
+        "listens on loopback only, off when it listens on the network or runs in a JupyterHub or Binder "
+        "user server (the browser is on another machine there); a reverse proxy in front does not turn it "
+        "off: the ``Host`` it passes on (the browser's) is checked",
         None,
     )
     ssl_context: ssl.SSLContext | None = _setting(

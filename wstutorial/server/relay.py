@@ -12,20 +12,18 @@ The message on the channel is JSON: ``{"path": "/updates", "text": "..."}``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from ..events import EventKind, EventLog
+from ..jsontext import loads
 from .handlers import TutorialHandler
 from .hub import Hub
+from .redislink import RedisLink
 
 __all__ = ["Relay", "UpdatesHandler", "encode", "decode", "publish", "DEFAULT_CHANNEL"]
 
 DEFAULT_CHANNEL = "wstutorial:broadcast"
-# When Redis goes away: first retry after this many seconds, doubling up to RETRY_MAX.
-RETRY_FIRST = 0.1
-RETRY_MAX = 5.0
 
 
 def encode(path: str, text: str) -> str:
@@ -40,7 +38,7 @@ def encode(path: str, text: str) -> str:
 def decode(data: str | bytes) -> tuple[str, str]:
     """``(path, text)`` from a channel message; ``ValueError`` (saying why) for anything else."""
     try:
-        message = json.loads(data)
+        message = loads(data)
     except (ValueError, UnicodeDecodeError):
         raise ValueError(f"a broadcast must be JSON like {{\"path\": ..., \"text\": ...}}, got {data[:80]!r}") from None
     if not isinstance(message, dict) or not isinstance(message.get("path"), str) or not isinstance(message.get("text"), str):
@@ -77,17 +75,19 @@ class UpdatesHandler(TutorialHandler):
 class Relay:
     """Subscribes to ``channel`` and sends each broadcast to this process's clients.
 
-    Runs on the server's event loop (like the hub it sends through).
+    Runs on the server's event loop (like the hub it sends through), on a
+    :class:`~.redislink.RedisLink` of its own or one it shares (a classroom
+    worker's). When Redis goes away, broadcasts published meanwhile are lost
+    (pub/sub keeps nothing); the link comes back by itself.
     """
 
-    def __init__(self, hub: Hub, redis_url: str, channel: str = DEFAULT_CHANNEL) -> None:
+    def __init__(self, hub: Hub, redis_url: str, channel: str = DEFAULT_CHANNEL, link: RedisLink | None = None) -> None:
         self.hub = hub
         self.redis_url = redis_url
         self.channel = channel
         self.relayed = 0
-        self._redis: Any = None
-        self._pubsub: Any = None
-        self._task: asyncio.Task[None] | None = None
+        self.link = link if link is not None else RedisLink(redis_url, hub.events, "relay")
+        self._owns_link = link is None
 
     @property
     def events(self) -> EventLog:
@@ -95,37 +95,9 @@ class Relay:
 
     async def start(self) -> None:
         """Subscribe; returns once Redis confirmed the subscription (later broadcasts arrive)."""
-        import redis.asyncio  # the [notebook] extra; the lean install has no Redis client
-
-        self._redis = redis.asyncio.Redis.from_url(self.redis_url)
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        try:
-            await self._pubsub.subscribe(self.channel)
-        except (OSError, redis.exceptions.ConnectionError) as error:
-            await self._redis.aclose()
-            raise ConnectionError(
-                f"cannot reach Redis at {self.redis_url} ({error}); is redis-server running there?"
-            ) from None
-        self._task = asyncio.create_task(self._run())
+        await self.link.subscribe([self.channel], self.deliver)
+        await self.link.start()  # a shared link starts once, with every channel of the process
         self.events.record(f"subscribed to Redis channel {self.channel!r}", kind=EventKind.RELAY)
-
-    async def _run(self) -> None:
-        import redis.exceptions
-
-        delay = RETRY_FIRST
-        while True:
-            try:
-                async for message in self._pubsub.listen():
-                    delay = RETRY_FIRST
-                    if message.get("type") == "message":
-                        self.deliver(message["data"])
-            except (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
-                # Redis restarted or the network dropped: broadcasts published
-                # meanwhile are lost (pub/sub keeps nothing). redis-py
-                # subscribes again by itself once it has reconnected.
-                self.events.record(f"relay lost Redis ({error}); trying again in {delay:g} s", kind=EventKind.ERROR)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
 
     def deliver(self, data: str | bytes) -> int:
         """Send one channel message to this process's clients; returns how many."""
@@ -140,13 +112,5 @@ class Relay:
         return sent
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-        if self._pubsub is not None:
-            await self._pubsub.aclose()
-        if self._redis is not None:
-            await self._redis.aclose()
+        if self._owns_link:
+            await self.link.stop()

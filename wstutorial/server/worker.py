@@ -22,7 +22,7 @@ import json
 import signal
 import sys
 import threading
-from typing import Any, Awaitable, Mapping, Protocol, Sequence
+from typing import Any, Awaitable, Coroutine, Mapping, Protocol, Sequence
 
 from tornado.netutil import bind_sockets
 
@@ -31,9 +31,10 @@ from ..events import Event, EventKind, EventLog
 from .app import make_app
 from .limits import TutorialHTTPServer
 from .options import WORKER_SETTINGS, HandlerSpec, ServerOptions, with_overrides
+from .redislink import RedisLink
 from .relay import DEFAULT_CHANNEL, Relay, UpdatesHandler
 
-__all__ = ["main", "serve", "emit", "Service", "add_settings_argument"]
+__all__ = ["main", "serve", "emit", "Service", "worker_parser", "run_worker"]
 
 
 class Service(Protocol):
@@ -65,12 +66,35 @@ def _settings(text: str) -> dict[str, Any]:
     return settings
 
 
-def add_settings_argument(parser: argparse.ArgumentParser) -> None:
-    """``--options JSON``: the server's settings, as the process that starts the workers has them."""
+def worker_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The arguments of every worker program: where to listen, the Redis, its channel, and ``--options JSON``.
+
+    ``--options``: the server's settings, as the process that starts the workers has them.
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument("--channel", default=DEFAULT_CHANNEL)
     parser.add_argument(
         "--options", type=_settings, default={}, metavar="JSON",
         help="server settings as JSON, e.g. {\"interval\": 0.5, \"allowed_origins\": [\"http://localhost:8889\"]}",
     )
+    return parser
+
+
+def run_worker(serving: Coroutine[Any, Any, None]) -> int:
+    """Run a worker's ``serve(...)`` until its stdin closes, Ctrl-C or SIGTERM; a failure is one JSON line and exit 1."""
+    # SIGTERM (a process manager stopping us) ends the process like Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        asyncio.run(serving)
+    except KeyboardInterrupt:
+        pass
+    except (ConnectionError, OSError, ValueError, TypeError) as error:  # ValueError, TypeError: a bad setting
+        emit({"error": str(error)})
+        return 1
+    return 0
 
 
 def _finish(future: "asyncio.Future[None]") -> None:
@@ -102,13 +126,15 @@ async def serve(
     events: EventLog | None = None,
     handlers: Mapping[str, HandlerSpec] | None = None,
     services: Sequence[Service] = (),
+    link: RedisLink | None = None,
     **overrides: Any,
 ) -> None:
     """Listen, subscribe, announce the port, and run until stdin closes.
 
     ``handlers`` adds routes, ``overrides`` are settings of :class:`ServerOptions`
     (e.g. ``max_message_size``), ``services`` start after the relay and stop
-    after the clients are closed.
+    after the clients are closed. ``link``: the process's one Redis link,
+    when the services use it too (a classroom worker); else the relay makes its own.
     """
     events = events if events is not None else EventLog()
     events.subscribe(_emit_event)
@@ -126,17 +152,24 @@ async def serve(
         xheaders=settings.xheaders,
     )
     server.add_sockets(sockets)
-    relay = Relay(hub, redis_url, channel)
-    await relay.start()
+    relay = Relay(hub, redis_url, channel, link)
+    if link is None:
+        await relay.start()
     started: list[Service] = []
     try:
+        if link is not None:  # the services subscribe to their channels first; the link starts with them all
+            await link.subscribe([channel], relay.deliver)
         for service in services:
             await service.start(app)
             started.append(service)
+        if link is not None:
+            await relay.start()  # its channel is subscribed already: this only says so
     except BaseException:
         for service in started:
             await service.stop()
         await relay.stop()
+        if link is not None:
+            await link.stop()
         raise
     emit({"listening": int(sockets[0].getsockname()[1])})
     try:
@@ -147,6 +180,8 @@ async def serve(
         closed = await hub.close_all(1001, "server shutting down")
         for service in reversed(started):  # after the clients: a service may still tell others they left
             await service.stop()
+        if link is not None:
+            await link.stop()
         app.context.stream.stop()
         await server.close_all_connections()
         events.record(f"worker stopped ({closed} clients closed with 1001)", kind=EventKind.SERVER)
@@ -154,23 +189,8 @@ async def serve(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wstutorial.server.worker", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://127.0.0.1:6379/0")
-    parser.add_argument("--channel", default=DEFAULT_CHANNEL)
-    add_settings_argument(parser)
-    args = parser.parse_args(argv)
-    # SIGTERM (a process manager stopping us) ends the process like Ctrl-C.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        asyncio.run(serve(args.host, args.port, args.redis, args.channel, **args.options))
-    except KeyboardInterrupt:
-        pass
-    except (ConnectionError, OSError, ValueError, TypeError) as error:  # ValueError, TypeError: a bad setting
-        emit({"error": str(error)})
-        return 1
-    return 0
+    args = worker_parser("python -m wstutorial.server.worker", __doc__.split("\n")[0]).parse_args(argv)
+    return run_worker(serve(args.host, args.port, args.redis, args.channel, **args.options))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,12 @@ from typing import Sequence
 from ..address import free_port, parse_port
 from .local import LocalService, OnePerKey, ServiceError, find_program, start_process, wait_for_port
 
-__all__ = ["NginxProxy", "start_nginx", "config_template", "render_config", "INSTALL_NGINX"]
+__all__ = ["NginxProxy", "start_nginx", "config_template", "render_config", "INSTALL_NGINX", "DEFAULT_SERVER_NAMES"]
+
+# The names the tutorial's nginx answers (its address is 127.0.0.1:PORT);
+# any other Host is closed unanswered (the configuration's default server).
+DEFAULT_SERVER_NAMES = ("localhost", "127.0.0.1")
+_SERVER_NAME = re.compile(r"^[A-Za-z0-9.*_-]+$")
 
 INSTALL_NGINX = (
     "on Debian/Ubuntu 'sudo apt-get install nginx', on macOS 'brew install nginx', "
@@ -50,9 +55,16 @@ def config_template() -> Path:
 
 
 def render_config(
-    prefix: str | Path, listen: str, backends: str | Sequence[str], read_timeout: str = "1h"
+    prefix: str | Path, listen: str, backends: str | Sequence[str], read_timeout: str = "1h",
+    server_names: Sequence[str] = DEFAULT_SERVER_NAMES,
 ) -> str:
-    """The configuration with its ``@NAME@`` values filled in; ``backends`` are ``host:port`` of the servers."""
+    """The configuration with its ``@NAME@`` values filled in; ``backends`` are ``host:port`` of the servers.
+
+    ``server_names``: the names (``Host``) nginx passes on; any other is closed unanswered.
+    """
+    names = [server_names] if isinstance(server_names, str) else list(server_names)
+    if not names or not all(isinstance(name, str) and _SERVER_NAME.match(name) for name in names):
+        raise ValueError(f"server_names are host names such as 'localhost' or 'classroom.example.org', got {server_names!r}")
     if not _TIMEOUT.match(read_timeout):
         raise ValueError(f"read_timeout is an nginx time such as '60s', '1h' or '500ms', got {read_timeout!r}")
     addresses = [backends] if isinstance(backends, str) else list(backends)
@@ -60,7 +72,10 @@ def render_config(
         raise ValueError("nginx needs at least one server to pass connections to")
     servers = "\n        ".join(f"server {address};" for address in addresses)
     text = config_template().read_text()
-    values = {"@PREFIX@": str(prefix), "@LISTEN@": listen, "@SERVERS@": servers, "@READ_TIMEOUT@": read_timeout}
+    values = {
+        "@PREFIX@": str(prefix), "@LISTEN@": listen, "@SERVERS@": servers, "@READ_TIMEOUT@": read_timeout,
+        "@SERVER_NAMES@": " ".join(names),
+    }
     for name, value in values.items():
         text = text.replace(name, value)
     left = re.findall(r"@[A-Z_]+@", text)
@@ -123,6 +138,7 @@ def start_nginx(
     backend_host: str = "127.0.0.1",
     read_timeout: str = "1h",
     certificate: "object | None" = None,
+    server_names: Sequence[str] = DEFAULT_SERVER_NAMES,
     timeout: float = 10.0,
     replace: bool = True,
 ) -> NginxProxy:
@@ -135,6 +151,8 @@ def start_nginx(
         read_timeout: nginx's ``proxy_read_timeout`` (e.g. ``"1h"``, ``"2s"``).
         certificate: a ``trustme`` certificate (``LocalCA.issue``) to serve
             https:// and wss:// with; None for http:// and ws://.
+        server_names: the names nginx answers (``server_name``); a request
+            for any other ``Host`` is closed without an answer (444).
         replace: first stop the nginx that an earlier ``start_nginx`` of
             this process started (a re-run notebook cell: the servers behind
             it are new too, so it is not reused); the new one gets a new port
@@ -163,7 +181,7 @@ def start_nginx(
     (prefix / "tls.conf").write_text(tls_lines)
     listen = f"{host}:{port}" + (" ssl" if certificate is not None else "")
     config = prefix / "nginx.conf"
-    config.write_text(render_config(prefix, listen, backends, read_timeout))
+    config.write_text(render_config(prefix, listen, backends, read_timeout, server_names))
     # -e: nginx opens its error log before reading the configuration; the
     # default one (/var/log/nginx) is not writable for a normal user.
     args = [program, "-p", f"{prefix}/", "-c", str(config), "-e", str(prefix / "error.log")]

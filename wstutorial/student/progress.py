@@ -41,6 +41,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
+from ..jsontext import loads
+
 logger = logging.getLogger("wstutorial")
 
 __all__ = [
@@ -187,7 +189,7 @@ def _read(path: Path) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         return {}
     try:
-        data = json.loads(text)
+        data = loads(text)
         results = data["results"] if isinstance(data, dict) and data.get("version") == _FILE_VERSION else None
         if not isinstance(results, dict):
             raise ValueError("not a wstutorial progress file")

@@ -30,7 +30,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from typing import Callable
 
 from ..address import nearby_free_port
 from .commands import pip_install_command
-from .notebook_files import sync_notebooks
+from .notebook_files import refuse_links, sync_notebooks, write_atomically
 
 __all__ = [
     "DEFAULT_FOLDER", "LAB_PORT", "FIRST_NOTEBOOK", "LOG_NAME", "SETTINGS_DIR", "FIRST_LAYOUT",
@@ -114,9 +113,10 @@ def lab_places(folder: Path, in_place: bool) -> LabPlaces:
 def prepare_workspaces(folder: Path) -> Path:
     """JupyterLab's workspaces folder, starting with the tutorial's first layout (the student's own layout then replaces it)."""
     folder.mkdir(parents=True, exist_ok=True)
+    refuse_links(folder, [DEFAULT_WORKSPACE_FILE])
     default = folder / DEFAULT_WORKSPACE_FILE
     if not default.exists():
-        shutil.copyfile(FIRST_LAYOUT, default)
+        write_atomically(default, FIRST_LAYOUT.read_bytes())
     return folder
 
 
@@ -272,6 +272,9 @@ def run_lab(
         for line in sync_notebooks(folder).lines():
             out(line)
     places = lab_places(folder, in_place)
+    for written in (places.log, places.workspaces):
+        if written.is_relative_to(folder):  # the student's folder: a link there must not carry the write elsewhere
+            refuse_links(folder, [written.relative_to(folder).as_posix()])
     # Stopped from outside (a test, a service manager): stop JupyterLab and its kernels too.
     on_main_thread = threading.current_thread() is threading.main_thread()
     before = signal.signal(signal.SIGTERM, _terminated) if on_main_thread else None

@@ -15,11 +15,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
-from collections.abc import Iterator
+import os
+import secrets
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
-__all__ = ["MANIFEST", "SKIPPED_NAMES", "SyncReport", "notebooks_source", "tutorial_files", "sync_notebooks"]
+from ..jsontext import loads
+
+__all__ = [
+    "MANIFEST", "SKIPPED_NAMES", "LinkRefused", "SyncReport", "notebooks_source", "tutorial_files", "sync_notebooks",
+    "refuse_links", "write_atomically",
+]
 
 MANIFEST = ".wstutorial-manifest.json"
 
@@ -29,6 +35,43 @@ MANIFEST = ".wstutorial-manifest.json"
 # tutorial file: git-ignored and not in the wheel, but present in a checkout
 # where notebook 03 ran).
 SKIPPED_NAMES = frozenset({"sanitize.cfg", ".ipynb_checkpoints", "__pycache__", ".pytest_cache", "my-pages"})
+
+
+class LinkRefused(OSError):
+    """A path the tutorial would write is a symbolic link, or inside a linked folder; ``str()`` says which and what to do."""
+
+
+def refuse_links(folder: Path, relatives: Iterable[PurePosixPath | str]) -> None:
+    """Raise :class:`LinkRefused` if any of ``folder / relative`` (or a folder on the way) is a symbolic link.
+
+    The tutorial writes only inside the student's folder: a link there (a
+    dangling one named like a notebook, a linked ``exercises/``) would carry
+    the write anywhere else, e.g. over a file of the student's home.
+    """
+    for relative in relatives:
+        path = Path(folder)
+        for part in PurePosixPath(relative).parts:
+            path = path / part
+            if path.is_symlink():
+                raise LinkRefused(
+                    f"{path} is a symbolic link (to {os.readlink(path)}); the tutorial never writes through a link, "
+                    "so that nothing lands outside its folder: remove the link, or give another folder, and run the command again"
+                )
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a new temporary file beside it, then rename: never half a file, never through a link."""
+    # "x": a new file or an error (O_EXCL: not even a link of that name is
+    # followed), with the usual permissions (mkstemp's would be owner-only).
+    temporary = target.parent / f".wstutorial-{secrets.token_hex(8)}.tmp"
+    file = temporary.open("xb")
+    try:
+        with file:
+            file.write(data)
+        os.replace(temporary, target)  # replaces a link itself, never what it points to
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def notebooks_source() -> Path:
@@ -95,7 +138,7 @@ class SyncReport:
 
 def _load_manifest(folder: Path) -> dict[str, str]:
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        data = loads((folder / MANIFEST).read_text(encoding="utf-8"))
         files = data["files"]
         return {str(name): str(digest) for name, digest in files.items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -106,9 +149,7 @@ def _load_manifest(folder: Path) -> dict[str, str]:
 
 def _save_manifest(folder: Path, version: str, files: dict[str, str]) -> None:
     text = json.dumps({"tutorial_version": version, "files": dict(sorted(files.items()))}, indent=1)
-    temporary = folder / (MANIFEST + ".new")
-    temporary.write_text(text + "\n", encoding="utf-8")
-    temporary.replace(folder / MANIFEST)
+    write_atomically(folder / MANIFEST, (text + "\n").encode("utf-8"))
 
 
 def sync_notebooks(folder: Path, source: Path | None = None, version: str | None = None) -> SyncReport:
@@ -123,9 +164,11 @@ def sync_notebooks(folder: Path, source: Path | None = None, version: str | None
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"{folder} is a file, not a folder: give another folder for the notebooks")
     folder.mkdir(parents=True, exist_ok=True)
+    files = list(tutorial_files(source))
+    refuse_links(folder, [*files, PurePosixPath(MANIFEST)])  # before anything is written
     manifest = _load_manifest(folder)
     report = SyncReport(folder)
-    for relative in tutorial_files(source):
+    for relative in files:
         name = str(relative)
         new = source / relative
         new_digest = _digest(new)
@@ -146,7 +189,7 @@ def sync_notebooks(folder: Path, source: Path | None = None, version: str | None
                 continue
             report.updated.append(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(new, target)
+        write_atomically(target, new.read_bytes())
         manifest[name] = new_digest
     _save_manifest(folder, version, manifest)
     return report
@@ -159,10 +202,11 @@ def _place_beside(
     attempt = 1
     while True:
         side = side_name(relative, version, attempt)
+        refuse_links(folder, [side])
         target = folder / side
         if not target.exists() or _digest(target) in (new_digest, manifest.get(str(side))):
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(new, target)
+            write_atomically(target, new.read_bytes())
             manifest[str(side)] = new_digest
             return str(side)
         attempt += 1  # the student edited our earlier side copy too: keep it, use the next name
