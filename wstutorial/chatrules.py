@@ -56,11 +56,8 @@ import time
 import unicodedata
 from typing import Any, Callable
 
-<<<<<<< HEAD
 from .confusables import skeleton
-=======
 from .jsontext import JsonTooComplex, loads
->>>>>>> main
 from .protocol import CloseCode
 
 __all__ = [
