@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-env.sh test
 bash scripts/install-chromium.sh
 bash scripts/install-services.sh
+bash scripts/install-hub-proxy.sh   # configurable-http-proxy (npm) into .venv, for tests/test_jupyterhub.py
 venv="${WSTUTORIAL_VENV:-.venv}"
 # Two workers (pytest-xdist): most tests wait on real servers, kernels and a
 # browser rather than compute, so two run side by side in about half the time.

@@ -19,6 +19,7 @@ import asyncio
 import os
 import socket
 import struct
+import subprocess
 import time
 from typing import Any, Callable
 
@@ -32,9 +33,19 @@ from websockets.uri import parse_uri
 from wstutorial.address import free_port
 
 __all__ = [
-    "free_port", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient", "raw_clients",
-    "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json",
+    "free_port", "stop_process", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient",
+    "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json",
 ]
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
+    """Ask ``process`` to stop (SIGTERM: it may stop its own children), and kill it after ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -39,6 +39,8 @@ def test_wheel_contains_the_pages(wheel: Path) -> None:
         assert f"wstutorial/static/{page.name}" in names
     # The tested versions, for the teacher's wheelhouse from an installed copy.
     assert zipfile.ZipFile(wheel).read("wstutorial/constraints.txt") == CONSTRAINTS.read_bytes()
+    # The teacher's notes, for python -m wstutorial notes (notebook 06 sends teachers there).
+    assert zipfile.ZipFile(wheel).read("wstutorial/docs/teaching.md") == (ROOT / "docs" / "teaching.md").read_bytes()
 
 
 def test_installed_copy_serves_the_pages(wheel: Path, tmp_path: Path) -> None:
@@ -70,6 +72,11 @@ def test_installed_copy_serves_the_pages(wheel: Path, tmp_path: Path) -> None:
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
     )
     assert lock.stdout.strip() == str(target / "wstutorial" / "constraints.txt"), lock.stderr
+    # The teacher's notes from an installed copy: the file inside the package, and the command that prints it.
+    notes = subprocess.run(
+        [sys.executable, "-m", "wstutorial", "notes", "--path"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert notes.stdout.strip() == str(target / "wstutorial" / "docs" / "teaching.md"), notes.stderr
 
 
 def _names(requirements: list[str]) -> dict[str, object]:

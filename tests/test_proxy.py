@@ -19,7 +19,7 @@ from typing import Iterator
 import pytest
 from websockets.sync.client import connect
 
-from helpers import free_port
+from helpers import free_port, stop_process
 from wstutorial import start_server
 from wstutorial.classroom import Classroom, start_classroom
 from wstutorial.server.tls import LocalCA
@@ -77,12 +77,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]
                 time.sleep(0.3)
         yield JupyterServer(port, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 

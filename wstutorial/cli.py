@@ -1,4 +1,4 @@
-"""The command line: ``python -m wstutorial serve``, ``check``, ``lab``, ``classroom``, ``wheelhouse`` and ``rehearse``.
+"""The command line: ``python -m wstutorial serve``, ``check``, ``lab``, ``classroom``, ``wheelhouse``, ``rehearse`` and ``notes``.
 
 Bad arguments print one line and exit 2; a server that cannot start prints
 one line and exits 1; never a traceback.
@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lab_command(commands)
     add_classroom_command(commands)
     add_rehearse_command(commands)
+    add_notes_command(commands)
     return parser
 
 
@@ -495,37 +496,121 @@ def _students(text: str) -> int:
     return int(text)
 
 
+def _kernels(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 10:
+        raise argparse.ArgumentTypeError(f"kernels must be a whole number from 0 to 10, got {text!r}")
+    return int(text)
+
+
 def add_rehearse_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
-    """``rehearse``: simulated students against a running classroom server, before class."""
+    """``rehearse``: a simulated class against a running classroom server, before class, to find problems."""
     rehearse = commands.add_parser(
-        "rehearse", help="simulate a class (join, chat, pass and fail checks) against a running classroom server"
+        "rehearse",
+        help="simulate a class (join from many addresses, leave and rejoin, bad names, notebook 06 in real kernels, "
+        "chat, results) against a running classroom server, and report what went wrong",
     )
     rehearse.add_argument("--students", type=_students, default=30, help="how many simulated students (default 30)")
+    rehearse.add_argument(
+        "--kernels", type=_kernels, default=None,
+        help="how many more students run notebook 06 in real Jupyter kernels (default 2 with the notebook part, else 0)",
+    )
     rehearse.add_argument("--host", type=_host, default="localhost", help="the classroom server's host (default localhost)")
     rehearse.add_argument("--port", type=_port, default=None, help="its port (default $WSTUTORIAL_PORT or 8888)")
     rehearse.add_argument(
         "--duration", type=_duration, default=60.0, help="seconds the simulated lesson lasts (default 60)"
     )
+    rehearse.add_argument(
+        "--teacher-url", metavar="URL", default=None,
+        help="the teacher page's address the classroom printed: the rehearsal then also watches the board as that page does",
+    )
+    rehearse.add_argument(
+        "--one-address", action="store_true",
+        help="every simulated student from this machine's own address (default: one address each, 127.0.0.2, ..., "
+        "when the server is on this machine)",
+    )
     rehearse.add_argument("--seed", type=int, default=None, help="same seed, same rehearsal")
     rehearse.set_defaults(run=run_rehearse)
+
+
+def _teacher_token(url: str) -> str:
+    """The token in a teacher page's address (``...teacher.html?token=...`` or ``#token=...``); '' if none."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    for query in (parts.query, parts.fragment):
+        token = urllib.parse.parse_qs(query).get("token", [""])[0]
+        if token:
+            return token
+    return ""
 
 
 def run_rehearse(args: argparse.Namespace) -> int:
     import asyncio
 
     from .address import default_port
-    from .tools.rehearsal import rehearse
+    from .teaching.notebook_files import notebooks_source
+    from .tools.rehearsal import CLASS_NOTEBOOK, rehearse
 
     port = default_port() if args.port is None else args.port
-    print(f"Rehearsing with {args.students} simulated students at {args.host}:{port} for about {args.duration:g} s;")
+    kernels = args.kernels
+    if kernels is None:
+        kernels = 2 if all(importlib.util.find_spec(name) for name in ("nbclient", "ipykernel")) else 0
+    elif kernels and not all(importlib.util.find_spec(name) for name in ("nbclient", "ipykernel")):
+        print("error: --kernels needs the notebook part: python -m pip install \"wstutorial[notebook]\"", file=sys.stderr)
+        return EXIT_FAILURE
+    token = None
+    if args.teacher_url is not None:
+        token = _teacher_token(args.teacher_url)
+        if not token:
+            print(f"error: no token in --teacher-url {args.teacher_url!r}: copy the whole teacher address the classroom printed", file=sys.stderr)
+            return EXIT_USAGE
+    in_kernels = f" and {kernels} in real kernels running notebook 06" if kernels else ""
+    print(f"Rehearsing with {args.students} simulated students{in_kernels} at {args.host}:{port} for about {args.duration:g} s;")
     print("watch the teacher page fill. Ctrl-C stops early.", flush=True)
     try:
-        report = asyncio.run(rehearse(args.host, port, args.students, args.duration, args.seed))
+        report = asyncio.run(
+            rehearse(
+                args.host, port, args.students, args.duration, args.seed, kernels=kernels,
+                notebook=notebooks_source() / CLASS_NOTEBOOK if kernels else None,
+                teacher_token=token, addresses=not args.one_address,
+            )
+        )
     except KeyboardInterrupt:
         print("Stopped.")
         return EXIT_OK
     print(report)
-    return EXIT_FAILURE if not report.joined else EXIT_OK
+    return EXIT_FAILURE if report.problems or not report.joined else EXIT_OK
+
+
+def add_notes_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
+    """``notes``: the teacher's notes (lesson plan, what to project, common errors), shipped in the package."""
+    notes = commands.add_parser(
+        "notes", help="print the teacher's notes: the lesson plan, what to project, common errors, fallbacks"
+    )
+    notes.add_argument(
+        "section", nargs="?", default=None, metavar="SECTION",
+        help="print only the section whose title has this word, e.g. 'plan', 'problems' (default: all)",
+    )
+    notes.add_argument("--path", action="store_true", help="print where the notes file is, to open it in an editor")
+    notes.set_defaults(run=run_notes)
+
+
+def run_notes(args: argparse.Namespace) -> int:
+    from .tools.notes import NotesMissing, notes_file, notes_text, section
+
+    try:
+        if args.path:
+            print(notes_file())
+            return EXIT_OK
+        text = notes_text()
+        print(text if args.section is None else section(text, args.section), end="")
+    except NotesMissing as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyError as error:
+        print(f"error: {error.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -226,6 +226,7 @@ async def connect(
     ping_interval: float | None = None,
     headers: Mapping[str, str] | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    source_address: str | None = None,
 ) -> Client:
     """Open a WebSocket to ``url`` (``ws://host:port/path`` or ``wss://...``); use with ``await``.
 
@@ -233,13 +234,16 @@ async def connect(
     ``origin`` sets the Origin header, as a browser page would; ``headers``
     adds others (e.g. a ``Cookie``). For ``wss://``, ``ssl_context`` says
     which certificate authorities to trust (default: the system's).
+    ``source_address``: connect from this address of this machine (e.g.
+    ``127.0.0.7``: a rehearsal's student seems to come from a machine of its own).
     """
     url = check_ws_url(url)
     all_headers = dict(headers or {})
     if origin:
         all_headers["Origin"] = origin
     request = HTTPRequest(
-        url, headers=all_headers, connect_timeout=timeout, request_timeout=timeout, ssl_options=ssl_context
+        url, headers=all_headers, connect_timeout=timeout, request_timeout=timeout, ssl_options=ssl_context,
+        network_interface=source_address,
     )
     try:
         connection = await asyncio.wait_for(

@@ -30,7 +30,7 @@ from playwright.sync_api import Page
 
 from wstutorial.address import free_port, port_is_free
 
-__all__ = ["JupyterLab", "CellResult", "RAISES_TAG", "free_port", "port_is_free", "run_all_cells", "problems"]
+__all__ = ["JupyterLab", "CellResult", "RAISES_TAG", "free_port", "port_is_free", "run_all_cells", "run_through", "problems"]
 
 RAISES_TAG = "raises-exception"
 
@@ -291,6 +291,19 @@ def run_all_cells(
     """
     open_notebook(page, lab, relative)
     return _run(page, relative, watch, timeout, lambda: click_menu(page, "Run", "Run All Cells"))
+
+
+def run_through(page: Page, lab: JupyterLab, relative: str, last: int, timeout: float = 300.0) -> list[CellResult]:
+    """Open the notebook, clear its outputs, run its cells from the first to cell ``last`` (0-based) as Run → Run All Above does."""
+    open_notebook(page, lab, relative)
+
+    def start() -> None:
+        below = page.locator(".jp-Notebook .jp-Cell").nth(last + 1)
+        below.scroll_into_view_if_needed()
+        below.click(position={"x": 30, "y": 5})  # its prompt: selects the cell without editing it
+        click_menu(page, "Run", "Run All Above Selected Cell")
+
+    return _run(page, relative, (), timeout, start)
 
 
 def restart_and_run_all(page: Page, relative: str, timeout: float = 300.0) -> list[CellResult]:

@@ -59,6 +59,12 @@ class Verdict:
 
 
 
+def _this_machine(address: str) -> bool:
+    """The teacher's own notebooks and pages: 127.0.0.1 or ::1 (also IPv4-mapped), not the rest of 127.0.0.0/8."""
+    host = address.lower().removeprefix("::ffff:")
+    return host in ("127.0.0.1", "::1", "localhost") or (is_loopback(host) and not host.startswith("127."))
+
+
 class ChatRoom:
     """Who is in the room, and what each message makes happen.
 
@@ -115,8 +121,10 @@ class ChatRoom:
 
         ``address`` (the client's IP address) is limited to ``join_rate``
         joins a second, in bursts of ``join_burst``; beyond it
-        :class:`TooManyJoins`. Loopback addresses (this machine) are not
-        limited unless ``limit_local_joins``.
+        :class:`TooManyJoins`. This machine (``127.0.0.1``, ``::1``) is not
+        limited unless ``limit_local_joins``; the rest of the loopback range
+        (``127.0.0.2``, ...) is, as other machines: nothing connects from
+        there but a rehearsal's simulated students, each from an address of its own.
         """
         self._check_join_rate(address)
         name = validate_name(raw_name, self.members)
@@ -132,7 +140,7 @@ class ChatRoom:
             self._presence(left=name)
 
     def _check_join_rate(self, address: str) -> None:
-        if not self.limit_local_joins and (not address or is_loopback(address)):
+        if not self.limit_local_joins and (not address or _this_machine(address)):
             return
         bucket = self._joins.get(address)
         if bucket is None:

@@ -47,6 +47,7 @@ from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
 from .board import BoardFileError, ProgressBoard
 from .connections import CONNECTIONS_DELAY, WATCHED_PATHS, RemoteConnections, connections_message
+from .handout import handout_route
 from .room import ChatRoom
 from .wheels import wheel_routes
 
@@ -400,11 +401,14 @@ def start_classroom(
         "/readings": (ReadingsHandler, {"room": chat_room}),
         "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote}),
     }
+    listening: list[TutorialServer] = []  # the handout shows the port, known once the server listens
+    handout = handout_route(host, lambda: listening[0].port, wheels=wheel_folder is not None)
     settings = settings.replace(
         handlers={**settings.handlers, **room_handlers},
-        routes=(*wheel_rules, *settings.routes),  # ahead of the pages' catch-all route
+        routes=(*wheel_rules, handout, *settings.routes),  # ahead of the pages' catch-all route
     )
     server = start_server(host, port, options=settings, events=events, timeout=timeout, quiet=quiet)
+    listening.append(server)
     classroom = Classroom(server, chat_room, token, remote)
     if board_file is not None:
         classroom._keep_board(Path(board_file))

@@ -139,6 +139,50 @@ class HostRefused(RefusalsAreEvents):
         raise tornado.web.HTTPError(403, "this server answers only requests for localhost")
 
 
+# jupyter-server-proxy says where a page was asked for: /user/ada/proxy/8888 (HTTP requests, not WebSockets).
+PROXY_CONTEXT_HEADERS = ("X-ProxyContextPath", "X-Forwarded-Context")
+
+
+class ProxiedForAnotherUser(Matcher):
+    """Matches a request that another JupyterHub user's jupyter-server-proxy forwarded here.
+
+    On a hub whose users share one machine (a local process spawner), every
+    user's proxy reaches every port: a link that still names the port of a
+    server this user stopped reaches whichever user's server took the port
+    since. ``prefix`` is the hub prefix of the user whose kernel runs this
+    server (``JUPYTERHUB_SERVICE_PREFIX``, e.g. ``/user/ada/``). Not a lock
+    (the proxy's header is the proxy's word): the hub's login and, between
+    users, containers are; this keeps a stale link from showing someone else's work.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = "/" + prefix.strip("/") + "/"
+
+    def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
+        context = next((request.headers[name] for name in PROXY_CONTEXT_HEADERS if name in request.headers), None)
+        if context is None or (context.rstrip("/") + "/").startswith(self.prefix):
+            return None
+        return {}
+
+
+class AnotherUsersLink(RefusalsAreEvents):
+    """A page asked for through another hub user's proxy: 403, with what to do, and an event."""
+
+    def initialize(self, hub: Hub, prefix: str) -> None:
+        self.hub = hub
+        self.prefix = prefix
+
+    def prepare(self) -> None:
+        asked = next((self.request.headers[name] for name in PROXY_CONTEXT_HEADERS if name in self.request.headers), "")
+        self.hub.events.record(
+            f"request through another user's proxy ({asked}) refused (403): this server belongs to {self.prefix}",
+            kind=EventKind.ORIGIN, path=self.request.path,
+        )
+        self.set_status(403)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish("403: this tutorial server runs in another user's notebook: your link is out of date; run the cell that shows it again\n")
+
+
 def refuse_hidden_or_nul(url_path: str) -> None:
     """400 for a NUL character, 404 for a hidden file or folder (``.env``, ``.git/config``), in the decoded path.
 
@@ -227,9 +271,13 @@ def make_app(
     rules.append((IDENTITY_PATH, IdentityHandler, {"identity": identity}))
     rules.append((r"/(.*)", PageHandler, {"path": str(static_dir()), "default_filename": "index.html"}))
     identify = type("IdentityHeader", (IdentityHeader,), {"value": header_value(identity)})
+    served: list[Any] = [Rule(HostMatches(hub), rules), (r"/.*", HostRefused, {"hub": hub})]
+    hub_user = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "").strip("/")
+    if hub_user:  # in a JupyterHub user's kernel: another user's proxy finds only AnotherUsersLink
+        served.insert(0, Rule(ProxiedForAnotherUser(hub_user), AnotherUsersLink, {"hub": hub, "prefix": f"/{hub_user}/"}))
     app = TutorialApp(
         # Requests for a Host that is not this machine's (DNS rebinding) find only HostRefused.
-        [Rule(HostMatches(hub), rules), (r"/.*", HostRefused, {"hub": hub})],
+        served,
         transforms=[identify],
         websocket_max_message_size=options.max_message_size,
         websocket_ping_interval=options.ping_interval,

@@ -71,6 +71,8 @@ class ChatState:
             computer, so that a later, different NAME does not send them
             (see ``student/progress.py``). False for a room of one's own
             (working alone): those results still go to the class's board.
+        source_address: connect from this address of this machine (a
+            rehearsal's simulated students: ``127.0.0.2``, ``127.0.0.3``, ...).
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class ChatState:
         max_lines: int = 200,
         report_progress: bool = False,
         claim_results: bool = True,
+        source_address: str | None = None,
     ) -> None:
         if not isinstance(max_lines, int) or max_lines < 1:
             raise ValueError(f"max_lines must be a whole number of at least 1, got {max_lines!r}")
@@ -101,6 +104,7 @@ class ChatState:
         self._listeners: list[ChatListener] = []
         self.report_progress = report_progress
         self.claim_results = claim_results
+        self.source_address = source_address
         self._stop_reporting: Callable[[], None] | None = None
         self._sending: set[asyncio.Task[bool]] = set()
         self.backfill: asyncio.Task[int] | None = None  # sends the earlier results on joining; its result: how many
@@ -189,7 +193,7 @@ class ChatState:
         self.status, self.error, self.close_code, self.close_reason = "connecting", "", None, ""
         self._changed()
         try:
-            client = await connect(url)
+            client = await connect(url, source_address=self.source_address)
         except ConnectionFailed as error:
             self.status, self.error = "failed", error.reason
             self._changed()
