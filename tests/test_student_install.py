@@ -63,14 +63,9 @@ def read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> l
 
 
 def stop(process: subprocess.Popen[str]) -> str:
-    """Ctrl-C, as in a terminal; the rest of the output.
-
-    Only the lab command gets it (in a terminal JupyterLab would too): it gives JupyterLab 5 s, then
-    terminates it with 30 s to stop (lab.py's INTERRUPT_GRACE, TERMINATE_GRACE), then kills it. On a
-    loaded machine (load average 14 to 20) that took over 60 s; 180 s leaves room for it.
-    """
+    """Ctrl-C, as in a terminal; the rest of the output."""
     process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=180)
+    out, _ = process.communicate(timeout=60)
     return out
 
 
@@ -98,6 +93,9 @@ class Student:
         process = subprocess.Popen(
             [str(self.python), "-m", "wstutorial", "lab", *args, "--no-browser"],
             cwd=folder, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            # A terminal's Ctrl-C, even when the tests run in a background job (which ignores SIGINT, and so
+            # would every process it starts: the lab command would never stop).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             return process, read_until(process, "token=", timeout=240)  # the address: the last line
