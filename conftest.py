@@ -29,3 +29,5 @@ def pytest_configure() -> None:
     kept = tempfile.mkdtemp(prefix="wstutorial-progress-")
     atexit.register(shutil.rmtree, kept, ignore_errors=True)
     os.environ["WSTUTORIAL_PROGRESS_FILE"] = str(Path(kept) / "progress.json")
+    # `classroom` keeps each room in a per-user data folder: the tests' rooms go to this session's.
+    os.environ["WSTUTORIAL_DATA_DIR"] = str(Path(kept) / "rooms")

@@ -1,11 +1,12 @@
 """``python -m bench``: every measurement (see ``bench.run``); ``python -m bench broadcast``: only the broadcast
 comparison; ``python -m bench echo``: only the echo comparison; ``python -m bench idle``: idle connections and the
-collector; ``python -m bench classroom``: the lecture hall; ``python -m bench receivers``: receive sides without I/O."""
+collector; ``python -m bench classroom``: the lecture hall; ``python -m bench receivers``: receive sides without I/O;
+``python -m bench teacher-page``: the teacher's page in Chromium with 1,000 students."""
 
 import importlib
 import sys
 
-COMMANDS = ("broadcast", "echo", "idle", "classroom", "receivers")
+COMMANDS = ("broadcast", "echo", "idle", "classroom", "receivers", "teacher-page")
 
 # The peers the comparisons run (the test extra has them): say what to install, not a traceback.
 NEEDED = {
@@ -14,6 +15,7 @@ NEEDED = {
     "idle": ["websockets"],
     "classroom": ["redis"],
     "receivers": ["websockets"],
+    "teacher-page": ["playwright"],
     None: ["websockets", "jupyter_client"],
 }
 
@@ -34,7 +36,7 @@ if missing:
         "run `bash scripts/setup-env.sh test` in the checkout, or `pip install -c constraints.txt -e '.[test]'`"
     )
 if command is not None:
-    module = importlib.import_module(f".{command}", __package__)
+    module = importlib.import_module(f".{command.replace('-', '_')}", __package__)
     sys.exit(module.main(sys.argv[2:]))
 
 from .run import main  # noqa: E402

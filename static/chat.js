@@ -1,5 +1,9 @@
 // The classroom chat: join with a name, see everyone's messages and readings.
-// Everything another student sends goes in with textContent: it is data.
+// Everything another student sends goes in with textContent: it is data, and
+// names are keys of a Map only (a student called "constructor" is a student).
+// The room gives a new name a rejoin secret in its welcome: this browser keeps
+// it (localStorage, per server and name) and brings it back on every join, so
+// the name and its row on the teacher's board stay this student's.
 "use strict";
 
 (function () {
@@ -16,7 +20,7 @@
   var textField = document.getElementById("text");
   var sendButton = document.getElementById("send");
   var charts = document.getElementById("charts");
-  var plots = {}; // sender name -> LivePlot
+  var plots = new Map(); // sender name -> LivePlot
   window.chatState = { received: 0, plots: plots }; // read by the browser tests
 
   var wanted = new URLSearchParams(location.search).get("name");
@@ -53,9 +57,9 @@
   }
 
   function plotReading(who, value) {
-    var plot = plots[who];
+    var plot = plots.get(who);
     if (!plot) {
-      if (Object.keys(plots).length >= MAX_CHARTS) { return; }
+      if (plots.size >= MAX_CHARTS) { return; }
       var box = document.createElement("div");
       var title = document.createElement("div");
       title.textContent = who;
@@ -63,9 +67,18 @@
       canvas.width = 600; canvas.height = 120;
       box.appendChild(title); box.appendChild(canvas);
       charts.appendChild(box);
-      plot = plots[who] = new LivePlot(canvas, 120);
+      plot = new LivePlot(canvas, 120);
+      plots.set(who, plot);
     }
     plot.add(value);
+  }
+
+  function secretKey(name) { return "wstutorial-rejoin:" + location.host + pageDir() + ":" + name.toLowerCase(); }
+  function keptSecret(name) {
+    try { return localStorage.getItem(secretKey(name)) || ""; } catch (e) { return ""; }
+  }
+  function keepSecret(name, secret) {
+    try { localStorage.setItem(secretKey(name), secret); } catch (e) { /* storage off: this tab keeps it */ }
   }
 
   function setJoined(joined, text) {
@@ -82,6 +95,7 @@
     window.chatState.received += 1;
     switch (message.type) {
       case "welcome":
+        if (typeof message.secret === "string" && message.secret) { keepSecret(message.name, message.secret); }
         setJoined(true, "joined as " + message.name);
         showMembers(message.members);
         message.history.forEach(function (m) { addLine(m.name, m.text); });
@@ -100,7 +114,8 @@
     if (!name) { status.textContent = "Type your name first."; return; }
     if (ws) { ws.onclose = null; ws.close(); }
     setJoined(true, "connecting ...");
-    ws = new WebSocket(wsUrl("chat") + "?name=" + encodeURIComponent(name));
+    var secret = keptSecret(name);
+    ws = new WebSocket(wsUrl("chat") + "?name=" + encodeURIComponent(name) + (secret ? "&secret=" + encodeURIComponent(secret) : ""));
     ws.onmessage = function (evt) {
       var message;
       try { message = JSON.parse(evt.data); } catch (e) { addLine("", String(evt.data)); return; }

@@ -34,7 +34,7 @@ from wstutorial.address import free_port
 
 __all__ = [
     "free_port", "stop_process", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient",
-    "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json",
+    "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json", "results_by_name",
 ]
 
 
@@ -46,6 +46,14 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def results_by_name(board: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """A board message's rows (a list, as the teacher's page gets it) as ``{name: {exercise: {"passed", "reason"}}}``."""
+    return {
+        row["name"]: {result["exercise"]: {"passed": result["passed"], "reason": result["reason"]} for result in row["results"]}
+        for row in board["students"]
+    }
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

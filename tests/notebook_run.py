@@ -7,7 +7,7 @@ The parameters go into a new cell right after the cell tagged
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import nbformat
 from nbclient import NotebookClient
@@ -19,15 +19,35 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 CELL_TIMEOUT = 120
 
 
-def run_with_parameters(name: str, **parameters: Any) -> nbformat.NotebookNode:
-    """Execute notebook ``name`` (in notebooks/) in a fresh kernel with ``parameters`` set; return it with its outputs."""
+def run_with_parameters(
+    name: str, *, then: Sequence[str] = (), after_run_all: Callable[[], None] | None = None, **parameters: Any
+) -> nbformat.NotebookNode:
+    """Execute notebook ``name`` (in notebooks/) in a fresh kernel with ``parameters`` set; return it with its outputs.
+
+    ``after_run_all`` is called once every cell ran, while the kernel still
+    runs; then each code of ``then`` runs as a new cell in the same kernel
+    (what a student does after Run All). The kernel ends when this returns.
+    """
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     index = next(i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", []))
     injected = nbformat.v4.new_code_cell("\n".join(f"{key} = {value!r}" for key, value in parameters.items()))
     injected.metadata["tags"] = ["injected-parameters"]
     notebook.cells.insert(index + 1, injected)
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
-    client.execute()
+    if not then and after_run_all is None:
+        client.execute()
+        return notebook
+    with client.setup_kernel():
+        assert client.kc is not None
+        info = client.wait_for_reply(client.kc.kernel_info())
+        notebook.metadata["language_info"] = info["content"]["language_info"]
+        for number, cell in enumerate(list(notebook.cells)):
+            client.execute_cell(cell, number)
+        if after_run_all is not None:
+            after_run_all()
+        for code in then:
+            notebook.cells.append(nbformat.v4.new_code_cell(code))
+            client.execute_cell(notebook.cells[-1], len(notebook.cells) - 1)
     return notebook
 
 

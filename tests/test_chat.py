@@ -123,6 +123,8 @@ def test_room_welcomes_broadcasts_and_says_goodbye() -> None:
     room.watch("teacher", teacher)
     room.join("Ada", ada)
     room.join("Bob", bob)
+    secret = ada[0].pop("secret")  # to Ada alone: her key to her row on the board
+    assert isinstance(secret, str) and len(secret) >= 16
     assert ada[0] == {"type": "welcome", "name": "Ada", "members": ["Ada"], "history": []}
     assert ada[1] == {"type": "presence", "joined": ["Bob"], "left": []}  # the change, not the list
     assert room.receive("Ada", "<i>hi</i>").accepted
@@ -131,7 +133,8 @@ def test_room_welcomes_broadcasts_and_says_goodbye() -> None:
     assert ada[-1] == {"type": "reading", "name": "Bob", "value": 3}
     room.leave("Bob")
     assert ada[-1] == {"type": "presence", "joined": [], "left": ["Bob"]}
-    assert [m["members"] for m in teacher] == [[], ["Ada"], ["Ada", "Bob"], ["Ada"]]
+    assert [m["members"] for m in teacher if m["type"] == "members"] == [[], ["Ada"], ["Ada", "Bob"], ["Ada"]]
+    assert "secret" not in json.dumps(teacher)  # the teacher's page never sees a secret
     late = Inbox()
     room.join("Cy", late)
     assert late[0]["history"] == [{"type": "chat", "name": "Ada", "text": "<i>hi</i>"}]

@@ -59,13 +59,14 @@ def test_a_member_welcomed_within_a_burst_learns_every_change() -> None:
     async def scenario() -> dict[str, list[dict[str, object]]]:
         room = ChatRoom(presence_delay=60)  # the test flushes by hand
         inbox: dict[str, list[dict[str, object]]] = {"Bob": []}
-        room.join("Cy", lambda text: None)
+        cy: list[str] = []
+        room.join("Cy", cy.append)
         room.flush_presence()
         room.join("Ada", lambda text: None)
         room.join("Bob", lambda text: inbox["Bob"].append(json.loads(text)))
         room.leave("Ada")
         room.leave("Cy")
-        room.join("Cy", lambda text: None)
+        room.join("Cy", lambda text: None, secret=json.loads(cy[0])["secret"])  # back, with the room's key to the name
         room.flush_presence()
         return inbox
 
@@ -95,9 +96,9 @@ def test_a_name_that_looks_like_a_member_is_refused(look_alike: str) -> None:
 def test_this_machine_is_not_join_limited_by_default() -> None:
     """The teacher's own notebooks and pages (loopback) join freely; an address on the network does not."""
     room = ChatRoom(join_rate=0.001, join_burst=1)
-    for _ in range(3):
-        room.join("Local", lambda text: None, "127.0.0.1")
-        room.leave("Local")
+    for number in range(3):
+        room.join(f"Local {number}", lambda text: None, "127.0.0.1")
+        room.leave(f"Local {number}")
     room.join("Remote", lambda text: None, "192.0.2.7")
     room.leave("Remote")
     with pytest.raises(TooManyJoins, match="too many joins from 192.0.2.7"):

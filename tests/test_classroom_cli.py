@@ -13,6 +13,7 @@ import time
 from websockets.sync.client import connect
 
 from helpers import free_port
+from wstutorial.address import lan_addresses
 
 
 class Classroom:
@@ -72,6 +73,8 @@ def test_classroom_prints_what_to_type_and_serves_chat_and_teacher() -> None:
         assert match, running.text
         token = match.group(1)
         with connect(f"ws://127.0.0.1:{port}/teacher?token={token}") as teacher:
+            assert json.loads(teacher.recv(timeout=10))["type"] == "room"
+            assert json.loads(teacher.recv(timeout=10))["type"] == "board"
             assert json.loads(teacher.recv(timeout=10)) == {"type": "members", "members": []}
             with connect(f"ws://127.0.0.1:{port}/chat?name=Ada") as ada:
                 assert json.loads(ada.recv(timeout=10))["type"] == "welcome"
@@ -99,6 +102,12 @@ def test_classroom_listens_on_the_network_by_default_and_warns() -> None:
     try:
         assert any("Warning" in line and "anyone on your network" in line for line in running.lines)
         assert "Students type into the notebook's ClientPanel:" in running.text
+        # The addresses students can reach (this machine's network addresses), not the teacher's 127.0.0.1.
+        port = re.search(r"port (\d+)", running.text).group(1)  # type: ignore[union-attr]
+        hosts = lan_addresses()
+        assert hosts and all(f"host {host}   port {port}" in running.text for host in hosts)
+        assert all(f"http://{host}:{port}/chat.html" in running.text for host in hosts)
+        assert "127.0.0.1" not in running.text.split("Teacher page")[0]
     finally:
         code, _ = running.interrupt()
     assert code == 0

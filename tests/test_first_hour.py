@@ -201,7 +201,7 @@ class AnswersOnlyTheSender(wstutorial.TutorialHandler):
         (check_upper_case, ReturnsAnswer,
          "your on_message returned the answer ('HELLO WEBSOCKETS') instead of sending it: use self.write_message(...)"),
         (check_stream_time, TimerInSeconds, "PeriodicCallback counts in milliseconds, so give it self.interval * 1000"),
-        (check_stream_time, TimerNeverStopped, "after the client left: stop the timer or loop in on_close"),
+        (check_stream_time, TimerNeverStopped, "after the client left: stop the timer in on_close, self.timer.stop()"),
         (check_mini_chat, AnswersOnlyTheSender,
          "Bob did not receive Ada's message: send it to every connection in the room"),
     ],
@@ -255,7 +255,7 @@ def test_checks_print_their_sentences_only_as_in_a_kernel() -> None:
     )
     # How many depends on the timer's luck; what to do does not.
     assert re.fullmatch(
-        r"Not yet: your handler still sent \d+ messages? after the client left: stop the timer or loop in on_close",
+        r"Not yet: your handler still sent \d+ messages? after the client left: stop the timer in on_close, self\.timer\.stop\(\)",
         never_stopped,
     ), never_stopped
 

@@ -36,6 +36,8 @@ def test_the_handout_has_the_install_line_from_the_teachers_wheels(tmp_path: Pat
         assert status == 200
         assert f'python -m pip install --no-index --find-links {base}/wheels/ "wstutorial[notebook]"' in page.replace("&quot;", '"')
         assert f'HOST, PORT = "localhost", {classroom.port}' in page.replace("&quot;", '"')
+        # The join cell for 01 to 05, so that every check reaches the board as it runs.
+        assert f'lesson = await Lesson.begin("Ada L.", "localhost", {classroom.port})' in page.replace("&quot;", '"')
         assert f"{base}/chat.html" in page and "1 to 24 letters" in page and "HOST = None" in page
         assert "this machine only (a rehearsal)" in page  # the teacher sees that students cannot reach it
         assert "handout-secret-token" not in page

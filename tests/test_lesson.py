@@ -11,10 +11,11 @@ import pytest
 from websockets.sync.client import connect as ws_connect
 
 import wstutorial
-from helpers import free_port
+from helpers import free_port, results_by_name
 from wstutorial import TutorialHandler
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
+from wstutorial.student import progress
 from wstutorial.student.chat import ChatState
 from wstutorial.student.lesson import MAX_BASE_LENGTH, Lesson, Sentence, suggest_name
 from wstutorial.teaching.exercises import check_upper_case
@@ -36,7 +37,7 @@ def teacher() -> Iterator[Classroom]:
 
 
 def board(classroom: Classroom) -> dict[str, object]:
-    return classroom.server.call(lambda: classroom.room.board.snapshot()["students"])
+    return results_by_name(classroom.server.call(classroom.room.board.snapshot))
 
 
 def test_working_alone_starts_a_server_and_stops_it() -> None:
@@ -226,5 +227,31 @@ def test_check_results_reach_the_board_only_while_joined(teacher: Classroom) -> 
 
     asyncio.run(main())
     rows = board(teacher)
-    assert list(rows) == ["Ada"]
+    assert list(rows) == ["Ada", "Bystander"] and rows["Bystander"] == {}  # a row from joining; no result of Ada's
     assert rows["Ada"]["upper_case"]["passed"] is False  # type: ignore[index]
+
+
+def test_a_restarted_kernel_rejoins_as_the_same_student_and_another_computer_cannot(teacher: Classroom) -> None:
+    """The room's key to Ada's row is kept in the per-user folder: a new kernel (a new Lesson) is Ada again;
+    without the file (another computer) the name is taken, in a sentence with a name to use instead."""
+    keys = progress.rejoin_file()
+
+    async def main() -> None:
+        first = await Lesson.begin("Ada K.", "localhost", teacher.port)
+        assert first.ready
+        await first.close()
+        assert "ada k." in keys.read_text(encoding="utf-8")
+        assert check_upper_case(Shouter).passed  # between kernels: kept locally, sent on the next join
+        again = await Lesson.begin("ada k.", "localhost", teacher.port)  # a new kernel, the name typed in lower case
+        assert again.ready and again.name == "Ada K.", again.problem
+        await again.chat.wait_for("you joined as Ada K.")
+        await again.close()
+        keys.unlink()
+        elsewhere = await Lesson.begin("Ada K.", "localhost", teacher.port)
+        assert not elsewhere.ready
+        assert "The room refused the name 'Ada K.'" in elsewhere.problem and "taken in this class" in elsewhere.problem
+        assert "set NAME = 'Ada K. " in elsewhere.problem
+        await elsewhere.close()
+
+    asyncio.run(main())
+    assert [row["name"] for row in teacher.room.board.snapshot()["students"]] == ["Ada K."]

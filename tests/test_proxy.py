@@ -212,7 +212,7 @@ def test_chat_page_shows_names_and_messages_as_text(classroom: Classroom, browse
         mallory.recv(timeout=10)
         mallory.send(attack)
         mallory.send('{"type": "reading", "value": 3.5}')
-        page.wait_for_function("window.chatState.plots['Mallory'] !== undefined", timeout=15000)
+        page.wait_for_function("window.chatState.plots.has('Mallory')", timeout=15000)
     assert attack in page.text_content("#log")
     assert page.query_selector("#log img") is None
     assert page.evaluate("window.hacked") is None

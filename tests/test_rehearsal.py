@@ -9,8 +9,9 @@ from typing import Iterator
 
 import pytest
 
-from helpers import free_port
+from helpers import free_port, results_by_name
 from notebook_run import NOTEBOOKS
+from wstutorial import curriculum
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
 from wstutorial.tools.rehearsal import EXERCISES, kernel_names, rehearse, source_addresses, student_names
@@ -20,7 +21,7 @@ TOKEN = "rehearsal-token"
 
 @pytest.fixture
 def classroom() -> Iterator[Classroom]:
-    running = start_classroom(port=0, teacher_token=TOKEN)
+    running = start_classroom(port=0, teacher_token=TOKEN, room_name="rehearsal")  # a rehearsal's own room
     try:
         yield running
     finally:
@@ -55,8 +56,8 @@ def test_a_rehearsal_fills_the_board_tries_bad_names_and_reports(classroom: Clas
     assert "looks like 'Ada-sim', who is in the room" in refused
     assert "characters that are not allowed" in refused
     rows = classroom.room.board.snapshot()["students"]
-    assert sorted(rows) == sorted(student_names(6))
-    assert set(classroom.room.board.exercises) <= {name for name, _, _ in EXERCISES}
+    assert sorted(row["name"] for row in rows) == sorted(student_names(6))
+    assert {name for name, _, _ in EXERCISES} <= {exercise.name for exercise in curriculum.EXERCISES}  # all stored
     assert classroom.members() == [] and classroom.room.refused == 0
     text = str(report)
     assert "every simulated student was in after" in text and "from 6 addresses of this machine" in text
@@ -65,7 +66,7 @@ def test_a_rehearsal_fills_the_board_tries_bad_names_and_reports(classroom: Clas
 
 def test_a_rehearsal_finds_a_limit_that_keeps_a_student_out() -> None:
     """One join per address: three addresses let three students in at once, and the one who leaves cannot come back."""
-    strict = start_classroom(port=0, room=ChatRoom(join_rate=0.001, join_burst=1))
+    strict = start_classroom(port=0, room=ChatRoom(join_rate=0.001, join_burst=1), room_name="rehearsal")
     try:
         report = asyncio.run(rehearse("localhost", strict.port, students=3, duration=0.5, seed=3))
     finally:
@@ -78,13 +79,25 @@ def test_a_rehearsal_finds_a_limit_that_keeps_a_student_out() -> None:
 
 def test_a_rehearsal_from_one_address_waits_for_the_rooms_limit_on_joins() -> None:
     """All simulated students from one address (as from another machine): joins the limit refused are tried again."""
-    limited = start_classroom(port=0, room=ChatRoom(join_rate=2.0, join_burst=2, limit_local_joins=True))
+    limited = start_classroom(port=0, room=ChatRoom(join_rate=2.0, join_burst=2, limit_local_joins=True), room_name="rehearsal")
     try:
         report = asyncio.run(rehearse("localhost", limited.port, students=3, duration=0.5, seed=1, addresses=False))
     finally:
         limited.stop()
     assert report.problems == [] and len(set(report.joined)) == 3 and report.addresses == 0
     assert report.waited >= 1 and "waited for the room's limit on joins" in str(report)
+
+
+def test_a_rehearsal_never_mixes_into_a_class() -> None:
+    """Against a class's room: one sentence, nobody joined, no row on the class's board, no kernel started."""
+    with start_classroom(port=0) as class_room:  # the default room: a class
+        report = asyncio.run(
+            rehearse("localhost", class_room.port, students=30, duration=5, kernels=1, notebook=NOTEBOOKS / "06-classroom.ipynb")
+        )
+        rows = class_room.room.board.snapshot()["students"]
+    (problem,) = report.problems
+    assert "nobody joined" in problem and "rehearse in a room of its own (classroom --room rehearsal)" in problem
+    assert report.joined == [] and report.kernels_done == [] and rows == []
 
 
 def test_a_wrong_teacher_token_is_a_problem_in_the_report(classroom: Classroom) -> None:
@@ -104,7 +117,7 @@ def test_a_student_in_a_real_kernel_runs_notebook_06_in_the_rehearsal(classroom:
     )
     assert report.problems == [] and report.kernels_done == ["Ada-nb-sim"]
     assert report.everyone_in_after is not None and "1 of 1 in real kernels ran notebook 06 to the end" in str(report)
-    assert "mini_chat" in classroom.room.board.snapshot()["students"]["Ada-nb-sim"]
+    assert "mini_chat" in results_by_name(classroom.room.board.snapshot())["Ada-nb-sim"]
 
 
 def test_the_rehearse_command_reports_and_fails_without_a_server(classroom: Classroom) -> None:

@@ -16,6 +16,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import tornado.httpclient
 import tornado.ioloop
 import tornado.tcpserver
 import tornado.util
@@ -49,6 +50,8 @@ PRIVATE_NAMES: dict[str, Any] = {
     "_sockets": "instance",  # TCPServer's listening sockets (add_guarded_sockets)
     "_handlers": "instance",  # ... and their accept handlers, which stop() removes
     "_handle_connection": tornado.tcpserver.TCPServer,  # wraps an accepted socket in an IOStream
+    "_RequestProxy": tornado.httpclient,  # websocket_connect_noting_drops fills a request's defaults as websocket_connect does
+    "_DEFAULTS": tornado.httpclient.HTTPRequest,  # ... with HTTPRequest's defaults
 }
 
 

@@ -84,6 +84,7 @@ __all__ = [
     "MAX_BATCH",
     "MAX_EXERCISE_LENGTH",
     "MAX_REASON_LENGTH",
+    "NOTEBOOK_SUFFIXES",
 ]
 
 MAX_NAME_LENGTH = 24
@@ -111,11 +112,15 @@ CLOSE_POLICY = CloseCode.POLICY_VIOLATION
 MAX_EXERCISE_LENGTH = 40
 MAX_REASON_LENGTH = 300
 # Results in one progress_batch message: a student's whole board row fits in one
-# (the board keeps at most 40 exercises, classroom/board.py's MAX_EXERCISES).
+# (the tutorial has fewer than 40 exercises: wstutorial/curriculum.py).
 MAX_BATCH = 40
 EXERCISE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 _NAME_PUNCTUATION = frozenset(" -_.'")
+
+# Notebook 06 names its other connections after the student: NAME-panel, NAME-code, ...
+# The room counts them as NAME's (activity on NAME's board row), not as students of their own.
+NOTEBOOK_SUFFIXES = ("panel", "hello", "code", "speedy", "twin", "browser")
 
 
 class NameRejected(ValueError):

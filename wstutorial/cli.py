@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import signal
 import sys
 import threading
@@ -131,6 +132,25 @@ def _workers(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
         raise argparse.ArgumentTypeError(f"workers must be a whole number from 1 to {MAX_WORKERS}, got {text!r}")
     return int(text)
+
+
+def _room(text: str) -> str:
+    from .classroom.store import validate_room_name
+
+    try:
+        return validate_room_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 24 * 60:  # also false for nan
+        raise argparse.ArgumentTypeError(f"stuck-after must be a number of minutes from 0 to 1440, got {text!r}")
+    return value
 
 
 def _classroom_workers(text: str) -> int:
@@ -312,10 +332,30 @@ def add_classroom_command(commands: "argparse._SubParsersAction[_Parser]") -> No
         help="the Redis for --workers, e.g. redis://127.0.0.1:6379/0 (default: start redis-server on a free port)",
     )
     classroom.add_argument(
-        "--board-file", metavar="PATH", default=None,
-        help="keep the progress board in this JSON file: read at start, saved every second or so and at Ctrl-C "
-        "(default: in memory only, lost when the server stops)",
+        "--room", type=_room, default=None, metavar="NAME",
+        help="the room: its board and teacher token are kept under this name (default: class; "
+        "a rehearsal's simulated students join only a room called rehearsal)",
     )
+    classroom.add_argument(
+        "--data-dir", metavar="DIR", default=None,
+        help="where rooms are kept, one SQLite file each (default: $WSTUTORIAL_DATA_DIR, else wstutorial/classroom "
+        "in the per-user data folder, see 'jupyter --data-dir')",
+    )
+    classroom.add_argument(
+        "--fresh", action="store_true",
+        help="start a fresh class: the room's earlier file is moved aside (renamed with the date), a new token is made",
+    )
+    classroom.add_argument(
+        "--export", metavar="FILE.csv", default=None,
+        help="write the room's board as CSV (student, exercise, passed, reason, time; - for the terminal) and exit; "
+        "starts no server",
+    )
+    classroom.add_argument(
+        "--stuck-after", type=_minutes, default=5.0, metavar="MINUTES",
+        help="mark a student stuck after this many minutes without a pass on the current exercise (default 5)",
+    )
+    # Gone: the board is kept by default now. A sentence instead of argparse's "unrecognized arguments".
+    classroom.add_argument("--board-file", default=None, help=argparse.SUPPRESS)
     add_setting_arguments(classroom, CLASSROOM_SETTINGS, CLASSROOM_OPTIONS)
     classroom.set_defaults(run=run_classroom)
     add_wheelhouse_command(commands)
@@ -395,13 +435,10 @@ def print_classroom_addresses(
     out("or open in a browser:")
     for host in hosts:
         out(f"  http://{host}:{server.port}/chat.html")
-    out("Teacher page (the token is secret: do not project or share it): progress board, who is connected")
+    out("Teacher page, on this machine (progress board, who is connected; it shows students the addresses above")
+    out("and hides its token from the address bar, but do not project this terminal or share the address):")
     out(f"  {classroom.teacher_url}")
-    if classroom.board_file is not None:
-        from .wording import count
-
-        shown = sum(len(row) for row in classroom.room.board.rows.values())
-        out(f"Progress board kept in {classroom.board_file} ({count(shown, 'result')} read from it)")
+    print_room_kept(classroom, out, at_start=True)
     if classroom.workers:
         out(f"Or spread the class over {len(classroom.workers)} worker processes (same chat room, through Redis at {classroom.cluster.redis_url}):")
         for worker in classroom.workers:
@@ -409,7 +446,16 @@ def print_classroom_addresses(
                 out(f"  {worker.name} (pid {worker.process.pid}): host {host}   port {worker.port}   http://{host}:{worker.port}/chat.html")
         out("  e.g. half of the class on each port, or one address for all: nginx in front (deploy/nginx/wstutorial.conf,")
         out("  its upstream listing these ports; the teacher page stays on port " f"{server.port} only)")
-    out(f"Rehearse before class (simulated students): python -m wstutorial rehearse --port {server.port}")
+    out("The students' one-page handout (install line, HOST and PORT, names, what to do when stuck): print or project it")
+    for host in hosts:
+        out(f"  http://{host}:{server.port}/handout")
+    if classroom.room.rehearsal_room:
+        out(f"A rehearsal's room: run the simulated class with python -m wstutorial rehearse --port {server.port}")
+        out("  (add --teacher-url '<the teacher page above>' and the report also gives the teacher page's lag)")
+    else:
+        out("Rehearse before class in a room of its own (simulated students are refused here):")
+        out(f"  python -m wstutorial classroom --room rehearsal --port {server.port}, then python -m wstutorial rehearse --port {server.port}")
+    out("Your notes for the class (plan, what to project, common errors): python -m wstutorial notes")
     if wheels:
         from .classroom.wheels import student_install_command
 
@@ -434,11 +480,62 @@ def _unserved_platforms(wheels: str) -> list[str]:
     return unserved_platforms(Path(wheels))
 
 
+def print_room_kept(classroom: "Classroom", out: Callable[[str], None] = print, at_start: bool = False) -> None:
+    """Where the room's board and token are kept, and how many students and results it holds."""
+    from .wording import count
+
+    board = classroom.room.board
+    where = classroom.data_file
+    if where is None:
+        return
+    room = classroom.room.room_name
+    results = sum(len(student.results) for student in board.students.values())
+    held = f"{count(len(board.students), 'student')}, {count(results, 'result')}"
+    if at_start:
+        moved = classroom.store.moved_to if classroom.store is not None else None
+        if moved is not None:
+            out(f"A fresh class: the previous one's board is kept in {moved}")
+        out(f"Room {room!r}: board and teacher token kept in {where} ({held}); a fresh class: --fresh")
+    else:
+        out(f"Room {room!r} kept in {where} ({held}).")
+        out(f"  Export it: python -m wstutorial classroom --room {room} --export {room}.csv")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """``classroom --export FILE.csv``: the room's board as CSV, read from its file; no server."""
+    from .classroom.store import DEFAULT_ROOM, StoreError, default_data_dir, export_csv
+
+    room = args.room or DEFAULT_ROOM
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    text = io.StringIO()
+    try:
+        rows = export_csv(data_dir, room, text)  # read first: a room that cannot be read leaves no empty file behind
+        if args.export == "-":
+            sys.stdout.write(text.getvalue())
+        else:
+            with open(args.export, "w", encoding="utf-8", newline="") as file:
+                file.write(text.getvalue())
+    except (StoreError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    if args.export != "-":
+        print(f"Wrote {rows} row(s) of room {room!r} to {args.export}")
+    return EXIT_OK
+
+
 def run_classroom(args: argparse.Namespace) -> int:
-    from .classroom.board import BoardFileError
     from .classroom.server import start_classroom
+    from .classroom.store import DEFAULT_ROOM, StoreError, default_data_dir
     from .services import ServiceError
 
+    if args.board_file is not None:
+        print(
+            "error: --board-file is gone: every room's board is kept by default now (--room NAME, --data-dir DIR; "
+            "--export FILE.csv writes it out)", file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.export is not None:
+        return run_export(args)
     if args.redis and not args.workers:
         print("error: --redis is for --workers N; add --workers 2 (or more), or leave out --redis", file=sys.stderr)
         return EXIT_FAILURE
@@ -448,13 +545,16 @@ def run_classroom(args: argparse.Namespace) -> int:
     try:
         classroom = start_classroom(
             args.host, args.port, wheels=args.wheels, workers=args.workers, redis_url=args.redis,
-            board_file=args.board_file, **setting_arguments(args, CLASSROOM_SETTINGS),
+            room_name=args.room or DEFAULT_ROOM, data_dir=Path(args.data_dir) if args.data_dir else default_data_dir(),
+            fresh=args.fresh, stuck_after=args.stuck_after * 60, **setting_arguments(args, CLASSROOM_SETTINGS),
         )
-    except (FileNotFoundError, ServiceError, ConnectionError, ValueError, BoardFileError) as error:
+    except (FileNotFoundError, ServiceError, ConnectionError, ValueError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     print_classroom_addresses(classroom, wheels=args.wheels)
-    return serve_until_interrupted(classroom, args.quiet)
+    code = serve_until_interrupted(classroom, args.quiet)
+    print_room_kept(classroom)
+    return code
 
 
 def add_lab_command(commands: "argparse._SubParsersAction[_Parser]") -> None:

@@ -19,7 +19,6 @@ from tornado.websocket import (
     WebSocketClientConnection,
     WebSocketClosedError,
     WebSocketError,
-    websocket_connect,
 )
 
 from .address import check_ws_url
@@ -27,7 +26,7 @@ from .errors import Explained
 from .identity import HEADER, ServerIdentity, parse_header
 from .loopthread import LoopThread
 from .protocol import DEFAULT_MAX_MESSAGE_SIZE, CloseCode
-from .tornado_internals import client_has_ended
+from .tornado_internals import client_has_ended, ended_without_close_frame, websocket_connect_noting_drops
 
 __all__ = [
     "Client",
@@ -60,12 +59,22 @@ class ConnectionFailed(Explained, ConnectionError):
 
 
 class ConnectionClosed(Explained, ConnectionError):
-    """The connection is closed; ``code`` and ``reason`` say how."""
+    """The connection is closed; ``code`` and ``reason`` say how.
+
+    ``code`` is what RFC 6455 (7.1.5) calls the connection's close code: the
+    one the other side's close frame carried, 1005 when that frame had none,
+    1006 when the connection ended without a close frame (dropped, killed,
+    unreachable; no endpoint ever sends 1006). None only where no connection
+    was open to close (a reconnecting client that never got one).
+    """
 
     def __init__(self, code: int | None, reason: str | None) -> None:
         self.code = code
         self.reason = reason or ""
-        meaning = CLOSE_CODES.get(code or CloseCode.NO_STATUS_RCVD, "")
+        if code is None:
+            super().__init__(f"connection closed: {self.reason or 'no connection is open'}")
+            return
+        meaning = CLOSE_CODES.get(code, "")
         detail = f" ({meaning})" if meaning else ""
         said = f", reason {self.reason!r}" if self.reason else ""
         super().__init__(f"connection closed with code {code}{detail}{said}")
@@ -133,8 +142,16 @@ class Client:
 
     @property
     def close_code(self) -> int | None:
-        """The code the connection was closed with (None while open)."""
-        return self._connection.close_code
+        """The connection's close code (None while open): the other side's, 1005 without one, 1006 for a drop.
+
+        RFC 6455 7.1.5: a connection that ended without a close frame has the
+        close code 1006, one whose close frame carried no code 1005; neither
+        is ever sent. Tornado says None for both.
+        """
+        code = self._connection.close_code
+        if code is None and self.closed:
+            return CloseCode.ABNORMAL_CLOSURE if ended_without_close_frame(self._connection) else CloseCode.NO_STATUS_RCVD
+        return code
 
     @property
     def server_identity(self) -> ServerIdentity | None:
@@ -247,7 +264,8 @@ async def connect(
     )
     try:
         connection = await asyncio.wait_for(
-            websocket_connect(request, max_message_size=max_message_size, ping_interval=ping_interval),
+            # websocket_connect's own connection, noting a drop: close_code 1006 (RFC 6455 7.1.5).
+            websocket_connect_noting_drops(request, max_message_size=max_message_size, ping_interval=ping_interval),
             timeout,
         )
     except Exception as error:  # every failure becomes one sentence

@@ -147,6 +147,7 @@ class ReconnectingClient:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._failure: str = ""
+        self._lost: ConnectionClosed | None = None  # how the last connection ended
 
     # -- state -------------------------------------------------------------------------
 
@@ -212,7 +213,7 @@ class ReconnectingClient:
         if self._connected.is_set():
             return
         if self._finished.is_set():
-            raise ConnectionClosed(None, self._failure or "the client is closed")
+            raise self._closed_error()
         last = f"; last failure: {self._failure}" if self._failure else ""
         raise TimeoutError(f"not connected to {self.url} within {timeout} s after {self.attempts} failed attempts{last}")
 
@@ -274,6 +275,7 @@ class ReconnectingClient:
                 message = await client.receive()
                 await self._messages.put(message)  # waits when nobody reads: backpressure
         except ConnectionClosed as closed:
+            self._lost = closed
             if not self._closing:
                 self._record(f"connection lost: {closed}", kind=EventKind.CLOSE)
                 self._failure = str(closed)
@@ -281,6 +283,13 @@ class ReconnectingClient:
         finally:
             self._connected.clear()
             self._client = None
+
+    def _closed_error(self) -> ConnectionClosed:
+        """What a caller gets once this client has finished: the last connection's end, or why none opened."""
+        lost = self._lost
+        if lost is not None and self._failure in ("", str(lost)):
+            return ConnectionClosed(lost.code, lost.reason)  # its code: 1006 for a drop
+        return ConnectionClosed(None, self._failure or "the client is closed")
 
     async def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
         """Close the connection (if open) and stop reconnecting."""
@@ -315,7 +324,7 @@ class ReconnectingClient:
     async def receive(self, timeout: float | None = None) -> str | bytes:
         """The next message from any connection; ``TimeoutError`` after ``timeout`` s."""
         if self.finished and self._messages.empty():
-            raise ConnectionClosed(None, self._failure or "the client is closed")
+            raise self._closed_error()
         try:
             return await asyncio.wait_for(self._messages.get(), timeout)
         except asyncio.TimeoutError:

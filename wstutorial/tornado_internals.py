@@ -21,6 +21,8 @@ import contextvars
 import socket
 from typing import Any, Callable, Iterable, Protocol, cast
 
+from tornado.concurrent import Future
+from tornado.httpclient import HTTPRequest, _RequestProxy
 from tornado.httputil import HTTPHeaders
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
@@ -40,7 +42,8 @@ from .receiver import Close, Event, Failure, Message, Ping, Pong, ReceiveBudget,
 
 __all__ = [
     "ServerProtocol", "WebSocketSide", "add_guarded_sockets", "client_has_ended", "connection_deflate", "drop_socket",
-    "half_close", "is_open", "make_server_protocol", "open_fast_stream", "raw_stream", "send_close_frame", "write_frames",
+    "ended_without_close_frame", "half_close", "is_open", "make_server_protocol", "open_fast_stream", "raw_stream",
+    "send_close_frame", "websocket_connect_noting_drops", "write_frames",
 ]
 
 # Bytes read from the socket at a time: text is checked as it comes (a bad byte
@@ -451,3 +454,50 @@ def client_has_ended(connection: WebSocketClientConnection) -> bool:
     None in ``close()``; ``close_code`` alone stays None after a drop.
     """
     return connection.protocol is None
+
+
+class _DropNotingConnection(WebSocketClientConnection):
+    """Tornado's client connection, also noting whether it ended without a close frame (``dropped``)."""
+
+    dropped = False
+
+    def get_websocket_protocol(self) -> WebSocketProtocol:
+        # Called once the handshake is done, before the receive loop starts:
+        # a drop right after the handshake is noted too.
+        protocol = super().get_websocket_protocol()
+        abort = protocol._abort
+
+        def noting_abort() -> None:
+            if not protocol.client_terminated:  # no close frame came before the end
+                self.dropped = True
+            abort()
+
+        protocol._abort = noting_abort  # type: ignore[method-assign]
+        return protocol
+
+
+def websocket_connect_noting_drops(
+    request: HTTPRequest, *, ping_interval: float | None = None, max_message_size: int = 10 * 1024 * 1024
+) -> "Future[WebSocketClientConnection]":
+    """What ``tornado.websocket.websocket_connect(request, ...)`` does, with a connection that notes a drop.
+
+    RFC 6455 7.1.5: a connection that ended without a close frame has the
+    close code 1006, one whose close frame carried no code 1005. Tornado's
+    client says None for both; it ends every connection that got no close
+    frame (dropped, or closed by this side without an answer) through
+    ``protocol._abort()`` while ``client_terminated`` is still False, which
+    this connection notes (:func:`ended_without_close_frame`). Relies on
+    ``WebSocketClientConnection`` being made directly (its docs say to use
+    ``websocket_connect``), its ``get_websocket_protocol``, the protocol's
+    ``_abort`` and ``client_terminated``, and ``httpclient._RequestProxy``
+    with ``HTTPRequest._DEFAULTS``, as ``websocket_connect`` uses them.
+    """
+    request.headers = HTTPHeaders(request.headers)
+    proxied = cast(HTTPRequest, _RequestProxy(request, HTTPRequest._DEFAULTS))
+    connection = _DropNotingConnection(proxied, ping_interval=ping_interval, max_message_size=max_message_size)
+    return connection.connect_future
+
+
+def ended_without_close_frame(connection: WebSocketClientConnection) -> bool:
+    """True when ``connection`` (made by :func:`websocket_connect_noting_drops`) ended without a close frame."""
+    return bool(getattr(connection, "dropped", False))

@@ -369,3 +369,75 @@ def problems(page: Page, cells: list[CellResult]) -> list[str]:
 WIDGET_ERRORS = ("Error displaying widget", "Click to show javascript error", "Failed to load model class")
 
 WIDGET_OUTPUTS = """() => Array.from(document.querySelectorAll(".jp-OutputArea-output"), output => output.innerText)"""
+
+
+# -- a student's hands: one cell at a time ------------------------------------------------------
+
+CELLS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"
+
+
+def read_cells(page: Page) -> list[CellResult]:
+    """The open notebook's cells as its model holds them now."""
+    return [CellResult(**cell) for cell in page.evaluate(READ_CELLS)]
+
+
+def select_cell(page: Page, index: int) -> None:
+    """Click cell ``index``'s prompt (command mode, the cell selected), as a student does."""
+    cell = page.locator(CELLS).nth(index)
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+
+
+# One cell's state, cheaply (READ_CELLS reads every cell with its outputs).
+CELL_STATE = """index => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
+  const prompt = cell.inputArea && cell.inputArea.promptNode ? cell.inputArea.promptNode.textContent : "";
+  return {count: cell.model.executionCount, busy: cell.model.executionState === "running" || prompt.includes("*")};
+}"""
+
+
+def run_cell(page: Page, relative: str, index: int, timeout: float = 60.0) -> CellResult:
+    """Select cell ``index`` and press Ctrl+Enter (run, stay); wait until it ran and the kernel is idle.
+
+    Ran: its execution count changed (open the notebook with
+    :func:`clear_outputs` first, so a stored count is not taken for this run's).
+    """
+    before = page.evaluate(CELL_STATE, index)["count"]
+    select_cell(page, index)
+    page.keyboard.press("Control+Enter")
+    deadline = time.monotonic() + timeout
+    while True:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{relative}: cell {index} still running after {timeout} s")
+        page.wait_for_timeout(100)
+        state = page.evaluate(CELL_STATE, index)
+        if state["count"] not in (None, before) and not state["busy"] and page.evaluate(KERNEL_IDLE, relative):
+            break
+    return read_cells(page)[index]
+
+
+def clear_outputs(page: Page) -> None:
+    """Edit > Clear Outputs of All Cells: what shows from now on comes from this session's runs."""
+    click_menu(page, "Edit", "Clear Outputs of All Cells")
+    page.wait_for_function(f"() => ({EXECUTED_CELLS})() === 0")
+
+
+def type_into_cell(page: Page, index: int, text: str) -> None:
+    """Replace cell ``index``'s text with ``text``, typed into its editor (as pasted: no auto-indent, no closing brackets)."""
+    select_cell(page, index)
+    page.keyboard.press("Enter")  # edit mode
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(text)
+    page.keyboard.press("Escape")
+
+
+def delete_at_start(page: Page, index: int, characters: int) -> None:
+    """In cell ``index``, put the cursor at the very start and press Delete ``characters`` times."""
+    select_cell(page, index)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Control+Home")
+    for _ in range(characters):
+        page.keyboard.press("Delete")
+    page.keyboard.press("Escape")

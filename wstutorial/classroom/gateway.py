@@ -13,7 +13,8 @@ Redis pub/sub carries JSON envelopes, each naming a connection by
 ``worker`` (a random id per worker process) and ``conn`` (its number there):
 
 - into the room, on ``PREFIX:in``:
-  ``{"op": "join", "worker", "conn", "name", "address"}``,
+  ``{"op": "join", "worker", "conn", "name", "address", "secret", "rehearsal"}``
+  (``secret``: the student's rejoin secret, ``board.py``),
   ``{"op": "message", "worker", "conn", "text"}`` (``"binary": true`` for a
   binary message, whose bytes are not forwarded: the room refuses it anyway),
   ``{"op": "leave", "worker", "conn"}``;
@@ -197,7 +198,10 @@ class RoomGateway:
         key = (worker, conn)
         if op == "join":
             try:
-                member = self.room.join(envelope.get("name", ""), self._sender(worker, conn), str(envelope.get("address", "")))
+                member = self.room.join(
+                    envelope.get("name", ""), self._sender(worker, conn), str(envelope.get("address", "")),
+                    secret=str(envelope.get("secret", "")), rehearsal=envelope.get("rehearsal") is True,
+                )
             except NameRejected as error:
                 self._publish_now(worker, {"op": "close", "conn": conn, "code": CLOSE_POLICY, "reason": str(error)})
                 return
@@ -408,7 +412,9 @@ class WorkerLink:
             unnamed[path] = [label for label in paths[path] if label in plain]
         self.forward({"op": "connections", "paths": paths, "counts": counts, "unnamed": unnamed})
 
-    def add(self, handler: "RemoteChatHandler", name: str, address: str) -> int | None:
+    def add(
+        self, handler: "RemoteChatHandler", name: str, address: str, secret: str = "", rehearsal: bool = False
+    ) -> int | None:
         """Ask the room to let ``handler`` in as ``name``; its number here, or None when the room cannot be reached."""
         conn = next(self._numbers)
         self.handlers[conn] = handler
@@ -417,7 +423,8 @@ class WorkerLink:
             if not receivers and handler.member_name is None:  # the room did not get it
                 handler.refuse(f"{ROOM_AWAY}; try again in a minute")
 
-        if not self.forward({"op": "join", "conn": conn, "name": name, "address": address}, done):
+        join = {"op": "join", "conn": conn, "name": name, "address": address, "secret": secret, "rehearsal": rehearsal}
+        if not self.forward(join, done):
             del self.handlers[conn]
             return None
         return conn
@@ -473,7 +480,10 @@ class RemoteChatHandler(TutorialHandler):
         self.link = link
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        self.conn = self.link.add(self, self.get_argument("name", ""), self.request.remote_ip or "")
+        self.conn = self.link.add(
+            self, self.get_argument("name", ""), self.request.remote_ip or "",
+            secret=self.get_argument("secret", ""), rehearsal=self.get_argument("rehearsal", "") == "1",
+        )
         if self.conn is None:
             self.refuse(f"{ROOM_AWAY}; try again in a minute")
             return

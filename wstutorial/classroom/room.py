@@ -23,7 +23,9 @@ from ..chatrules import (
     DEFAULT_MAX_REFUSALS,
     DEFAULT_RATE,
     HISTORY_LENGTH,
+    NOTEBOOK_SUFFIXES,
     PRESENCE_DELAY,
+    NameRejected,
     TokenBucket,
     TooManyJoins,
     dump,
@@ -31,11 +33,19 @@ from ..chatrules import (
     parse_incoming,
     validate_name,
 )
-from .board import ProgressBoard
+from ..curriculum import EXERCISES, Exercise
+from .board import ProgressBoard, Student
 
 logger = logging.getLogger("wstutorial")
 
-__all__ = ["ChatRoom", "Member", "Verdict"]
+__all__ = ["ChatRoom", "Member", "Verdict", "ACTIVITY_DELAY", "WrongRoom"]
+
+# Students' activity reaches the teacher's page at most once a second (one message for everyone who was active).
+ACTIVITY_DELAY = 1.0
+
+
+class WrongRoom(NameRejected):
+    """A rehearsal's simulated student at the door of a class's room; ``str()`` says where rehearsals go."""
 
 
 @dataclasses.dataclass
@@ -47,6 +57,10 @@ class Member:
     bucket: TokenBucket
     refused_in_a_row: int = 0
     sent: int = 0
+    # The board row this connection belongs to; ``own_row``: it is the student's own connection (not
+    # NAME-panel, NAME-code, ... of their notebook), the only one whose results the board takes.
+    row: str = ""
+    own_row: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +88,14 @@ class ChatRoom:
     message; ``watchers`` (the teacher's page) get the whole list, as often.
     Joins are rate-limited per address (``join_rate``, ``join_burst``).
     Without a running event loop (unit tests) changes are sent at once.
+
+    Every student who joins has a row on the :class:`ProgressBoard` (the
+    board admits them: a name whose row has a rejoin secret needs it; a new
+    row's secret goes in the welcome, to that student only). A notebook's
+    other connections (``Ada-panel``, ``Ada-code``: :data:`NOTEBOOK_SUFFIXES`)
+    count as activity of ``Ada``'s row and make none. ``rehearsal_room``:
+    only such a room lets a rehearsal's simulated students in
+    (``?rehearsal=1``), with rows anyone may rejoin.
     """
 
     def __init__(
@@ -87,6 +109,9 @@ class ChatRoom:
         join_burst: int = DEFAULT_JOIN_BURST,
         presence_delay: float = PRESENCE_DELAY,
         limit_local_joins: bool = False,
+        exercises: tuple[Exercise, ...] = EXERCISES,
+        rehearsal_room: bool = False,
+        room_name: str = "class",
     ) -> None:
         TokenBucket(rate, burst)  # validates the numbers now, with a clear message
         TokenBucket(join_rate, join_burst)
@@ -110,13 +135,19 @@ class ChatRoom:
         self.readers: dict[object, Callable[[str], object]] = {}
         self.latest: dict[str, float] = {}  # each sender's newest reading, for /readings
         self.refused = 0  # messages refused since the room opened
-        self.board = ProgressBoard()  # self-check results, for the teacher's page only
+        self.board = ProgressBoard(exercises)  # who joined and their self-check results, for the teacher's page only
+        self.rehearsal_room = rehearsal_room
+        self.room_name = room_name
+        self._active: set[str] = set()  # rows active since the last activity message
+        self._activity_pending = False
 
     @property
     def names(self) -> list[str]:
         return sorted(self.members, key=str.casefold)
 
-    def join(self, raw_name: object, send: Callable[[str], object], address: str = "") -> Member:
+    def join(
+        self, raw_name: object, send: Callable[[str], object], address: str = "", secret: str = "", rehearsal: bool = False
+    ) -> Member:
         """Add a student; raises :class:`NameRejected` (the handler closes with 1008).
 
         ``address`` (the client's IP address) is limited to ``join_rate``
@@ -124,20 +155,59 @@ class ChatRoom:
         :class:`TooManyJoins`. This machine (``127.0.0.1``, ``::1``) is not
         limited unless ``limit_local_joins``; the rest of the loopback range
         (``127.0.0.2``, ...) is, as other machines: nothing connects from
-        there but a rehearsal's simulated students, each from an address of its own.
+        there but a rehearsal's simulated students, each from an address of its own. ``secret``: the rejoin secret
+        the room gave this name before (see :class:`ProgressBoard`).
+        ``rehearsal``: a rehearsal's simulated student (:class:`WrongRoom`
+        unless this is a rehearsal room).
         """
+        if rehearsal and not self.rehearsal_room:
+            raise WrongRoom(f"room {self.room_name!r} is a class: rehearse in a room of its own (classroom --room rehearsal)")
         self._check_join_rate(address)
         name = validate_name(raw_name, self.members)
-        member = Member(name, send, TokenBucket(self.rate, self.burst, self._clock))
+        owner = self._owner_of(name)
+        issued = ""
+        if owner is not None:
+            row, own_row = owner.key, False
+        else:
+            student, issued = self.board.admit(name, secret, bound=not rehearsal)
+            name, row, own_row = student.name, student.key, True
+            self.board.set_present(row, True)
+            self._tell_teacher_row(student)
+        member = Member(name, send, TokenBucket(self.rate, self.burst, self._clock), row=row, own_row=own_row)
         self.members[name] = member
-        send(dump({"type": "welcome", "name": name, "members": self.names, "history": list(self.history)}))
+        welcome: dict[str, Any] = {"type": "welcome", "name": name, "members": self.names, "history": list(self.history)}
+        if issued:
+            welcome["secret"] = issued  # to this student only: their key to this row when they rejoin
+        send(dump(welcome))
         self._presence(joined=name)
+        if not own_row:
+            self._activity(row)
         return member
+
+    def _owner_of(self, name: str) -> Student | None:
+        """For ``Ada-panel`` (a notebook's other connection) while ``Ada`` has a row: that row; else None."""
+        base, dash, suffix = name.rpartition("-")
+        if not dash or not base or suffix not in NOTEBOOK_SUFFIXES:
+            return None
+        return self.board.find(base)
 
     def leave(self, name: str) -> None:
         self.latest.pop(name, None)
-        if self.members.pop(name, None) is not None:
+        member = self.members.pop(name, None)
+        if member is not None:
             self._presence(left=name)
+            if member.own_row:
+                self.board.set_present(member.row, False)
+                student = self.board.students.get(member.row)
+                if student is not None:
+                    self._tell_teacher_row(student)
+
+    def release(self, key: str) -> bool:
+        """The teacher lets a row's name join again without its secret (a student on another computer)."""
+        if not self.board.release(key):
+            return False
+        self._tell_teacher_row(self.board.students[key])
+        return True
 
     def _check_join_rate(self, address: str) -> None:
         if not self.limit_local_joins and (not address or _this_machine(address)):
@@ -203,6 +273,7 @@ class ChatRoom:
             return self._refuse(member, str(error))
         member.refused_in_a_row = 0
         member.sent += 1
+        self._activity(member.row)
         if message["type"] == "progress":
             return self._progress(member, message)
         if message["type"] == "progress_batch":
@@ -242,28 +313,78 @@ class ChatRoom:
 
     def _progress(self, member: Member, message: dict[str, Any]) -> Verdict:
         """A self-check result: onto the board, to the teacher's page, and back to the student only."""
-        refused = self.board.record(member.name, message["exercise"], message["passed"], message["reason"], message.get("at"))
+        if not member.own_row:
+            return self._refuse(member, f"results go to the board from your notebook's own connection, not from {member.name!r}")
+        exercise = message["exercise"]
+        refused = self.board.record(member.row, exercise, message["passed"], message["reason"], message.get("at"))
         if refused is not None:
             return self._refuse(member, refused)
-        text = self._tell_teacher(member.name, message)
-        member.send(text)
+        self._tell_teacher_result(member.row, exercise)
+        receipt = {"type": "progress", "exercise": exercise, "passed": message["passed"], "reason": message["reason"], "name": member.name}
+        member.send(dump(receipt))
         return Verdict(True)
 
     def _progress_batch(self, member: Member, results: list[dict[str, Any]]) -> Verdict:
-        """Results from before joining: each onto the board unless it has a newer one; the student gets one reply."""
+        """Results from before joining: each onto the board unless it has a newer one; the student gets one reply.
+
+        Results of exercises the lesson does not have are named in one notice.
+        """
+        if not member.own_row:
+            return self._refuse(member, f"results go to the board from your notebook's own connection, not from {member.name!r}")
         stored = 0
+        unknown: list[str] = []
         for result in results:
-            if self.board.record(member.name, result["exercise"], result["passed"], result["reason"], result["at"], earlier=True) is None:
+            exercise = result["exercise"]
+            refused = self.board.record(member.row, exercise, result["passed"], result["reason"], result["at"], earlier=True)
+            if refused is None:
                 stored += 1
-                self._tell_teacher(member.name, result)
+                self._tell_teacher_result(member.row, exercise)
+            elif not self.board.knows(exercise) and exercise not in unknown:
+                unknown.append(exercise)
         member.send(dump({"type": "progress_batch", "stored": stored, "kept": len(results) - stored}))
+        if unknown:
+            shown = ", ".join(repr(name) for name in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            member.send(dump({"type": "notice", "text": f"not one of the tutorial's exercises, so not on the board: {shown}"}))
         return Verdict(True)
 
-    def _tell_teacher(self, name: str, result: dict[str, Any]) -> str:
-        text = dump({"type": "progress", "exercise": result["exercise"], "passed": result["passed"], "reason": result["reason"], "name": name})
+    def tell_watchers(self, message: dict[str, Any]) -> None:
+        """Send ``message`` to the teacher's pages."""
+        self._tell_watchers_text(dump(message))
+
+    def _tell_watchers_text(self, text: str) -> None:
         for send in list(self.watchers.values()):
             send(text)
-        return text
+
+    def _tell_teacher_result(self, key: str, exercise: str) -> None:
+        self._tell_watchers_text(dump(self.board.result_message(key, exercise, self.board.students[key].results[exercise])))
+
+    def _tell_teacher_row(self, student: Student) -> None:
+        self._tell_watchers_text(dump(self.board.student_message(student)))
+
+    def _activity(self, key: str) -> None:
+        """Note that row ``key`` was active; the teacher's page hears of everyone's activity once per ACTIVITY_DELAY."""
+        if self.board.touch(key) is None:
+            return
+        self._active.add(key)
+        if self._activity_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            self.flush_activity()
+        else:
+            self._activity_pending = True
+            loop.call_later(ACTIVITY_DELAY, self.flush_activity)
+
+    def flush_activity(self) -> None:
+        """Send ``{"type": "activity", "now", "students": [[key, active], ...]}`` for the rows active since the last one."""
+        self._activity_pending = False
+        keys, self._active = self._active, set()
+        rows = [[key, self.board.students[key].active] for key in keys if key in self.board.students]
+        if rows and self.watchers:
+            self._tell_watchers_text(dump({"type": "activity", "now": self.board.clock(), "students": rows}))
 
     def _refuse(self, member: Member, why: str) -> Verdict:
         self.refused += 1

@@ -1,42 +1,63 @@
 """One server for a whole class: the tutorial's routes plus a chat room and a teacher's page.
 
 ``start_classroom()`` starts the usual tutorial server (``/ws``,
-``/streaming``, ``/echo``, the pages) with two more WebSocket routes, which
-exist only in classroom mode:
+``/streaming``, ``/echo``, the pages) with more routes, which exist only in
+classroom mode:
 
-- ``/chat?name=Ada`` — the chat room of ``chat.py`` (students, notebooks, browsers);
+- ``/chat?name=Ada`` — the chat room of ``room.py`` (students, notebooks,
+  browsers); ``&secret=...``: the rejoin secret the room gave this name
+  (``board.py``); ``&rehearsal=1``: a rehearsal's simulated student, let in
+  only by a rehearsal room;
 - ``/readings`` — read-only: everyone's newest reading, for a live chart;
-- ``/teacher?token=...`` — the teacher's page: the live list of who is in
-  the room, who is connected on ``/ws``, ``/streaming`` and ``/chat``, the
-  progress board (each student's self-check results, ``board.py``), and
-  start/stop of the part-2 stream for everyone. The token is
-  random, made when the server starts, shown only on the teacher's terminal
-  (``teacher_url``); a connection without the right token is closed with
-  1008 before it can do anything.
+- ``/teacher?token=...`` — the teacher's page: the progress board (a row for
+  every student who joined, their last activity, each exercise's newest
+  result), how students join (the address they type, a QR code of it), who is
+  connected on ``/ws``, ``/streaming`` and ``/chat``, and start/stop of the
+  part-2 stream for everyone. The token is random, made with the room
+  (``store.py`` keeps it with the board), shown only on the teacher's
+  terminal (``teacher_url``); a connection without it is closed with 1008
+  before it can do anything;
+- ``/teacher/board.csv`` — the board as CSV, for a request carrying the token
+  in its ``X-Teacher-Token`` header (the teacher's page's download button).
 
 Teacher actions (JSON sent on ``/teacher``): ``{"action": "stop_stream"}``,
-``{"action": "start_stream"}``. The teacher's page receives
-``{"type": "members", "members": [...]}``,
-``{"type": "stream", "running": bool}``,
-``{"type": "board", "exercises": [...], "students": {name: {exercise: {"passed", "reason"}}}}``
-(once, on connecting), then ``{"type": "progress", "name", "exercise", "passed", "reason"}``
-for each new result, and ``{"type": "connections", "paths": {"/ws": [...], ...}}``
-whenever someone connects or leaves (at most about four times a second).
+``{"action": "start_stream"}``, ``{"action": "current", "exercise": NAME}``
+(the class's current exercise; ``""``: the page decides),
+``{"action": "release", "key": KEY}`` (a row's name may join again without its
+secret). The teacher's page receives, on connecting,
+``{"type": "room", "room", "rehearsal", "stuck_after", "join": {...}}`` and
+``{"type": "board", "now", "exercises": [{"name", "notebook", "core"}], "current",
+"current_since", "students": [{"key", "name", "present", "joined", "active",
+"bound", "results": [...]}]}``, then ``{"type": "student", ...}`` when a row
+appears or changes, ``{"type": "progress", "key", "exercise", "passed",
+"reason", "at", "first", "passed_at"}`` per result, ``{"type": "activity",
+"now", "students": [[key, active], ...]}`` at most once a second,
+``{"type": "current", "exercise", "since"}``, ``{"type": "members",
+"members": [...]}``, ``{"type": "stream", "running": bool}`` and
+``{"type": "connections", "paths": {"/ws": [...], ...}}`` whenever someone
+connects or leaves (at most about four times a second). Names come only as
+values, never as keys of an object. Times are seconds since 1970 by the
+server's clock (``now`` lets the page allow for its own).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import hmac
+import io
 import json
 import secrets
 import urllib.parse
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any, Callable, Iterable
 
+import tornado.web
 from tornado.ioloop import PeriodicCallback
 
+from ..address import lan_addresses
 from ..chatrules import CLOSE_POLICY, NameRejected
+from ..curriculum import EXERCISES, Exercise
 from ..events import EventKind, EventLog
 from ..jsontext import loads
 from ..protocol import close_reason, describe_message
@@ -45,13 +66,14 @@ from ..server.handlers import TutorialHandler
 from ..server.options import HandlerSpec, ServerOptions, with_overrides
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
-from .board import BoardFileError, ProgressBoard
 from .connections import CONNECTIONS_DELAY, WATCHED_PATHS, RemoteConnections, connections_message
 from .handout import handout_route
 from .room import ChatRoom
+from .store import DEFAULT_ROOM, RoomStore, is_rehearsal_room, validate_room_name, write_csv
 from .wheels import wheel_routes
 
 __all__ = [
+    "BoardCsvHandler",
     "ChatHandler",
     "Classroom",
     "ReadingsHandler",
@@ -60,6 +82,8 @@ __all__ = [
     "set_stream_running",
     "CLASSROOM_MAX_MESSAGE_SIZE",
     "CLASSROOM_OPTIONS",
+    "DEFAULT_STUCK_AFTER",
+    "join_details",
 ]
 
 # A chat line is at most 500 characters; nothing a student sends needs more
@@ -69,8 +93,10 @@ CLASSROOM_MAX_MESSAGE_SIZE = 16 * 1024
 CLASSROOM_OPTIONS = ServerOptions(max_message_size=CLASSROOM_MAX_MESSAGE_SIZE)
 
 
-# With a board file: saved at most this often (if something changed), and at stop.
+# With a data folder: the board is saved at most this often (if something changed), and at stop.
 BOARD_SAVE_INTERVAL = 1.0
+# A student with no pass on the class's current exercise for this long is marked stuck (seconds; --stuck-after).
+DEFAULT_STUCK_AFTER = 5 * 60.0
 
 
 def set_stream_running(stream: Stream, room: ChatRoom, running: bool) -> bool:
@@ -98,8 +124,10 @@ class ChatHandler(TutorialHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         raw = self.get_argument("name", "")
+        secret = self.get_argument("secret", "")
+        rehearsal = self.get_argument("rehearsal", "") == "1"
         try:
-            member = self.room.join(raw, self._send, self.request.remote_ip or "")
+            member = self.room.join(raw, self._send, self.request.remote_ip or "", secret=secret, rehearsal=rehearsal)
         except NameRejected as error:
             self.record(f"name rejected: {error}", kind=EventKind.CLOSE)
             self.close(CLOSE_POLICY, close_reason(str(error)))
@@ -154,12 +182,14 @@ class TeacherHandler(TutorialHandler):
     _unsubscribe_remote: Callable[[], None] | None = None
 
     def initialize(  # type: ignore[override]
-        self, context: ServerContext, room: ChatRoom, token: str, remote: RemoteConnections | None = None
+        self, context: ServerContext, room: ChatRoom, token: str, remote: RemoteConnections | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().initialize(context)
         self.room = room
         self.token = token
         self.remote = remote
+        self.details = details if details is not None else {}  # the room message (join_details), filled once listening
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         expected = self.token
@@ -171,9 +201,10 @@ class TeacherHandler(TutorialHandler):
             return
         self.authorized = True
         self.record("teacher connected", kind=EventKind.OPEN)
+        self.hub.send(self, json.dumps({"type": "room", **self.details}))
+        self.hub.send(self, json.dumps(self.room.board.snapshot()))
         self.room.watch(self, lambda text: self.hub.send(self, text))
         self.hub.send(self, json.dumps({"type": "stream", "running": not self._stream.paused}))
-        self.hub.send(self, json.dumps(self.room.board.snapshot()))
         self._send_connections()
         loop = asyncio.get_running_loop()
 
@@ -202,11 +233,22 @@ class TeacherHandler(TutorialHandler):
         if not self.authorized:
             return
         try:
-            action = loads(message).get("action")
+            request = loads(message)
+            action = request.get("action")
         except (ValueError, AttributeError):
-            action = None
+            request, action = {}, None
         if action in ("start_stream", "stop_stream"):
             set_stream_running(self._stream, self.room, action == "start_stream")
+        elif action == "current" and isinstance(request.get("exercise"), str):
+            refused = self.room.board.set_current(request["exercise"])
+            if refused is not None:
+                self.hub.send(self, json.dumps({"type": "notice", "text": refused}))
+            else:
+                board = self.room.board
+                self.room.tell_watchers({"type": "current", "exercise": board.current, "since": board.current_since})
+        elif action == "release" and isinstance(request.get("key"), str):
+            if self.room.release(request["key"]):
+                self.record("the teacher released a name: it may join again without its secret", kind=EventKind.INFO)
         else:
             self.hub.send(self, json.dumps({"type": "notice", "text": f"unknown teacher action in {describe_message(message)!r}"}))
 
@@ -223,15 +265,67 @@ class TeacherHandler(TutorialHandler):
             self.record("teacher disconnected", kind=EventKind.CLOSE)
 
 
+class BoardCsvHandler(tornado.web.RequestHandler):
+    """``/teacher/board.csv``: the board as CSV, for a request with the teacher token in ``X-Teacher-Token``.
+
+    A header, not the address: the token never shows in the address bar, the
+    browser's history or a server log.
+    """
+
+    def initialize(self, room: ChatRoom, token: str) -> None:
+        self.room = room
+        self.token = token
+
+    def get(self) -> None:
+        given = self.request.headers.get("X-Teacher-Token", "")
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            raise tornado.web.HTTPError(403, "the teacher token is missing or wrong")
+        text = io.StringIO()
+        write_csv(self.room.board, text)
+        day = datetime.date.today().isoformat()
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{self.room.room_name}-{day}.csv"')
+        self.set_header("Cache-Control", "no-store")
+        self.write(text.getvalue())
+
+
+def qr_code(text: str) -> str:
+    """A QR code of ``text`` as an SVG ``data:`` URI (made here by segno, nothing from the network); '' without segno."""
+    try:
+        import segno  # the [notebook] extra
+    except ImportError:
+        return ""
+    return str(segno.make(text, error="m").svg_data_uri(scale=4, border=2))
+
+
+def join_details(server: TutorialServer, room: ChatRoom, stuck_after: float, hosts: list[str] | None = None) -> dict[str, Any]:
+    """What the teacher's page shows of the room: its name, how students join (addresses they can reach, a QR code), limits.
+
+    ``hosts``: the machine's addresses for students (default: its network
+    addresses when listening on all of them, :func:`lan_addresses`).
+    """
+    local_only = not server.exposed
+    if hosts is None:
+        hosts = ["localhost"] if local_only else (lan_addresses() if server.host in ("0.0.0.0", "", "::") else [server.host])
+    urls = [f"http://{host}:{server.port}/chat.html" for host in hosts]
+    return {
+        "room": room.room_name, "rehearsal": room.rehearsal_room, "stuck_after": stuck_after,
+        "join": {"hosts": hosts, "port": server.port, "urls": urls, "local_only": local_only,
+                 "qr": qr_code(urls[0]) if urls else ""},
+    }  # fmt: skip
+
+
 class Classroom:
     """A running classroom server: the tutorial's ``server`` plus its chat ``room``.
 
     Create it with :func:`start_classroom`. ``teacher_url`` holds the secret
-    token: show it to nobody but the teacher.
+    token: show it to nobody but the teacher. ``store``: where the room's
+    board and token are kept (None: in memory only).
     """
 
     def __init__(
-        self, server: TutorialServer, room: ChatRoom, teacher_token: str, remote: RemoteConnections | None = None
+        self, server: TutorialServer, room: ChatRoom, teacher_token: str, remote: RemoteConnections | None = None,
+        store: RoomStore | None = None,
     ) -> None:
         self.server = server
         self.room = room
@@ -242,15 +336,15 @@ class Classroom:
         self.cluster: Any = None
         self.gateway: Any = None
         self.owned_redis: Any = None
-        self.board_file: Path | None = None  # where the board is saved (start_classroom(board_file=...))
-        self._saved_changes = 0
+        self.store = store
+        # The SQLite file that keeps this room (None: in memory only); still said after stop().
+        self.data_file: Path | None = store.path if store is not None else None
+        self.details: dict[str, Any] = {}  # what the teacher's page shows of the room (join_details)
         self._saver: PeriodicCallback | None = None
         self._save_failed = False
 
-    def _keep_board(self, path: Path) -> None:
-        """Save the board to ``path`` every BOARD_SAVE_INTERVAL seconds when it changed (on the server's loop)."""
-        self.board_file = path
-        self._saved_changes = self.room.board.changes
+    def _keep_board(self) -> None:
+        """Save what changed on the board every BOARD_SAVE_INTERVAL seconds (on the server's loop)."""
 
         def save() -> None:
             self.save_board()
@@ -262,19 +356,24 @@ class Classroom:
         self.server.call(start)
 
     def save_board(self) -> bool:
-        """Write the board file now if the board changed since the last save; False if writing failed (an event says why)."""
-        if self.board_file is None or self.room.board.changes == self._saved_changes:
+        """Write what changed on the board to the room's file now; False if writing failed (an event says why, once)."""
+        if self.store is None:
             return True
-        changes = self.room.board.changes
         try:
-            self.room.board.save(self.board_file)
-        except OSError as error:
-            if not self._save_failed:  # once, not every second
-                self.events.record(f"could not save the board to {self.board_file} ({error}); will try again", kind=EventKind.SERVER)
+            self.store.save(self.room.board)
+        except Exception as error:  # a full disk must not stop the class: the board stays in memory
+            if not self._save_failed:
+                self.events.record(f"could not save the board to {self.store.path} ({error}); will try again", kind=EventKind.SERVER)
             self._save_failed = True
             return False
-        self._saved_changes, self._save_failed = changes, False
+        self._save_failed = False
         return True
+
+    def export_csv(self, out: IO[str], timeout: float = 5.0) -> int:
+        """Write the board as CSV (student, exercise, passed, reason, time) into ``out``; returns the rows. Any thread."""
+        if self.server.running:
+            return int(self.server.call(write_csv, self.room.board, out, timeout=timeout))
+        return write_csv(self.room.board, out)
 
     @property
     def events(self) -> Any:
@@ -323,7 +422,10 @@ class Classroom:
                 self.server.run(self.gateway.stop(), timeout=timeout)
             self.gateway = None
         closed += self.server.stop(timeout)
-        self.save_board()  # the last results, now that nothing changes the board any more
+        if self.store is not None:
+            self.save_board()  # the last results, now that nothing changes the board any more
+            self.store.close()
+            self.store = None
         if self.owned_redis is not None:
             self.owned_redis.stop()
             self.owned_redis = None
@@ -348,7 +450,11 @@ def start_classroom(
     wheels: Path | str | None = None,
     workers: int = 0,
     redis_url: str | None = None,
-    board_file: Path | str | None = None,
+    room_name: str = DEFAULT_ROOM,
+    data_dir: Path | str | None = None,
+    fresh: bool = False,
+    stuck_after: float = DEFAULT_STUCK_AFTER,
+    exercises: Iterable[Exercise] = EXERCISES,
     options: ServerOptions | None = None,
     events: EventLog | None = None,
     timeout: float = 10.0,
@@ -361,11 +467,23 @@ def start_classroom(
     and keywords such as ``interval=0.5``), starting from
     :data:`CLASSROOM_OPTIONS` instead of the defaults; the room adds its
     routes to them. ``events``, ``timeout`` and ``quiet`` are start_server's too. Besides, ``teacher_token``
-    (random by default) and ``room`` (a :class:`ChatRoom` with your own
+    (default: the room's, kept with it; random without ``data_dir``) and ``room`` (a :class:`ChatRoom` with your own
     limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
     the class connect. ``wheels``: a folder made by ``python -m wstutorial
     wheelhouse``, served at ``/wheels/`` for pip (see :mod:`.wheels`), by
     this process and by every worker.
+
+    ``room_name`` (default ``class``) and ``data_dir``: keep the room's board
+    and teacher token in ``data_dir/ROOM.sqlite3`` (:mod:`.store`), read at
+    start (the same token: an open teacher page reconnects), saved about once
+    a second and at :meth:`Classroom.stop`; ``fresh``: move an earlier file of
+    the room aside and start an empty board with a new token. Without
+    ``data_dir`` the board lives in memory (a notebook's own room). A room
+    named ``rehearsal`` (or ``rehearsal-...``) is the one a rehearsal's
+    simulated students may join. ``stuck_after``: seconds without a pass on
+    the current exercise before the teacher's page marks a student stuck.
+    ``exercises``: the board's exercises (default: the tutorial's,
+    ``wstutorial.curriculum``).
 
     ``workers``: also start this many worker processes that hold students'
     connections (``/chat``, ``/ws``, ``/streaming``, the pages) on ports
@@ -378,40 +496,48 @@ def start_classroom(
     ``xheaders``, ``max_message_size``, pings, connection limits), so a
     student is treated the same on any port; an ``ssl_context`` cannot
     reach a worker (``ValueError``: put nginx with TLS in front instead).
-
-    ``board_file``: keep the progress board in this JSON file: read when
-    starting (a missing file is an empty board; an unusable one raises
-    :class:`~.board.BoardFileError`, naming it, and leaves it as it is),
-    saved about once a second when results came in, and at :meth:`Classroom.stop`.
     """
     settings = with_overrides(options if options is not None else CLASSROOM_OPTIONS, overrides, "start_classroom")
+    validate_room_name(room_name)
+    if isinstance(stuck_after, bool) or not (isinstance(stuck_after, (int, float)) and 0 < stuck_after <= 86400):
+        raise ValueError(f"stuck_after must be a number of seconds from 0 to 86400, got {stuck_after!r}")
     wheel_folder = Path(wheels).resolve() if wheels is not None else None
     wheel_rules = wheel_routes(wheel_folder) if wheel_folder is not None else []
-    token = teacher_token if teacher_token is not None else secrets.token_urlsafe(16)
-    if len(token) < 8:
-        raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
-    chat_room = room if room is not None else ChatRoom()
-    if board_file is not None:
-        if not Path(board_file).parent.is_dir():
-            raise BoardFileError(f"the board file's folder {str(Path(board_file).parent)!r} does not exist: create it, or pass another path")
-        chat_room.board = ProgressBoard.load(board_file)  # before the port opens: a bad file stops us here
-    remote = RemoteConnections()
-    room_handlers: dict[str, HandlerSpec] = {
-        "/chat": (ChatHandler, {"room": chat_room}),
-        "/readings": (ReadingsHandler, {"room": chat_room}),
-        "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote}),
-    }
-    listening: list[TutorialServer] = []  # the handout shows the port, known once the server listens
-    handout = handout_route(host, lambda: listening[0].port, wheels=wheel_folder is not None)
-    settings = settings.replace(
-        handlers={**settings.handlers, **room_handlers},
-        routes=(*wheel_rules, handout, *settings.routes),  # ahead of the pages' catch-all route
-    )
-    server = start_server(host, port, options=settings, events=events, timeout=timeout, quiet=quiet)
-    listening.append(server)
-    classroom = Classroom(server, chat_room, token, remote)
-    if board_file is not None:
-        classroom._keep_board(Path(board_file))
+    chat_room = room if room is not None else ChatRoom(exercises=tuple(exercises))
+    chat_room.room_name = room_name
+    chat_room.rehearsal_room = is_rehearsal_room(room_name)
+    store = RoomStore.open(data_dir, room_name, fresh=fresh) if data_dir is not None else None
+    try:
+        if store is not None:
+            store.load(chat_room.board)  # before the port opens: a bad file stops us here
+        token = teacher_token if teacher_token is not None else (store.token if store is not None else secrets.token_urlsafe(16))
+        if len(token) < 8:
+            raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
+        remote = RemoteConnections()
+        details: dict[str, Any] = {}
+        room_handlers: dict[str, HandlerSpec] = {
+            "/chat": (ChatHandler, {"room": chat_room}),
+            "/readings": (ReadingsHandler, {"room": chat_room}),
+            "/teacher": (TeacherHandler, {"room": chat_room, "token": token, "remote": remote, "details": details}),
+        }
+        csv_route = (r"/teacher/board\.csv", BoardCsvHandler, {"room": chat_room, "token": token})
+        listening: list[TutorialServer] = []  # the handout shows the port, known once the server listens
+        handout = handout_route(host, lambda: listening[0].port, wheels=wheel_folder is not None)
+        settings = settings.replace(
+            handlers={**settings.handlers, **room_handlers},
+            routes=(*wheel_rules, csv_route, handout, *settings.routes),  # ahead of the pages' catch-all route
+        )
+        server = start_server(host, port, options=settings, events=events, timeout=timeout, quiet=quiet)
+        listening.append(server)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    details.update(join_details(server, chat_room, stuck_after))
+    classroom = Classroom(server, chat_room, token, remote, store)
+    classroom.details = details
+    if store is not None:
+        classroom._keep_board()
     if workers:
         try:
             _start_workers(classroom, workers, redis_url, host, port != 0, wheel_folder)

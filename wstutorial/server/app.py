@@ -52,7 +52,7 @@ def static_dir() -> Path:
 
 # Query arguments whose values are secrets: never written into an event (the
 # teacher's terminal may be on the projector).
-SECRET_ARGUMENTS = ("token", "password")
+SECRET_ARGUMENTS = ("token", "password", "secret")  # secret: a student's rejoin secret (classroom/board.py)
 
 
 def masked_uri(uri: str) -> str:

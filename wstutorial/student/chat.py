@@ -71,6 +71,13 @@ class ChatState:
             computer, so that a later, different NAME does not send them
             (see ``student/progress.py``). False for a room of one's own
             (working alone): those results still go to the class's board.
+        remember: keep the room's rejoin secret for :attr:`name` on this
+            computer (``student/progress.py``), so that another kernel or
+            another day rejoins as the same student. Without it the secret
+            is kept by this object only (:attr:`secret`): a rejoin of the
+            same ``ChatState`` works.
+        rehearsal: a rehearsal's simulated student (``?rehearsal=1``):
+            only a rehearsal room lets it in.
         source_address: connect from this address of this machine (a
             rehearsal's simulated students: ``127.0.0.2``, ``127.0.0.3``, ...).
     """
@@ -84,6 +91,8 @@ class ChatState:
         max_lines: int = 200,
         report_progress: bool = False,
         claim_results: bool = True,
+        remember: bool = False,
+        rehearsal: bool = False,
         source_address: str | None = None,
     ) -> None:
         if not isinstance(max_lines, int) or max_lines < 1:
@@ -104,6 +113,10 @@ class ChatState:
         self._listeners: list[ChatListener] = []
         self.report_progress = report_progress
         self.claim_results = claim_results
+        self.remember = remember
+        self.rehearsal = rehearsal
+        # The room's key to this name's board row (its welcome gives it once); sent again on every rejoin.
+        self.secret = ""
         self.source_address = source_address
         self._stop_reporting: Callable[[], None] | None = None
         self._sending: set[asyncio.Task[bool]] = set()
@@ -115,6 +128,20 @@ class ChatState:
 
         name = validate_name(self.name)
         return ws_url(self.host, self.port, "/chat") + "?name=" + urllib.parse.quote(name)
+
+    @property
+    def _room(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _join_url(self) -> str:
+        """:attr:`url` with the rejoin secret (kept by this object, or on this computer) and the rehearsal mark."""
+        url = self.url
+        secret = self.secret or (progress.rejoin_secret(self._room, self.name) if self.remember else "")
+        if secret:
+            url += "&secret=" + urllib.parse.quote(secret)
+        if self.rehearsal:
+            url += "&rehearsal=1"
+        return url
 
     @property
     def summary(self) -> str:
@@ -185,7 +212,7 @@ class ChatState:
         if self.status in ("open", "connecting"):
             return self.status == "open"
         try:
-            url = self.url
+            url = self._join_url()
         except (InvalidAddress, NameRejected) as error:
             self.status, self.error = "failed", str(error)
             self._changed()
@@ -209,6 +236,7 @@ class ChatState:
             return False
         self.status = "open"
         self._changed()
+        self._keep_secret()
 
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(client))
@@ -221,6 +249,19 @@ class ChatState:
             self._stop_reporting = progress.add_reporter(reporter, self.name if self.claim_results else "")
             self.backfill = loop.create_task(self.send_earlier_results())
         return True
+
+    def _keep_secret(self) -> None:
+        """The welcome's ``secret`` (a new row on the board): keep it here, and on this computer if asked."""
+        welcome = self.received[-1] if self.received else {}  # join() applied it just now
+        if welcome.get("type") != "welcome":
+            return
+        if isinstance(welcome.get("name"), str) and welcome["name"] != self.name:
+            self.name = welcome["name"]  # the board's spelling of this student's name ("ada" rejoining as "Ada")
+        secret = welcome.get("secret")
+        if isinstance(secret, str) and secret:
+            self.secret = secret
+            if self.remember:
+                progress.keep_rejoin_secret(self._room, self.name, secret)
 
     async def send_earlier_results(self) -> int:
         """Send the results kept on this computer from before joining (see ``student/progress.py``); returns how many were sent.

@@ -25,7 +25,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any, Awaitable, NamedTuple, TypeVar
 
 from ..address import InvalidAddress, parse_host, parse_port, ws_url
-from ..chatrules import MAX_NAME_LENGTH, NameRejected, validate_name
+from ..chatrules import MAX_NAME_LENGTH, NOTEBOOK_SUFFIXES, NameRejected, validate_name
 from ..client import Client, ConnectionClosed, ConnectionFailed
 from .chat import ChatState
 
@@ -38,8 +38,8 @@ T = TypeVar("T")
 
 # The name used when working alone with NAME left empty.
 ALONE_NAME = "Ada"
-# The other connections a student's notebook opens, named NAME-<suffix>.
-SUFFIXES = ("panel", "hello", "code", "speedy", "twin", "browser")
+# The other connections a student's notebook opens, named NAME-<suffix> (the room counts them as NAME's).
+SUFFIXES = NOTEBOOK_SUFFIXES
 # Room left in a name for the longest suffix ("-browser").
 MAX_BASE_LENGTH = MAX_NAME_LENGTH - 1 - max(len(suffix) for suffix in SUFFIXES)
 # Seconds a cell waits for the room; a class of thirty answers within milliseconds.
@@ -89,7 +89,8 @@ class Lesson:
         self.alone = alone
         self.classroom = classroom  # working alone: the server this lesson started
         # Working alone, results sent to your own board stay free for the class's board (under your NAME there).
-        self.chat = ChatState(host, port, name, report_progress=True, claim_results=not alone)
+        # In class, the room's key to this student's row is kept on this computer: a restarted kernel rejoins as them.
+        self.chat = ChatState(host, port, name, report_progress=True, claim_results=not alone, remember=not alone)
         self.problem = ""
         self._private: "Classroom | None" = None
 
@@ -158,9 +159,15 @@ class Lesson:
             await asyncio.sleep(2.5 if "too many joins" in self.chat.close_reason else 0.5)
             joined = await self.chat.join()
         if joined:
+            self.name = self.chat.name  # the room's spelling of this student's name (their row's)
             return
         reason = self.chat.close_reason
-        if self.chat.close_code == 1008 and "already" in reason:
+        if self.chat.close_code == 1008 and "taken in this class" in reason:
+            self.problem = (
+                f"The room refused the name {self.name!r}: {reason}. "
+                f"If it is not yours, set NAME = {suggest_name(self.name)!r} at the top and run the notebook again."
+            )
+        elif self.chat.close_code == 1008 and "already" in reason:
             self.problem = (
                 f"The room refused the name {self.name!r}: {reason}. Another student may have it: "
                 f"set NAME = {suggest_name(self.name)!r} (or add your surname's initial) at the top and run the notebook again."

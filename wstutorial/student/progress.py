@@ -16,7 +16,10 @@ notebooks 01-05 reach the board too. Each kept result remembers the name it
 went to the board under ('' before joining): a result belongs to the first
 NAME that joins with it, never to a later, different one (another student on
 the same computer account); a room of one's own (notebook 06 working alone)
-does not claim them. A file that cannot be written never breaks a check: one
+does not claim them. The key to a student's row on a class's board (the
+rejoin secret the room gives in its welcome, ``classroom/board.py``) is kept
+beside it (:func:`rejoin_file`), per room address and name, so a kernel
+restarted tomorrow rejoins as the same student. A file that cannot be written never breaks a check: one
 sentence says so, once. Every kernel of the student (two notebooks open at
 once) updates the same file: each read-modify-write holds a cross-process
 lock (``progress.json.lock``, the ``filelock`` library of the notebook
@@ -35,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +61,9 @@ __all__ = [
     "exercise_name",
     "local_file",
     "report",
+    "rejoin_file",
+    "rejoin_secret",
+    "keep_rejoin_secret",
 ]
 
 # The board shows one line per result: a long reason is cut (with "...").
@@ -286,3 +293,71 @@ def claim(sent: Iterable[Progress], name: str) -> None:
             _write(path, results)
     except Exception as error:
         _say_once(f"Could not update your kept check results ({error}); they may be sent again on the next join.")
+
+
+# -- rejoin secrets: the key to this student's row on a class's board ----------------------------
+
+# Rooms whose secrets are kept (the newest): a student meets a few classrooms, not hundreds.
+MAX_ROOMS_KEPT = 20
+
+
+def rejoin_file() -> Path:
+    """Where this user's rejoin secrets are kept: beside :func:`local_file` (``rejoin-keys.json``)."""
+    return local_file().with_name("rejoin-keys.json")
+
+
+def _name_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _read_keys(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (ValueError, UnicodeDecodeError):
+        return {}  # damaged: the room gives new secrets to names it does not know yet
+    rooms = data.get("rooms") if isinstance(data, dict) and data.get("version") == _FILE_VERSION else None
+    if not isinstance(rooms, dict):
+        return {}
+    return {str(room): kept for room, kept in rooms.items() if isinstance(kept, dict) and isinstance(kept.get("names"), dict)}
+
+
+def rejoin_secret(room: str, name: str) -> str:
+    """The secret the room at ``room`` (``host:port``) gave ``name`` when it first joined there ('' if none). Never raises."""
+    try:
+        path = rejoin_file()
+        with _file_lock:
+            kept = _read_keys(path).get(room, {})
+        secret = kept.get("names", {}).get(_name_key(name), "")
+        return secret if isinstance(secret, str) else ""
+    except Exception:
+        return ""
+
+
+def keep_rejoin_secret(room: str, name: str, secret: str) -> None:
+    """Keep the secret the room at ``room`` gave ``name``, for the next join (another kernel, another day). Never raises.
+
+    Like the results, the file is written atomically under the cross-process
+    lock; a file that cannot be written is said once (the student can still
+    rejoin from this kernel, which keeps the secret too).
+    """
+    try:
+        path = rejoin_file()
+        with _updating(path):
+            rooms = _read_keys(path)
+            entry = rooms.setdefault(room, {"names": {}})
+            entry["names"][_name_key(name)] = secret
+            entry["at"] = time.time()
+            newest = dict(sorted(rooms.items(), key=lambda item: float(item[1].get("at", 0)))[-MAX_ROOMS_KEPT:])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(prefix=".rejoin-keys.", suffix=".tmp", dir=path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as file:
+                    json.dump({"version": _FILE_VERSION, "rooms": newest}, file)
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+    except Exception as error:
+        _say_once(f"Could not keep your key to the class's board ({error}); rejoining from another notebook may need a new name.")

@@ -36,6 +36,7 @@ __all__ = [
     "NotYet",
     "Raised",
     "describe",
+    "coroutine_name",
     "missing_await",
     "run_check",
     "run_check_async",
@@ -91,6 +92,8 @@ def _is_students(filename: str) -> bool:
     """True for code the student wrote (a notebook cell, an exercise file), not Python's, a library's or ours."""
     if filename.startswith("<frozen"):
         return False
+    if filename.startswith("<"):
+        return True  # "<string>", "<ipython-input-...>": typed code
     try:
         path = Path(filename).resolve()
     except (OSError, ValueError):
@@ -138,6 +141,9 @@ class Raised:
 
     def sentence(self) -> str:
         """What happened, and the usual fix for this kind of error."""
+        if self.kind == "TypeError" and "await" in self.code.split():
+            # e.g. await client.close() where client = wstutorial.connect(...) lacked its await
+            return f"{self.where()}: a value on that line cannot be awaited; is an await missing where it was made?"
         return f"{self.where()}: {_FIXES.get(self.kind, 'correct that line, run its cell again, then the check')}"
 
 
@@ -167,7 +173,7 @@ def describe(value: object) -> str:
     if isinstance(value, (bytes, bytearray)):
         return f"bytes {bytes(value[:40])!r}" + ("..." if len(value) > 40 else "")
     if inspect.iscoroutine(value):
-        return f"a coroutine ({_call_of(value.__qualname__)} without await)"
+        return f"a coroutine ({_call_of(*coroutine_name(value))} without await)"
     if isinstance(value, type):
         return f"the class {value.__name__}"
     if callable(value) and hasattr(value, "__name__"):
@@ -180,17 +186,28 @@ def describe(value: object) -> str:
 # -- a missing await --------------------------------------------------------------------------
 
 
-def _call_of(qualname: str) -> str:
-    """``Client.send`` -> ``client.send(...)``; ``connect`` -> ``connect(...)``."""
+def _call_of(qualname: str, module: str = "") -> str:
+    """``Client.send`` -> ``client.send(...)``; ``connect`` of wstutorial.client -> ``wstutorial.connect(...)``."""
     owner, _, name = qualname.rpartition(".")
     owner = owner.rpartition(".")[2]
-    return f"{owner.lower()}.{name}(...)" if owner and owner != "<locals>" else f"{name}(...)"
+    if owner and owner != "<locals>":
+        return f"{owner.lower()}.{name}(...)"
+    if module.startswith("wstutorial."):
+        return f"wstutorial.{name}(...)"  # the package's functions are used as wstutorial.connect
+    return f"{name}(...)"
 
 
-def missing_await(qualname: str) -> str:
+def missing_await(qualname: str, module: str = "") -> str:
     """The sentence for a coroutine that was called without ``await``."""
-    call = _call_of(qualname)
+    call = _call_of(qualname, module)
     return f"you called {call} without await, so it never ran: write await {call}"
+
+
+def coroutine_name(coroutine: object) -> tuple[str, str]:
+    """A coroutine's qualified name and the module of its code, as :func:`missing_await` takes them."""
+    frame = getattr(coroutine, "cr_frame", None)
+    module = str(frame.f_globals.get("__name__", "")) if frame is not None else ""
+    return str(getattr(coroutine, "__qualname__", "")), module
 
 
 def _ours(coroutine: object) -> bool:
@@ -200,14 +217,14 @@ def _ours(coroutine: object) -> bool:
 
 
 @contextlib.contextmanager
-def _catching_unawaited() -> Iterator[list[str]]:
-    """Collects the qualified names of coroutines made and never awaited inside; no such warning escapes.
+def _catching_unawaited() -> Iterator[list[tuple[str, str]]]:
+    """Collects (qualified name, module) of each coroutine made and never awaited inside; no such warning escapes.
 
     Python warns when such a coroutine is garbage-collected, which may be a
     cell later; a collection at the end of the block makes it happen here.
     Other warnings are passed on as they would have been.
     """
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     with warnings.catch_warnings(record=True) as caught:
         # "always": the default shows a warning once per place, and a student runs a check many times.
         warnings.simplefilter("always", RuntimeWarning)
@@ -219,7 +236,8 @@ def _catching_unawaited() -> Iterator[list[str]]:
         source = getattr(warning, "source", None)
         if issubclass(warning.category, RuntimeWarning) and "was never awaited" in str(warning.message):
             if not _ours(source):
-                found.append(getattr(source, "__qualname__", "") or str(warning.message).split("'")[1])
+                name, module = coroutine_name(source)
+                found.append((name or str(warning.message).split("'")[1], module))
             continue
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno, source=source)
 
@@ -227,7 +245,8 @@ def _catching_unawaited() -> Iterator[list[str]]:
 # -- running a check ----------------------------------------------------------------------------
 
 Body = Callable[[], str]
-Explain = Callable[[BaseException], "str | None"]
+# Given what ended the check (None: it passed), a sentence that names the cause better, or None.
+Explain = Callable[["BaseException | None"], "str | None"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,20 +258,20 @@ class _Pending:
 
 
 def _pending(sentence: str | None, failure: BaseException | None, explain: Explain | None) -> _Pending:
-    if failure is None:
-        assert sentence is not None
-        return _Pending(True, sentence)
     better = explain(failure) if explain is not None else None
     if better:
         return _Pending(False, better)
+    if failure is None:
+        assert sentence is not None
+        return _Pending(True, sentence)
     if isinstance(failure, NotYet):
         return _Pending(False, str(failure))
     return _Pending(False, Raised.of(failure).sentence())
 
 
-def _finish(found: list[str], pending: _Pending) -> CheckResult:
+def _finish(found: list[tuple[str, str]], pending: _Pending) -> CheckResult:
     if found:  # a missing await is the cause of whatever else went wrong
-        return CheckResult(False, missing_await(found[0]))
+        return CheckResult(False, missing_await(*found[0]))
     return CheckResult(pending.passed, pending.message)
 
 
@@ -261,8 +280,9 @@ def run_check(body: Body, explain: Explain | None = None) -> CheckResult:
 
     ``explain(error)`` may give a better sentence for a failure (a
     :class:`NotYet`, or any other exception, which otherwise becomes the
-    student's line and the usual fix). A coroutine left unawaited wins over
-    everything: it is the cause.
+    student's line and the usual fix), or, called with None after a run that
+    passed, a reason it still is "Not yet". A coroutine left unawaited wins
+    over everything: it is the cause.
     """
     sentence: str | None = None
     failure: BaseException | None = None

@@ -260,6 +260,36 @@ async def _drain(client: Client) -> None:
         pass
 
 
+def _chat_url(host: str, port: int, name: str) -> str:
+    """A simulated student's door to the room: ``/chat?name=...&rehearsal=1`` (only a rehearsal room opens it)."""
+    return ws_url(host, port, "/chat") + "?name=" + urllib.parse.quote(name) + "&rehearsal=1"
+
+
+# What a class's room says to a rehearsal's student (classroom/room.py, WrongRoom).
+WRONG_ROOM = "rehearse in a room of its own"
+
+
+async def _room_lets_rehearsals_in(lesson: _Class, name: str, source_address: str | None) -> bool:
+    """Knock once, as ``name``, before the class arrives: False (one problem said) if the room is a class's or out of reach."""
+    report = lesson.report
+    try:
+        knock = await connect(_chat_url(lesson.host, lesson.port, name), timeout=5, source_address=source_address)
+    except ConnectionFailed as error:
+        report.problems.append(f"{name} could not join: {error.reason}")
+        return False
+    try:
+        await knock.receive(timeout=5)
+    except ConnectionClosed:
+        if WRONG_ROOM in (knock.close_reason or ""):
+            report.problems.append(f"nobody joined: {knock.close_reason} (a rehearsal never mixes into a class's board)")
+            return False
+        return True  # refused for another reason: the student meets it and says it
+    except TimeoutError:
+        return True
+    await knock.close()
+    return True
+
+
 def _look_alike(name: str) -> str:
     """``name`` with a Latin letter swapped for a Cyrillic one that looks the same (``a`` → ``а``), else case-folded."""
     for latin, cyrillic in (("a", "\u0430"), ("e", "\u0435"), ("o", "\u043e"), ("A", "\u0410"), ("E", "\u0415")):
@@ -272,7 +302,9 @@ async def _wrong_name_first(wrong: str, why: str, target: str | None, lesson: _C
     """Try ``wrong`` (once ``target`` is in the room) before one's own name: the room must refuse it with a reason."""
     if target is not None:
         await lesson.first_join[target].wait()
-    url = ws_url(lesson.host, lesson.port, "/chat") + "?name=" + urllib.parse.quote(wrong)
+        if target not in lesson.report.joined:
+            return  # the name to copy never got in (a problem said already): nothing to try
+    url = _chat_url(lesson.host, lesson.port, wrong)
     try:
         attempt = await connect(url, timeout=5, source_address=source_address)
     except ConnectionFailed as error:
@@ -309,11 +341,13 @@ async def _student(
     loop = asyncio.get_running_loop()
     end = lesson.start + duration
     await asyncio.sleep(rng.uniform(0, min(3.0, duration / 4)))  # a class does not press Run All in the same millisecond
-    chat = ChatState(lesson.host, lesson.port, name, max_lines=40, source_address=source_address)
+    # rehearsal=True: only a rehearsal room lets it in
+    chat = ChatState(lesson.host, lesson.port, name, max_lines=40, source_address=source_address, rehearsal=True)
     if wrong_first is not None:
         await _wrong_name_first(*wrong_first, lesson=lesson, source_address=source_address)
     if not await _join(chat, rng, patience, report):
         report.problems.append(f"{name} could not join: {chat.error}")
+        lesson.first_join[name].set()  # who waits to copy this name stops waiting
         return
     report.joined.append(name)
     report.all_joined_after = max(report.all_joined_after or 0.0, lesson.elapsed())
@@ -548,6 +582,11 @@ async def rehearse(
         wrong[first] = (names[0], "taken", names[0])
         wrong[second] = (_look_alike(names[0]), f"looks like {names[0]!r}", names[0])
         wrong[third] = (f"<b>{third}</b>", "characters a name may not have", None)
+    # Knock first, from an address none of the students uses: a class's room refuses the whole rehearsal with one
+    # sentence, before any kernel joins it.
+    knocker = source_addresses(students + 1, host)[-1] if report.addresses else None
+    if not await _room_lets_rehearsals_in(lesson, names[0], knocker):
+        return report
     done = asyncio.Event()
     watcher = None
     if teacher_token is not None:
