@@ -61,6 +61,7 @@ NOTEBOOK_REQUIREMENTS: dict[str, tuple[str, str]] = {
     "trustme": ("trustme>=1.1", "notebook 08's local certificates for wss://"),
     "confusable-homoglyphs": ("confusable-homoglyphs>=3.3,<4", "the classroom's check of look-alike names (Unicode's confusables)"),
     "filelock": ("filelock>=3.12", "one lock for the self-check results file when two notebooks run at once"),
+    "segno": ("segno>=1.5", "the QR code of the classroom's address on the teacher's page"),
 }
 REQUIREMENTS: dict[str, tuple[str, str]] = {**CORE_REQUIREMENTS, **NOTEBOOK_REQUIREMENTS}
 
