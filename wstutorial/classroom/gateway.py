@@ -75,6 +75,7 @@ from typing import Any, Callable
 from ..chatrules import CLOSE_POLICY, NameRejected, dump
 from ..events import EventKind, EventLog
 from ..jsontext import loads
+from ..messages import MessageType
 from ..protocol import CloseCode, close_reason, describe_message
 from ..server.handlers import TutorialHandler
 from ..server.redislink import RedisLink
@@ -304,7 +305,7 @@ class RoomGateway:
 
     def _watch(self, text: str) -> None:
         message = json.loads(text)
-        if message.get("type") == "stream":
+        if message.get("type") == MessageType.STREAM:
             self._stream_running = bool(message["running"])
             self._publish_now(None, {"op": "stream", "running": bool(message["running"])})
 
@@ -363,7 +364,7 @@ class WorkerLink:
         self.handle(_decode(data))
 
     def _tell_members(self, text: str) -> None:
-        notice = dump({"type": "notice", "text": text})
+        notice = dump({"type": MessageType.NOTICE, "text": text})
         for handler in list(self.handlers.values()):
             if handler.member_name is not None:
                 handler.hub.send(handler, notice)
@@ -529,7 +530,7 @@ class RemoteChatHandler(TutorialHandler):
 
     def _delivered(self, receivers: int | None) -> None:
         if not receivers:  # Redis away, or the room not listening: the sender must know
-            self.hub.send(self, dump({"type": "notice", "text": NOT_DELIVERED}))
+            self.hub.send(self, dump({"type": MessageType.NOTICE, "text": NOT_DELIVERED}))
 
     def on_close(self) -> None:
         self._stop_waiting()
