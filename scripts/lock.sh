@@ -10,7 +10,11 @@
 # Python (a pin that needs 3.11.5 would fail on Debian 12's own 3.11.2).
 # Environment markers are those of the Python that runs this script, so it
 # must be a 3.11 (on Linux: the lock is Linux's; the wheelhouse adds what
-# other platforms need). Wheels only: pip can check another Python version's
+# other platforms need). What only an older 3.11.x than this one needs (redis
+# asks for async-timeout where python_full_version < "3.11.3") is resolved in
+# a second pass and pinned with that marker; pip applies such a pin only
+# where its marker holds, so a student on Debian 12's 3.11.2 gets the tested
+# version. Wheels only: pip can check another Python version's
 # Requires-Python only for wheels, and students' laptops install wheels only.
 #
 # Usage: bash scripts/lock.sh [PIP OPTION...]
@@ -50,7 +54,39 @@ echo "==> resolving wstutorial's dependencies for Python $floor (the lowest allo
     --only-binary=:all: --python-version "$floor" --target "$tmp/target" --report "$tmp/report.json" \
     -r "$tmp/requirements.txt" "$@" \
     2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
-"$tmp/venv/bin/python" - "$tmp/report.json" "$floor" "$("$python" --version)" > constraints.txt <<'EOF'
+
+# pip evaluated the markers for this Python only: find the requirements of the resolved packages whose
+# markers hold on an allowed 3.11.x older than this one but not here (one line each: requirement TAB marker).
+"$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check packaging \
+    2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
+"$tmp/venv/bin/python" - "$tmp/report.json" "$floor" "$python" > "$tmp/older.txt" <<'EOF'
+import json, subprocess, sys
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+report, floor, python = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+here = json.loads(subprocess.check_output([python, "-c", "import json, sys; print(json.dumps(sys.version_info[:3]))"]))
+major, minor, micro = map(int, floor.split("."))
+at_here = {**default_environment(), "python_full_version": ".".join(map(str, here)), "python_version": f"{here[0]}.{here[1]}"}
+older = [{**at_here, "python_full_version": f"{major}.{minor}.{m}"} for m in range(micro, here[2])]
+pinned = {canonicalize_name(item["metadata"]["name"]) for item in report["install"]}
+wanted: dict[str, list[str]] = {}
+for item in report["install"]:
+    extras = ["", *item.get("requested_extras", [])]
+    for text in item["metadata"].get("requires_dist", []):
+        requirement = Requirement(text)
+        marker = requirement.marker
+        if marker is None or canonicalize_name(requirement.name) in pinned:
+            continue
+        holds = lambda environment: any(marker.evaluate({**environment, "extra": extra}) for extra in extras)
+        if any(holds(environment) for environment in older) and not holds(at_here):
+            requirement.marker = None
+            wanted.setdefault(f"{requirement}\t{marker}", [])
+for line in sorted(wanted):
+    print(line)
+EOF
+pins="$tmp/constraints.txt"
+"$tmp/venv/bin/python" - "$tmp/report.json" "$floor" "$("$python" --version)" > "$pins" <<'EOF'
 import json, sys
 report, floor, resolver = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
 pins = sorted((item["metadata"]["name"], item["metadata"]["version"]) for item in report["install"])
@@ -61,4 +97,26 @@ print("# Used as: pip install -c constraints.txt -e '.[notebook]'  (scripts/setu
 for name, version in sorted(pins, key=lambda pin: pin[0].lower()):
     print(f"{name}=={version}")
 EOF
+if [ -s "$tmp/older.txt" ]; then
+    echo "==> and what only Python $floor up to $("$python" --version | cut -d' ' -f2) (excluded) needs: $(cut -f1 "$tmp/older.txt" | paste -sd' ')"
+    cut -f1 "$tmp/older.txt" > "$tmp/older-requirements.txt"
+    "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --dry-run --ignore-installed \
+        --only-binary=:all: --python-version "$floor" --target "$tmp/target-older" --report "$tmp/older-report.json" \
+        -c "$pins" -r "$tmp/older-requirements.txt" "$@" \
+        2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
+    "$tmp/venv/bin/python" - "$tmp/older-report.json" "$tmp/older.txt" "$pins" "$("$python" --version)" >> "$pins" <<'EOF'
+import json, sys
+report, older, pins, resolver = json.load(open(sys.argv[1])), open(sys.argv[2]).read().splitlines(), sys.argv[3], sys.argv[4]
+locked = {line.split("==")[0].lower() for line in open(pins) if "==" in line and not line.startswith("#")}
+markers = sorted({line.split("\t")[1] for line in older})
+# Each new pin (what those requirements need, too) applies where any of the requirements' markers holds.
+marker = markers[0] if len(markers) == 1 else " or ".join(f"({text})" for text in markers)
+new = sorted((item["metadata"]["name"], item["metadata"]["version"]) for item in report["install"]
+             if item["metadata"]["name"].lower() not in locked)
+print(f"# Only for Python releases older than {resolver.split()[-1]} (pip applies a pin where its marker holds):")
+for name, version in sorted(new, key=lambda pin: pin[0].lower()):
+    print(f"{name}=={version} ; {marker}")
+EOF
+fi
+mv "$pins" constraints.txt
 echo "==> constraints.txt: $(grep -vc '^#' constraints.txt) packages, for Python $floor and newer"

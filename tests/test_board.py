@@ -226,7 +226,8 @@ def test_the_teacher_releases_a_name_for_a_student_on_another_computer() -> None
 
 
 def test_a_rehearsals_students_join_only_a_rehearsal_room() -> None:
-    """In a class's room a simulated student is refused with where to go; in a rehearsal room anyone may rejoin its name."""
+    """In a class's room a simulated student is refused with where to go; in a rehearsal room only simulated
+    students may rejoin a simulated student's name, and they never take a real student's row."""
     with pytest.raises(WrongRoom, match="rehearse in a room of its own"):
         ChatRoom().join("Ada-sim", Inbox(), rehearsal=True)
     rehearsal = ChatRoom(rehearsal_room=True, room_name="rehearsal")
@@ -235,6 +236,17 @@ def test_a_rehearsals_students_join_only_a_rehearsal_room() -> None:
     assert "secret" not in welcome[0]
     rehearsal.leave("Ada-sim")
     rehearsal.join("Ada-sim", Inbox(), rehearsal=True)  # a second rehearsal run, its own process: no secret needed
+    rehearsal.leave("Ada-sim")
+    with pytest.raises(NameRejected, match="'Ada-sim' is taken in this class by a rehearsal's simulated student"):
+        rehearsal.join("ada-SIM", Inbox())  # a real student (a browser, a notebook) under a simulated student's name
+    real = Inbox()
+    rehearsal.join("Grace", real)  # a real student in the rehearsal room (notebook 06 in a kernel) gets a secret
+    rehearsal.leave("Grace")
+    with pytest.raises(NameRejected, match="'Grace' is taken in this class"):
+        rehearsal.join("Grace", Inbox(), rehearsal=True)  # ... and no simulated student takes her row
+    rehearsal.join("Grace", Inbox(), secret=real[0]["secret"])
+    bound = {row["name"]: row["bound"] for row in rehearsal.board.snapshot()["students"]}
+    assert bound == {"Ada-sim": False, "Grace": True}  # nothing to release on a simulated student's row
 
 
 # -- the teacher's page feed, with a real server and the websockets library as client ----------------

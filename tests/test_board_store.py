@@ -65,6 +65,43 @@ def test_a_restart_brings_back_the_board_the_token_and_each_students_row(tmp_pat
         second.stop()
 
 
+def test_a_teacher_token_given_from_python_is_kept_with_the_room(tmp_path: Path) -> None:
+    """start_classroom(teacher_token=...) makes it the room's: a restart without one brings back that token."""
+    chosen = "chosen-in-python-123"
+    start_classroom(port=0, data_dir=tmp_path, room_name="monday").stop()  # the room, with a token of its own
+    first = start_classroom(port=0, data_dir=tmp_path, room_name="monday", teacher_token=chosen)
+    first.stop()
+    second = start_classroom(port=0, data_dir=tmp_path, room_name="monday")
+    try:
+        assert second.teacher_token == chosen
+        with connect(second.server.ws_url("/teacher") + f"?token={chosen}") as teacher:  # the open page reconnects
+            next_of(teacher, "board")
+    finally:
+        second.stop()
+    meta = dict(sqlite3.connect(room_file(tmp_path, "monday")).execute("SELECT key, value FROM room"))
+    assert meta["token"] == chosen
+
+
+def test_a_rehearsals_rows_stay_simulated_students_rows_after_a_restart(tmp_path: Path) -> None:
+    """A simulated student's row, kept in a rehearsal room's file, still refuses a real student and lets the
+    next rehearsal's simulated student in."""
+    first = start_classroom(port=0, data_dir=tmp_path, room_name="rehearsal")
+    try:
+        with connect(first.chat_url("Ada-sim") + "&rehearsal=1") as sim:
+            assert "secret" not in next_of(sim, "welcome")
+            post(sim, "echo", True, "simulated")
+    finally:
+        first.stop()
+    second = start_classroom(port=0, data_dir=tmp_path, room_name="rehearsal")
+    try:
+        with connect(second.chat_url("Ada-sim")) as real, pytest.raises(Exception, match="rehearsal's simulated student"):
+            next_of(real, "welcome")
+        with connect(second.chat_url("Ada-sim") + "&rehearsal=1") as sim:
+            next_of(sim, "welcome")
+    finally:
+        second.stop()
+
+
 def test_the_board_is_saved_while_the_server_runs(tmp_path: Path) -> None:
     """Not only at stop: within about a second of a result (a crash loses at most that), read by another connection."""
     classroom = start_classroom(port=0, data_dir=tmp_path)

@@ -7,6 +7,7 @@ import http.server
 import threading
 
 import pytest
+import tornado.websocket
 
 import wstutorial
 from helpers import free_port, wait_until
@@ -94,6 +95,48 @@ def test_failures_are_sentences(server: wstutorial.TutorialServer) -> None:
 
     for url, text in asyncio.run(failures()).items():
         assert cases[url] in text and url in text and "Traceback" not in text
+
+
+def test_a_403_says_how_to_let_the_page_in_on_either_server(server: wstutorial.TutorialServer) -> None:
+    """403 names the tutorial server's allowed_origins and plain Tornado's check_origin, and both ways work;
+    Origin null is told to open the page from the server; a 403 without an Origin is not blamed on one."""
+    page = "http://evil.example"
+
+    class PlainTornado(tornado.websocket.WebSocketHandler):  # nothing of wstutorial: Tornado's own origin check
+        def open(self) -> None:
+            self.write_message("Hello World")
+
+    class PlainTornadoListing(PlainTornado):
+        def check_origin(self, origin: str) -> bool:
+            return origin == page
+
+    async def reason(url: str, **how: object) -> str:
+        with pytest.raises(wstutorial.ConnectionFailed) as failed:
+            await wstutorial.connect(url, timeout=10, **how)  # type: ignore[arg-type]
+        assert failed.value.status == 403
+        return failed.value.reason
+
+    async def greeting(url: str) -> str | bytes:
+        async with await wstutorial.connect(url, origin=page, timeout=10) as client:
+            return await client.receive(timeout=5)
+
+    handlers = {"/plain": PlainTornado, "/listing": PlainTornadoListing}
+    with wstutorial.start_server(port=0, handlers=handlers) as plain, wstutorial.start_server(
+        port=0, allowed_origins=[page]
+    ) as listed:
+
+        async def scenario() -> None:
+            for url in (server.ws_url("/ws"), plain.ws_url("/plain")):
+                said = await reason(url, origin=page)
+                assert f"allowed_origins=['{page}']" in said and "overriding check_origin" in said, said
+            assert await greeting(listed.ws_url("/ws")) == "Hello World"  # the tutorial's way
+            assert await greeting(plain.ws_url("/listing")) == "Hello World"  # plain Tornado's way
+            said = await reason(server.ws_url("/ws"), origin="null")
+            assert "page opened from disk" in said and "allowed_origins" not in said, said
+            said = await reason(server.ws_url("/ws"), headers={"Host": "evil.example"})
+            assert "no Origin was sent, so not for an origin" in said and "allowed_hosts" in said, said
+
+        asyncio.run(scenario())
 
 
 def test_blocking_client_fails_the_same_way() -> None:

@@ -90,11 +90,12 @@ def _declared() -> list[Requirement]:
 
 
 def _locked() -> dict[str, str]:
-    """constraints.txt as {canonical name: pinned version}."""
+    """constraints.txt as {canonical name: pinned version} (a pin with a marker too: it is not installed here)."""
     pins = {}
     for line in CONSTRAINTS.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            name, _, version = line.partition("==")
+            pin = line.split(";", 1)[0]
+            name, _, version = pin.partition("==")
             assert version, f"constraints.txt: {line!r} is not a pin 'name==version'; refresh with bash scripts/lock.sh"
             pins[canonicalize_name(name)] = version.strip()
     return pins

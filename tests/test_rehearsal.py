@@ -108,7 +108,8 @@ def test_a_wrong_teacher_token_is_a_problem_in_the_report(classroom: Classroom) 
 
 @pytest.mark.timeout(300)
 def test_a_student_in_a_real_kernel_runs_notebook_06_in_the_rehearsal(classroom: Classroom) -> None:
-    """A real Jupyter kernel runs notebook 06 as Ada-nb-sim next to the simulated students; its result reaches the board."""
+    """A real Jupyter kernel runs notebook 06 as Ada-nb-sim next to the simulated students; its result reaches the board;
+    a second rehearsal's kernel rejoins that row."""
     report = asyncio.run(
         rehearse(
             "localhost", classroom.port, students=2, duration=1.0, seed=5, kernels=1,
@@ -118,6 +119,12 @@ def test_a_student_in_a_real_kernel_runs_notebook_06_in_the_rehearsal(classroom:
     assert report.problems == [] and report.kernels_done == ["Ada-nb-sim"]
     assert report.everyone_in_after is not None and "1 of 1 in real kernels ran notebook 06 to the end" in str(report)
     assert "mini_chat" in results_by_name(classroom.room.board.snapshot())["Ada-nb-sim"]
+    # The teacher rehearses again (from a student's machine, or the next day): the kernel's row, bound to
+    # the secret the room gave it, is still its own.
+    again = asyncio.run(
+        rehearse("localhost", classroom.port, students=1, duration=0.5, seed=6, kernels=1, notebook=NOTEBOOKS / "06-classroom.ipynb")
+    )
+    assert again.problems == [] and again.kernels_done == ["Ada-nb-sim"]
 
 
 def test_the_rehearse_command_reports_and_fails_without_a_server(classroom: Classroom) -> None:

@@ -166,6 +166,13 @@ def test_the_lock_is_found_and_read(tmp_path: Path) -> None:
     bad.write_text("tornado>=6\n")
     with pytest.raises(WheelhouseError, match=r"line 1: 'tornado>=6' is not a pin 'name==version'"):
         locked_pins(bad)
+    assert pins["async-timeout"]  # what only Python before 3.11.3 needs, pinned with its marker
+    marked = tmp_path / "m.txt"
+    marked.write_text('tornado==6.6.1\nasync-timeout==5.0.1 ; python_full_version < "3.11.3"\n')
+    assert locked_pins(marked) == {"tornado": "6.6.1", "async-timeout": "5.0.1"}
+    marked.write_text("async-timeout==5.0.1 ; python_full_version <<< 3\n")
+    with pytest.raises(WheelhouseError, match="line 1: .* is not a pin"):
+        locked_pins(marked)
 
 
 # -- the default wheelhouse, for real: every target installs from the folder alone ------------------------------

@@ -47,7 +47,7 @@ class ConnectionFailed(Explained, ConnectionError):
     """Could not open the WebSocket; ``str()`` says why in one sentence.
 
     ``status`` is the HTTP status the server answered instead of ``101``
-    (403: origin refused, 404: no WebSocket at that path), or None when no
+    (403: refused, mostly for the page's origin; 404: no WebSocket at that path), or None when no
     HTTP answer came (nothing listening, unknown host, timeout).
     """
 
@@ -80,8 +80,32 @@ class ConnectionClosed(Explained, ConnectionError):
         super().__init__(f"connection closed with code {code}{detail}{said}")
 
 
-def explain_failure(url: str, error: BaseException, timeout: float) -> ConnectionFailed:
-    """Turn what ``websocket_connect`` raised into a sentence a learner can act on."""
+def refused_origin_advice(origin: str | None) -> str:
+    """Why a server answered 403 to a handshake that sent ``origin``, and what to do, for any Tornado server.
+
+    The way to let a page in differs: this tutorial's server lists origins
+    (``allowed_origins``); a plain Tornado program overrides ``check_origin``
+    (or, from Tornado 6.6, lists them in the ``trusted_origins`` setting).
+    """
+    if not origin:  # Tornado checks the origins of browsers only: another check of the server refused it
+        return (
+            "the server refused the handshake (403 Forbidden), and no Origin was sent, so not for an origin: "
+            "its log says why (the tutorial's server refuses a Host it does not serve: see allowed_hosts)"
+        )
+    if origin.strip().lower() == "null":  # file:// pages and sandboxed frames: nothing to list
+        return (
+            "the server refused Origin 'null' (403 Forbidden), the origin of a page opened from disk (file://): "
+            "open the page from the server itself instead; allowing 'null' would let any file in"
+        )
+    return (
+        f"the server refused the origin {origin!r} (403 Forbidden); if that page is yours, let exactly it in: "
+        f"the tutorial's server with allowed_origins=[{origin!r}], a plain Tornado program by overriding "
+        "check_origin to accept it (or, since Tornado 6.6, the setting trusted_origins)"
+    )
+
+
+def explain_failure(url: str, error: BaseException, timeout: float, origin: str | None = None) -> ConnectionFailed:
+    """Turn what ``websocket_connect`` raised into a sentence a learner can act on (``origin``: the one sent)."""
     host_port = url.split("://", 1)[-1].split("/", 1)[0]
     if isinstance(error, ConnectionRefusedError):
         reason = f"nothing is listening on {host_port} (connection refused); is the server started, and is the port right?"
@@ -93,7 +117,7 @@ def explain_failure(url: str, error: BaseException, timeout: float) -> Connectio
     elif isinstance(error, HTTPClientError) and error.code == 401:
         reason = "the server wants a login first (401 Unauthorized): send its cookie or token with the handshake"
     elif isinstance(error, HTTPClientError) and error.code == 403:
-        reason = "the server refused this origin (403 Forbidden); the server must list it in allowed_origins"
+        reason = refused_origin_advice(origin)
     elif isinstance(error, HTTPStreamClosedError):  # 599 too, but at once: not a timeout
         reason = (
             "the server closed the connection without answering the handshake (a proxy that does not serve "
@@ -269,7 +293,8 @@ async def connect(
             timeout,
         )
     except Exception as error:  # every failure becomes one sentence
-        raise explain_failure(url, error, timeout) from error
+        sent = next((value for name, value in all_headers.items() if name.lower() == "origin"), None)
+        raise explain_failure(url, error, timeout, sent) from error
     return Client(connection, url)
 
 

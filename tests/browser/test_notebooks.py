@@ -136,22 +136,7 @@ FRAMES: dict[str, list[str]] = {
     "06-classroom.ipynb": ["chat.html"],
     "07-protocols-and-reconnecting.ipynb": ["reconnect.html"],
 }
-# Notebooks whose frames need only have been connected at some moment of the run: 06's
-# last cell (lesson.close()) still stops the room's server under its chat page (the
-# "board" lane changes that; then 06 joins the rest).
-CONNECTED_DURING_RUN_ONLY = {"06-classroom.ipynb"}
 FRAME_TIMEOUT = 30.0  # a page reconnecting with backoff after 07's restart may take a while
-
-
-class FrameWatch:
-    """Called while the cells run: notes which frames' pages were connected at some moment."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.connected: set[str] = set()
-
-    def __call__(self) -> None:
-        self.connected.update(state.name for state in frame_states(self.page) if state.connected)
 
 
 def press_open_in_hello_pages(page: Page) -> None:
@@ -162,7 +147,7 @@ def press_open_in_hello_pages(page: Page) -> None:
             frame.locator("#open").click()
 
 
-def check_frames(page: Page, name: str, watch: FrameWatch, when: str = "after Run All") -> None:
+def check_frames(page: Page, name: str, when: str = "after Run All") -> None:
     """Every output frame of ``name`` shows its page connected (07's page: back after the restart)."""
     expected = FRAMES.get(name, [])
     states = frame_states(page)
@@ -175,8 +160,6 @@ def check_frames(page: Page, name: str, watch: FrameWatch, when: str = "after Ru
     deadline = time.monotonic() + FRAME_TIMEOUT
 
     def wrong(states: list[FrameState]) -> list[FrameState]:
-        if name in CONNECTED_DURING_RUN_ONLY:
-            return [state for state in states if state.name not in watch.connected and not state.connected]
         bad = [state for state in states if not state.connected]
         if name.startswith("07-"):
             bad += [state for state in states if state.name == "reconnect.html" and state.connected and state.connections < 2]
@@ -204,18 +187,16 @@ def test_notebook_runs_in_jupyterlab(lab_page: Page, lab: JupyterLab, name: str)
     """Run All, then Restart Kernel and Run All: no traceback outside raises-exception cells, widgets display, own checks."""
     assert NOTEBOOKS, f"no notebooks found in {ROOT / 'notebooks'}"
     watch, check = NOTEBOOK_CHECKS.get(name, ((), None))
-    frames = FrameWatch(lab_page)
-    cells = run_all_cells(lab_page, lab, name, watch, on_poll=frames)
+    cells = run_all_cells(lab_page, lab, name, watch)
     assert_clean(lab_page, name, cells)
     if check is not None:
         check(lab_page.evaluate("window.__watch"))
-    check_frames(lab_page, name, frames)
+    check_frames(lab_page, name)
     # A student re-runs a notebook: Restart Kernel and Run All must work again
     # (the old server's port, widgets of the first run, ...), frames included.
-    frames = FrameWatch(lab_page)
-    again = restart_and_run_all(lab_page, name, on_poll=frames)
+    again = restart_and_run_all(lab_page, name)
     assert_clean(lab_page, f"{name} (Restart Kernel and Run All)", again)
-    check_frames(lab_page, name, frames, when="after Restart Kernel and Run All")
+    check_frames(lab_page, name, when="after Restart Kernel and Run All")
 
 
 @pytest.mark.timeout(900)

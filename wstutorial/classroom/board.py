@@ -7,7 +7,10 @@ belongs to the student who made it: the room gives them a *rejoin secret* in
 its welcome, their notebook (``student/progress.py``) or browser keeps it,
 and a later join under that name must bring it back. So someone who takes an
 absent student's name cannot post results in their row; the teacher may
-release a name (a student on another computer) from the teacher's page.
+release a name (a student on another computer) from the teacher's page. A
+rehearsal's simulated students (only a rehearsal room lets them in) keep no
+secrets, each run being a process of its own: their rows are marked
+:data:`SIMULATED`, which any simulated student, and no real one, may rejoin.
 
 A student's notebook sends one JSON message per self-check result::
 
@@ -38,6 +41,7 @@ from ..messages import MessageType
 
 __all__ = [
     "MAX_STUDENTS",
+    "SIMULATED",
     "ProgressBoard",
     "Result",
     "Student",
@@ -47,6 +51,8 @@ __all__ = [
 # Rows are made by joins only (limited per address); a lecture hall with
 # workers has thousands of students, each row a few hundred bytes.
 MAX_STUDENTS = 20_000
+# What a rehearsal's simulated student's row keeps instead of a secret's hash (never a SHA-256's hex digits).
+SIMULATED = "simulated"
 
 
 def hash_secret(secret: str) -> str:
@@ -71,7 +77,7 @@ class Student:
 
     key: str  # name_key(name): how the room compares names
     name: str
-    secret_hash: str  # '' : anyone may join under this name (released, or a rehearsal's simulated student)
+    secret_hash: str  # '' : released, the next join owns it; SIMULATED: a rehearsal's simulated students only
     joined: float
     active: float  # the last time they joined, left or sent something (server's clock)
     results: dict[str, Result] = dataclasses.field(default_factory=dict)
@@ -102,12 +108,13 @@ class ProgressBoard:
         """The row of ``name`` (compared as the room compares names), or None."""
         return self.students.get(name_key(name))
 
-    def admit(self, name: str, secret: str = "", *, bound: bool = True) -> tuple[Student, str]:
+    def admit(self, name: str, secret: str = "", *, simulated: bool = False) -> tuple[Student, str]:
         """Let ``name`` in: its row (made now if new) and a new rejoin secret ('' when the row already has one).
 
         A row that has a secret admits only a join that brings it:
-        :class:`NameRejected` otherwise. ``bound=False`` (a rehearsal's
-        simulated students) makes or uses a row without a secret.
+        :class:`NameRejected` otherwise. ``simulated`` (a rehearsal's
+        simulated students) makes or uses a :data:`SIMULATED` row, with no
+        secret; a real student's join never gets one.
         """
         key = name_key(name)
         now = self.clock()
@@ -116,15 +123,18 @@ class ProgressBoard:
         if student is None:
             if len(self.students) >= MAX_STUDENTS:
                 raise NameRejected(f"the board is full ({MAX_STUDENTS} students); ask the teacher")
-            issued = secrets.token_urlsafe(18) if bound else ""
-            student = self.students[key] = Student(key, name, hash_secret(issued) if issued else "", now, now)
+            issued = "" if simulated else secrets.token_urlsafe(18)
+            student = self.students[key] = Student(key, name, SIMULATED if simulated else hash_secret(issued), now, now)
+        elif student.secret_hash == SIMULATED:
+            if not simulated:
+                raise NameRejected(f"name {student.name!r} is taken in this class by a rehearsal's simulated student")
         elif student.secret_hash:
             if not secret or not hmac.compare_digest(hash_secret(secret), student.secret_hash):
                 # A close reason holds 123 bytes: short, and the notebook adds a name to use instead.
                 raise NameRejected(f"name {student.name!r} is taken in this class; if it is yours, ask the teacher to release it")
-        elif bound:  # released by the teacher: whoever joins now owns it
-            issued = secrets.token_urlsafe(18)
-            student.secret_hash, student.name = hash_secret(issued), name
+        else:  # released by the teacher: whoever joins now owns it
+            issued = "" if simulated else secrets.token_urlsafe(18)
+            student.secret_hash, student.name = SIMULATED if simulated else hash_secret(issued), name
         student.active = now
         self._changed(key)
         return student, issued
@@ -223,7 +233,7 @@ class ProgressBoard:
         """A row without its results (``{"type": "student", ...}``): on joining, leaving, a release."""
         return {
             "type": MessageType.STUDENT, "key": student.key, "name": student.name, "present": student.present,
-            "joined": student.joined, "active": student.active, "bound": bool(student.secret_hash),
+            "joined": student.joined, "active": student.active, "bound": student.secret_hash not in ("", SIMULATED),
         }  # fmt: skip
 
     def snapshot(self) -> dict[str, Any]:

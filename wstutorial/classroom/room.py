@@ -96,7 +96,7 @@ class ChatRoom:
     other connections (``Ada-panel``, ``Ada-code``: :data:`NOTEBOOK_SUFFIXES`)
     count as activity of ``Ada``'s row and make none. ``rehearsal_room``:
     only such a room lets a rehearsal's simulated students in
-    (``?rehearsal=1``), with rows anyone may rejoin.
+    (``?rehearsal=1``), with rows that only simulated students may rejoin.
     """
 
     def __init__(
@@ -170,7 +170,7 @@ class ChatRoom:
         if owner is not None:
             row, own_row = owner.key, False
         else:
-            student, issued = self.board.admit(name, secret, bound=not rehearsal)
+            student, issued = self.board.admit(name, secret, simulated=rehearsal)
             name, row, own_row = student.name, student.key, True
             self.board.set_present(row, True)
             self._tell_teacher_row(student)

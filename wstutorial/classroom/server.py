@@ -468,8 +468,8 @@ def start_classroom(
     and keywords such as ``interval=0.5``), starting from
     :data:`CLASSROOM_OPTIONS` instead of the defaults; the room adds its
     routes to them. ``events``, ``timeout`` and ``quiet`` are start_server's too. Besides, ``teacher_token``
-    (default: the room's, kept with it; random without ``data_dir``) and ``room`` (a :class:`ChatRoom` with your own
-    limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
+    (default: the room's, kept with it; random without ``data_dir``; one given with ``data_dir`` becomes the room's,
+    kept for the next start) and ``room`` (a :class:`ChatRoom` with your own limits). ``host`` stays 127.0.0.1 unless you pass ``0.0.0.0`` to let
     the class connect. ``wheels``: a folder made by ``python -m wstutorial
     wheelhouse``, served at ``/wheels/`` for pip (see :mod:`.wheels`), by
     this process and by every worker.
@@ -514,6 +514,8 @@ def start_classroom(
         token = teacher_token if teacher_token is not None else (store.token if store is not None else secrets.token_urlsafe(16))
         if len(token) < 8:
             raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
+        if store is not None:
+            store.keep_token(token)  # a token given here is the room's from now on: a restart without one keeps it
         remote = RemoteConnections()
         details: dict[str, Any] = {}
         room_handlers: dict[str, HandlerSpec] = {

@@ -14,7 +14,10 @@ layout::
 
 Times are seconds since 1970 (the server's clock; ``at`` is when the check
 ran, by the student's clock but never later than the server's). A secret is
-kept as its SHA-256 only. The server writes what changed about once a second
+kept as its SHA-256 only (``secret_hash``; ``simulated`` for a rehearsal's
+simulated student, '' for a name the teacher released). A teacher token
+chosen when the server starts (``start_classroom(teacher_token=...)``)
+replaces the room's: a restart keeps it. The server writes what changed about once a second
 and at stop, in one transaction each, from its own thread; nothing else
 writes while it runs (a lock file beside the database keeps a second server
 off the same room). ``--fresh`` moves the room's file aside
@@ -190,6 +193,17 @@ class RoomStore:
         self.token = meta["token"]
         self.created = float(meta.get("created", "0"))
         self._meta = meta
+
+    def keep_token(self, token: str) -> None:
+        """Make ``token`` the room's teacher token, kept with it: a restart without one brings back this one."""
+        if token == self.token:
+            return
+        try:
+            with self._transaction() as db:
+                db.execute("INSERT OR REPLACE INTO room (key, value) VALUES ('token', ?)", (token,))
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot keep the teacher token in {str(self.path)!r} ({error}): move the file away or use --fresh") from None
+        self.token = self._meta["token"] = token
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -42,7 +42,7 @@ class WheelListHandler(tornado.web.RequestHandler):
         )
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-cache")
-        self.write(f"<!DOCTYPE html>\n<html><head><title>wheels</title></head><body>\n{links}\n</body></html>\n")
+        self.write(f"<!DOCTYPE html>\n<html><head><link rel='icon' href='data:,'><title>wheels</title></head><body>\n{links}\n</body></html>\n")
 
 
 class WheelFileHandler(PageHandler):

@@ -38,7 +38,6 @@ import random
 import socket
 import statistics
 import subprocess
-import tempfile
 import urllib.parse
 from pathlib import Path
 from typing import Any, Callable
@@ -47,6 +46,7 @@ from ..address import is_loopback, ws_url
 from ..chatrules import CLOSE_POLICY
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
 from ..messages import MessageType
+from ..student import progress
 from ..student.chat import ChatState
 
 __all__ = ["Rehearsal", "rehearse", "student_names", "kernel_names", "source_addresses", "EXERCISES"]
@@ -472,6 +472,17 @@ def run_class_notebook(notebook: Path, name: str, host: str, port: int, progress
     return said
 
 
+def kernels_folder() -> Path:
+    """Where the students in real kernels keep their results and rejoin secrets: beside this user's own, for good.
+
+    Notebook 06 in a kernel is a real student: the room binds its row to a
+    secret. Kept here, the secret lets the next rehearsal's kernels rejoin
+    their rows (``Ada-nb-sim``); a temporary folder would lose it, and the
+    room would then refuse them as "taken".
+    """
+    return progress.local_file().parent / "rehearsal-kernels"
+
+
 async def _kernel_student(notebook: Path, name: str, lesson: _Class, folder: Path) -> None:
     report = lesson.report
     try:
@@ -594,17 +605,16 @@ async def rehearse(
         watcher = loop.create_task(
             _watch_board(ws_url(host, port, "/teacher") + "?token=" + urllib.parse.quote(teacher_token), lesson, done)
         )
-    with tempfile.TemporaryDirectory(prefix="wstutorial-rehearsal-") as folder:
-        crowd = [
-            _student(
-                name, duration, patience, random.Random(rng.random()), lesson,
-                source_address=source, leaves=name in leavers, wrong_first=wrong.get(name),
-            )
-            for name, source in zip(names, sources, strict=True)
-        ]
-        if notebook is not None:
-            crowd += [_kernel_student(notebook, name, lesson, Path(folder)) for name in kernel_names(kernels)]
-        await asyncio.gather(*crowd)
+    crowd = [
+        _student(
+            name, duration, patience, random.Random(rng.random()), lesson,
+            source_address=source, leaves=name in leavers, wrong_first=wrong.get(name),
+        )
+        for name, source in zip(names, sources, strict=True)
+    ]
+    if notebook is not None:
+        crowd += [_kernel_student(notebook, name, lesson, kernels_folder()) for name in kernel_names(kernels)]
+    await asyncio.gather(*crowd)
     done.set()
     if watcher is not None:
         await watcher

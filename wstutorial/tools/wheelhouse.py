@@ -55,7 +55,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from packaging.markers import Marker, default_environment
+from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms, sys_tags
@@ -320,20 +320,33 @@ def constraints_file() -> Path | None:
 
 
 def locked_pins(path: Path) -> dict[str, str]:
-    """``constraints.txt`` as {canonical name: version}; a line that is not ``name==version`` is an error."""
+    """``constraints.txt`` as {canonical name: version}; a line that is not ``name==version [; marker]`` is an error.
+
+    A pin with a marker (``async-timeout==5.0.1 ; python_full_version < "3.11.3"``: what only older
+    Pythons need) is the version for every target that needs that package at all.
+    """
     pins: dict[str, str] = {}
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
-        name, separator, version = text.partition("==")
-        if not separator or not name.strip() or not version.strip():
+        pin, semicolon, marker = text.partition(";")
+        name, separator, version = pin.partition("==")
+        if not separator or not name.strip() or not version.strip() or (semicolon and not _is_marker(marker)):
             raise WheelhouseError(
                 f"{path}, line {number}: {line!r} is not a pin 'name==version': this lock file is damaged; "
                 "reinstall wstutorial (in a checkout: make it again with scripts/lock.sh)"
             )
         pins[str(canonicalize_name(name.strip()))] = version.strip()
     return pins
+
+
+def _is_marker(text: str) -> bool:
+    try:
+        Marker(text.strip())
+    except InvalidMarker:
+        return False
+    return True
 
 
 # pip's words for "this pinned version cannot be had here" (pip 23 to 26).
