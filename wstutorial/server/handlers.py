@@ -183,6 +183,14 @@ class TutorialHandler(WebSocketHandler):
                 self.record("origin rejected: cross-site request without an Origin (403)", kind=EventKind.ORIGIN)
                 raise HTTPError(403, "cross-site WebSocket requests are not allowed")
 
+    def get_compression_options(self) -> dict[str, Any] | None:
+        # Tornado's switch for permessage-deflate (RFC 7692), which every browser
+        # offers: on. The server compresses each message on its own (deflate.py:
+        # no context takeover), so an idle connection keeps no compression state
+        # and a broadcast is compressed once for all; messages under 1 KiB go as
+        # they are. A subclass that returns None turns it off, as in plain Tornado.
+        return {}
+
     def get_websocket_protocol(self) -> Optional[WebSocketProtocol]:
         # The connection is registered with the hub only once the upgrade is
         # done (on_open below, just before open()), so a refused handshake
