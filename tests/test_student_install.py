@@ -203,7 +203,7 @@ def tutorial_names() -> set[str]:
         p.relative_to(notebooks).as_posix() for p in notebooks.rglob("*")
         # my-pages/: the student's copies that notebook 03 makes (git-ignored, so not in the wheel).
         if p.is_file() and p.name != "sanitize.cfg"
-        and not {"__pycache__", ".ipynb_checkpoints", "my-pages"} & set(p.relative_to(notebooks).parts)
+        and not {"__pycache__", ".ipynb_checkpoints", "my-pages", "my-program"} & set(p.relative_to(notebooks).parts)
     }
 
 
