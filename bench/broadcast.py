@@ -122,6 +122,8 @@ def measure_broadcast(
     clients: int, broadcasts: int, kinds: tuple[str, ...] = BROADCAST_KINDS, env: dict[str, str] | None = None, deflate: bool = False
 ) -> dict[str, Any]:
     """Broadcast latencies, memory per connection and collector pauses, side by side (``deflate``: the clients offer permessage-deflate)."""
+    if deflate:
+        env = dict(env or {}, BENCH_DEFLATE="1")
     servers = {kind: ServerProcess(kind, env=env) for kind in kinds}
     crowds: dict[str, ClientProcess] = {}
     try:

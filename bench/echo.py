@@ -27,7 +27,7 @@ REFERENCE = "websockets"
 
 def measure_echo(kinds: tuple[str, ...], rounds: int, messages: int, deflate: bool = False) -> dict[str, Any]:
     """Median round trip per server (µs) and each server's speed relative to ``websockets``, per round."""
-    servers = {kind: ServerProcess(kind) for kind in kinds}
+    servers = {kind: ServerProcess(kind, env={"BENCH_DEFLATE": "1"} if deflate else None) for kind in kinds}
     try:
         per_round: list[dict[str, float]] = []
         for r in range(rounds):

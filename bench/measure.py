@@ -144,7 +144,7 @@ class ServerProcess:
 def echo_round(server: ServerProcess, messages: int, payload: bytes = b"hello", deflate: bool = False) -> float:
     """Median round trip (seconds) of ``messages`` small echoes on one connection (``deflate``: compressed, as browsers send)."""
     sock = server.connect("/echo", deflate=deflate)
-    frame = wsclient.client_frame(payload, compressed=deflate)
+    frame = wsclient.client_frame(payload, compressed=deflate and wsclient.agreed_deflate(sock))
     if server.websocket:
         reader = wsclient.FrameReader(sock)
         receive = reader.next_message

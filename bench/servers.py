@@ -138,6 +138,10 @@ KERNEL_TICK = float(os.environ.get("BENCH_KERNEL_TICK", 0.01))
 # each library's default, 10 s and 20 s); `bench idle` sets it.
 PING_INTERVAL = float(os.environ["BENCH_PING_INTERVAL"]) if os.environ.get("BENCH_PING_INTERVAL") else None
 KERNEL_WORK = float(os.environ.get("BENCH_KERNEL_WORK", 0.0002))
+# permessage-deflate on for the peers too (--deflate): each as its documentation
+# turns it on (Tornado: get_compression_options; websockets: compression="deflate").
+# The tutorial's server has it on by default.
+DEFLATE = os.environ.get("BENCH_DEFLATE") == "1"
 
 
 def _kernel_work() -> None:
@@ -185,6 +189,9 @@ async def run_tornado() -> None:
     clients: set[WebSocketHandler] = set()
 
     class Echo(WebSocketHandler):
+        def get_compression_options(self) -> dict[str, object] | None:
+            return {} if DEFLATE else None
+
         def open(self) -> None:
             clients.add(self)
 
@@ -245,7 +252,7 @@ async def run_websockets() -> None:
         return len(clients)
 
     pings = {} if PING_INTERVAL is None else {"ping_interval": PING_INTERVAL, "ping_timeout": PING_INTERVAL}
-    async with serve(handler, "127.0.0.1", 0, compression=None, **pings) as server:
+    async with serve(handler, "127.0.0.1", 0, compression="deflate" if DEFLATE else None, **pings) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         await _until_stdin_closes(send_all, port)
 

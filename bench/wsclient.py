@@ -19,7 +19,7 @@ import zlib
 
 from wstutorial.protocol import Opcode, frame_header
 
-__all__ = ["client_frame", "connect", "finish_handshake", "FrameReader", "open_socket", "recv_exact", "send_handshake"]
+__all__ = ["agreed_deflate", "client_frame", "connect", "finish_handshake", "FrameReader", "open_socket", "recv_exact", "send_handshake"]
 
 
 # Chromium's offer (RFC 7692): the server may limit the client's window.
@@ -68,6 +68,10 @@ def finish_handshake(sock: socket.socket, port: int, path: str) -> None:
     head, _, rest = response.partition(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.1 101"):
         raise ConnectionError(f"handshake for {path} on port {port} failed: {head[:80]!r}")
+    if b"\r\nsec-websocket-extensions: permessage-deflate" in head.lower():
+        _deflated.add(sock.fileno())
+    else:  # a socket number is used again once closed
+        _deflated.discard(sock.fileno())
     if rest:  # a first frame (e.g. Hello World) may come with the response
         sock.setblocking(True)
         _pushback[sock.fileno()] = rest
@@ -86,6 +90,13 @@ def connect(
 
 # Bytes that arrived with the handshake response, per socket (rare; read first).
 _pushback: dict[int, bytes] = {}
+# Sockets whose server agreed to permessage-deflate.
+_deflated: set[int] = set()
+
+
+def agreed_deflate(sock: socket.socket) -> bool:
+    """Whether the server agreed to permessage-deflate on this connection (only then may its frames be compressed)."""
+    return sock.fileno() in _deflated
 
 
 def recv_exact(sock: socket.socket, n: int) -> bytes:

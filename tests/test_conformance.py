@@ -20,7 +20,6 @@ from websockets.sync.client import connect
 
 import wstutorial
 from helpers import RawClient
-from wstutorial.server.handlers import EchoHandler
 
 MASK = b"\x37\xfa\x21\x3d"
 
@@ -180,22 +179,16 @@ def test_frames_split_at_any_byte_are_handled_the_same(echo_server: wstutorial.T
     assert (code, messages) == (1000, MIXED_ECHOED)
 
 
-class CompressedEcho(EchoHandler):
-    def get_compression_options(self) -> dict[str, object]:
-        return {}
-
-
-def test_compressed_text_that_is_not_utf8_closes_with_1007() -> None:
-    """With permessage-deflate (a handler turns it on), bad text still gets 1007, good text still echoes."""
-    with wstutorial.start_server(port=0, handlers={"/echo": CompressedEcho}) as server:
-        with connect(server.ws_url("/echo"), open_timeout=10, compression="deflate") as client:
-            assert client.protocol.extensions, "the server did not agree to permessage-deflate"
-            client.send("κόσμε " * 1000)
-            assert client.recv(timeout=10) == "κόσμε " * 1000
-            client.send(b"\xce\xba\xff\xfe" * 50, text=True)
-            with pytest.raises(ConnectionClosed):
-                client.recv(timeout=10)
-        assert client.protocol.close_rcvd is not None and client.protocol.close_rcvd.code == 1007
+def test_compressed_text_that_is_not_utf8_closes_with_1007(echo_server: wstutorial.TutorialServer) -> None:
+    """With permessage-deflate (on by default; the websockets client offers it), bad text still gets 1007, good text still echoes."""
+    with connect(echo_server.ws_url("/echo"), open_timeout=10, compression="deflate") as client:
+        assert client.protocol.extensions, "the server did not agree to permessage-deflate"
+        client.send("κόσμε " * 1000)
+        assert client.recv(timeout=10) == "κόσμε " * 1000
+        client.send(b"\xce\xba\xff\xfe" * 50, text=True)
+        with pytest.raises(ConnectionClosed):
+            client.recv(timeout=10)
+    assert client.protocol.close_rcvd is not None and client.protocol.close_rcvd.code == 1007
 
 
 def test_a_zip_bomb_closes_with_1009_and_costs_the_server_nothing() -> None:
@@ -206,7 +199,7 @@ def test_a_zip_bomb_closes_with_1009_and_costs_the_server_nothing() -> None:
 
     compressor = zlib.compressobj(wbits=-12)
     bomb = (compressor.compress(b"\x00" * 20_000_000) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
-    with wstutorial.start_server(port=0, handlers={"/echo": CompressedEcho}) as server:
+    with wstutorial.start_server(port=0) as server:
         before = rss_bytes()
         with RawClient(server.ws_url("/echo"), compression=True) as client:
             assert client.response is not None and "permessage-deflate" in client.response.headers["Sec-WebSocket-Extensions"]

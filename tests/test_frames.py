@@ -14,11 +14,11 @@ from wstutorial.deflate import MIN_COMPRESSED_SIZE, negotiate
 from wstutorial.server.frames import FrameBatch, encode_frame
 
 
-class CompressedEchoHandler(wstutorial.EchoHandler):
-    """An echo that offers permessage-deflate (Tornado's switch): the hub sends its clients frames compressed once."""
+class PlainEchoHandler(wstutorial.EchoHandler):
+    """An echo with permessage-deflate turned off, as a handler turns it off (Tornado's switch)."""
 
     def get_compression_options(self) -> dict[str, Any] | None:
-        return {}
+        return None
 
 
 def test_encode_frame_headers() -> None:
@@ -61,7 +61,7 @@ def test_frames_are_compressed_once_for_every_client_with_the_same_window() -> N
 @pytest.mark.parametrize("compressed", [False, True], ids=["fast path", "permessage-deflate"])
 def test_broadcast_of_every_size_reaches_an_independent_client(compressed: bool) -> None:
     """Broadcasts of 0 B to 70 kB, text and binary, arrive intact at a websockets-library client (which inflates them)."""
-    handlers = {"/echo": CompressedEchoHandler} if compressed else None
+    handlers = None if compressed else {"/echo": PlainEchoHandler}
     messages: list[str | bytes] = ["", "short", "é" * 100, "x" * 126, "y" * 65535, b"\x00\xff" * 35000]
     with wstutorial.start_server(port=0, handlers=handlers) as server:
         with connect(server.ws_url("/echo"), max_size=None) as websocket:
@@ -177,7 +177,7 @@ def test_a_broadcast_goes_compressed_to_clients_that_agreed_and_plain_to_the_oth
     from wstutorial.deflate import WINDOW_BITS
 
     long_message, short_message = "message: 42 " * 200, "message: 43"
-    with wstutorial.start_server(port=0, handlers={"/echo": CompressedEchoHandler}) as server:
+    with wstutorial.start_server(port=0) as server:
         chromium = [_raw_client(server.port, "permessage-deflate; client_max_window_bits") for _ in range(2)]
         plain = _raw_client(server.port, None)
         try:

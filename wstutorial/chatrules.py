@@ -56,7 +56,9 @@ import time
 import unicodedata
 from typing import Any, Callable
 
+from .confusables import skeleton
 from .jsontext import JsonTooComplex, loads
+from .messages import MessageType
 from .protocol import CloseCode
 
 __all__ = [
@@ -126,18 +128,6 @@ class NameRejected(ValueError):
     """A name that cannot be used; ``str()`` says why and what to type instead."""
 
 
-@functools.cache
-def _spoof_checker() -> Any:
-    try:
-        import icu  # PyICU (pyicu-wheels); imported here: only the room needs it
-    except ImportError:
-        raise RuntimeError(
-            "the classroom compares names with ICU (PyICU), which is not installed: "
-            "pip install 'wstutorial[notebook]' (or pip install pyicu-wheels)"
-        ) from None
-    return icu.SpoofChecker()
-
-
 @functools.lru_cache(maxsize=4096)
 def name_key(name: str) -> str:
     """What two names are compared by: equal keys look alike.
@@ -146,13 +136,12 @@ def name_key(name: str) -> str:
     with everyone in the room, whose keys are then looked up, not made again.
 
     NFKC folds compatibility forms (fullwidth ``Ａｄａ``, mathematical ``𝐀da``),
-    ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton (ICU's
-    ``SpoofChecker.getSkeleton``) maps look-alikes from other scripts
+    ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton
+    (:func:`.confusables.skeleton`) maps look-alikes from other scripts
     (Cyrillic ``А``, Greek ``Α``) and within one (``rn``/``m``, ``l``/``1``)
-    to one prototype.
+    to one prototype and drops invisible characters (a Hangul filler).
     """
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return str(_spoof_checker().getSkeleton(0, folded))
+    return skeleton(unicodedata.normalize("NFKC", name).casefold())
 
 
 def validate_name(raw: object, taken: Any = ()) -> str:
@@ -238,16 +227,16 @@ def parse_incoming(raw: str | bytes) -> dict[str, Any]:
             data = None  # text that merely starts with "{" is a chat line
         if isinstance(data, dict):
             kind = data.get("type")
-            if kind == "chat" and isinstance(data.get("text"), str):
+            if kind == MessageType.CHAT and isinstance(data.get("text"), str):
                 text = data["text"]
-            elif kind == "reading":
+            elif kind == MessageType.READING:
                 value = data.get("value")
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                     raise ValueError(f"a reading's value must be a finite number, got {value!r}")
-                return {"type": "reading", "value": value}
-            elif kind == "progress":  # a self-check result, for the teacher's board (board.py)
+                return {"type": MessageType.READING, "value": value}
+            elif kind == MessageType.PROGRESS:  # a self-check result, for the teacher's board (board.py)
                 return parse_progress(data)
-            elif kind == "progress_batch":  # results from before joining (student/progress.py keeps them)
+            elif kind == MessageType.PROGRESS_BATCH:  # results from before joining (student/progress.py keeps them)
                 return parse_progress_batch(data)
             else:
                 raise ValueError(
@@ -258,7 +247,7 @@ def parse_incoming(raw: str | bytes) -> dict[str, Any]:
         raise ValueError("empty message: type something first")
     if len(text) > MAX_TEXT_LENGTH:
         raise ValueError(f"message is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}")
-    return {"type": "chat", "text": text}
+    return {"type": MessageType.CHAT, "text": text}
 
 
 
@@ -275,7 +264,7 @@ def parse_progress(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
         size = len(reason) if isinstance(reason, str) else type(reason).__name__
         raise ValueError(f"a progress message's 'reason' is text of at most {MAX_REASON_LENGTH} characters, got {size}")
-    result: dict[str, Any] = {"type": "progress", "exercise": exercise, "passed": passed, "reason": reason}
+    result: dict[str, Any] = {"type": MessageType.PROGRESS, "exercise": exercise, "passed": passed, "reason": reason}
     if "at" in data:
         at = data["at"]
         if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at) or at < 0:
@@ -295,28 +284,28 @@ def parse_progress_batch(data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(item, dict) or "at" not in item:
             raise ValueError("each result of a progress_batch needs exercise, passed, reason and at (when the check ran)")
         parsed.append(parse_progress(item))
-    return {"type": "progress_batch", "results": parsed}
+    return {"type": MessageType.PROGRESS_BATCH, "results": parsed}
 
 
 def describe(message: dict[str, Any]) -> str | None:
     """One line of text for a message from the room (None for those not shown as lines)."""
     kind = message.get("type")
-    if kind == "chat":
+    if kind == MessageType.CHAT:
         return f"{message.get('name')}: {message.get('text')}"
-    if kind == "presence":
+    if kind == MessageType.PRESENCE:
         joined, left = message.get("joined") or [], message.get("left") or []
         parts = [f"{', '.join(map(str, joined))} joined"] if joined else []
         parts += [f"{', '.join(map(str, left))} left"] if left else []
         return f"* {'; '.join(parts)}" if parts else None
-    if kind == "welcome":
+    if kind == MessageType.WELCOME:
         return f"* you joined as {message.get('name')}"
-    if kind == "stream":
+    if kind == MessageType.STREAM:
         return f"* the teacher {'started' if message.get('running') else 'stopped'} the stream"
-    if kind == "notice":
+    if kind == MessageType.NOTICE:
         return f"(only you see this) {message.get('text')}"
-    if kind == "progress":
+    if kind == MessageType.PROGRESS:
         return f"* the teacher's board shows {message.get('exercise')}: {'passed' if message.get('passed') else 'not yet'}"
-    if kind in ("reading", "progress_batch"):
+    if kind in (MessageType.READING, MessageType.PROGRESS_BATCH):
         return None  # readings go to the chart (/readings); earlier results were sent quietly on joining
     return f"? {message}"
 

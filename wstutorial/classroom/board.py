@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 
 from ..chatrules import NameRejected, name_key
 from ..curriculum import EXERCISES, Exercise
+from ..messages import MessageType
 
 __all__ = [
     "MAX_STUDENTS",
@@ -213,7 +214,7 @@ class ProgressBoard:
     @staticmethod
     def result_message(key: str, exercise: str, result: Result) -> dict[str, Any]:
         return {
-            "type": "progress", "key": key, "exercise": exercise, "passed": result.passed, "reason": result.reason,
+            "type": MessageType.PROGRESS, "key": key, "exercise": exercise, "passed": result.passed, "reason": result.reason,
             "at": result.at, "first": result.first, "passed_at": result.passed_at,
         }  # fmt: skip
 
@@ -221,7 +222,7 @@ class ProgressBoard:
     def student_message(student: Student) -> dict[str, Any]:
         """A row without its results (``{"type": "student", ...}``): on joining, leaving, a release."""
         return {
-            "type": "student", "key": student.key, "name": student.name, "present": student.present,
+            "type": MessageType.STUDENT, "key": student.key, "name": student.name, "present": student.present,
             "joined": student.joined, "active": student.active, "bound": bool(student.secret_hash),
         }  # fmt: skip
 
@@ -237,7 +238,7 @@ class ProgressBoard:
             ]
             students.append(row)
         return {
-            "type": "board", "now": self.clock(), "exercises": self.exercises_message(),
+            "type": MessageType.BOARD, "now": self.clock(), "exercises": self.exercises_message(),
             "current": self.current, "current_since": self.current_since, "students": students,
         }  # fmt: skip
 

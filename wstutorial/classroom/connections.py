@@ -12,6 +12,7 @@ from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler
 
 from ..chatrules import NameRejected, validate_name
+from ..messages import MessageType
 
 if TYPE_CHECKING:
     from .room import ChatRoom
@@ -123,4 +124,4 @@ def connections_message(hub: Any, room: ChatRoom | None = None, remote: RemoteCo
         paths[path] = labels[:MAX_LISTED]
         if total > len(paths[path]):
             more[path] = total - len(paths[path])
-    return {"type": "connections", "paths": paths, "more": more}
+    return {"type": MessageType.CONNECTIONS, "paths": paths, "more": more}

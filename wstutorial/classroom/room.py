@@ -34,6 +34,7 @@ from ..chatrules import (
     validate_name,
 )
 from ..curriculum import EXERCISES, Exercise
+from ..messages import MessageType
 from .board import ProgressBoard, Student
 
 logger = logging.getLogger("wstutorial")
@@ -115,7 +116,7 @@ class ChatRoom:
     ) -> None:
         TokenBucket(rate, burst)  # validates the numbers now, with a clear message
         TokenBucket(join_rate, join_burst)
-        name_key("Ada")  # names are compared with ICU: a missing PyICU says so now, not at the first join
+        name_key("Ada")  # loads the look-alike table now: a missing package says so at start, not at the first join
         self.join_rate = join_rate
         self.join_burst = join_burst
         self.presence_delay = presence_delay
@@ -175,7 +176,7 @@ class ChatRoom:
             self._tell_teacher_row(student)
         member = Member(name, send, TokenBucket(self.rate, self.burst, self._clock), row=row, own_row=own_row)
         self.members[name] = member
-        welcome: dict[str, Any] = {"type": "welcome", "name": name, "members": self.names, "history": list(self.history)}
+        welcome: dict[str, Any] = {"type": MessageType.WELCOME, "name": name, "members": self.names, "history": list(self.history)}
         if issued:
             welcome["secret"] = issued  # to this student only: their key to this row when they rejoin
         send(dump(welcome))
@@ -257,7 +258,7 @@ class ChatRoom:
         if joined or left:
             # Someone whose own join is the only news already has it (the welcome).
             only = joined[0] if len(joined) == 1 and not left else None
-            self._broadcast({"type": "presence", "joined": joined, "left": left}, skip=only)
+            self._broadcast({"type": MessageType.PRESENCE, "joined": joined, "left": left}, skip=only)
         self._tell_watchers()
 
     def receive(self, name: str, raw: str | bytes) -> Verdict:
@@ -274,15 +275,15 @@ class ChatRoom:
         member.refused_in_a_row = 0
         member.sent += 1
         self._activity(member.row)
-        if message["type"] == "progress":
+        if message["type"] == MessageType.PROGRESS:
             return self._progress(member, message)
-        if message["type"] == "progress_batch":
+        if message["type"] == MessageType.PROGRESS_BATCH:
             return self._progress_batch(member, message["results"])
         message = {"type": message["type"], "name": name, **{k: v for k, v in message.items() if k != "type"}}
-        if message["type"] == "chat":
+        if message["type"] == MessageType.CHAT:
             self.history.append(message)
         self._broadcast(message)
-        if message["type"] == "reading":
+        if message["type"] == MessageType.READING:
             self.latest[name] = message["value"]
             self._tell_readers()
         return Verdict(True)
@@ -294,7 +295,7 @@ class ChatRoom:
     def watch(self, key: object, send: Callable[[str], object]) -> None:
         """Send the member list to ``send`` now and on every change (the teacher's page)."""
         self.watchers[key] = send
-        send(dump({"type": "members", "members": self.names}))
+        send(dump({"type": MessageType.MEMBERS, "members": self.names}))
 
     def unwatch(self, key: object) -> None:
         self.watchers.pop(key, None)
@@ -320,7 +321,7 @@ class ChatRoom:
         if refused is not None:
             return self._refuse(member, refused)
         self._tell_teacher_result(member.row, exercise)
-        receipt = {"type": "progress", "exercise": exercise, "passed": message["passed"], "reason": message["reason"], "name": member.name}
+        receipt = {"type": MessageType.PROGRESS, "exercise": exercise, "passed": message["passed"], "reason": message["reason"], "name": member.name}
         member.send(dump(receipt))
         return Verdict(True)
 
@@ -341,10 +342,10 @@ class ChatRoom:
                 self._tell_teacher_result(member.row, exercise)
             elif not self.board.knows(exercise) and exercise not in unknown:
                 unknown.append(exercise)
-        member.send(dump({"type": "progress_batch", "stored": stored, "kept": len(results) - stored}))
+        member.send(dump({"type": MessageType.PROGRESS_BATCH, "stored": stored, "kept": len(results) - stored}))
         if unknown:
             shown = ", ".join(repr(name) for name in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-            member.send(dump({"type": "notice", "text": f"not one of the tutorial's exercises, so not on the board: {shown}"}))
+            member.send(dump({"type": MessageType.NOTICE, "text": f"not one of the tutorial's exercises, so not on the board: {shown}"}))
         return Verdict(True)
 
     def tell_watchers(self, message: dict[str, Any]) -> None:
@@ -384,14 +385,14 @@ class ChatRoom:
         keys, self._active = self._active, set()
         rows = [[key, self.board.students[key].active] for key in keys if key in self.board.students]
         if rows and self.watchers:
-            self._tell_watchers_text(dump({"type": "activity", "now": self.board.clock(), "students": rows}))
+            self._tell_watchers_text(dump({"type": MessageType.ACTIVITY, "now": self.board.clock(), "students": rows}))
 
     def _refuse(self, member: Member, why: str) -> Verdict:
         self.refused += 1
         member.refused_in_a_row += 1
         if member.refused_in_a_row > self.max_refusals:
             return Verdict(False, CLOSE_POLICY, f"{member.refused_in_a_row} messages refused in a row; closed")
-        member.send(dump({"type": "notice", "text": why}))
+        member.send(dump({"type": MessageType.NOTICE, "text": why}))
         return Verdict(False)
 
     def _broadcast(self, message: dict[str, Any], skip: str | None = None) -> int:
@@ -404,7 +405,7 @@ class ChatRoom:
         return count
 
     def _tell_watchers(self) -> None:
-        text = dump({"type": "members", "members": self.names})
+        text = dump({"type": MessageType.MEMBERS, "members": self.names})
         for send in list(self.watchers.values()):
             send(text)
 

@@ -60,6 +60,7 @@ from ..chatrules import CLOSE_POLICY, NameRejected
 from ..curriculum import EXERCISES, Exercise
 from ..events import EventKind, EventLog
 from ..jsontext import loads
+from ..messages import MessageType, TeacherAction
 from ..protocol import close_reason, describe_message
 from ..server.context import ServerContext
 from ..server.handlers import TutorialHandler
@@ -103,8 +104,8 @@ def set_stream_running(stream: Stream, room: ChatRoom, running: bool) -> bool:
     """Start or stop the part-2 stream for everyone; tell the room and the teacher. Server loop only."""
     changed = stream.resume() if running else stream.pause()
     if changed:
-        room.announce({"type": "stream", "running": running})
-        text = json.dumps({"type": "stream", "running": running})
+        room.announce({"type": MessageType.STREAM, "running": running})
+        text = json.dumps({"type": MessageType.STREAM, "running": running})
         for send in list(room.watchers.values()):
             send(text)
     return changed
@@ -165,7 +166,7 @@ class ReadingsHandler(TutorialHandler):
         self.room.read(self, lambda text: self.hub.send(self, text))
 
     def on_message(self, message: str | bytes) -> None:
-        self.hub.send(self, json.dumps({"type": "notice", "text": "/readings is read-only: send readings on /chat"}))
+        self.hub.send(self, json.dumps({"type": MessageType.NOTICE, "text": "/readings is read-only: send readings on /chat"}))
 
     def on_close(self) -> None:
         self.room.unread(self)
@@ -201,10 +202,10 @@ class TeacherHandler(TutorialHandler):
             return
         self.authorized = True
         self.record("teacher connected", kind=EventKind.OPEN)
-        self.hub.send(self, json.dumps({"type": "room", **self.details}))
+        self.hub.send(self, json.dumps({"type": MessageType.ROOM, **self.details}))
         self.hub.send(self, json.dumps(self.room.board.snapshot()))
         self.room.watch(self, lambda text: self.hub.send(self, text))
-        self.hub.send(self, json.dumps({"type": "stream", "running": not self._stream.paused}))
+        self.hub.send(self, json.dumps({"type": MessageType.STREAM, "running": not self._stream.paused}))
         self._send_connections()
         loop = asyncio.get_running_loop()
 
@@ -237,20 +238,20 @@ class TeacherHandler(TutorialHandler):
             action = request.get("action")
         except (ValueError, AttributeError):
             request, action = {}, None
-        if action in ("start_stream", "stop_stream"):
-            set_stream_running(self._stream, self.room, action == "start_stream")
-        elif action == "current" and isinstance(request.get("exercise"), str):
+        if action in (TeacherAction.START_STREAM, TeacherAction.STOP_STREAM):
+            set_stream_running(self._stream, self.room, action == TeacherAction.START_STREAM)
+        elif action == TeacherAction.CURRENT and isinstance(request.get("exercise"), str):
             refused = self.room.board.set_current(request["exercise"])
             if refused is not None:
-                self.hub.send(self, json.dumps({"type": "notice", "text": refused}))
+                self.hub.send(self, json.dumps({"type": MessageType.NOTICE, "text": refused}))
             else:
                 board = self.room.board
-                self.room.tell_watchers({"type": "current", "exercise": board.current, "since": board.current_since})
-        elif action == "release" and isinstance(request.get("key"), str):
+                self.room.tell_watchers({"type": MessageType.CURRENT, "exercise": board.current, "since": board.current_since})
+        elif action == TeacherAction.RELEASE and isinstance(request.get("key"), str):
             if self.room.release(request["key"]):
                 self.record("the teacher released a name: it may join again without its secret", kind=EventKind.INFO)
         else:
-            self.hub.send(self, json.dumps({"type": "notice", "text": f"unknown teacher action in {describe_message(message)!r}"}))
+            self.hub.send(self, json.dumps({"type": MessageType.NOTICE, "text": f"unknown teacher action in {describe_message(message)!r}"}))
 
     def on_close(self) -> None:
         if self.authorized:

@@ -94,7 +94,8 @@ def origin_advice(origin: str, host: str = "localhost:8888", *, scheme: str = "h
             f"a page of this host on another port or scheme (the browser reached the server over {scheme}://); "
             f"add {origin.strip()!r} to allowed_origins only if that page is yours"
         )
-    advice = "a page from another site; add it to allowed_origins only if that site is yours"
+    # "origin", not "site": a page on another subdomain is same-site, yet another origin.
+    advice = "a page of another origin; add it to allowed_origins only if that page is yours"
     if forwarded:
         advice += (
             f" (if it is the reverse proxy's own address, the proxy must pass on the browser's Host, "
@@ -182,6 +183,14 @@ class TutorialHandler(WebSocketHandler):
             if self.request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
                 self.record("origin rejected: cross-site request without an Origin (403)", kind=EventKind.ORIGIN)
                 raise HTTPError(403, "cross-site WebSocket requests are not allowed")
+
+    def get_compression_options(self) -> dict[str, Any] | None:
+        # Tornado's switch for permessage-deflate (RFC 7692), which every browser
+        # offers: on. The server compresses each message on its own (deflate.py:
+        # no context takeover), so an idle connection keeps no compression state
+        # and a broadcast is compressed once for all; messages under 1 KiB go as
+        # they are. A subclass that returns None turns it off, as in plain Tornado.
+        return {}
 
     def get_websocket_protocol(self) -> Optional[WebSocketProtocol]:
         # The connection is registered with the hub only once the upgrade is

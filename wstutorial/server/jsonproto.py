@@ -35,6 +35,7 @@ from tornado.websocket import WebSocketClosedError
 
 from ..events import EventKind
 from ..jsontext import JsonTooComplex, loads
+from ..messages import JsonType
 from .handlers import TutorialHandler, describe_message
 
 __all__ = ["JsonHandler", "ProtocolError", "parse_message", "MAX_COUNT", "MAX_COUNT_BYTES"]
@@ -118,9 +119,9 @@ class JsonHandler(TutorialHandler):
     # The protocol: each type and its required fields. A subclass adds a type
     # with fields = {**JsonHandler.fields, "new": {...}} and a handle_new method.
     fields: ClassVar[dict[str, dict[str, type]]] = {
-        "echo": {"text": str},
-        "ping": {"id": int},
-        "count": {"to": int, "size": int},
+        JsonType.ECHO: {"text": str},
+        JsonType.PING: {"id": int},
+        JsonType.COUNT: {"to": int, "size": int},
     }
 
     counting: "asyncio.Future[None] | None" = None
@@ -141,10 +142,10 @@ class JsonHandler(TutorialHandler):
                 reply = await reply
         except ProtocolError as error:
             self.record(f"refused {describe_message(message)}: {error}", kind=EventKind.PROTOCOL)
-            reply = {"type": "error", "error": str(error)}
+            reply = {"type": JsonType.ERROR, "error": str(error)}
         except Exception as error:  # a bug in a handle_ method: tell the sender, keep the connection
             self.record(f"error handling {describe_message(message)}: {error!r}", kind=EventKind.ERROR)
-            reply = {"type": "error", "error": "the server failed to handle this message (see its event log)"}
+            reply = {"type": JsonType.ERROR, "error": "the server failed to handle this message (see its event log)"}
         if reply is not None:
             await self.send(reply)
 
@@ -163,11 +164,11 @@ class JsonHandler(TutorialHandler):
     # -- the message types ------------------------------------------------------
 
     def handle_echo(self, message: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "echo", "text": message["text"]}
+        return {"type": JsonType.ECHO, "text": message["text"]}
 
     def handle_ping(self, message: dict[str, Any]) -> dict[str, Any]:
         # Not recorded: a heartbeat every few seconds would bury everything else.
-        return {"type": "pong", "id": message["id"]}
+        return {"type": JsonType.PONG, "id": message["id"]}
 
     def handle_count(self, message: dict[str, Any]) -> None:
         to, size = message["to"], message["size"]
@@ -195,10 +196,10 @@ class JsonHandler(TutorialHandler):
                 # Tornado's buffer for the socket. Awaiting it pauses this loop
                 # while the client does not read; without the await, every
                 # message would pile up in the server's memory.
-                await self.write_message({"type": "count", "n": n, "data": data})
+                await self.write_message({"type": JsonType.COUNT, "n": n, "data": data})
                 longest = max(longest, loop.time() - started)
             self.record(f"count sent {to} messages; the longest wait for the client was {longest:.2f} s", kind=EventKind.MESSAGE)
-            await self.write_message({"type": "done", "sent": to, "longest_wait": round(longest, 3)})
+            await self.write_message({"type": JsonType.DONE, "sent": to, "longest_wait": round(longest, 3)})
         except WebSocketClosedError:
             # Not a bug: the client left. write_message raises it at once when
             # the connection is closing, or through the future when it closes

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..address import InvalidAddress, default_port, ws_url
 from ..chatrules import MAX_BATCH, NameRejected, describe, validate_name
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
+from ..messages import MessageType
 from ..protocol import CloseCode, describe_message
 from . import progress
 
@@ -179,7 +180,7 @@ class ChatState:
         del self.received[: -self._max]
         if isinstance(message.get("members"), list):
             self.members = [str(name) for name in message["members"]]
-        if message.get("type") == "presence":
+        if message.get("type") == MessageType.PRESENCE:
             # Only the changes come: apply them to the list the welcome gave.
             gone = {str(name) for name in message.get("left") or []}
             now = [name for name in self.members if name not in gone]
@@ -253,7 +254,7 @@ class ChatState:
     def _keep_secret(self) -> None:
         """The welcome's ``secret`` (a new row on the board): keep it here, and on this computer if asked."""
         welcome = self.received[-1] if self.received else {}  # join() applied it just now
-        if welcome.get("type") != "welcome":
+        if welcome.get("type") != MessageType.WELCOME:
             return
         if isinstance(welcome.get("name"), str) and welcome["name"] != self.name:
             self.name = welcome["name"]  # the board's spelling of this student's name ("ada" rejoining as "Ada")
@@ -276,7 +277,7 @@ class ChatState:
         for number, batch in enumerate(_batches(earlier)):
             if number:
                 await asyncio.sleep(BATCH_PAUSE)
-            message = {"type": "progress_batch", "results": [dataclasses.asdict(result) for result in batch]}
+            message = {"type": MessageType.PROGRESS_BATCH, "results": [dataclasses.asdict(result) for result in batch]}
             if not await self._send(json.dumps(message, ensure_ascii=False)):
                 break
             if self.claim_results:
@@ -321,15 +322,15 @@ class ChatState:
 
     async def say(self, text: str) -> bool:
         """Send a chat line to everyone."""
-        return await self._send(json.dumps({"type": "chat", "text": str(text)}))
+        return await self._send(json.dumps({"type": MessageType.CHAT, "text": str(text)}))
 
     async def send_reading(self, value: float) -> bool:
         """Send a sensor-like reading; everyone's chart on ``/readings`` shows it."""
-        return await self._send(json.dumps({"type": "reading", "value": float(value)}))
+        return await self._send(json.dumps({"type": MessageType.READING, "value": float(value)}))
 
     async def send_progress(self, exercise: str, passed: bool, reason: str = "") -> bool:
         """Send one self-check result to the teacher's board (what ``report_progress`` does for each check)."""
-        message = {"type": "progress", "exercise": exercise, "passed": bool(passed), "reason": str(reason)}
+        message = {"type": MessageType.PROGRESS, "exercise": exercise, "passed": bool(passed), "reason": str(reason)}
         return await self._send(json.dumps(message))
 
     async def leave(self) -> None:

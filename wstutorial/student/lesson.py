@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, NamedTuple, TypeVar
 from ..address import InvalidAddress, parse_host, parse_port, ws_url
 from ..chatrules import MAX_NAME_LENGTH, NOTEBOOK_SUFFIXES, NameRejected, validate_name
 from ..client import Client, ConnectionClosed, ConnectionFailed
+from ..messages import MessageType
 from .chat import ChatState
 
 if TYPE_CHECKING:
@@ -266,7 +267,7 @@ class Lesson:
                     message = json.loads(raw)
                 except ValueError:
                     continue
-                if isinstance(message, dict) and message.get("type") == "chat" and message.get("name") == name:
+                if isinstance(message, dict) and message.get("type") == MessageType.CHAT and message.get("name") == name:
                     return raw if isinstance(raw, str) else raw.decode()
 
     def _explain(self, error: BaseException) -> str:

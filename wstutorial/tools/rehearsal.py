@@ -46,6 +46,7 @@ from typing import Any, Callable
 from ..address import is_loopback, ws_url
 from ..chatrules import CLOSE_POLICY
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
+from ..messages import MessageType
 from ..student.chat import ChatState
 
 __all__ = ["Rehearsal", "rehearse", "student_names", "kernel_names", "source_addresses", "EXERCISES"]
@@ -381,7 +382,7 @@ async def _student(
 
     async def say(text: str) -> None:
         latency = await _answer(
-            chat, lambda m: m.get("type") == "chat" and m.get("name") == chat.name and m.get("text") == text,
+            chat, lambda m: m.get("type") == MessageType.CHAT and m.get("name") == chat.name and m.get("text") == text,
             lambda: chat.say(text),
         )
         if latency is None:
@@ -394,7 +395,7 @@ async def _student(
         lesson.sent_results += 1
         lesson.last_sent = loop.time()
         lag = await _answer(
-            chat, lambda m: m.get("type") == "progress" and m.get("exercise") == exercise and m.get("passed") == passed,
+            chat, lambda m: m.get("type") == MessageType.PROGRESS and m.get("exercise") == exercise and m.get("passed") == passed,
             lambda: chat.send_progress(exercise, passed, reason),
         )
         if lag is None:
@@ -521,9 +522,9 @@ async def _watch_board(url: str, lesson: _Class, done: asyncio.Event) -> None:
                 message = json.loads(raw)
             except ValueError:
                 continue
-            if isinstance(message, dict) and message.get("type") == "progress":
+            if isinstance(message, dict) and message.get("type") == MessageType.PROGRESS:
                 arrivals.append(loop.time())
-            elif isinstance(message, dict) and message.get("type") == "members" and report.everyone_in_after is None:
+            elif isinstance(message, dict) and message.get("type") == MessageType.MEMBERS and report.everyone_in_after is None:
                 listed.update(map(str, message.get("members") or []))
                 if lesson.everyone <= listed:  # each has been in (a quick student may have left already)
                     report.everyone_in_after = lesson.elapsed()
