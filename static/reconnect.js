@@ -23,8 +23,10 @@
   var MAXIMUM = seconds("max", 30);         // longest backoff cap, seconds
   var MAX_LOG_LINES = 200;
   // Close codes that say the client itself is wrong (protocol error, data it
-  // cannot accept, invalid data, policy): connecting again gets the same answer.
-  var GIVE_UP_CODES = [1002, 1003, 1007, 1008];
+  // cannot accept, invalid data, policy, a message too big, an extension the
+  // server lacks): connecting again gets the same answer. (A page never sees
+  // the HTTP status of a refused handshake: that is a close with 1006, retried.)
+  var GIVE_UP_CODES = [1002, 1003, 1007, 1008, 1009, 1010];
 
   var url = wsUrl(PATH);
   var ws = null;

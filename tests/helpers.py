@@ -30,7 +30,7 @@ from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from wstutorial.address import free_port
+from wstutorial.address import free_port, listening_sockets
 
 __all__ = [
     "free_port", "stop_process", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient",
@@ -278,22 +278,5 @@ def raw_http_get(port: int, target: str, *, host: str = "127.0.0.1", timeout: fl
 
 
 def listening_addresses(port: int) -> set[str]:
-    """Local addresses with a socket in LISTEN state on ``port``, read from /proc/net/tcp{,6}."""
-    found: set[str] = set()
-    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
-        try:
-            with open(table) as rows:
-                lines = rows.readlines()[1:]
-        except FileNotFoundError:
-            continue
-        for line in lines:
-            fields = line.split()
-            local, state = fields[1], fields[3]
-            address_hex, port_hex = local.split(":")
-            if state != "0A" or int(port_hex, 16) != port:  # 0A = LISTEN
-                continue
-            raw = bytes.fromhex(address_hex)
-            # The kernel prints each 32-bit word in host (little-endian) order.
-            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-            found.add(socket.inet_ntop(family, raw))
-    return found
+    """Local addresses with a socket in LISTEN state on ``port`` (the kernel's tables, as the package reads them)."""
+    return {address for address, _ in listening_sockets(port)}

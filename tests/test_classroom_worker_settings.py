@@ -108,8 +108,8 @@ def test_a_worker_refuses_an_origin_as_the_room_does(classroom: Classroom) -> No
         assert event.client.startswith(tag)
         texts.append(event.text)
     assert texts[0] == texts[1] == (
-        "origin rejected 'http://evil.example' (403): a page from another site; "
-        "add it to allowed_origins only if that site is yours"
+        "origin rejected 'http://evil.example' (403): a page of another origin; "
+        "add it to allowed_origins only if that page is yours"
     )
     with connect(worker.ws_url("/ws"), origin=ALLOWED, open_timeout=10) as allowed:
         assert allowed.recv(timeout=10)

@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+# Each tool gets run()'s 300 s, not pytest-timeout's 120 s: mypy without its cache (a fresh clone) on a
+# loaded machine took longer than 120 s (the test command failed so at load 15).
+pytestmark = pytest.mark.timeout(330)
 BIN = Path(sys.executable).parent
 
 

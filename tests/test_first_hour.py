@@ -270,7 +270,7 @@ def test_origin_advice_fits_the_lesson() -> None:
         "e.g. http://localhost:8888/hello.html"
     )
     advice = origin_advice("http://evil.example")
-    assert advice == "a page from another site; add it to allowed_origins only if that site is yours"
+    assert advice == "a page of another origin; add it to allowed_origins only if that page is yours"
     assert "null" not in advice
 
 

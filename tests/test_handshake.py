@@ -98,6 +98,14 @@ def test_bad_values_are_named() -> None:
     """Bad input raises with a message naming the value."""
     with pytest.raises(ValueError, match="4999, got 99"):
         handshake.close_payload(99)
+    # RFC 6455, 7.4.1: 1004 is reserved; 1005, 1006 and 1015 only report what happened.
+    for code in (1004, 1005, 1006, 1015):
+        with pytest.raises(ValueError, match=f"{code} .* is never sent in a close frame"):
+            handshake.close_payload(code)
+    with pytest.raises(ValueError, match="2000 is reserved for the protocol itself"):
+        handshake.close_payload(2000)
+    for code in (1000, 1001, 1011, 1014, 3000, 4999):
+        assert handshake.parse_close_payload(handshake.close_payload(code))[0] == code
     with pytest.raises(ValueError, match="at most 125 bytes"):
         handshake.encode_frame(b"x" * 126, "ping")
     with pytest.raises(handshake.FrameError, match="needs 7 bytes"):

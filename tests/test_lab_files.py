@@ -29,7 +29,7 @@ def tutorial(folder: Path, files: dict[str, str]) -> Path:
 def test_every_notebook_exercise_and_solution_is_copied_but_not_test_files() -> None:
     names = {str(path) for path in tutorial_files(notebooks_source())}
     expected = {p.relative_to(ROOT / "notebooks").as_posix() for p in (ROOT / "notebooks").rglob("*") if p.is_file()}
-    skipped = (".ipynb_checkpoints", "__pycache__", "my-pages/")
+    skipped = (".ipynb_checkpoints", "__pycache__", "my-pages/", "my-program/")
     expected = {name for name in expected if not any(part in name for part in skipped)}
     assert names == expected - {"sanitize.cfg"}
     assert "00-setup-check.ipynb" in names and "exercises/upper_case.py" in names and "solutions/upper_case.py" in names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import wstutorial
-from wstutorial.teaching.links import hosting, hub_prefix, page_link
+from wstutorial.teaching.links import browser_pages, hosting, hub_prefix, page_link, wait_for_page
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,13 @@ def test_classroom_and_html_link(server: wstutorial.TutorialServer) -> None:
         assert link.url.startswith(f"http://127.0.0.1:{classroom.port}/")
         shown = link._repr_html_()
         assert '<"x">' not in shown and "&lt;&quot;x&quot;&gt;" in shown
+
+
+def test_wait_for_page_sees_only_clients_with_an_origin(server: wstutorial.TutorialServer) -> None:
+    """A program (no Origin) is no page; a client that sends the page's Origin is one."""
+    with wstutorial.connect_blocking(server.ws_url("/echo")):
+        assert browser_pages(server, "/echo") == 0
+        assert wait_for_page(server, "/echo", timeout=0.3) is False
+    with wstutorial.connect_blocking(server.ws_url("/echo"), origin=server.url.rstrip("/")):
+        assert wait_for_page(server, "/echo", timeout=5) is True
+        assert browser_pages(server, "/echo") == 1

@@ -145,9 +145,11 @@ def test_server_names_are_checked() -> None:
 def test_read_timeout_closes_a_quiet_connection() -> None:
     """nginx closes a proxied WebSocket on which the server sent nothing for proxy_read_timeout; pings keep it open."""
     quiet = wstutorial.start_server(port=0, ping_interval=None)
-    pinging = wstutorial.start_server(port=0, ping_interval=0.2)
+    # Pings four times per read timeout, each answered within its interval: margins a loaded machine
+    # keeps (at 0.2 s a pong through nginx came too late at load 15, and the server closed the connection).
+    pinging = wstutorial.start_server(port=0, ping_interval=0.5)
     # replace=False: two at once (a second start_nginx would otherwise stop the first).
-    proxies = [start_nginx(quiet.port, read_timeout="1s", replace=False), start_nginx(pinging.port, read_timeout="1s", replace=False)]
+    proxies = [start_nginx(quiet.port, read_timeout="2s", replace=False), start_nginx(pinging.port, read_timeout="2s", replace=False)]
 
     async def run() -> tuple[int | None, bool]:
         to_quiet = await wstutorial.connect(proxies[0].ws_url("/echo"))
@@ -156,7 +158,7 @@ def test_read_timeout_closes_a_quiet_connection() -> None:
             with pytest.raises(wstutorial.ConnectionClosed):
                 await to_quiet.receive(timeout=10)
             with pytest.raises(TimeoutError):
-                await to_pinging.receive(timeout=2)  # well past the timeout: still open
+                await to_pinging.receive(timeout=3)  # well past the timeout: still open
             await to_pinging.send("still there")
             assert await to_pinging.receive(timeout=5) == "still there"
             return to_quiet.close_code, to_pinging.closed

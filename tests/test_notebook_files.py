@@ -27,7 +27,7 @@ NAMES = [
     "09-several-processes.ipynb",
 ]
 LOAD = re.compile(r"^# %load (\S+)\n?")
-PAGE_SOURCE = re.compile(r'^# Code\(filename="(solutions/[\w.]+\.html)"\)$')
+PAGE_SOURCE = re.compile(r'^# Code\(filename="(solutions/[\w.]+\.(?:html|py))"\)$')
 
 # How a student asks for a solution, the one sentence above every solution
 # cell. IPython's %load only replaces the cell's text with the file's
@@ -44,6 +44,12 @@ ASK_FOR_SOLUTION_PAGE = (
     "**Solution** (try first!): in the next cell, delete `# ` and run it: it shows the solution page's "
     "source (opened from the file browser, the page would run instead of showing its text). Copy what you "
     "need into your page in `my-pages/`, save it, then run the check above again."
+)
+# A solution program (notebook 03's standalone exercise) is shown as source too: it
+# is a file the student edits, and run in the kernel it would not return.
+ASK_FOR_SOLUTION_PROGRAM = (
+    "**Solution** (try first!): in the next cell, delete `# ` and run it: it shows the solution program's "
+    "source. Copy what you need into your program in `my-program/`, save it, then run the check above again."
 )
 
 # Every notebook's exercises keep the student's work: the student's cell holds
@@ -66,6 +72,7 @@ DEFINES = {
     "backoff_delay.py": ["delay"],
     "relay.py": ["relay"],
     "members_only.py": ["MembersOnlyHandler"],
+    "hello_app.py": ["WSHandler", "PageHandler", "main"],  # notebook 03: a program the student edits as a file
 }
 
 
@@ -176,7 +183,12 @@ def test_every_solution_is_asked_for_with_the_one_sentence(name: str, index: int
     assert cell.source.strip().count("\n") == 0, f"{name} cell {index}: a solution cell holds its one line only"
     assert NOT_RUN in tags(cell) and cell.execution_count is None and not cell.outputs
     above = cells[index - 1]
-    expected = ASK_FOR_SOLUTION_PAGE if path.endswith(".html") else ASK_FOR_SOLUTION
+    shown_as_source = PAGE_SOURCE.match(cell.source.strip()) is not None
+    expected = (
+        ASK_FOR_SOLUTION_PAGE if path.endswith(".html")
+        else ASK_FOR_SOLUTION_PROGRAM if shown_as_source
+        else ASK_FOR_SOLUTION
+    )
     assert above.cell_type == "markdown" and above.source == expected, (
         f"{name} cell {index - 1} must be exactly the sentence that says how to ask for the solution, not {above.source!r}"
     )
@@ -189,7 +201,13 @@ def test_every_exercise_has_its_solution_cell() -> None:
         if path.startswith("exercises/"):
             assert (name, Path(path).stem) in given, f"{name} loads {path} but gives no solution for it"
     shown = {path for _, _, path in solution_cells()}
-    assert shown == {f"solutions/{path.name}" for path in (NOTEBOOKS / "solutions").iterdir() if path.is_file()}
+    # A starting file the solution keeps as it is (the page of 03's program) need not be shown.
+    unchanged = {
+        f"solutions/{path.name}" for path in (NOTEBOOKS / "solutions").iterdir()
+        if (NOTEBOOKS / "exercises" / path.name).is_file()
+        and path.read_bytes() == (NOTEBOOKS / "exercises" / path.name).read_bytes()
+    }
+    assert shown | unchanged == {f"solutions/{path.name}" for path in (NOTEBOOKS / "solutions").iterdir() if path.is_file()}
 
 
 def test_load_only_fills_the_cell_as_the_sentence_says() -> None:

@@ -101,7 +101,7 @@ def _locked() -> dict[str, str]:
 
 
 # conda-forge names of packages that PyPI knows under another name.
-CONDA_NAMES = {"redis-py": "redis", "pyicu": "pyicu-wheels"}  # the same PyICU: conda-forge builds it, PyPI has source or these wheels
+CONDA_NAMES = {"redis-py": "redis"}
 # Programs (not Python packages) that notebooks 08 and 09 run; conda-forge has them, PyPI has not.
 PROGRAMS = {"redis-server", "nginx"}
 

@@ -74,6 +74,30 @@ def test_streaming_server_sends_the_same_count_to_every_client(started: list[Pro
     program.wait_for("connection closed")
 
 
+def test_graceful_server_closes_its_clients_with_1001_on_sigterm(started: list[Program]) -> None:
+    """graceful_server.py: GET /health answers; on SIGTERM every client gets 1001 and the program ends by itself."""
+    import json
+    import urllib.request
+
+    from websockets.exceptions import ConnectionClosedOK
+
+    port = free_port()
+    program = start(started, "graceful_server.py", port, port=port)
+    program.wait_for("listening")
+    with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as websocket:
+        assert websocket.recv(timeout=10) == "Hello World"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as response:
+            assert json.loads(response.read()) == {"status": "ok", "clients": 1}
+        stopping = threading.Thread(target=program.stop)  # SIGTERM on POSIX; waits for the end
+        stopping.start()
+        with pytest.raises(ConnectionClosedOK):
+            websocket.recv(timeout=10)
+        assert websocket.close_code == 1001 and websocket.close_reason == "server shutting down"
+        stopping.join(10)
+    assert program.returncode == 0, program.output
+    assert program.output.splitlines()[-3:] == ["stopping: no new connections; closing 1 with 1001", "connection closed", "stopped"]
+
+
 def test_client_program_talks_to_a_websockets_server(started: list[Program]) -> None:
     """client.py prints the greeting, sends its message and closes with 1000 (server: the websockets library)."""
     received: list[str] = []

@@ -83,8 +83,8 @@ def test_cross_site_page_is_refused_behind_a_tls_proxy(
     assert refused.value.response.status_code == 403
     event = backend.events.wait_for("origin rejected", after=mark, timeout=5)
     assert event.text.startswith(
-        "origin rejected 'https://evil.example' (403): a page from another site; "
-        "add it to allowed_origins only if that site is yours"
+        "origin rejected 'https://evil.example' (403): a page of another origin; "
+        "add it to allowed_origins only if that page is yours"
     )
     assert "proxy_set_header Host $http_host" in event.text
 

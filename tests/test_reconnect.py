@@ -12,6 +12,7 @@ import sys
 import textwrap
 
 import pytest
+import tornado.web
 
 import wstutorial
 from helpers import free_port
@@ -278,9 +279,34 @@ def test_a_refused_handshake_is_not_retried(server: wstutorial.TutorialServer) -
     assert client.events.texts()[-1].endswith("connecting again would get the same HTTP 404")
 
 
-@pytest.mark.parametrize("code, again", [(1008, False), (1003, False), (1011, True), (1013, True)])
+class TooManyRequests(tornado.web.RequestHandler):
+    """Answers every handshake with 429 Too Many Requests."""
+
+    def get(self) -> None:
+        raise tornado.web.HTTPError(429)
+
+
+def test_too_many_requests_is_retried() -> None:
+    """429 says 'later', not 'never': the client tries again with backoff instead of giving up at once."""
+    with wstutorial.start_server(port=0, handlers={"/busy": TooManyRequests}) as running:
+
+        async def scenario() -> ReconnectingClient:
+            client = ReconnectingClient(running.ws_url("/busy"), backoff=FAST, max_attempts=3).start()
+            with pytest.raises(ConnectionClosed):
+                await client.wait_connected(timeout=10)
+            return client
+
+        client = asyncio.run(scenario())
+    assert client.attempts == 3
+    assert "429" in client.events.texts()[1] and "next attempt in" in client.events.texts()[1]
+    assert client.events.texts()[-1].startswith("gave up after 3 failed attempts")
+
+
+@pytest.mark.parametrize(
+    "code, again", [(1008, False), (1003, False), (1009, False), (1010, False), (1011, True), (1013, True)]
+)
 def test_close_codes_that_say_the_client_is_wrong_end_it(code: int, again: bool) -> None:
-    """1008 (policy) or 1003: the client gives up; 1011 (server error) or 1013 (try again later): it reconnects."""
+    """1008 (policy), 1003, 1009 (too big), 1010: the client gives up; 1011 (server error), 1013: it reconnects."""
     with wstutorial.start_server(port=0, handlers={"/closes": ClosesAtOnce}) as running:
 
         async def scenario() -> ReconnectingClient:

@@ -2,8 +2,9 @@
 
 One fresh virtual environment outside the checkout, filled by pip with
 ``--no-index --find-links http://<teacher>/wheels/`` and no pip configuration
-(so no other index, mirror or wheel folder is reachable), from a wheelhouse
-that ``python -m wstutorial wheelhouse`` made for this platform and that
+(so no other index, mirror or wheel folder is reachable), from the wheelhouse
+that ``python -m wstutorial wheelhouse`` makes by default (every platform; the
+same folder as tests/test_wheelhouse.py's, made once) and that
 ``python -m wstutorial classroom --wheels`` serves. Then the lab command in an
 empty folder: JupyterLab answers, the notebooks are there, a student's change
 survives a second run and an upgrade, and the student's notebook runs from
@@ -29,10 +30,11 @@ from typing import Iterator
 
 import pytest
 
+from class_wheels import ALSO, default_wheelhouse
 from helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-SLOW = pytest.mark.timeout(900)  # builds a wheelhouse and installs JupyterLab into a fresh venv
+SLOW = pytest.mark.timeout(1800)  # waits for the shared wheelhouse (tests/class_wheels.py), installs JupyterLab into a fresh venv
 
 # Set by pip's configuration on this machine (mirrors, wheel folders): a student has none of it.
 PIP_ENV = {"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
@@ -91,6 +93,9 @@ class Student:
         process = subprocess.Popen(
             [str(self.python), "-m", "wstutorial", "lab", *args, "--no-browser"],
             cwd=folder, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            # A terminal's Ctrl-C, even when the tests run in a background job (which ignores SIGINT, and so
+            # would every process it starts: the lab command would never stop).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             return process, read_until(process, "token=", timeout=240)  # the address: the last line
@@ -103,14 +108,10 @@ class Student:
 @pytest.fixture(scope="module")
 def student(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Student]:
     base = tmp_path_factory.mktemp("laptop")
-    wheels = base / "teacher-wheels"
-    made = subprocess.run(
-        [sys.executable, "-m", "wstutorial", "wheelhouse", str(wheels), "--platform", "this",
-         "--with", "nbval", "--with", "pytest", "--with", "pytest-timeout"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert made.returncode == 0, made.stdout + made.stderr
-    assert "[1/1] this machine" in made.stdout and "complete" in made.stdout
+    # The teacher's default wheelhouse (every platform; tests/test_wheelhouse.py checks each), shared.
+    made = default_wheelhouse(tmp_path_factory)
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    wheels = made.folder
     port = free_port()
     teacher = subprocess.Popen(
         [sys.executable, "-m", "wstutorial", "classroom", "--host", "127.0.0.1", "--port", str(port),
@@ -119,6 +120,7 @@ def student(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Student]:
     )
     try:
         printed = "".join(read_until(teacher, "Press Ctrl-C", timeout=60))
+        assert "cannot install" not in printed, printed  # the folder serves every platform: no warning
         command = next(line.strip() for line in printed.splitlines() if "--no-index" in line)
         assert command == (
             f'python -m pip install --no-index --find-links http://localhost:{port}/wheels/ "wstutorial[notebook]"'
@@ -129,7 +131,7 @@ def student(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Student]:
         home = base / "home"
         home.mkdir()
         result = Student(python, home, command, wheels)
-        args = command.split()[1:-1] + ["wstutorial[notebook]", "nbval", "pytest", "pytest-timeout"]
+        args = command.split()[1:-1] + ["wstutorial[notebook]", *ALSO]
         installed = result.run(*args, cwd=home, timeout=900)
         assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
         yield result
@@ -201,7 +203,7 @@ def tutorial_names() -> set[str]:
         p.relative_to(notebooks).as_posix() for p in notebooks.rglob("*")
         # my-pages/: the student's copies that notebook 03 makes (git-ignored, so not in the wheel).
         if p.is_file() and p.name != "sanitize.cfg"
-        and not {"__pycache__", ".ipynb_checkpoints", "my-pages"} & set(p.relative_to(notebooks).parts)
+        and not {"__pycache__", ".ipynb_checkpoints", "my-pages", "my-program"} & set(p.relative_to(notebooks).parts)
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -12,9 +14,13 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from class_wheels import Wheelhouse, default_wheelhouse
 from wstutorial.classroom import start_classroom
 from wstutorial.classroom.wheels import student_install_command
+from wstutorial.cli import print_classroom_addresses
 from wstutorial.tools.wheelhouse import (
+    DEFAULT_PLATFORMS,
+    DEFAULT_PYTHONS,
     Target,
     WheelhouseError,
     build_wheelhouse,
@@ -22,6 +28,7 @@ from wstutorial.tools.wheelhouse import (
     locked_pins,
     missing_for,
     targets,
+    unserved_platforms,
 )
 
 
@@ -71,8 +78,12 @@ def test_targets_name_what_is_wrong() -> None:
     ]
     with pytest.raises(WheelhouseError, match="unknown platform 'amiga'; use one of: this, windows"):
         targets(["amiga"], ["3.12"])
-    with pytest.raises(WheelhouseError, match="3.11 or newer, got '3.9'"):
-        targets(["windows"], ["3.9"])
+    for bad in ("3.9", "3.10.14", "3", "3.11.x", "2.7"):
+        with pytest.raises(WheelhouseError, match=rf"Python version '{bad}' is not one that wstutorial runs on \(Python >=3.11\); give one like 3.12"):
+            targets(["windows"], [bad])
+    assert [(t.python, t.release) for t in targets(["linux-aarch64"], ["3.11", "3.11.2", "3.11.9", "3.13"])] == [
+        ("3.11", "3.11.0"), ("3.11.2", "3.11.2"), ("3.11.9", "3.11.9"), ("3.13", "3.13.0"),
+    ]
 
 
 def get(url: str) -> tuple[int, bytes, str]:
@@ -155,3 +166,74 @@ def test_the_lock_is_found_and_read(tmp_path: Path) -> None:
     bad.write_text("tornado>=6\n")
     with pytest.raises(WheelhouseError, match=r"line 1: 'tornado>=6' is not a pin 'name==version'"):
         locked_pins(bad)
+
+
+# -- the default wheelhouse, for real: every target installs from the folder alone ------------------------------
+
+SLOW = pytest.mark.timeout(1800)  # the first test to ask makes the wheelhouse (2 minutes on a quiet machine; far more under load)
+DEFAULT_TARGETS = targets(DEFAULT_PLATFORMS, DEFAULT_PYTHONS)
+# A student's pip with nothing but the folder: no configuration, no index, no other wheel folder.
+STUDENT_PIP = {**{k: v for k, v in os.environ.items() if not k.startswith("PIP_")}, "PIP_CONFIG_FILE": os.devnull}
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
+    return default_wheelhouse(tmp_path_factory)
+
+
+@SLOW
+def test_the_default_wheelhouse_is_complete_and_says_what_it_gathered(wheelhouse: Wheelhouse) -> None:
+    """Exit 0; every default target complete; progress per target; the count, size and time at the end."""
+    assert wheelhouse.returncode == 0, wheelhouse.stdout[-4000:] + wheelhouse.stderr[-4000:]
+    out = wheelhouse.stdout
+    assert len(DEFAULT_TARGETS) == 15
+    for number, target in enumerate(DEFAULT_TARGETS, 1):
+        assert f"[{number}/15] {target.label}: downloading ..." in out
+    assert out.count("      complete: ") == 15 and "FAILED" not in out
+    assert "3.11 as 3.11.0, 3.12 as 3.12.0, 3.13 as 3.13.0" in out
+    count, size = re.search(r"^(\d+) wheels, (\d+) MB in .*, gathered in (\d+ min )?\d+ s\.$", out, re.M).groups()[:2]  # type: ignore[union-attr]
+    assert int(count) == len(list(wheelhouse.folder.glob("*.whl"))) and int(size) > 100
+    assert not list(wheelhouse.folder.glob("*.tar.gz"))  # wheels only: students have no compilers
+
+
+@SLOW
+@pytest.mark.parametrize(
+    "target", [*DEFAULT_TARGETS, Target("linux-x86_64", "3.11.2")], ids=lambda target: f"{target.platform}-{target.release}"
+)
+def test_pip_installs_each_target_from_the_folder_alone(wheelhouse: Wheelhouse, target: Target) -> None:
+    """pip download --no-index --find-links FOLDER --platform ... --python-version X.Y.Z resolves everything from it.
+
+    pip checks each wheel's tags and Requires-Python for the target release (3.11.0 for "3.11"; also
+    Debian 12's own 3.11.2); it needs nothing new (every file "already downloaded").
+    """
+    assert wheelhouse.returncode == 0, wheelhouse.stderr[-2000:]
+    folder = str(wheelhouse.folder)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-index", "--find-links", folder, "--dest", folder,
+         "--progress-bar", "off", *target.pip_options(), "wstutorial[notebook]"],
+        capture_output=True, text=True, timeout=300, env=STUDENT_PIP,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Saved " not in result.stdout and "File was already downloaded" in result.stdout
+
+
+@SLOW
+def test_classroom_warns_per_platform_the_folder_cannot_serve(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
+    """The complete folder: no warning (markers of every platform followed). Without Windows' own wheels: one line."""
+    assert wheelhouse.returncode == 0, wheelhouse.stderr[-2000:]
+    assert unserved_platforms(wheelhouse.folder) == []
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for wheel in wheelhouse.folder.glob("*.whl"):
+        if not wheel.name.endswith("win_amd64.whl"):
+            (partial / wheel.name).symlink_to(wheel)
+    with start_classroom(port=0, wheels=partial) as classroom:
+        lines: list[str] = []
+        print_classroom_addresses(classroom, out=lines.append, wheels=str(partial))
+    warnings = [line for line in lines if line.startswith("Warning: ") and "cannot install" in line]
+    assert len(warnings) == 1, lines
+    assert re.fullmatch(
+        r"Warning: Windows, 64-bit: these wheels cannot install wstutorial\[notebook\] for Python 3\.11 \(no .*\); "
+        r"Python 3\.12 \(no .*\); Python 3\.13 \(no .*\)", warnings[0]
+    ), warnings[0]
+    assert f"  Make the folder complete before class: python -m wstutorial wheelhouse {partial}" in lines

@@ -16,6 +16,7 @@ from .errors import Explained
 
 __all__ = [
     "listening_in_this_process",
+    "listening_sockets",
     "DEFAULT_PORT",
     "PORT_VARIABLE",
     "default_port",
@@ -215,19 +216,17 @@ def default_port() -> int:
         raise InvalidAddress(f"${PORT_VARIABLE}: {error}") from None
 
 
-def listening_in_this_process(port: int) -> bool:
-    """True when this very process has a socket listening on ``port`` (Linux; False where it cannot tell)."""
-    if sys.platform.startswith("linux"):
-        return _listening_in_this_process_linux(port)
-    return False
+def listening_sockets(port: int) -> list[tuple[str, str]]:
+    """``(address, inode)`` of each socket listening on ``port`` on this machine (Linux; ``[]`` elsewhere).
 
-
-def _listening_in_this_process_linux(port: int) -> bool:
-    """Reads the kernel's socket tables (``/proc/net/tcp``, ``tcp6``) for the
-    listening socket's inode and looks for it among this process's open files.
+    Read from the kernel's socket tables, ``/proc/net/tcp`` and ``tcp6``.
     """
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    return _listening_sockets_linux(port) if sys.platform.startswith("linux") else []
+
+
+def _listening_sockets_linux(port: int) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
         try:
             with open(table) as rows:
                 lines = rows.readlines()[1:]
@@ -235,8 +234,24 @@ def _listening_in_this_process_linux(port: int) -> bool:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(fields[9])
+            address_hex, port_hex = fields[1].split(":")
+            if len(fields) <= 9 or fields[3] != "0A" or int(port_hex, 16) != port:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(address_hex)
+            # The kernel prints each 32-bit word in host (little-endian) order.
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            found.append((socket.inet_ntop(family, raw), fields[9]))
+    return found
+
+
+def listening_in_this_process(port: int) -> bool:
+    """True when this very process has a socket listening on ``port`` (Linux; False where it cannot tell)."""
+    return _listening_in_this_process_linux(port) if sys.platform.startswith("linux") else False
+
+
+def _listening_in_this_process_linux(port: int) -> bool:
+    """Looks for a listening socket's inode among this process's open files."""
+    inodes = {inode for _, inode in _listening_sockets_linux(port)}
     if not inodes:
         return False
     wanted = {f"socket:[{inode}]" for inode in inodes}

@@ -56,6 +56,7 @@ import time
 import unicodedata
 from typing import Any, Callable
 
+from .confusables import skeleton
 from .jsontext import JsonTooComplex, loads
 from .messages import MessageType
 from .protocol import CloseCode
@@ -127,18 +128,6 @@ class NameRejected(ValueError):
     """A name that cannot be used; ``str()`` says why and what to type instead."""
 
 
-@functools.cache
-def _spoof_checker() -> Any:
-    try:
-        import icu  # PyICU (pyicu-wheels); imported here: only the room needs it
-    except ImportError:
-        raise RuntimeError(
-            "the classroom compares names with ICU (PyICU), which is not installed: "
-            "pip install 'wstutorial[notebook]' (or pip install pyicu-wheels)"
-        ) from None
-    return icu.SpoofChecker()
-
-
 @functools.lru_cache(maxsize=4096)
 def name_key(name: str) -> str:
     """What two names are compared by: equal keys look alike.
@@ -147,13 +136,12 @@ def name_key(name: str) -> str:
     with everyone in the room, whose keys are then looked up, not made again.
 
     NFKC folds compatibility forms (fullwidth ``Ａｄａ``, mathematical ``𝐀da``),
-    ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton (ICU's
-    ``SpoofChecker.getSkeleton``) maps look-alikes from other scripts
+    ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton
+    (:func:`.confusables.skeleton`) maps look-alikes from other scripts
     (Cyrillic ``А``, Greek ``Α``) and within one (``rn``/``m``, ``l``/``1``)
-    to one prototype.
+    to one prototype and drops invisible characters (a Hangul filler).
     """
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return str(_spoof_checker().getSkeleton(0, folded))
+    return skeleton(unicodedata.normalize("NFKC", name).casefold())
 
 
 def validate_name(raw: object, taken: Any = ()) -> str:

@@ -369,12 +369,13 @@ def add_wheelhouse_command(commands: "argparse._SubParsersAction[_Parser]") -> N
     wheelhouse.add_argument("folder", metavar="DIR", help="folder for the wheels (created if needed)")
     wheelhouse.add_argument(
         "--platform", action="append", dest="platforms", metavar="NAME",
-        help="this, windows, macos-arm64, macos-x86_64, linux-x86_64, linux-aarch64; repeat for several "
-        "(default: this, windows, macos-arm64, macos-x86_64, linux-x86_64)",
+        help="this, windows, macos-arm64 (macOS 11+), macos-x86_64 (macOS 10.15+), linux-x86_64, linux-aarch64 "
+        "(glibc 2.28+); repeat for several (default: all but this)",
     )
     wheelhouse.add_argument(
-        "--python-version", action="append", dest="pythons", metavar="X.Y",
-        help="the students' Python versions; repeat for several (default: 3.11, 3.12, 3.13)",
+        "--python-version", action="append", dest="pythons", metavar="X.Y[.Z]",
+        help="the students' Python versions: 3.12 for every 3.12.x (pip's Requires-Python checked for the oldest), "
+        "3.12.4 for that release; repeat for several (default: 3.11, 3.12, 3.13)",
     )
     wheelhouse.add_argument(
         "--with", action="append", dest="also", default=[], metavar="REQUIREMENT",
@@ -400,7 +401,9 @@ def run_wheelhouse(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     if failed:
-        print(f"Incomplete for: {'; '.join(target.label for target in failed)} (see above).", file=sys.stderr)
+        print(f"Incomplete: {len(failed)} of the targets cannot install from {args.folder}:", file=sys.stderr)
+        for shortfall in failed:
+            print(f"  {shortfall.sentence}", file=sys.stderr)
         return EXIT_FAILURE
     print(f"Done. Serve it to the class: python -m wstutorial classroom --wheels {args.folder}")
     return EXIT_OK
@@ -461,6 +464,20 @@ def print_classroom_addresses(
         for host in hosts:
             out(f"  {student_install_command(f'http://{host}:{server.port}')}")
         out('  (Windows: py -m pip ... instead of python -m pip ...; then: python -m wstutorial lab)')
+        unserved = _unserved_platforms(wheels)
+        for line in unserved:
+            out(f"Warning: {line}")
+        if unserved:
+            out(f"  Make the folder complete before class: python -m wstutorial wheelhouse {wheels}")
+
+
+def _unserved_platforms(wheels: str) -> list[str]:
+    """The lines for the platforms a wheel folder cannot serve (nothing said without 'packaging', the lean install)."""
+    try:
+        from .tools.wheelhouse import unserved_platforms
+    except ImportError:
+        return []
+    return unserved_platforms(Path(wheels))
 
 
 def print_room_kept(classroom: "Classroom", out: Callable[[str], None] = print, at_start: bool = False) -> None:

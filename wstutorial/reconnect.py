@@ -30,19 +30,32 @@ from .protocol import CloseCode
 __all__ = ["Backoff", "ReconnectingClient", "connect_reconnecting", "GIVE_UP_CODES"]
 
 # Close codes that say "what you are or send is wrong", not "try later": the
-# same client connecting again would get the same answer, so it stops.
+# same client connecting again would get the same answer, so it stops. 1009
+# (its message was too big) and 1010 (it needs an extension the server lacks)
+# are the client's errors too (RFC 6455, 7.4.1).
 GIVE_UP_CODES: frozenset[int] = frozenset(
-    {CloseCode.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, CloseCode.INVALID_DATA, CloseCode.POLICY_VIOLATION}
+    {
+        CloseCode.PROTOCOL_ERROR,
+        CloseCode.UNSUPPORTED_DATA,
+        CloseCode.INVALID_DATA,
+        CloseCode.POLICY_VIOLATION,
+        CloseCode.MESSAGE_TOO_BIG,
+        CloseCode.MANDATORY_EXTENSION,
+    }
 )
+
+# 429 Too Many Requests says "later", not "never" (RFC 6585): retried, with backoff.
+TRY_LATER_STATUSES = frozenset({429})
 
 
 def _refusal(error: ConnectionFailed) -> int | None:
     """The HTTP status when the server answered the handshake with a 4xx (404, 403, ...), else None.
 
-    A server error (5xx) or no answer at all may pass; a refusal will not.
+    A server error (5xx), a 429 (too many requests: later) or no answer at
+    all may pass; a refusal will not.
     """
     cause = error.__cause__
-    if isinstance(cause, HTTPClientError) and 400 <= cause.code < 500:
+    if isinstance(cause, HTTPClientError) and 400 <= cause.code < 500 and cause.code not in TRY_LATER_STATUSES:
         return cause.code
     return None
 
@@ -102,10 +115,11 @@ class ReconnectingClient:
     subscription, since a new connection remembers nothing of the old one.
 
     It gives up (see :attr:`finished`) when the server refuses the
-    handshake with an HTTP 4xx (wrong path, origin refused) or closes with a
-    code in ``give_up_codes`` (by default 1002, 1003, 1007, 1008: the client
-    itself is wrong); a server that is down, restarting or overloaded (no
-    answer, 5xx, 1001, 1006, 1011-1014) is tried again.
+    handshake with an HTTP 4xx other than 429 (wrong path, origin refused,
+    no login) or closes with a code in ``give_up_codes`` (by default 1002,
+    1003, 1007, 1008, 1009, 1010: the client itself is wrong); a server that
+    is down, restarting or overloaded (no answer, 5xx, 429, 1001, 1006,
+    1011-1014) is tried again.
 
     Messages are kept in a bounded queue (``queue_size``): when nobody
     reads, the client stops reading too, so the server's backpressure still

@@ -281,16 +281,22 @@ def open_notebook(page: Page, lab: JupyterLab, relative: str, timeout: float = 1
     page.wait_for_function(KERNEL_IDLE, arg=relative, timeout=timeout * 1000, polling=200)
 
 
+Poll = Callable[[], None]
+
+
 def run_all_cells(
-    page: Page, lab: JupyterLab, relative: str, watch: tuple[str, ...] = (), timeout: float = 300.0
+    page: Page, lab: JupyterLab, relative: str, watch: tuple[str, ...] = (), timeout: float = 300.0,
+    on_poll: Poll | None = None,
 ) -> list[CellResult]:
     """Open the notebook, clear its stored outputs, Run → Run All Cells; return the cells when finished.
 
     What the outputs showed during the run is then in ``page.evaluate("window.__watch")``
-    (see ``WATCH``; ``watch`` lists the phrases to look for).
+    (see ``WATCH``; ``watch`` lists the phrases to look for). ``on_poll`` is
+    called about twice a second while the cells run (e.g. to note what the
+    pages in the outputs' frames show, which the page's own script cannot read).
     """
     open_notebook(page, lab, relative)
-    return _run(page, relative, watch, timeout, lambda: click_menu(page, "Run", "Run All Cells"))
+    return _run(page, relative, watch, timeout, lambda: click_menu(page, "Run", "Run All Cells"), on_poll)
 
 
 def run_through(page: Page, lab: JupyterLab, relative: str, last: int, timeout: float = 300.0) -> list[CellResult]:
@@ -306,18 +312,19 @@ def run_through(page: Page, lab: JupyterLab, relative: str, last: int, timeout: 
     return _run(page, relative, (), timeout, start)
 
 
-def restart_and_run_all(page: Page, relative: str, timeout: float = 300.0) -> list[CellResult]:
+def restart_and_run_all(page: Page, relative: str, timeout: float = 300.0, on_poll: Poll | None = None) -> list[CellResult]:
     """In the open notebook: Kernel → Restart Kernel and Run All Cells…, confirmed, as a student does."""
 
     def restart() -> None:
         click_menu(page, "Kernel", "Restart Kernel and Run All Cells…")
         page.locator(".jp-Dialog .jp-mod-accept").click()
 
-    return _run(page, relative, (), timeout, restart)
+    return _run(page, relative, (), timeout, restart, on_poll)
 
 
 def _run(
-    page: Page, relative: str, watch: tuple[str, ...], timeout: float, start: Callable[[], None]
+    page: Page, relative: str, watch: tuple[str, ...], timeout: float, start: Callable[[], None],
+    on_poll: Poll | None = None,
 ) -> list[CellResult]:
     # Without the stored outputs and execution counts, all that shows comes from this run.
     click_menu(page, "Edit", "Clear Outputs of All Cells")
@@ -332,6 +339,8 @@ def _run(
         if time.monotonic() > deadline:
             raise AssertionError(f"{relative}: cells still running after {timeout} s")
         page.wait_for_timeout(500)
+        if on_poll is not None:
+            on_poll()
         if (
             page.evaluate(EXECUTED_CELLS) > 0
             and page.evaluate(BUSY_CELLS) == 0

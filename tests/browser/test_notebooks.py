@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -18,6 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import ROOT, artifact_dir, failed, save_artifacts
+from .frames import FrameState, frame_states
 from .jupyterlab import (
     RAISES_TAG,
     CellResult,
@@ -39,7 +41,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "root"
     if (ROOT / "notebooks").is_dir():
-        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "my-pages"))
+        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "my-pages", "my-program"))
     else:
         root.mkdir()
     home = base / "home"
@@ -123,6 +125,70 @@ def check_browser_notebook(seen: dict) -> None:
     assert not missing, f"the page checks never said {missing}: the page in the check's frame did not connect"
 
 
+# -- the pages in the notebooks' output frames ---------------------------------------------
+
+# Per notebook: the pages its output frames show (by file name, see frames.page_name).
+# Once Run All (or Restart Kernel and Run All) is over, each must show its connected
+# state: nothing at the end of a notebook may take the server from under a frame.
+FRAMES: dict[str, list[str]] = {
+    "03-browser-client.ipynb": ["hello.html", "send_on_open.html", "reconnect-exercise"],
+    "04-streaming.ipynb": ["streaming.html"],
+    "06-classroom.ipynb": ["chat.html"],
+    "07-protocols-and-reconnecting.ipynb": ["reconnect.html"],
+}
+# Notebooks whose frames need only have been connected at some moment of the run: 06's
+# last cell (lesson.close()) still stops the room's server under its chat page (the
+# "board" lane changes that; then 06 joins the rest).
+CONNECTED_DURING_RUN_ONLY = {"06-classroom.ipynb"}
+FRAME_TIMEOUT = 30.0  # a page reconnecting with backoff after 07's restart may take a while
+
+
+class FrameWatch:
+    """Called while the cells run: notes which frames' pages were connected at some moment."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.connected: set[str] = set()
+
+    def __call__(self) -> None:
+        self.connected.update(state.name for state in frame_states(self.page) if state.connected)
+
+
+def press_open_in_hello_pages(page: Page) -> None:
+    """hello.html connects when its "open" button is pressed, as a student does after Run All."""
+    for element in page.locator(".jp-OutputArea iframe").element_handles():
+        frame = element.content_frame()
+        if frame is not None and frame.url.split("?")[0].endswith("/hello.html"):
+            frame.locator("#open").click()
+
+
+def check_frames(page: Page, name: str, watch: FrameWatch, when: str = "after Run All") -> None:
+    """Every output frame of ``name`` shows its page connected (07's page: back after the restart)."""
+    expected = FRAMES.get(name, [])
+    states = frame_states(page)
+    assert sorted(state.name for state in states) == sorted(expected), (
+        f"{name} {when}: the output frames show {[state.url for state in states]}, expected pages {expected}"
+    )
+    if not expected:
+        return
+    press_open_in_hello_pages(page)
+    deadline = time.monotonic() + FRAME_TIMEOUT
+
+    def wrong(states: list[FrameState]) -> list[FrameState]:
+        if name in CONNECTED_DURING_RUN_ONLY:
+            return [state for state in states if state.name not in watch.connected and not state.connected]
+        bad = [state for state in states if not state.connected]
+        if name.startswith("07-"):
+            bad += [state for state in states if state.name == "reconnect.html" and state.connected and state.connections < 2]
+        return bad
+
+    while (bad := wrong(frame_states(page))) and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    assert not bad, f"{name} {when}: frames not connected {FRAME_TIMEOUT:g} s after the run: " + "; ".join(
+        f"{state.name} ({state.url}) shows {state.text!r}" for state in bad
+    )
+
+
 # Per notebook: the phrases to watch for while it runs, and the check of what was seen.
 NOTEBOOK_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict], None]]] = {
     "01-hello-server.ipynb": (("new connection", PROGRAM_RUNNING), check_server_notebook),
@@ -138,14 +204,18 @@ def test_notebook_runs_in_jupyterlab(lab_page: Page, lab: JupyterLab, name: str)
     """Run All, then Restart Kernel and Run All: no traceback outside raises-exception cells, widgets display, own checks."""
     assert NOTEBOOKS, f"no notebooks found in {ROOT / 'notebooks'}"
     watch, check = NOTEBOOK_CHECKS.get(name, ((), None))
-    cells = run_all_cells(lab_page, lab, name, watch)
+    frames = FrameWatch(lab_page)
+    cells = run_all_cells(lab_page, lab, name, watch, on_poll=frames)
     assert_clean(lab_page, name, cells)
     if check is not None:
         check(lab_page.evaluate("window.__watch"))
+    check_frames(lab_page, name, frames)
     # A student re-runs a notebook: Restart Kernel and Run All must work again
-    # (the old server's port, widgets of the first run, ...).
-    again = restart_and_run_all(lab_page, name)
+    # (the old server's port, widgets of the first run, ...), frames included.
+    frames = FrameWatch(lab_page)
+    again = restart_and_run_all(lab_page, name, on_poll=frames)
     assert_clean(lab_page, f"{name} (Restart Kernel and Run All)", again)
+    check_frames(lab_page, name, frames, when="after Restart Kernel and Run All")
 
 
 @pytest.mark.timeout(900)
@@ -198,9 +268,30 @@ def test_wstutorial_errors_show_as_one_sentence(lab_page: Page, lab: JupyterLab)
 
 
 def test_every_checked_notebook_exists() -> None:
-    """NOTEBOOK_CHECKS names only notebooks that exist (a rename must not silently drop a check)."""
-    missing = sorted(set(NOTEBOOK_CHECKS) - set(NOTEBOOKS))
+    """NOTEBOOK_CHECKS and FRAMES name only notebooks that exist (a rename must not silently drop a check)."""
+    missing = sorted((set(NOTEBOOK_CHECKS) | set(FRAMES)) - set(NOTEBOOKS))
     assert not missing, f"NOTEBOOK_CHECKS names notebooks not in notebooks/: {missing}"
+
+
+@pytest.mark.timeout(300)
+def test_a_passing_check_shows_the_program_page_connected_in_jupyterlab(lab_page: Page, lab: JupyterLab) -> None:
+    """check_hello_app on the solution, in JupyterLab: Passed, and the frame under it shows the page open (green)."""
+    name = write_notebook(
+        lab.root / "_program" / "check.ipynb",
+        [
+            (
+                "from wstutorial.teaching.program_exercises import check_hello_app\n"
+                "check_hello_app('../solutions/hello_app.py')",
+                [],
+            ),
+        ],
+    )
+    cells = run_all_cells(lab_page, lab, name)
+    assert_clean(lab_page, name, cells)
+    assert "Passed: your program serves its page at /" in cells[0].text, cells[0].text
+    frame = lab_page.frame_locator(".jp-OutputArea iframe").first
+    expect(frame.locator("#status")).to_have_text("open", timeout=20_000)
+    expect(frame.locator("#log > li")).to_have_text(["message received: Hello World"])
 
 
 # -- the harness checks itself with notebooks it writes ----------------------------------

@@ -72,6 +72,6 @@ def test_https_page_behind_nginx_opens_its_websocket(
         page.goto(f"https://{OTHER}/hello.html")
         assert page.evaluate(OPEN, f"wss://{SITE}/ws") == "error"
         event = backend.events.wait_for("origin rejected", after=mark, timeout=10)
-        assert event.text.startswith(f"origin rejected 'https://{OTHER}' (403): a page from another site")
+        assert event.text.startswith(f"origin rejected 'https://{OTHER}' (403): a page of another origin")
     finally:
         context.close()

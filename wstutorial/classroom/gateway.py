@@ -21,7 +21,9 @@ Redis pub/sub carries JSON envelopes, each naming a connection by
 - out to one worker, on ``PREFIX:out:WORKER``:
   ``{"op": "send", "text", "conns": [...]}`` (one text for several
   connections: a broadcast is one envelope per worker), ``{"op": "joined",
-  "conn", "name"}``, ``{"op": "close", "conn", "code", "reason"}``;
+  "conn", "name"}``, ``{"op": "close", "conn", "code", "reason"}``,
+  ``{"op": "reconciled"}`` (after an outage: the room heard the worker's
+  ``members`` again);
 - out to every worker, on ``PREFIX:out``: ``{"op": "stream", "running"}``
   (the teacher started or stopped the part-2 stream).
 
@@ -207,7 +209,10 @@ class RoomGateway:
                 self._publish_now(worker, {"op": "close", "conn": conn, "code": CLOSE_POLICY, "reason": str(error)})
                 return
             self.names[key] = member.name
-            self._publish_now(worker, {"op": "joined", "conn": conn, "name": member.name})
+            # "joined" ahead of the welcome (already waiting in _pending): a student who has the welcome is
+            # a member on their worker too, also if Redis goes away right then.
+            self._publish(worker, {"op": "joined", "conn": conn, "name": member.name})
+            self._flush()
         elif op == "message" and key in self.names:
             text = b"" if envelope.get("binary") else str(envelope.get("text", ""))
             verdict = self.room.receive(self.names[key], text)
@@ -238,7 +243,8 @@ class RoomGateway:
             kind=EventKind.RELAY,
             path="/chat",
         )
-        for envelope in held:
+        # First the word that the room hears this worker again (its students are told), then what waited.
+        for envelope in [{"op": "reconciled"}, *held]:
             self._publish(worker, envelope)
 
     def _label(self, worker: str) -> str:
@@ -289,8 +295,13 @@ class RoomGateway:
             self._hold(worker, envelope)
 
     def _published(self, worker: str, envelope: dict[str, Any], receivers: int | None) -> None:
-        if not receivers and worker not in self._gone:  # nobody got it: the worker is away; it waits for its return
-            self._hold(worker, envelope)
+        if receivers or worker in self._gone:
+            return
+        # Nobody got it: the worker is away, and the envelope waits for its announcement. It may have
+        # subscribed and announced in the meantime (its announcement overtaking this answer): ask again.
+        if worker not in self._held:
+            self.link.publish(outbox(self.prefix, worker), json.dumps({"op": "announce"}))
+        self._hold(worker, envelope)
 
     def _hold(self, worker: str, envelope: dict[str, Any]) -> None:
         if worker in self._gone:
@@ -337,6 +348,7 @@ class WorkerLink:
         self.hub: Any = None
         self._report: asyncio.TimerHandle | None = None
         self._announce: asyncio.TimerHandle | None = None
+        self._tell_back = False  # tell the students the room is back once it hears this worker's announcement
         self._unsubscribe: Callable[[], None] | None = None
 
     @property
@@ -376,8 +388,8 @@ class WorkerLink:
                 handler.refuse(f"{ROOM_AWAY}; try again in a minute")
 
     def _back(self) -> None:
+        self._tell_back = True  # once the room says it reconciled with us: its own link may come back later
         self.announce()
-        self._tell_members("the chat room is back: you can send again")
         self._connections_changed()
 
     def announce(self) -> None:
@@ -421,8 +433,10 @@ class WorkerLink:
         self.handlers[conn] = handler
 
         def done(receivers: int | None) -> None:
-            if not receivers and handler.member_name is None:  # the room did not get it
-                handler.refuse(f"{ROOM_AWAY}; try again in a minute")
+            if receivers is None and handler.member_name is None:
+                handler.refuse("the join could not be sent to the chat room (its Redis link failed); try again in a minute")
+            elif receivers == 0 and handler.member_name is None:
+                handler.refuse("the chat room is not listening right now (it is reconnecting to Redis); try again in a minute")
 
         join = {"op": "join", "conn": conn, "name": name, "address": address, "secret": secret, "rehearsal": rehearsal}
         if not self.forward(join, done):
@@ -457,6 +471,9 @@ class WorkerLink:
                 self.stream.pause()
         elif op == "announce":
             self.announce()
+        elif op == "reconciled" and self._tell_back:  # the room hears us again, and what waited for us follows
+            self._tell_back = False
+            self._tell_members("the chat room is back: you can send again")
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:

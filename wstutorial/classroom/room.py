@@ -116,7 +116,7 @@ class ChatRoom:
     ) -> None:
         TokenBucket(rate, burst)  # validates the numbers now, with a clear message
         TokenBucket(join_rate, join_burst)
-        name_key("Ada")  # names are compared with ICU: a missing PyICU says so now, not at the first join
+        name_key("Ada")  # loads the look-alike table now: a missing package says so at start, not at the first join
         self.join_rate = join_rate
         self.join_burst = join_burst
         self.presence_delay = presence_delay

@@ -94,7 +94,8 @@ def origin_advice(origin: str, host: str = "localhost:8888", *, scheme: str = "h
             f"a page of this host on another port or scheme (the browser reached the server over {scheme}://); "
             f"add {origin.strip()!r} to allowed_origins only if that page is yours"
         )
-    advice = "a page from another site; add it to allowed_origins only if that site is yours"
+    # "origin", not "site": a page on another subdomain is same-site, yet another origin.
+    advice = "a page of another origin; add it to allowed_origins only if that page is yours"
     if forwarded:
         advice += (
             f" (if it is the reverse proxy's own address, the proxy must pass on the browser's Host, "

@@ -128,8 +128,7 @@ class RedisLink:
         self._client, self._pubsub = client, pubsub
         self.available = True
 
-    @staticmethod
-    async def _subscribe_confirmed(pubsub: Any, channels: list[str]) -> None:
+    async def _subscribe_confirmed(self, pubsub: Any, channels: list[str]) -> None:
         """SUBSCRIBE, then read until Redis confirmed every channel: a message published after this returns reaches us."""
         if not channels:
             return
@@ -142,6 +141,8 @@ class RedisLink:
             if message.get("type") == "subscribe":
                 channel = message["channel"]
                 waiting.discard(channel.decode() if isinstance(channel, bytes) else str(channel))
+            elif message.get("type") == "message":  # on a channel confirmed already: it counts
+                self._deliver(message)
 
     # -- reading ------------------------------------------------------------------
 

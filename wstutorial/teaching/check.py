@@ -59,8 +59,9 @@ NOTEBOOK_REQUIREMENTS: dict[str, tuple[str, str]] = {
     "packaging": ("packaging>=23", "version checks like this one"),
     "redis": ("redis>=5", "notebook 09's Redis client, a broadcast across processes"),
     "trustme": ("trustme>=1.1", "notebook 08's local certificates for wss://"),
-    "pyicu-wheels": ("pyicu-wheels>=2.15", "the classroom's check of look-alike names (ICU)"),
+    "confusable-homoglyphs": ("confusable-homoglyphs>=3.3,<4", "the classroom's check of look-alike names (Unicode's confusables)"),
     "filelock": ("filelock>=3.12", "one lock for the self-check results file when two notebooks run at once"),
+    "segno": ("segno>=1.5", "the QR code of the classroom's address on the teacher's page"),
 }
 REQUIREMENTS: dict[str, tuple[str, str]] = {**CORE_REQUIREMENTS, **NOTEBOOK_REQUIREMENTS}
 

@@ -239,13 +239,24 @@ def read_frame(sock: socket.socket) -> Frame:
     return decode_frame(header + extended + mask + payload)[0]
 
 
+_NEVER_SENT = {
+    1004: "reserved",
+    CloseCode.NO_STATUS_RCVD: CloseCode.NO_STATUS_RCVD.meaning,
+    CloseCode.ABNORMAL_CLOSURE: CloseCode.ABNORMAL_CLOSURE.meaning,
+    1015: "the TLS handshake failed",
+}
+
+
 def close_payload(code: int, reason: str = "") -> bytes:
     """The payload of a close frame: the code in 2 bytes, then the reason in UTF-8."""
     if not CloseCode.NORMAL_CLOSURE <= code <= 4999:
         raise ValueError(f"a close code is from 1000 to 4999, got {code}")
-    if code in (CloseCode.NO_STATUS_RCVD, CloseCode.ABNORMAL_CLOSURE):
-        # RFC 6455, 7.4.1: these only report what happened, they are never sent.
-        raise ValueError(f"{code} ({CloseCode(code).meaning}) is never sent in a close frame")
+    if code in _NEVER_SENT:
+        # RFC 6455, 7.4.1: these only report what happened, or are reserved; never sent.
+        raise ValueError(f"{code} ({_NEVER_SENT[code]}) is never sent in a close frame")
+    if 1016 <= code <= 2999:
+        # RFC 6455, 7.4.2: kept for the protocol and its extensions; none is assigned there yet.
+        raise ValueError(f"{code} is reserved for the protocol itself (1016-2999); use 1000, or 4000-4999 for your own")
     data = struct.pack("!H", code) + reason.encode("utf-8")
     if len(data) > 125:
         raise ValueError(f"a close reason is at most 123 bytes of UTF-8, got {len(data) - 2}")

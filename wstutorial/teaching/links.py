@@ -16,12 +16,13 @@ import dataclasses
 import html
 import importlib.util
 import os
+import time
 import urllib.parse
-from typing import Mapping
+from typing import Any, Mapping
 
 from ..address import is_loopback
 
-__all__ = ["PageLink", "hub_prefix", "hosting", "page_link"]
+__all__ = ["PageLink", "browser_pages", "hub_prefix", "hosting", "page_link", "wait_for_page"]
 
 BINDER_VARIABLES = ("BINDER_LAUNCH_HOST", "BINDER_REPO_URL", "BINDER_REF_URL", "BINDER_REQUEST")
 
@@ -105,3 +106,28 @@ def page_link(server: object, page: str = "hello.html", environ: Mapping[str, st
     if importlib.util.find_spec("jupyter_server_proxy") is None:
         note += "; jupyter-server-proxy is not installed here: pip install jupyter-server-proxy, then restart the server"
     return PageLink(url, page, proxied=True, note=note)
+
+
+def browser_pages(server: Any, path: str) -> int:
+    """How many clients of ``path`` on ``server`` are browser pages: their handshake sent an ``Origin``."""
+
+    def count() -> int:
+        return sum(1 for handler in server.hub.connections.get(path, ()) if "Origin" in handler.request.headers)
+
+    return int(server.call(count)) if server.running else 0
+
+
+def wait_for_page(server: Any, path: str, timeout: float = 10.0) -> bool:
+    """Wait until a browser page shown in the notebook is connected to ``path``; False after ``timeout`` s.
+
+    Under Run All the cells after a frame run while the browser still loads
+    its page: a cell that is about to stop the server waits here first, so
+    the page is not left with "refused to connect". Without a browser (a
+    script, nbval) it returns False after ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    while not browser_pages(server, path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -31,10 +31,12 @@ MANIFEST = ".wstutorial-manifest.json"
 
 # Files of notebooks/ that are not for students: the test suite's nbval
 # sanitizer, what Jupyter and Python leave behind in a checkout, and
-# my-pages/, the pages someone edited in notebook 03 (their own work, never a
-# tutorial file: git-ignored and not in the wheel, but present in a checkout
-# where notebook 03 ran).
-SKIPPED_NAMES = frozenset({"sanitize.cfg", ".ipynb_checkpoints", "__pycache__", ".pytest_cache", "my-pages"})
+# my-pages/ and my-program/, the pages and the program someone wrote in
+# notebook 03 (their own work, never a tutorial file: git-ignored and not in
+# the wheel, but present in a checkout where notebook 03 ran).
+SKIPPED_NAMES = frozenset(
+    {"sanitize.cfg", ".ipynb_checkpoints", "__pycache__", ".pytest_cache", "my-pages", "my-program"}
+)
 
 
 class LinkRefused(OSError):

@@ -16,13 +16,25 @@ folder holds a complete install for every target. Only wheels (no source
 archives): students' laptops have no compilers.
 
 The versions are the tested ones: ``constraints.txt`` (``scripts/lock.sh``,
-resolved on Linux with Python 3.11) goes to pip as ``-c`` for every target.
+resolved for Python 3.11.0 with Linux's markers) goes to pip as ``-c`` for every target.
 It is read from the checkout, or from inside the installed package (the wheel
 ships it as ``wstutorial/constraints.txt``): the lock, not the teacher's own
 installed versions, because the lock is what the tests ran. Where a pinned
 version has no wheel for a target (another platform, a newer Python), that
 target alone takes the newest version that has one, and one line says so;
 likewise for a platform-only dependency the Linux lock does not list.
+
+The targets are real student laptops: each platform from its oldest release
+that the dependencies' wheels support (macOS 11 on Apple silicon, the first
+macOS it has; macOS 10.15 on Intel, as pyzmq 27, PyYAML 6 and cffi 2 ship
+their Intel wheels for 10.15 and newer; glibc 2.28 on Linux, numpy 2.4's and
+pyzmq's manylinux_2_28 wheels), so that the wheel pip picks installs there
+and on every later release. A Python version is checked as pip checks a
+package's ``Requires-Python``: "3.11" stands for every 3.11.x the project
+allows, so it is resolved for the lowest of them (3.11.0); pip would read a
+bare 3.11 that way, and a package that needs 3.11.5 then has to fall back,
+since a student on Debian 12's 3.11.2 could not install it. "3.11.9" is that
+release only.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import email.parser
+import functools
 import hashlib
 import importlib.metadata
 import importlib.resources
@@ -37,12 +50,14 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from packaging.markers import Marker, default_environment
 from packaging.requirements import Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms, sys_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
@@ -58,9 +73,14 @@ __all__ = [
     "missing_for",
     "locked_pins",
     "build_wheelhouse",
+    "unserved_platforms",
 ]
 
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
+# The oldest releases served (see the module's docstring; the wheel tags of older ones are left out).
+OLDEST_MACOS_ARM = (11, 0)  # Apple silicon: macOS 11 Big Sur is the first macOS it runs
+OLDEST_MACOS_INTEL = (10, 15)  # Catalina: pyzmq 27.3, PyYAML 6.0.4, cffi 2.1 ship Intel wheels from 10.15 on
+OLDEST_GLIBC = 28  # manylinux_2_28 (RHEL 8, Debian 10, Ubuntu 20.04 and newer): numpy 2.4, pyzmq 27
 
 
 class WheelhouseError(Exception):
@@ -68,8 +88,8 @@ class WheelhouseError(Exception):
 
 
 def _manylinux(arch: str) -> list[str]:
-    # pip widens macOS and manylinux2014 tags itself, not manylinux_2_X: list them (glibc 2.17 to 2.39).
-    return [f"manylinux_2_{minor}_{arch}" for minor in range(39, 16, -1)] + [
+    # Every glibc from the oldest served down, newest first (pip prefers the first tag that a wheel has).
+    return [f"manylinux_2_{minor}_{arch}" for minor in range(OLDEST_GLIBC, 4, -1)] + [
         f"manylinux2014_{arch}", f"manylinux2010_{arch}", f"manylinux1_{arch}",
     ]
 
@@ -82,14 +102,14 @@ PLATFORMS: dict[str, tuple[list[str], dict[str, str], str]] = {
         "Windows, 64-bit",
     ),
     "macos-arm64": (
-        list(mac_platforms((15, 0), "arm64")),
+        list(mac_platforms(OLDEST_MACOS_ARM, "arm64")),
         {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "arm64"},
-        "macOS, Apple silicon",
+        "macOS 11+, Apple silicon",
     ),
     "macos-x86_64": (
-        list(mac_platforms((15, 0), "x86_64")),
+        list(mac_platforms(OLDEST_MACOS_INTEL, "x86_64")),
         {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "x86_64"},
-        "macOS, Intel",
+        "macOS 10.15+, Intel",
     ),
     "linux-x86_64": (
         _manylinux("x86_64"),
@@ -102,12 +122,35 @@ PLATFORMS: dict[str, tuple[list[str], dict[str, str], str]] = {
         "Linux, ARM 64-bit",
     ),
 }
-DEFAULT_PLATFORMS = ("this", "windows", "macos-arm64", "macos-x86_64", "linux-x86_64")
+DEFAULT_PLATFORMS = ("windows", "macos-arm64", "macos-x86_64", "linux-x86_64", "linux-aarch64")
+
+
+@functools.cache
+def project_requires_python() -> SpecifierSet:
+    """wstutorial's own ``Requires-Python`` (pyproject.toml in a checkout, else the installed metadata)."""
+    root = _checkout()
+    if root is not None:
+        import tomllib
+
+        text = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    else:
+        text = importlib.metadata.metadata("wstutorial")["Requires-Python"] or ""
+    return SpecifierSet(text)
+
+
+def lowest_release(minor: str, allowed: SpecifierSet | None = None) -> str | None:
+    """The oldest ``minor`` release (``"3.11"`` -> ``"3.11.0"``) that ``allowed`` admits; None if none does."""
+    allowed = project_requires_python() if allowed is None else allowed
+    return next((f"{minor}.{micro}" for micro in range(0, 100) if Version(f"{minor}.{micro}") in allowed), None)
 
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """One kind of student laptop: a platform and a Python version (``platform="this"``: this machine)."""
+    """One kind of student laptop: a platform and a Python version (``platform="this"``: this machine).
+
+    ``python`` is ``"3.12"`` (every 3.12.x the project allows: resolved for the lowest, as pip reads
+    a bare 3.12) or one release, ``"3.12.4"``.
+    """
 
     platform: str
     python: str
@@ -117,9 +160,18 @@ class Target:
         return self.platform == "this"
 
     @property
+    def release(self) -> str:
+        """The Python release pip checks ``Requires-Python`` against, e.g. ``"3.11.0"`` for ``"3.11"``."""
+        if self.here:
+            return ".".join(map(str, sys.version_info[:3]))
+        if self.python.count(".") >= 2:
+            return self.python
+        return lowest_release(self.python) or f"{self.python}.0"
+
+    @property
     def label(self) -> str:
         if self.here:
-            return f"this machine (Python {'.'.join(map(str, sys.version_info[:2]))})"
+            return f"this machine (Python {self.release})"
         return f"{PLATFORMS[self.platform][2]}, Python {self.python}"
 
     def environment(self) -> dict[str, str]:
@@ -127,24 +179,33 @@ class Target:
         here = {key: str(value) for key, value in default_environment().items()}
         if self.here:
             return here
-        full = f"{self.python}.0"
+        minor = ".".join(self.release.split(".")[:2])
         return {
             **here,
             "implementation_name": "cpython",
-            "implementation_version": full,
+            "implementation_version": self.release,
             "platform_python_implementation": "CPython",
-            "python_version": self.python,
-            "python_full_version": full,
+            "python_version": minor,
+            "python_full_version": self.release,
             "platform_release": "",
             "platform_version": "",
             **PLATFORMS[self.platform][1],
         }
 
+    def admits(self, requires_python: str | None) -> bool:
+        """Would pip on this laptop install a package with this ``Requires-Python``?"""
+        if not requires_python:
+            return True
+        try:
+            return Version(self.release) in SpecifierSet(requires_python)
+        except InvalidSpecifier:
+            return True  # pip ignores a Requires-Python it cannot read
+
     def tags(self) -> set[Tag]:
         """The wheel tags such a laptop installs."""
         if self.here:
             return set(sys_tags())
-        version = tuple(int(part) for part in self.python.split("."))
+        version = tuple(int(part) for part in self.release.split(".")[:2])
         platforms = PLATFORMS[self.platform][0]
         interpreter = "cp" + "".join(map(str, version))
         return set(cpython_tags(version, platforms=platforms)) | set(
@@ -154,16 +215,29 @@ class Target:
     def pip_options(self) -> list[str]:
         if self.here:
             return ["--only-binary=:all:"]
-        options = ["--only-binary=:all:", "--implementation", "cp", "--python-version", self.python]
+        options = ["--only-binary=:all:", "--implementation", "cp", "--python-version", self.release]
         for tag in PLATFORMS[self.platform][0]:
             options += ["--platform", tag]
         return options
+
+
+_PYTHON_VERSION = re.compile(r"3\.\d+(\.\d+)?")
 
 
 def targets(platforms: Iterable[str], pythons: Iterable[str]) -> list[Target]:
     """Every platform with every Python version; ``this`` once (this machine's own Python)."""
     result: list[Target] = []
     pythons = list(pythons)
+    allowed = project_requires_python()
+    for python in pythons:
+        minor = ".".join(python.split(".")[:2])
+        if not _PYTHON_VERSION.fullmatch(python) or (
+            Version(python) not in allowed if python.count(".") == 2 else lowest_release(minor, allowed) is None
+        ):
+            raise WheelhouseError(
+                f"Python version {python!r} is not one that wstutorial runs on (Python {allowed}); "
+                "give one like 3.12 (every 3.12.x) or 3.12.4 (that release only)"
+            )
     for platform in platforms:
         if platform != "this" and platform not in PLATFORMS:
             known = ", ".join(["this", *PLATFORMS])
@@ -171,11 +245,7 @@ def targets(platforms: Iterable[str], pythons: Iterable[str]) -> list[Target]:
         if platform == "this":
             result.append(Target("this", ".".join(map(str, sys.version_info[:2]))))
             continue
-        for python in pythons:
-            parts = python.split(".")
-            if len(parts) != 2 or not all(part.isdigit() for part in parts) or (int(parts[0]), int(parts[1])) < (3, 11):
-                raise WheelhouseError(f"a Python version looks like 3.12 and is 3.11 or newer, got {python!r}")
-            result.append(Target(platform, python))
+        result += [Target(platform, python) for python in pythons]
     return result
 
 
@@ -282,7 +352,10 @@ def _unavailable(pip_output: str, pins: dict[str, str]) -> list[str]:
 
 def _newest(folder: Path, name: str, target: Target) -> str:
     accepted = target.tags()
-    versions = [w.version for w in _wheels(folder) if w.name == name and w.tags & accepted]
+    versions = [
+        w.version for w in _wheels(folder)
+        if w.name == name and w.tags & accepted and target.admits(_metadata(w.path).requires_python)
+    ]
     return str(max(versions)) if versions else "?"
 
 
@@ -308,11 +381,26 @@ def _wheels(folder: Path) -> list[_Wheel]:
     return found
 
 
-def _requires(wheel: Path) -> list[Requirement]:
-    with zipfile.ZipFile(wheel) as archive:
-        (metadata,) = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-        message = email.parser.Parser().parsestr(archive.read(metadata).decode("utf-8"))
-    return [Requirement(text) for text in message.get_all("Requires-Dist") or []]
+@dataclasses.dataclass(frozen=True)
+class _Metadata:
+    requires: list[Requirement]
+    requires_python: str | None
+
+
+_metadata_cache: dict[tuple[Path, int, int], _Metadata] = {}
+
+
+def _metadata(wheel: Path) -> _Metadata:
+    """A wheel's dependencies and Requires-Python (read once per file)."""
+    stat = wheel.stat()
+    key = (wheel, stat.st_size, stat.st_mtime_ns)
+    if key not in _metadata_cache:
+        with zipfile.ZipFile(wheel) as archive:
+            (name,) = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            message = email.parser.Parser().parsestr(archive.read(name).decode("utf-8"), headersonly=True)
+        requires = [Requirement(text) for text in message.get_all("Requires-Dist") or []]
+        _metadata_cache[key] = _Metadata(requires, message.get("Requires-Python"))
+    return _metadata_cache[key]
 
 
 def _applies(requirement: Requirement, environment: dict[str, str], extras: Iterable[str]) -> bool:
@@ -323,16 +411,19 @@ def _applies(requirement: Requirement, environment: dict[str, str], extras: Iter
 
 
 def missing_for(folder: Path, roots: Sequence[Requirement], target: Target) -> list[Requirement]:
-    """What ``target`` would still need from an index to install ``roots`` from ``folder`` alone."""
+    """What ``target`` would still need from an index to install ``roots`` from ``folder`` alone.
+
+    A wheel counts if its tags and its ``Requires-Python`` fit the target, as pip decides; a
+    dependency's newest fitting version stands for the others (pins make it the only one).
+    """
     environment, accepted = target.environment(), target.tags()
     by_name: dict[str, list[_Wheel]] = {}
     for wheel in _wheels(folder):
-        if wheel.tags & accepted:
+        if wheel.tags & accepted and target.admits(_metadata(wheel.path).requires_python):
             by_name.setdefault(wheel.name, []).append(wheel)
     missing: list[Requirement] = []
     seen: set[tuple[str, frozenset[str]]] = set()
     queue: list[tuple[Requirement, tuple[str, ...]]] = [(requirement, ()) for requirement in roots]
-    requires_cache: dict[Path, list[Requirement]] = {}
     while queue:
         requirement, parent_extras = queue.pop()
         if not _applies(requirement, environment, parent_extras):
@@ -347,28 +438,63 @@ def missing_for(folder: Path, roots: Sequence[Requirement], target: Target) -> l
             continue
         seen.add(key)
         best = max(candidates, key=lambda wheel: wheel.version)
-        if best.path not in requires_cache:
-            requires_cache[best.path] = _requires(best.path)
-        queue += [(dependency, tuple(requirement.extras)) for dependency in requires_cache[best.path]]
+        queue += [(dependency, tuple(requirement.extras)) for dependency in _metadata(best.path).requires]
     return missing
 
 
 # --- downloading ------------------------------------------------------------------
 
+PROGRESS_EVERY = 15.0  # seconds between the progress lines of one long pip run
+
 
 def _pip_download(
-    folder: Path, target: Target, requirements: list[str], options: Sequence[str] = ()
+    folder: Path, target: Target, requirements: list[str], options: Sequence[str] = (),
+    out: Callable[[str], None] = print,
 ) -> subprocess.CompletedProcess[str]:
+    """pip download into ``folder``, saying every so often how far it got (pip's own output is kept for errors)."""
     command = [
         sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--progress-bar", "off",
         "--dest", str(folder), "--find-links", str(folder), *options, *target.pip_options(), *requirements,
     ]
-    return subprocess.run(command, capture_output=True, text=True)
+    started = last = time.monotonic()
+    looked_at = saved = 0
+    lines: list[str] = []
+    # One pipe for both streams: pip warns on stderr per package on some machines, which must not fill up unread.
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            looked_at += line.startswith(("Collecting ", "Processing "))
+            saved += line.startswith("Saved ")
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY:
+                last = now
+                done = f", {saved} wheel(s) saved" if saved else ""
+                out(f"      ... {looked_at} packages looked at{done}, {now - started:.0f} s")
+    return subprocess.CompletedProcess(command, process.returncode, "".join(lines), "")
 
 
 def _requirement_text(requirement: Requirement) -> str:
     text = requirement.name + (f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else "")
     return text + str(requirement.specifier)
+
+
+@dataclasses.dataclass(frozen=True)
+class Shortfall:
+    """A target the wheelhouse cannot serve, and why."""
+
+    target: Target
+    reason: str
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.target.label}: {self.reason}"
+
+
+def _summary(folder: Path) -> str:
+    files = list(folder.glob("*.whl"))
+    size = sum(path.stat().st_size for path in files) / 1e6
+    return f"{len(files)} wheels, {size:.0f} MB"
 
 
 def build_wheelhouse(
@@ -380,11 +506,12 @@ def build_wheelhouse(
     out: Callable[[str], None] = print,
     constraints: Path | None = None,
     pip_options: Sequence[str] = (),
-) -> list[Target]:
+) -> list[Shortfall]:
     """Fill ``folder`` with every wheel; return the targets that could not be completed (empty: all done).
 
     ``constraints``: the pins (default: :func:`constraints_file`); ``pip_options``: e.g. another index.
     """
+    started = time.monotonic()
     folder = Path(folder)
     chosen = targets(platforms, pythons)
     constraints = constraints or constraints_file()
@@ -394,23 +521,36 @@ def build_wheelhouse(
     else:
         pins = locked_pins(constraints)
         out(f"Tested versions: {len(pins)} pins from {constraints}")
+    releases = {t.python: t.release for t in chosen if not t.here}
+    if releases:
+        shown = ", ".join(f"{python} as {release}" for python, release in sorted(releases.items(), key=lambda i: Version(i[0])))
+        out(f"Python versions, checked against each package's Requires-Python as pip does: {shown} "
+            "(a version without its patch stands for all of them, so the oldest counts)")
+    kinds = dict.fromkeys(PLATFORMS[t.platform][2] if not t.here else "this machine" for t in chosen)
+    out(f"{len(chosen)} target(s): {'; '.join(kinds)}")
     out(f"Building the wstutorial wheel into {folder} ...")
     wheel = own_wheel(folder, out)
     own = f"wstutorial[{','.join(extras)}] @ {wheel.resolve().as_uri()}" if extras else f"wstutorial @ {wheel.resolve().as_uri()}"
     roots = [Requirement(own), *(Requirement(text) for text in also)]
-    failed = []
+    failed: list[Shortfall] = []
     with tempfile.TemporaryDirectory(prefix="wstutorial-pins-") as scratch:
         for number, target in enumerate(chosen, 1):
+            began = time.monotonic()
             out(f"[{number}/{len(chosen)}] {target.label}: downloading ...")
             before = {path.name for path in folder.glob("*.whl")}
-            if _fill(folder, target, roots, [own, *also], pins, Path(scratch) / f"constraints-{number}.txt", pip_options, out):
-                out(f"      complete ({len({path.name for path in folder.glob('*.whl')} - before)} new wheel(s))")
+            problem = _fill(folder, target, roots, [own, *also], pins, Path(scratch) / f"constraints-{number}.txt", pip_options, out)
+            added = len({path.name for path in folder.glob("*.whl")} - before)
+            if problem:
+                failed.append(Shortfall(target, problem))
             else:
-                failed.append(target)
-    files = list(folder.glob("*.whl"))
-    size = sum(path.stat().st_size for path in files) / 1e6
-    out(f"{len(files)} wheels, {size:.0f} MB in {folder}.")
+                out(f"      complete: {added} new wheel(s), {time.monotonic() - began:.0f} s; so far {_summary(folder)}")
+    out(f"{_summary(folder)} in {folder}, gathered in {_duration(time.monotonic() - started)}.")
     return failed
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def _fill(
@@ -422,16 +562,19 @@ def _fill(
     constraints: Path,
     pip_options: Sequence[str],
     out: Callable[[str], None],
-) -> bool:
-    """Download until ``target`` is complete; the pins apply except where this target cannot have them."""
+) -> str:
+    """Download until ``target`` is complete (returns ""), or say why it cannot be; the pins apply where they can."""
     locked, pins = pins, dict(pins)  # this target's own: a fallback here is not one for the others
     fallbacks: list[str] = []
     problem = ""
     rounds = 0
+    others = [path for path in folder.glob("*.whl") if not path.name.startswith("wstutorial-")]
+    if others and _top_up(folder, target, roots, requested, pins, locked, fallbacks, pip_options, out):
+        rounds = 5  # complete, and pip agrees: no full resolution needed
     while rounds < 5:  # pip's own pass, then the dependencies only the target's markers ask for
         constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(pins.items())), encoding="utf-8")
         options = [*pip_options, "-c", str(constraints)] if pins else list(pip_options)
-        result = _pip_download(folder, target, requested, options)
+        result = _pip_download(folder, target, requested, options, out)
         if result.returncode != 0:
             output = result.stderr + result.stdout
             unavailable = _unavailable(output, pins)
@@ -439,7 +582,7 @@ def _fill(
                 for name in unavailable:
                     fallbacks.append(f"{name}=={pins.pop(name)}")
                 continue
-            problem = " / ".join((result.stderr.strip() or result.stdout.strip()).splitlines()[-3:])
+            problem = _pip_problem(output)
             break
         rounds += 1
         missing = missing_for(folder, roots, target)
@@ -451,11 +594,82 @@ def _fill(
             if locked and name not in locked:
                 out(f"      not in constraints.txt (locked on Linux): {name}, the newest wheel for {target.label}")
     else:
-        problem = "still incomplete after 5 rounds: " + ", ".join(map(str, missing_for(folder, roots, target)))
+        still = ", ".join(map(str, missing_for(folder, roots, target)))
+        problem = f"still missing after 5 rounds of pip download: {still}" if still else ""
     for pin in fallbacks:
         name = pin.split("==")[0]
         out(f"      fallback: {pin} has no wheel for {target.label}; it gets {name} {_newest(folder, name, target)}")
     if problem:
         out(f"      FAILED: {problem}")
+    return problem
+
+
+def _top_up(
+    folder: Path,
+    target: Target,
+    roots: Sequence[Requirement],
+    requested: list[str],
+    pins: dict[str, str],
+    locked: dict[str, str],
+    fallbacks: list[str],
+    pip_options: Sequence[str],
+    out: Callable[[str], None],
+) -> bool:
+    """The quick way for a folder that serves other targets already: fetch only what this one lacks.
+
+    Most wheels are pure Python and already there. The dependency walk (:func:`missing_for`, with
+    the target's markers) names what is missing; pip downloads just those (``--no-deps``, at the
+    pins) until nothing is; then pip, from the folder alone, must agree that the target installs.
+    False: let the full resolution (pip with the index, every package) do it.
+    """
+    for _ in range(10):
+        missing = missing_for(folder, roots, target)
+        if not missing:
+            break
+        wanted = {}
+        for requirement in missing:
+            name = str(canonicalize_name(requirement.name))
+            pinned = pins.get(name)
+            fits = pinned is not None and requirement.specifier.contains(pinned, prereleases=True)
+            wanted[name] = f"{name}=={pinned}" if fits else _requirement_text(requirement)
+        for name in sorted(wanted):
+            if locked and name not in locked:
+                out(f"      not in constraints.txt (locked on Linux): {name}, the newest wheel for {target.label}")
+        out(f"      + for this target: {', '.join(sorted(wanted.values()))}")
+        result = _pip_download(folder, target, sorted(wanted.values()), [*pip_options, "--no-deps"], out)
+        if result.returncode != 0:
+            unavailable = [name for name in _unavailable(result.stdout, pins) if name in wanted]
+            if not unavailable:
+                return False
+            for name in unavailable:  # no wheel of the pinned version for this target: its newest, said later
+                fallbacks.append(f"{name}=={pins.pop(name)}")
+    else:
         return False
-    return True
+    agreed = _pip_download(folder, target, requested, ["--no-index"], out)
+    return agreed.returncode == 0
+
+
+def _pip_problem(output: str) -> str:
+    """pip's reason, in its own words (the lines that say what is missing), for the sentence of a failed target."""
+    wanted = [line.strip() for line in output.splitlines() if line.startswith("ERROR: ")]
+    text = " / ".join(line.removeprefix("ERROR: ") for line in wanted[-2:]) or " / ".join(output.strip().splitlines()[-3:])
+    return f"pip cannot get every wheel ({text})"
+
+
+# --- what a folder can serve: classroom --wheels ------------------------------------
+
+
+def unserved_platforms(folder: Path, requirement: str = "wstutorial[notebook]") -> list[str]:
+    """One line per platform of the default targets that ``folder`` cannot install ``requirement`` on."""
+    folder = Path(folder)
+    lines = []
+    for platform in DEFAULT_PLATFORMS:
+        gaps = []
+        for target in targets([platform], DEFAULT_PYTHONS):
+            missing = missing_for(folder, [Requirement(requirement)], target)
+            if missing:
+                names = sorted({str(canonicalize_name(item.name)) for item in missing})
+                gaps.append(f"Python {target.python} (no {', '.join(names[:3])}{', ...' if len(names) > 3 else ''})")
+        if gaps:
+            lines.append(f"{PLATFORMS[platform][2]}: these wheels cannot install {requirement} for " + "; ".join(gaps))
+    return lines

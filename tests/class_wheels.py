@@ -1,0 +1,46 @@
+"""The teacher's default wheelhouse, made once per test session for the test files that need it.
+
+``python -m wstutorial wheelhouse DIR`` with its defaults (every platform and
+Python version a class may have), plus what the student's nbval run needs.
+The first test file to ask makes it; the others, on any pytest-xdist worker,
+wait on a file lock and take the same folder and output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+# Installed too, for the student's notebook run under nbval (tests/test_student_install.py).
+ALSO = ("nbval", "pytest", "pytest-timeout")
+
+
+@dataclasses.dataclass(frozen=True)
+class Wheelhouse:
+    folder: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def default_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
+    """The folder, made by the command as a teacher runs it (once per session: xdist workers share it)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this session's folder, common to its workers
+    folder, record = root / "class-wheelhouse", root / "class-wheelhouse.json"
+    with FileLock(str(root / "class-wheelhouse.lock")):
+        if not record.exists():
+            command = [sys.executable, "-m", "wstutorial", "wheelhouse", str(folder)]
+            for name in ALSO:
+                command += ["--with", name]
+            made = subprocess.run(command, capture_output=True, text=True, timeout=1500)
+            record.write_text(json.dumps({"returncode": made.returncode, "stdout": made.stdout, "stderr": made.stderr}))
+        return Wheelhouse(folder, **json.loads(record.read_text()))
