@@ -80,20 +80,31 @@ class Crowd:
             except BlockingIOError:
                 continue
             if not data:  # the server closed this client (e.g. a ping it answered too late)
-                self.selector.unregister(sock)
-                del self.readers[sock]
-                self.waiting.discard(sock)
-                sock.close()
+                self.forget(sock)
                 print(f"  a client was closed by the server; {len(self.readers)} left", file=sys.stderr, flush=True)
                 continue
-            payloads = self.readers[sock].feed(data)
-            if self.tag is not None and sock in self.waiting and self.tag in payloads:
-                self.arrivals.append(time.perf_counter())
-                self.waiting.discard(sock)
-                if not self.waiting:
-                    print("ARRIVALS " + json.dumps(self.arrivals), flush=True)
-                    self.tag = None
+            self.received(sock, self.readers[sock].feed(data))
         return True
+
+    def forget(self, sock: socket.socket) -> None:
+        """A client the server closed: no longer read or waited for."""
+        self.selector.unregister(sock)
+        del self.readers[sock]
+        self.waiting.discard(sock)
+        sock.close()
+
+    def received(self, sock: socket.socket, payloads: list[bytes]) -> None:
+        """Note the arrival of the awaited tag; once every client has it, print ``ARRIVALS``."""
+        if self.tag is not None and sock in self.waiting and self.has_tag(payloads):
+            self.arrivals.append(time.perf_counter())
+            self.waiting.discard(sock)
+            if not self.waiting:
+                print("ARRIVALS " + json.dumps(self.arrivals), flush=True)
+                self.tag = None
+
+    def has_tag(self, payloads: list[bytes]) -> bool:
+        """True if one of ``payloads`` is the awaited tag (the broadcast sends it alone)."""
+        return self.tag in payloads
 
     def command(self, line: str) -> None:
         command, _, text = line.partition(" ")

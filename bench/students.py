@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import selectors
 import socket
 import sys
 import time
 
 from . import wsclient
+from .clients import Crowd
 
 __all__ = ["main", "student_name"]
 
@@ -41,70 +41,37 @@ def student_name(n: int) -> str:
     return f"Student{n:05d}"
 
 
-class Students:
-    """The students' sockets, read all the time; the arrivals of an awaited tag noted."""
+class Students(Crowd):
+    """The students' sockets, read all the time (``bench.clients.Crowd``); their welcomes noted, and a tag inside any message."""
 
     def __init__(self) -> None:
-        self.selector = selectors.DefaultSelector()
-        self.readers: dict[socket.socket, wsclient.FrameReader] = {}
+        super().__init__()
         self.by_number: dict[int, socket.socket] = {}
         self.unwelcomed: set[socket.socket] = set()
         self.last_welcome = 0.0
-        self.tag: bytes | None = None
-        self.waiting: set[socket.socket] = set()
-        self.arrivals: list[float] = []
-        self.stdin_buffer = ""
 
-    def add(self, number: int, sock: socket.socket) -> None:
+    def add_student(self, number: int, sock: socket.socket) -> None:
         sock.setblocking(False)
-        self.selector.register(sock, selectors.EVENT_READ)
-        self.readers[sock] = wsclient.FrameReader(sock)
+        self.add(sock)
         self.by_number[number] = sock
         # The welcome may have come with the handshake's response (the reader starts with those bytes).
         if not any(b'"welcome"' in p for p in self.readers[sock].feed(b"")):
             self.unwelcomed.add(sock)
 
-    def close(self) -> None:
-        for sock in self.readers:
-            sock.close()
+    def forget(self, sock: socket.socket) -> None:
+        super().forget(sock)
+        self.unwelcomed.discard(sock)
 
-    def read_ready(self, timeout: float) -> bool:
-        """Read what arrived within ``timeout`` seconds; False once stdin has ended."""
-        for key, _ in self.selector.select(timeout):
-            if key.fileobj is sys.stdin:
-                data = os.read(sys.stdin.fileno(), 65536).decode()
-                if not data:
-                    return False
-                self.stdin_buffer += data
-                while "\n" in self.stdin_buffer:
-                    line, self.stdin_buffer = self.stdin_buffer.split("\n", 1)
-                    self.command(line)
-                continue
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
-            try:
-                data = sock.recv(262144)
-            except BlockingIOError:
-                continue
-            if not data:
-                self.selector.unregister(sock)
-                del self.readers[sock]
-                self.waiting.discard(sock)
-                self.unwelcomed.discard(sock)
-                sock.close()
-                print(f"  a student was closed by the server; {len(self.readers)} left", file=sys.stderr, flush=True)
-                continue
-            payloads = self.readers[sock].feed(data)
-            if sock in self.unwelcomed and any(b'"welcome"' in p for p in payloads):
-                self.unwelcomed.discard(sock)
-                self.last_welcome = time.perf_counter()
-            if self.tag is not None and sock in self.waiting and any(self.tag in p for p in payloads):
-                self.arrivals.append(time.perf_counter())
-                self.waiting.discard(sock)
-                if not self.waiting:
-                    print("ARRIVALS " + json.dumps(self.arrivals), flush=True)
-                    self.tag = None
-        return True
+    def received(self, sock: socket.socket, payloads: list[bytes]) -> None:
+        if sock in self.unwelcomed and any(b'"welcome"' in p for p in payloads):
+            self.unwelcomed.discard(sock)
+            self.last_welcome = time.perf_counter()
+        super().received(sock, payloads)
+
+    def has_tag(self, payloads: list[bytes]) -> bool:
+        """True if one of ``payloads`` contains the awaited tag (a chat line carries it inside its JSON)."""
+        assert self.tag is not None
+        return any(self.tag in payload for payload in payloads)
 
     def send(self, number: int, text: str) -> None:
         sock = self.by_number[number]
@@ -122,13 +89,8 @@ class Students:
             number, exercise, tag = rest.split(" ", 2)
             result = {"type": "progress", "exercise": exercise, "passed": False, "reason": tag}
             self.send(int(number), json.dumps(result))
-        elif command == "expect":
-            self.tag = rest.encode()
-            self.waiting = set(self.readers)
-            self.arrivals = []
-            print("ARMED", flush=True)
-        elif command == "count":
-            print(f"COUNT {len(self.readers)}", flush=True)
+        else:  # expect, count
+            super().command(line)
 
 
 def join_all(first: int, count: int, ports: list[int], students: Students) -> float:
@@ -144,7 +106,7 @@ def join_all(first: int, count: int, ports: list[int], students: Students) -> fl
             batch.append((n, port, sock))
         for n, port, sock in batch:
             wsclient.finish_handshake(sock, port, "/chat")
-            students.add(n, sock)
+            students.add_student(n, sock)
         number += len(batch)
         students.read_ready(0)
     deadline = time.monotonic() + 120

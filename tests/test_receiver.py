@@ -323,3 +323,15 @@ def test_the_fast_unmask_gives_the_same_bytes() -> None:
         data, mask = os.urandom(size), os.urandom(4)
         assert unmask(mask, data) == _websocket_mask(mask, data)
     assert events_in_pieces(b"".join(MIXED), 5, unmask=_websocket_mask) == MIXED_EVENTS
+
+
+def test_an_idle_receiver_keeps_nothing_it_has_read() -> None:
+    """Once a message is handed on, the bytes it came in are let go (what an idle connection costs stays small)."""
+    receiver = Receiver()
+    receiver.receive_data(frame(0x2, b"x" * 60_000) + frame(0x1, b"half")[:3])
+    assert receiver.next_event() == Message(b"x" * 60_000)
+    assert receiver.next_event() is None
+    assert len(receiver._buffer) == 3  # only the piece of the next header
+    receiver.receive_data(frame(0x1, b"half")[3:])
+    assert receiver.next_event() == Message("half") and receiver.next_event() is None
+    assert receiver._buffer == b""

@@ -88,7 +88,7 @@ FREE_PORT = [
 
 UPPER_CASE = [
     Answer("upper_case", "untouched", None,
-           "Not yet: your on_message sent nothing back within 3 s after 'hello websockets': answer with "
+           "Not yet: your on_message sent nothing back after 'hello websockets': answer with "
            "self.write_message(message.upper())"),
     Answer("upper_case", "returns the answer instead of sending it",
            _replace("upper_case", "...  # your code here: self.write_message(...)", "return message.upper()"),
@@ -241,8 +241,8 @@ def _count(open_: str = "self.connected.add(self)", message: str = "self.write_m
 
 COUNT_CLIENTS = [
     Answer("count_clients", "untouched", None,
-           "Not yet: your on_message sent nothing back within 3 s after the first client sent a message: answer with "
-           "the number of connected clients, self.write_message(str(len(self.connected)))"),
+           "Not yet: your on_message sent nothing back after the first client sent a message: answer with the number "
+           "of connected clients, self.write_message(str(len(self.connected)))"),
     Answer("count_clients", "a number where text is wanted",
            _count(message="self.write_message(len(self.connected))"),
            "Not yet: write_message got the number 1, not text: a message is text, send str(...) of it"),

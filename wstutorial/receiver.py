@@ -212,13 +212,17 @@ class Receiver:
         while True:
             if self._remaining >= 0:
                 event = self._payload()
-                if event is not None or self._remaining >= 0:
-                    return event  # a message, a failure, or: the frame's payload is still coming
-                continue
-            event = self._frame()
-            if event is not None or self._remaining < 0:
-                return event  # anything but the start of a frame with a payload to read
-        return None
+                if event is None and self._remaining < 0:
+                    continue  # the frame ended and its message goes on: the next frame
+            else:
+                event = self._frame()
+                if event is None and self._remaining >= 0:
+                    continue  # a data frame started: its payload
+            if event is None and self._pos:
+                # Everything here is read but a piece of a header: keep only that,
+                # so an idle connection does not hold the last 64 KiB it was sent.
+                self._buffer, self._pos = self._buffer[self._pos :], 0
+            return event
 
     def events_received(self) -> list[Event]:
         """Every event in the data received so far (for tests and the teaching code; a server asks one at a time)."""
@@ -305,7 +309,7 @@ class Receiver:
         if fin and opcode != _CONTINUATION and not compressed and len(buffer) >= end:
             # The usual message: one whole frame, here already.
             self._pos = end
-            return self._small_message(opcode, self._unmask(mask, buffer[start:end]))
+            return self._whole_message(opcode, self._unmask(mask, buffer[start:end]))
         self._pos = start
         self._remaining = length
         self._mask = mask
@@ -337,7 +341,7 @@ class Receiver:
         self.done = True
         return Close(code, reason)
 
-    def _small_message(self, opcode: int, payload: bytes) -> Event:
+    def _whole_message(self, opcode: int, payload: bytes) -> Event:
         if not self._take(len(payload)):
             return self._busy()
         self._opcode = 0

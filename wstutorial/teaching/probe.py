@@ -28,6 +28,7 @@ import threading
 import time
 from typing import Any, Callable, cast
 
+from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler
 
 from .selfcheck import NotYet, Raised, describe
@@ -151,7 +152,7 @@ class Probe:
                 try:
                     result = await function(handler, *args, **kwargs)
                 except Exception as error:
-                    probe.raised.append(Raised.of(error, name))
+                    probe._note_raised(error, name)
                     raise
                 return probe._after(handler, name, result)
 
@@ -161,13 +162,17 @@ class Probe:
             try:
                 result = function(handler, *args, **kwargs)
             except Exception as error:
-                probe.raised.append(Raised.of(error, name))
+                probe._note_raised(error, name)
                 raise
             if inspect.isawaitable(result):
                 return result
             return probe._after(handler, name, result)
 
         return watched
+
+    def _note_raised(self, error: Exception, name: str) -> None:
+        if not isinstance(error, HTTPError):  # a refusal the handler chose (401 in prepare), not a mistake
+            self.raised.append(Raised.of(error, name))
 
     def _after(self, handler: Any, name: str, result: Any) -> Any:
         if name in ("open", "on_message"):

@@ -42,6 +42,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import curriculum
 from ..address import is_loopback, ws_url
 from ..chatrules import CLOSE_POLICY
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
@@ -57,21 +58,26 @@ FIRST_NAMES = (
     "Karen", "Niklaus", "Adele", "Bjarne", "Jean", "Leslie", "Mary", "Ward", "Shafi", "Whitfield",
 )  # fmt: skip
 
-# The tutorial's exercises (named as the board names them: check_<exercise>) in lesson order, with a typical first mistake and the passing sentence.
-EXERCISES = (
-    ("upper_case", "you answered 'hello websockets' with 'hello websockets', expected 'HELLO WEBSOCKETS' (same text: call .upper() on it)",
-     "your handler answered 'hello websockets' with 'HELLO WEBSOCKETS'."),
-    ("echo", "no answer within 3 s after sending 'hello': await client.receive() after send",
-     "your ask() sent 'hello' and returned the echo 'hello'."),
-    ("origin_accepted", "the page's origin was refused (403): add it to allowed_origins",
-     "the page connected from its own origin."),
-    ("count_clients", "after the second client left, the answer stayed 2, expected 1: remove the handler from your set in on_close",
-     "your handler counted 1, then 2 with a second client, then 1 again after it left."),
-    ("stream_time", "your handler still sent 3 message(s) after the client left: stop the timer or loop in on_close",
-     "your handler sent the time 3 times and stopped when the client left."),
-    ("mini_chat", "Bob got 'hello' after Ada sent 'hello', expected 'Ada: hello' (add the sender's name)",
-     "your handler sent each message to everyone as '<name>: <text>', and forgot a client that left."),
-)  # fmt: skip
+# What a student sees at the lesson's exercises (wstutorial.curriculum: the board's columns, in lesson order): a typical
+# first mistake and the passing sentence, as the checks say them; one homework exercise some do ahead.
+SENTENCES: dict[str, tuple[str, str]] = {
+    "upper_case": ("you answered 'hello websockets' with 'hello websockets', expected 'HELLO WEBSOCKETS' (same text: call .upper() on it)",
+                   "your handler answered 'hello websockets' with 'HELLO WEBSOCKETS'."),
+    "echo": ("ask(url, 'is anybody there?') returned None, expected the echo 'is anybody there?': connect, send the text, then return await client.receive()",
+             "ask() returned each echo and closed its connection."),
+    "send_on_open": ("your page connected but sent nothing within 5 s: call ws.send(\"hello from my page\") in the open event's listener",
+                     "your page connected and sent 'hello from my page' as soon as the socket opened."),
+    "count_clients": ("after the second client left, the answer stayed 2, expected 1: remove the handler from your set in on_close",
+                      "your handler counted 1, then 2 with a second client, then 1 again after it left."),
+    "mini_chat": ("Bob got 'hello' after Ada sent 'hello', expected 'Ada: hello' (add the sender's name: self.get_argument('name') in open)",
+                  "your handler sent each message to everyone as '<name>: <text>', and forgot a client that left."),
+    "stream_time": ("your handler still sent 3 messages after the client left: stop the timer in on_close, self.timer.stop()",
+                    "your handler sent the time 3 times and stopped when the client left."),
+}  # fmt: skip
+EXERCISES = tuple(
+    (name, *SENTENCES.get(name, (f"the check of {name} says what to change", f"{name} passed.")))
+    for name in [*curriculum.core(), "stream_time"]
+)
 
 # Pauses between a student's messages, in seconds: well under the room's 2 a second.
 MIN_PAUSE = 0.6
