@@ -500,7 +500,7 @@ PAGE_ANSWERS: list[Answer] = [
     Answer("send_on_open", "sends before the socket is open",
            _page("send_on_open", "const ws = new WebSocket(url);\n",
                  'const ws = new WebSocket(url);\nws.send("hello from my page");\n'),
-           'Not yet: your page\'s script stopped at line 26 (ws.send("hello from my page");) with InvalidStateError: '
+           'Not yet: your page\'s script stopped at line 27 (ws.send("hello from my page");) with InvalidStateError: '
            "it called ws.send(...) while the socket was still connecting: send in the open event's listener"),
     Answer("send_on_open", "the wrong text",
            _page("send_on_open", _OPEN_LISTENER, '  ws.send("hello");'),
@@ -513,7 +513,7 @@ PAGE_ANSWERS: list[Answer] = [
            "open event's listener, as soon as the socket opens"),
     Answer("send_on_open", "a typo in send",
            _page("send_on_open", _OPEN_LISTENER, '  ws.sned("hello from my page");'),
-           'Not yet: your page\'s script stopped at line 29 (ws.sned("hello from my page");) with TypeError: a value '
+           'Not yet: your page\'s script stopped at line 30 (ws.sned("hello from my page");) with TypeError: a value '
            "there is not what the code expects (calling something that is not a function?)"),
     Answer("reconnect", "untouched", None,
            "Not yet: after the server went away your page never tried again: in the close event's listener, call "
