@@ -97,7 +97,7 @@ def test_a_row_from_joining_reasons_by_click_and_the_lessons_columns(page: Page,
     page.goto(classroom.server.page_url(f"teacher.html?token={TOKEN}"))
     expect(page.locator("#board-empty")).to_be_visible()
     expect(page.locator("#board-head > th")).to_have_text(
-        ["student", "last active", "01upper_case", "02echo", "03send_on_open", "04count_clients", "06mini_chat", "9 exerciseshomework"]
+        ["student", "last active", "01upper_case", "02echo", "03send_on_open", "04count_clients", "06mini_chat", "10 exerciseshomework"]
     )
     student = page.context.new_page()
     student.goto(classroom.server.page_url("chat.html?name=Lin"))  # a browser student: a row too, from joining
