@@ -16,7 +16,10 @@ from .hub import Connection, Hub
 __all__ = ["Stream", "stream_message", "MAX_BURST"]
 
 # At most this many messages per wake-up of the stream, so one burst never
-# holds the server's loop for long (about a millisecond).
+# holds the server's loop for long (about a millisecond). A burst is also
+# never longer than the hub's max_pending_writes: the hub sends a client at
+# most that many messages at once, so a longer burst (after the loop stalled
+# on a loaded machine) would skip numbers for a client that keeps up.
 MAX_BURST = 256
 
 
@@ -37,6 +40,11 @@ class Stream:
         self.sent = 0  # messages produced since the server started
         self.paused = False  # set by pause(): the teacher stopped the stream for everyone
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def max_burst(self) -> int:
+        """The most messages one wake-up sends: MAX_BURST, or fewer if the hub sends fewer at once."""
+        return max(1, min(MAX_BURST, self.hub.max_pending_writes))
 
     @property
     def running(self) -> bool:
@@ -81,8 +89,9 @@ class Stream:
         # Keeps the rate 1/interval without drift: each wake-up sends every
         # message due by now (at least one), built into frames once for all
         # clients. An interval shorter than a loop turn thus still gives its
-        # rate, in bursts; a stream that falls behind (more than MAX_BURST
-        # due) forgives the lag instead of flooding to catch up.
+        # rate, in bursts; a stream that falls behind (more than max_burst
+        # due, e.g. after its loop stalled) forgives the lag instead of
+        # flooding to catch up: it goes on with the next number, none skipped.
         loop = asyncio.get_running_loop()
         start = loop.time()
         n = 0
@@ -93,12 +102,12 @@ class Stream:
                 start = loop.time() - n * self.interval
                 continue
             due = int((loop.time() - start) / self.interval) + 1 - n
-            count = min(max(due, 1), MAX_BURST)
+            count = min(max(due, 1), self.max_burst)
             batch = FrameBatch([stream_message(i) for i in range(n, n + count)])
             for handler in list(self.clients):
                 self.hub.send_frames(handler, batch)
             n += count
             self.sent += count
-            if due > MAX_BURST:
+            if due > self.max_burst:
                 start = loop.time() - n * self.interval
             await asyncio.sleep(max(0.0, start + n * self.interval - loop.time()))
