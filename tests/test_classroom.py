@@ -20,6 +20,7 @@ from wstutorial.classroom.server import (
     start_classroom,
 )
 from wstutorial.protocol import close_reason
+from wstutorial.server.handlers import MAX_ARGUMENT_LENGTH
 
 
 @pytest.fixture
@@ -213,6 +214,18 @@ def test_short_teacher_tokens_are_refused() -> None:
     """A guessable token is refused before the server starts."""
     with pytest.raises(ValueError, match="at least 8"):
         start_classroom(port=0, teacher_token="abc")
+
+
+def test_a_teacher_token_the_handshake_would_refuse_is_refused_at_start() -> None:
+    """A token longer than a query argument may be (1,024 bytes) is refused with a sentence; one of 1,024 opens the page."""
+    longest = "t" * MAX_ARGUMENT_LENGTH
+    with pytest.raises(ValueError, match=r"teacher token cannot go in the teacher page's address \(the argument 'token' is 1025 bytes"):
+        start_classroom(port=0, teacher_token=longest + "t")
+    with pytest.raises(ValueError, match="'token' contains a NUL character"):
+        start_classroom(port=0, teacher_token="teacher\x00secret")
+    with start_classroom(port=0, teacher_token=longest) as classroom:
+        with connect(classroom.server.ws_url("/teacher") + "?token=" + longest) as teacher:
+            assert receive(teacher)["type"] == "room"
 
 
 def test_classroom_pages_use_text_only_and_nothing_from_the_network() -> None:

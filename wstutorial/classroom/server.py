@@ -63,7 +63,7 @@ from ..jsontext import loads
 from ..messages import MessageType, TeacherAction
 from ..protocol import close_reason, describe_message
 from ..server.context import ServerContext
-from ..server.handlers import TutorialHandler
+from ..server.handlers import TutorialHandler, query_problem
 from ..server.options import HandlerSpec, ServerOptions, with_overrides
 from ..server.runner import TutorialServer, start_server
 from ..server.streaming import Stream
@@ -514,6 +514,11 @@ def start_classroom(
         token = teacher_token if teacher_token is not None else (store.token if store is not None else secrets.token_urlsafe(16))
         if len(token) < 8:
             raise ValueError(f"a teacher token needs at least 8 characters, got {len(token)}")
+        # The teacher's page sends the token in its address (?token=...): the
+        # handshake's rule for query arguments would refuse it there, at class time.
+        problem = query_problem({"token": [token.encode("utf-8", "surrogatepass")]})
+        if problem is not None:
+            raise ValueError(f"the teacher token cannot go in the teacher page's address ({problem}): choose a shorter one")
         if store is not None:
             store.keep_token(token)  # a token given here is the room's from now on: a restart without one keeps it
         remote = RemoteConnections()
