@@ -3,7 +3,8 @@
 ``python -m wstutorial wheelhouse DIR`` with its defaults (every platform and
 Python version a class may have), plus what the student's nbval run needs.
 The first test file to ask makes it; the others, on any pytest-xdist worker,
-wait on a file lock and take the same folder and output.
+wait on a file lock and take the same folder and output. ``fake_wheel``
+makes a small wheel with the requirements a test names.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,14 @@ def default_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
             made = subprocess.run(command, capture_output=True, text=True, timeout=1500)
             record.write_text(json.dumps({"returncode": made.returncode, "stdout": made.stdout, "stderr": made.stderr}))
         return Wheelhouse(folder, **json.loads(record.read_text()))
+
+
+def fake_wheel(folder: Path, name: str, version: str, requires: list[str], tag: str = "py3-none-any") -> Path:
+    path = folder / f"{name}-{version}-{tag}.whl"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {text}\n" for text in requires
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}-{version}.dist-info/METADATA", metadata)
+        archive.writestr(f"{name}-{version}.dist-info/WHEEL", f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {tag}\n")
+    return path

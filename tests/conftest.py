@@ -1,18 +1,33 @@
-"""Shared fixtures: a real tutorial server on a free loopback port (helpers are in helpers.py)."""
+"""Shared fixtures: a real tutorial server, and a classroom, on a free loopback port (helpers are in helpers.py)."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
 import wstutorial
+
+if TYPE_CHECKING:
+    from wstutorial.classroom import Classroom
 
 
 @pytest.fixture
 def server() -> Iterator[wstutorial.TutorialServer]:
     """The tutorial's server on a free port, with a fast stream (0.05 s)."""
     running = wstutorial.start_server(port=0, interval=0.05)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def classroom() -> Iterator[Classroom]:
+    """A classroom (the room, its pages and the teacher's) on a free port, with a fast stream (0.05 s)."""
+    from wstutorial.classroom import start_classroom  # only the tests that use a classroom load it
+
+    running = start_classroom(port=0, interval=0.05)
     try:
         yield running
     finally:

@@ -16,11 +16,15 @@ normalisation (``..`` removal) real HTTP clients do.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from websockets.client import ClientProtocol
@@ -33,9 +37,14 @@ from websockets.uri import parse_uri
 from wstutorial.address import free_port, listening_sockets
 
 __all__ = [
+    "ROOT",
     "free_port", "stop_process", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient",
-    "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json", "results_by_name",
+    "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json", "results_by_name", "FakeClock",
+    "Running",
 ]
+
+# The checkout: the folder that holds tests/, wstutorial/, notebooks/ and static/.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
@@ -85,7 +94,6 @@ def next_json(websocket: Any, kind: str, *, containing: str = "", timeout: float
 
     Fails (``TimeoutError``) after ``timeout`` seconds in all.
     """
-    import json
 
     deadline = time.monotonic() + timeout
     while True:
@@ -280,3 +288,60 @@ def raw_http_get(port: int, target: str, *, host: str = "127.0.0.1", timeout: fl
 def listening_addresses(port: int) -> set[str]:
     """Local addresses with a socket in LISTEN state on ``port`` (the kernel's tables, as the package reads them)."""
     return {address for address, _ in listening_sockets(port)}
+
+
+class FakeClock:
+    """A clock the test moves by hand: no sleeping, no timing."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Running:
+    """``python -m wstutorial COMMAND ARGS...`` (serve, classroom) running until interrupted; its lines, read as printed."""
+
+    def __init__(self, command: str, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "wstutorial", command, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        )
+        self.lines: list[str] = []
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise AssertionError(f"{command} ended early: {self.lines} {self.process.stderr.read()}")  # type: ignore[union-attr]
+            self.lines.append(line.rstrip("\n"))
+            if "Press Ctrl-C" in line:
+                return
+        raise AssertionError(f"{command} did not start: {self.lines}")
+
+    def wait_for_line(self, text: str, timeout: float = 30) -> str:
+        """Read the printed events until a line contains ``text`` (the server prints each as it happens)."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line.rstrip("\n"))
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r}: {self.lines[-5:]}")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def interrupt(self) -> tuple[int, str]:
+        """Ctrl-C; returns the exit code and everything printed (also the lines read so far)."""
+        self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=30)
+        return self.process.returncode, "\n".join(self.lines) + "\n" + out + err

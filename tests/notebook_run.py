@@ -6,15 +6,16 @@ The parameters go into a new cell right after the cell tagged
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import nbformat
 from nbclient import NotebookClient
 
+from helpers import ROOT
+
 __all__ = ["run_with_parameters", "outputs", "text_of", "NOTEBOOKS"]
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = ROOT / "notebooks"
 # A bound, not an expectation: a cell of the tutorial takes seconds at most.
 CELL_TIMEOUT = 120
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 
 
 def test_environment_yml_installs_nothing_from_the_checkout() -> None:

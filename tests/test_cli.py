@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import json
+import re
 import signal
 import socket
 import subprocess
@@ -14,7 +15,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from helpers import free_port
+from helpers import Running, free_port
+from wstutorial.address import lan_addresses
 
 
 def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -23,54 +25,10 @@ def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]
     )
 
 
-class Serving:
-    """`python -m wstutorial serve ...` running until stopped."""
-
-    def __init__(self, *args: str) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "wstutorial", "serve", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self.lines: list[str] = []
-        deadline = time.monotonic() + 30
-        assert self.process.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                raise AssertionError(f"serve ended early: {self.lines} {self.process.stderr.read()}")  # type: ignore[union-attr]
-            self.lines.append(line.rstrip("\n"))
-            if "Press Ctrl-C" in line:
-                return
-        raise AssertionError(f"serve did not start: {self.lines}")
-
-    def wait_for_line(self, text: str, timeout: float = 30) -> str:
-        """Read the printed events until a line contains ``text`` (serve prints each as it happens)."""
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line.rstrip("\n"))
-            if text in line:
-                return line
-        raise AssertionError(f"no line with {text!r}: {self.lines}")
-
-    def interrupt(self) -> tuple[int, str]:
-        """Ctrl-C; returns the exit code and everything printed (also the lines read so far)."""
-        self.process.send_signal(signal.SIGINT)
-        out, err = self.process.communicate(timeout=30)
-        return self.process.returncode, "\n".join(self.lines) + "\n" + out + err
-
-
 @pytest.fixture
-def serving() -> Iterator[Serving]:
+def serving() -> Iterator[Running]:
     port = free_port()
-    running = Serving("--port", str(port), "--interval", "0.2")
+    running = Running("serve", "--port", str(port), "--interval", "0.2")
     running.port = port  # type: ignore[attr-defined]
     try:
         yield running
@@ -80,7 +38,7 @@ def serving() -> Iterator[Serving]:
             running.process.wait()
 
 
-def test_serve_prints_urls_and_serves_everything(serving: Serving) -> None:
+def test_serve_prints_urls_and_serves_everything(serving: Running) -> None:
     """serve prints the page and WebSocket URLs and serves /ws, /streaming, /echo, pages."""
     port = serving.port  # type: ignore[attr-defined]
     text = "\n".join(serving.lines)
@@ -99,7 +57,7 @@ def test_serve_prints_urls_and_serves_everything(serving: Serving) -> None:
         assert b'id="host"' in page.read()
 
 
-def test_ctrl_c_closes_clients_with_1001_and_exits_0(serving: Serving) -> None:
+def test_ctrl_c_closes_clients_with_1001_and_exits_0(serving: Running) -> None:
     """Ctrl-C closes connected clients with 1001, prints the events, exits 0."""
     port = serving.port  # type: ignore[attr-defined]
     with connect(f"ws://127.0.0.1:{port}/ws") as websocket:
@@ -165,7 +123,7 @@ def test_bad_port_variable_is_named_and_exits_1(monkeypatch: pytest.MonkeyPatch)
 
 def test_all_interfaces_warns_with_the_address_to_use() -> None:
     """--host 0.0.0.0 warns that the network can reach the server."""
-    serving = Serving("--host", "0.0.0.0", "--port", "0")
+    serving = Running("serve", "--host", "0.0.0.0", "--port", "0")
     try:
         assert any("Warning" in line and "network" in line for line in serving.lines)
     finally:
@@ -220,3 +178,63 @@ def test_events_before_the_follow_loop_are_printed_too(monkeypatch: pytest.Monke
     finally:
         server.stop()
     assert "new connection" in printed.getvalue(), printed.getvalue()
+
+
+def test_classroom_prints_what_to_type_and_serves_chat_and_teacher() -> None:
+    """The addresses for students and the teacher's page with its token; chat and teacher work."""
+    port = free_port()
+    running = Running("classroom", "--host", "127.0.0.1", "--port", str(port), "--interval", "0.1")
+    try:
+        assert f"host localhost   port {port}   uri /chat?name=YourName" in running.text
+        assert f"http://localhost:{port}/chat.html" in running.text
+        match = re.search(rf"http://127\.0\.0\.1:{port}/teacher\.html\?token=(\S+)", running.text)
+        assert match, running.text
+        token = match.group(1)
+        with connect(f"ws://127.0.0.1:{port}/teacher?token={token}") as teacher:
+            assert json.loads(teacher.recv(timeout=10))["type"] == "room"
+            assert json.loads(teacher.recv(timeout=10))["type"] == "board"
+            assert json.loads(teacher.recv(timeout=10)) == {"type": "members", "members": []}
+            with connect(f"ws://127.0.0.1:{port}/chat?name=Ada") as ada:
+                assert json.loads(ada.recv(timeout=10))["type"] == "welcome"
+                ada.send("hello class")
+                assert json.loads(ada.recv(timeout=10))["text"] == "hello class"
+                stream = teacher.recv(timeout=10)
+                assert json.loads(stream) == {"type": "stream", "running": True}
+                seen = []  # the board and who is connected come too
+                while {"type": "members", "members": ["Ada"]} not in seen and len(seen) < 20:
+                    seen.append(json.loads(teacher.recv(timeout=10)))
+                assert {"type": "members", "members": ["Ada"]} in seen, seen
+        with connect(f"ws://127.0.0.1:{port}/streaming") as listener:
+            assert listener.recv(timeout=10).startswith("message: ")
+        running.wait_for_line("Ada joined the chat")
+        running.wait_for_line("chat hello class")
+    finally:
+        code, output = running.interrupt()
+    assert code == 0
+    assert "Traceback" not in output
+
+
+def test_classroom_listens_on_the_network_by_default_and_warns() -> None:
+    """Without --host it listens on every interface and says that the network can reach it."""
+    running = Running("classroom", "--port", "0")
+    try:
+        assert any("Warning" in line and "anyone on your network" in line for line in running.lines)
+        assert "Students type into the notebook's ClientPanel:" in running.text
+        # The addresses students can reach (this machine's network addresses), not the teacher's 127.0.0.1.
+        port = re.search(r"port (\d+)", running.text).group(1)  # type: ignore[union-attr]
+        hosts = lan_addresses()
+        assert hosts and all(f"host {host}   port {port}" in running.text for host in hosts)
+        assert all(f"http://{host}:{port}/chat.html" in running.text for host in hosts)
+        assert "127.0.0.1" not in running.text.split("Teacher page")[0]
+    finally:
+        code, _ = running.interrupt()
+    assert code == 0
+
+
+def test_classroom_bad_port_exits_2() -> None:
+    """A bad port is one line naming it, exit 2."""
+    result = subprocess.run(
+        [sys.executable, "-m", "wstutorial", "classroom", "--port", "nope"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "'nope'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 # Each tool gets run()'s 300 s, not pytest-timeout's 120 s: mypy without its cache (a fresh clone) on a
 # loaded machine took longer than 120 s (the test command failed so at load 15).
 pytestmark = pytest.mark.timeout(330)
@@ -87,3 +88,52 @@ def test_every_page_finds_its_websocket_with_wsurl_js() -> None:
         if script.name != "wsurl.js":
             text = script.read_text()
             assert not re.search(r"location\.(protocol|pathname)", text), f"{script.name}: use wsUrl/pageDir/pagePort of wsurl.js"
+
+
+# The test files of the whole rather than of one module (tests/test_<theme>.py), by what they check.
+WHOLE = {
+    "backfill": "results checked before joining reach the board (student, room, board)",
+    "bench_smoke": "the benchmark runs end to end",
+    "binder": "the Binder layout",
+    "close_codes": "a connection's close code as every part reports it",
+    "code_checks": "mypy, ruff, the import contracts, the layout of the tests",
+    "conformance": "RFC 6455's receive rules end to end, against a real server",
+    "first_hour": "a student's first hour",
+    "hardening": "smaller faults found by probing the server",
+    "join_cell": "the plan's join cell reaches the board",
+    "jupyterhub": "the tutorial on a real JupyterHub",
+    "load": "1,000 clients at once",
+    "lock": "the lock installs on every Python the project allows",
+    "malformed_handshake": "malformed upgrade requests",
+    "notebook_06_in_class": "notebook 06 in class, in a real kernel",
+    "notebook_contents": "the notebooks' shape and the exercise files they load",
+    "notebook_rerun": "re-running notebook 01's cells",
+    "packaging": "the wheel and the lean install",
+    "portability": "nothing POSIX-only on the student's path",
+    "proxy": "the pages behind jupyter-server-proxy",
+    "proxy_origin": "the Origin check behind a TLS proxy",
+    "query_arguments": "bad query arguments on every route",
+    "redis_outage": "a classroom with workers while Redis goes away",
+    "reliability": "bad input and faults: each connection fails alone",
+    "security": "origins, paths, pages, binding",
+    "student_install": "a student's laptop, for real",
+    "wrong_answers": "every exercise's check through its table of wrong answers",
+}
+
+
+def test_the_tests_mirror_the_package() -> None:
+    """tests/<package>/test_<module>.py tests wstutorial/<package>/<module>.py; a top-level file tests a top-level module or the whole (WHOLE)."""
+    package = ROOT / "wstutorial"
+    modules = {path.relative_to(package).with_suffix("") for path in package.rglob("*.py") if path.stem not in ("__init__", "__main__")}
+    stray = []
+    for test in sorted((ROOT / "tests").rglob("test_*.py")):
+        relative = test.relative_to(ROOT / "tests")
+        if relative.parts[0] in ("browser", "hub"):  # the browser's tests, by page and notebook; JupyterHub's files
+            continue
+        module = relative.parent / relative.stem.removeprefix("test_")
+        if module not in modules and not (len(relative.parts) == 1 and module.name in WHOLE):
+            stray.append(str(relative))
+    assert not stray, (
+        f"{', '.join(stray)}: no module of wstutorial/ by that name; put a module's tests in tests/<package>/test_<module>.py, "
+        "or name a test of the whole in WHOLE (tests/test_code_checks.py)"
+    )

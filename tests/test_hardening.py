@@ -11,8 +11,7 @@ import pytest
 from websockets.sync.client import connect
 
 import wstutorial
-from helpers import RawClient, poll_until
-from test_cli import Serving
+from helpers import RawClient, Running, poll_until
 
 
 @pytest.mark.parametrize("message", [12345, True, None, 1.5, ["a"]])
@@ -25,7 +24,7 @@ def test_broadcast_of_something_else_than_text_or_bytes_is_a_type_error(message:
 
 
 def test_a_second_ctrl_c_while_stopping_exits_quietly() -> None:
-    serving = Serving("--port", "0", "--quiet")
+    serving = Running("serve", "--port", "0", "--quiet")
     port = next(int(line.rsplit(":", 1)[1].split("/")[0]) for line in serving.lines if "ws://" in line)
     # A client that never answers the close frame keeps stop() busy for a few seconds.
     silent = RawClient(f"ws://127.0.0.1:{port}/ws")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import tomllib
-from pathlib import Path
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -14,10 +13,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from helpers import ROOT
 from wstutorial.teaching import check
 from wstutorial.tools.wheelhouse import constraints_file, locked_pins
 
-ROOT = Path(__file__).resolve().parent.parent
 REQUIRES_PYTHON = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
 
 

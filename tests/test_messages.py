@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import enum
 import re
-from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
 from wstutorial.messages import PAGE_PROTOCOLS, JsonType, MessageType, TeacherAction
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
-PACKAGE = Path(__file__).resolve().parents[1] / "wstutorial"
+STATIC = ROOT / "static"
+PACKAGE = ROOT / "wstutorial"
 
 # How a page writes a type: in a message it sends ({ type: "chat", ... }, { action: "release", ... }),
 # in a comparison (message.type === "pong") or as a case of `switch (message.type)`.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01-hello-server.ipynb"
+from helpers import ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "01-hello-server.ipynb"
 
 
 def test_every_cell_of_01_can_run_twice() -> None:

@@ -13,9 +13,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from helpers import ROOT
 from portability import notebook_sources, posix_only_uses, student_path_files
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_student_path_has_no_posix_only_code() -> None:

@@ -1,7 +1,7 @@
 """wstutorial.protocol: the numbers of RFC 6455, checked against the websockets library.
 
 ``frame_header`` is tested here and through its two users: the server's frames
-(test_frames.py) and the hand-made ones of notebook 05 (test_handshake.py,
+(server/test_frames.py) and the hand-made ones of notebook 05 (teaching/test_handshake.py,
 parsed back by the websockets library).
 """
 

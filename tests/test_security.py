@@ -12,8 +12,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 import wstutorial
-from helpers import listening_addresses, raw_http_get
-from test_cli import Serving
+from helpers import Running, listening_addresses, raw_http_get
 from wstutorial.address import lan_addresses
 from wstutorial.server.app import static_dir
 from wstutorial.teaching.handshake import new_key, parse_response, read_response
@@ -274,7 +273,7 @@ def test_server_listens_on_loopback_only_by_default(server: wstutorial.TutorialS
 
 def test_cli_listens_on_loopback_by_default() -> None:
     """`serve` without --host listens on 127.0.0.1 only and prints no network warning."""
-    serving = Serving("--port", "0")
+    serving = Running("serve", "--port", "0")
     try:
         port = int(serving.lines[0].rsplit(":", 1)[1].strip("/"))
         assert listening_addresses(port) == {"127.0.0.1"}
@@ -286,7 +285,7 @@ def test_cli_listens_on_loopback_by_default() -> None:
 
 def test_cli_on_all_interfaces_warns_with_the_address_students_use() -> None:
     """`serve --host 0.0.0.0` listens everywhere and says which address others type."""
-    serving = Serving("--host", "0.0.0.0", "--port", "0")
+    serving = Running("serve", "--host", "0.0.0.0", "--port", "0")
     try:
         port = int(serving.lines[0].rsplit(":", 1)[1].strip("/"))
         assert listening_addresses(port) == {"0.0.0.0"}

@@ -4,7 +4,7 @@ One fresh virtual environment outside the checkout, filled by pip with
 ``--no-index --find-links http://<teacher>/wheels/`` and no pip configuration
 (so no other index, mirror or wheel folder is reachable), from the wheelhouse
 that ``python -m wstutorial wheelhouse`` makes by default (every platform; the
-same folder as tests/test_wheelhouse.py's, made once) and that
+same folder as tests/tools/test_wheelhouse.py's, made once) and that
 ``python -m wstutorial classroom --wheels`` serves. Then the lab command in an
 empty folder: JupyterLab answers, the notebooks are there, a student's change
 survives a second run and an upgrade, and the student's notebook runs from
@@ -31,9 +31,8 @@ from typing import Iterator
 import pytest
 
 from class_wheels import ALSO, default_wheelhouse
-from helpers import free_port
+from helpers import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 SLOW = pytest.mark.timeout(1800)  # waits for the shared wheelhouse (tests/class_wheels.py), installs JupyterLab into a fresh venv
 
 # Set by pip's configuration on this machine (mirrors, wheel folders): a student has none of it.
@@ -108,7 +107,7 @@ class Student:
 @pytest.fixture(scope="module")
 def student(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Student]:
     base = tmp_path_factory.mktemp("laptop")
-    # The teacher's default wheelhouse (every platform; tests/test_wheelhouse.py checks each), shared.
+    # The teacher's default wheelhouse (every platform; tests/tools/test_wheelhouse.py checks each), shared.
     made = default_wheelhouse(tmp_path_factory)
     assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
     wheels = made.folder

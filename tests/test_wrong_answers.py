@@ -125,13 +125,13 @@ def test_the_table_has_the_starting_point_and_three_mistakes(exercise: str) -> N
 
 # Exercises whose table lives beside their own check's tests: the standalone
 # program (notebook 04) runs as a process of its own, with its page.
-TABLES_ELSEWHERE = {"hello_app": "tests/test_program_exercises.py (WRONG_ANSWERS)"}
+TABLES_ELSEWHERE = {"hello_app": "tests/teaching/test_program_exercises.py (WRONG_ANSWERS)"}
 
 
 def test_every_python_exercise_has_a_table() -> None:
     """No exercise file without its table of wrong answers (here, or where TABLES_ELSEWHERE says, with three or more)."""
     assert set(EXERCISES) | set(TABLES_ELSEWHERE) == {path.stem for path in (NOTEBOOKS / "exercises").glob("*.py")}
-    from test_program_exercises import WRONG_ANSWERS
+    from teaching.test_program_exercises import WRONG_ANSWERS
 
     assert any("untouched" in row[0] for row in WRONG_ANSWERS) and len(WRONG_ANSWERS) >= 4
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+from helpers import ROOT
+
+NOTEBOOKS = ROOT / "notebooks"
 
 __all__ = ["Answer", "ANSWERS", "EXERCISES", "PAGE_ANSWERS", "pattern", "starting_point"]
 

@@ -42,7 +42,7 @@ __all__ = [
 MIN_PYTHON = (3, 11)
 
 # What the tutorial needs at run time, with why each matters, as in
-# pyproject.toml (tests/test_check.py keeps the lists equal): the lean
+# pyproject.toml (tests/teaching/test_check.py keeps the lists equal): the lean
 # install's dependencies, and the notebook extra.
 CORE_REQUIREMENTS: dict[str, tuple[str, str]] = {
     "tornado": ("tornado>=6.4,<7", "the WebSocket server and client"),

@@ -43,14 +43,6 @@ def test_streaming_counts_up_for_every_client(server: wstutorial.TutorialServer)
         assert numbers == sorted(numbers) and len(set(numbers)) == 3
 
 
-def test_stream_runs_only_while_someone_listens(server: wstutorial.TutorialServer) -> None:
-    """The sending task starts with the first client and stops with the last."""
-    assert not server.call(lambda: server.stream.running)
-    with connect(server.ws_url("/streaming")) as websocket:
-        assert str(websocket.recv(timeout=10)).startswith("message: ")
-        assert server.call(lambda: server.stream.running)
-    server.events.wait_for("stream stopped")
-    assert not server.call(lambda: server.stream.running)
 
 
 def test_pages_are_served(server: wstutorial.TutorialServer) -> None:

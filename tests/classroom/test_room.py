@@ -8,7 +8,11 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from wstutorial.chatrules import TooManyJoins
+from helpers import FakeClock
+from wstutorial.chatrules import (
+    CLOSE_POLICY,
+    TooManyJoins,
+)
 from wstutorial.classroom import start_classroom
 from wstutorial.classroom.room import ChatRoom
 
@@ -103,3 +107,72 @@ def test_this_machine_is_not_join_limited_by_default() -> None:
     room.leave("Remote")
     with pytest.raises(TooManyJoins, match="too many joins from 192.0.2.7"):
         room.join("Remote", lambda text: None, "192.0.2.7")
+
+
+class Inbox(list[dict[str, object]]):
+    def __call__(self, text: str) -> None:
+        self.append(json.loads(text))
+
+
+def test_room_welcomes_broadcasts_and_says_goodbye() -> None:
+    """Each message reaches everyone with the sender's name; joins and leaves are announced."""
+    room = ChatRoom()
+    ada, bob, teacher = Inbox(), Inbox(), Inbox()
+    room.watch("teacher", teacher)
+    room.join("Ada", ada)
+    room.join("Bob", bob)
+    secret = ada[0].pop("secret")  # to Ada alone: her key to her row on the board
+    assert isinstance(secret, str) and len(secret) >= 16
+    assert ada[0] == {"type": "welcome", "name": "Ada", "members": ["Ada"], "history": []}
+    assert ada[1] == {"type": "presence", "joined": ["Bob"], "left": []}  # the change, not the list
+    assert room.receive("Ada", "<i>hi</i>").accepted
+    assert ada[-1] == bob[-1] == {"type": "chat", "name": "Ada", "text": "<i>hi</i>"}
+    assert room.receive("Bob", '{"type": "reading", "value": 3}').accepted
+    assert ada[-1] == {"type": "reading", "name": "Bob", "value": 3}
+    room.leave("Bob")
+    assert ada[-1] == {"type": "presence", "joined": [], "left": ["Bob"]}
+    assert [m["members"] for m in teacher if m["type"] == "members"] == [[], ["Ada"], ["Ada", "Bob"], ["Ada"]]
+    assert "secret" not in json.dumps(teacher)  # the teacher's page never sees a secret
+    late = Inbox()
+    room.join("Cy", late)
+    assert late[0]["history"] == [{"type": "chat", "name": "Ada", "text": "<i>hi</i>"}]
+
+
+def test_room_refuses_too_fast_with_a_notice_then_closes() -> None:
+    """Over the rate: a notice to the sender only; too many refusals in a row: close 1008."""
+    clock = FakeClock()
+    room = ChatRoom(rate=1.0, burst=2, max_refusals=3, clock=clock)
+    spammer, other = Inbox(), Inbox()
+    room.join("Spam", spammer)
+    room.join("Other", other)
+    before = len(other)
+    assert room.receive("Spam", "1").accepted and room.receive("Spam", "2").accepted
+    verdicts = [room.receive("Spam", "more") for _ in range(4)]
+    assert [v.accepted for v in verdicts] == [False] * 4
+    assert [v.close_code for v in verdicts] == [None, None, None, CLOSE_POLICY]
+    notices = [m for m in spammer if m["type"] == "notice"]
+    assert len(notices) == 3 and "too many messages" in str(notices[0]["text"])
+    assert len(other) == before + 2 and all(m["type"] != "notice" for m in other)
+
+
+def test_an_accepted_message_resets_the_refusal_count() -> None:
+    """Refusals must be in a row: a student who slows down is not closed later."""
+    clock = FakeClock()
+    room = ChatRoom(rate=1.0, burst=1, max_refusals=2, clock=clock)
+    room.join("Ada", Inbox())
+    for _ in range(5):
+        assert room.receive("Ada", "a").accepted
+        assert room.receive("Ada", "b").close_code is None
+        clock.now += 1
+
+
+def test_a_join_computes_the_new_names_key_not_everyones() -> None:
+    """Joining a room of 300 makes one look-alike key per join, not one per member (bench classroom: 1,000 joins)."""
+    from wstutorial.chatrules import name_key
+    from wstutorial.classroom.room import ChatRoom
+
+    room = ChatRoom()
+    name_key.cache_clear()
+    for n in range(300):
+        room.join(f"Student{n:05d}", lambda text: None)
+    assert name_key.cache_info().misses == 300

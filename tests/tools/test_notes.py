@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
 from wstutorial.tools.notes import notes_file, notes_text, section, sections
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_notes_are_docs_teaching_md_in_a_checkout() -> None:

@@ -12,9 +12,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from helpers import ROOT
 from wstutorial.teaching import check
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(env: dict[str, str] | None = None, *options: str) -> subprocess.CompletedProcess[str]:

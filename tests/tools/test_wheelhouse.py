@@ -1,4 +1,4 @@
-"""The wheelhouse: completeness for another platform's markers, and /wheels/ on the classroom server."""
+"""The wheelhouse: completeness for another platform's markers, the pins, and what the classroom says of a folder it cannot serve."""
 
 from __future__ import annotations
 
@@ -6,17 +6,14 @@ import os
 import re
 import subprocess
 import sys
-import urllib.error
-import urllib.request
-import zipfile
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 
-from class_wheels import Wheelhouse, default_wheelhouse
+from class_wheels import Wheelhouse, default_wheelhouse, fake_wheel
+from helpers import ROOT
 from wstutorial.classroom import start_classroom
-from wstutorial.classroom.wheels import student_install_command
 from wstutorial.cli import print_classroom_addresses
 from wstutorial.tools.wheelhouse import (
     DEFAULT_PLATFORMS,
@@ -30,17 +27,6 @@ from wstutorial.tools.wheelhouse import (
     targets,
     unserved_platforms,
 )
-
-
-def fake_wheel(folder: Path, name: str, version: str, requires: list[str], tag: str = "py3-none-any") -> Path:
-    path = folder / f"{name}-{version}-{tag}.whl"
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
-        f"Requires-Dist: {text}\n" for text in requires
-    )
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(f"{name}-{version}.dist-info/METADATA", metadata)
-        archive.writestr(f"{name}-{version}.dist-info/WHEEL", f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {tag}\n")
-    return path
 
 
 def test_missing_dependencies_follow_the_students_platform_not_the_teachers(tmp_path: Path) -> None:
@@ -86,38 +72,10 @@ def test_targets_name_what_is_wrong() -> None:
     ]
 
 
-def get(url: str) -> tuple[int, bytes, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read(), response.url
-    except urllib.error.HTTPError as error:
-        return error.code, b"", url
 
 
-def test_classroom_serves_only_the_wheels_as_a_find_links_page(tmp_path: Path) -> None:
-    wheel = fake_wheel(tmp_path, "app", "1.0", [])
-    (tmp_path / "<b>bold-1.0-py3-none-any.whl").write_bytes(b"x")
-    (tmp_path / "notes.txt").write_text("not for students")
-    with start_classroom(port=0, wheels=tmp_path) as classroom:
-        base = classroom.server.url.rstrip("/")
-        status, page, _ = get(base + "/wheels/")
-        assert status == 200
-        text = page.decode()
-        assert '<a href="app-1.0-py3-none-any.whl">app-1.0-py3-none-any.whl</a>' in text
-        assert "&lt;b&gt;bold" in text and "<b>" not in text and "notes.txt" not in text
-        assert get(base + "/wheels/app-1.0-py3-none-any.whl")[:2] == (200, wheel.read_bytes())
-        assert get(base + "/wheels")[2] == base + "/wheels/"  # relative links need the slash
-        assert get(base + "/wheels/notes.txt")[0] == 404
-        assert get(base + "/wheels/..%2fnotes.txt")[0] in (403, 404)
-        assert get(base + "/hello.html")[0] == 200  # the pages still work
-    assert student_install_command(base) == (
-        f'python -m pip install --no-index --find-links {base}/wheels/ "wstutorial[notebook]"'
-    )
 
 
-def test_a_missing_wheel_folder_is_a_sentence_before_the_server_starts(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="make it first: python -m wstutorial wheelhouse"):
-        start_classroom(port=0, wheels=tmp_path / "nowhere")
 
 
 def test_wheelhouse_command_names_a_bad_platform_and_exits_1(tmp_path: Path) -> None:
@@ -159,7 +117,7 @@ def test_wheelhouse_takes_the_pins_and_falls_back_per_target_with_a_line(tmp_pat
 
 
 def test_the_lock_is_found_and_read(tmp_path: Path) -> None:
-    assert constraints_file() == Path(__file__).resolve().parent.parent / "constraints.txt"
+    assert constraints_file() == ROOT / "constraints.txt"
     pins = locked_pins(constraints_file())  # type: ignore[arg-type]
     assert pins["tornado"] and pins["jupyterlab"]
     bad = tmp_path / "c.txt"

@@ -1,4 +1,8 @@
-"""The student's copy of the notebooks: first copy, updates, and a student's changes kept."""
+"""The student's copy of the notebooks: first copy, updates, and a student's changes kept.
+
+``lab FOLDER`` writes only inside FOLDER: never through a symbolic link,
+always whole files (issue 24, item 7).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
 from wstutorial.teaching.notebook_files import (
     MANIFEST,
     notebooks_source,
     sync_notebooks,
     tutorial_files,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def tutorial(folder: Path, files: dict[str, str]) -> Path:
@@ -120,41 +123,80 @@ def test_a_file_where_the_folder_should_be_is_a_sentence(tmp_path: Path) -> None
         sync_notebooks(tmp_path / "notes", tutorial(tmp_path / "v1", {"01.ipynb": "one"}), "0.1.0")
 
 
-def test_lab_without_jupyterlab_says_what_to_install(tmp_path: Path) -> None:
-    """The lean install (no JupyterLab): one sentence with the pip command, exit 1, nothing copied."""
-    script = (
-        "import sys\n"
-        "sys.modules['jupyterlab'] = None  # as if not installed: importlib.util.find_spec() gives None\n"
-        "from wstutorial.cli import main\n"
-        "sys.exit(main(['lab', sys.argv[1], '--no-browser']))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "notebooks")], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: jupyterlab is not installed for this Python (")
-    assert result.stderr.rstrip().endswith('-m pip install "wstutorial[notebook]"')
-    assert "Traceback" not in result.stderr and not (tmp_path / "notebooks").exists()
 
 
-def test_in_place_serves_only_a_folder_of_the_tutorials_notebooks(tmp_path: Path) -> None:
-    """--in-place copies nothing; a folder without notebook 00 is a sentence, exit 1, nothing written."""
+
+
+
+
+# A tutorial of one notebook and one exercise, for the tests of links.
+SMALL_TUTORIAL = {"01.ipynb": "one", "exercises/a.py": "a"}
+
+
+@pytest.mark.parametrize("link", ["01.ipynb", "exercises", MANIFEST])
+def test_a_link_in_the_folder_is_refused_and_nothing_lands_outside(tmp_path: Path, link: str) -> None:
+    """A dangling link named like a notebook, a linked exercises/, a linked manifest: a sentence, nothing written anywhere."""
+    source = tutorial(tmp_path / "source", SMALL_TUTORIAL)
+    student = tmp_path / "student"
+    student.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (student / link).symlink_to(elsewhere / ("dir" if link == "exercises" else "file"), target_is_directory=link == "exercises")
+    if link == "exercises":
+        (elsewhere / "dir").mkdir()
+    with pytest.raises(OSError, match="symbolic link .* never writes through a link"):  # LinkRefused
+        sync_notebooks(student, source, "1.0")
+    assert [path.name for path in elsewhere.rglob("*")] == (["dir"] if link == "exercises" else [])
+    assert sorted(path.name for path in student.iterdir()) == [link]  # nothing else written either
+
+
+def test_a_link_named_like_the_old_temporary_manifest_is_never_written_through(tmp_path: Path) -> None:
+    """``.wstutorial-manifest.json.new`` linked elsewhere: the manifest goes through a fresh temporary file instead."""
+    source = tutorial(tmp_path / "source", SMALL_TUTORIAL)
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / (MANIFEST + ".new")).symlink_to(tmp_path / "victim.txt")
+    sync_notebooks(student, source, "1.0")
+    assert not (tmp_path / "victim.txt").exists()
+    assert json.loads((student / MANIFEST).read_text())["tutorial_version"] == "1.0"
+
+
+def test_the_command_says_so_in_one_line(tmp_path: Path) -> None:
+    """``python -m wstutorial lab FOLDER`` with a linked notebook: one line naming the link, exit 1, no traceback."""
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / "00-setup-check.ipynb").symlink_to(tmp_path / "victim.txt")
     result = subprocess.run(
-        [sys.executable, "-m", "wstutorial", "lab", "--in-place", str(tmp_path), "--no-browser"],
+        [sys.executable, "-m", "wstutorial", "lab", str(student), "--no-browser"],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 1
-    assert result.stderr.startswith(f"error: {tmp_path} has no 00-setup-check.ipynb: --in-place serves")
-    assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
+    assert "00-setup-check.ipynb is a symbolic link" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "victim.txt").exists()
 
 
-def test_the_first_layout_is_written_once_and_the_students_layout_stays(tmp_path: Path) -> None:
-    from wstutorial.teaching.lab import DEFAULT_WORKSPACE_FILE, FIRST_LAYOUT, prepare_workspaces
+def test_writes_are_whole_and_leave_no_temporary_files(tmp_path: Path) -> None:
+    """Each file is written beside itself and renamed: the old bytes or the new, never half; the manifest too."""
+    source = tutorial(tmp_path / "source", SMALL_TUTORIAL)
+    student = tmp_path / "student"
+    sync_notebooks(student, source, "1.0")
+    assert (student / "01.ipynb").read_text() == "one"
+    assert json.loads((student / MANIFEST).read_text())["tutorial_version"] == "1.0"
+    leftovers = [path.name for path in student.rglob("*.tmp")] + [path.name for path in student.rglob("*.new")]
+    assert leftovers == []
+    from wstutorial.teaching.notebook_files import write_atomically
 
-    workspaces = prepare_workspaces(tmp_path / "workspaces")
-    layout = json.loads((workspaces / DEFAULT_WORKSPACE_FILE).read_text(encoding="utf-8"))
-    assert layout == json.loads(FIRST_LAYOUT.read_text(encoding="utf-8"))
-    assert layout["metadata"]["id"] == "default"  # the workspace every /lab/tree/... address uses
-    (workspaces / DEFAULT_WORKSPACE_FILE).write_text('{"mine": true}', encoding="utf-8")
-    prepare_workspaces(workspaces)
-    assert (workspaces / DEFAULT_WORKSPACE_FILE).read_text(encoding="utf-8") == '{"mine": true}'
+    target = student / "01.ipynb"
+    before = target.stat().st_ino
+    write_atomically(target, b"two")
+    assert target.read_bytes() == b"two" and target.stat().st_ino != before  # a new file renamed over the old
+
+
+def test_a_deeply_nested_manifest_is_a_damaged_one(tmp_path: Path) -> None:
+    """A manifest nested 100,000 levels deep is read as damaged (every differing file is the student's), no traceback."""
+    source = tutorial(tmp_path / "source", SMALL_TUTORIAL)
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / MANIFEST).write_text("[" * 100_000)
+    report = sync_notebooks(student, source, "1.0")
+    assert sorted(report.copied) == ["01.ipynb", "exercises/a.py"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
 from wstutorial.teaching.program_exercises import (
     MESSAGES,
     PROGRAM_FILES,
@@ -21,7 +22,7 @@ from wstutorial.teaching.program_exercises import (
 )
 from wstutorial.teaching.programs import running_programs
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = ROOT / "notebooks"
 SOLUTION = (NOTEBOOKS / "solutions" / "hello_app.py").read_text(encoding="utf-8")
 
 LISTEN = '    application.listen(port, address="127.0.0.1")  # only this machine can connect\n'

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
 from wstutorial.teaching.core_path import count_cells, count_notebook, deeper_titles, main
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 

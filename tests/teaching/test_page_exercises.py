@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 import wstutorial
+from helpers import ROOT
 from wstutorial.teaching.page_exercises import PAGES, check_reconnect, check_send_on_open, student_pages
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = ROOT / "notebooks"
 
 
 def test_student_pages_copies_only_what_is_missing(tmp_path: Path) -> None:

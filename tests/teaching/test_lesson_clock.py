@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
 from wstutorial.teaching import lesson_clock
 from wstutorial.teaching.lesson_clock import ExerciseClock, main, notebook_clock, table
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
 NOTES = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
 

@@ -11,10 +11,10 @@ import pytest
 from websockets.sync.client import connect
 from websockets.sync.server import ServerConnection, serve
 
-from helpers import free_port
+from helpers import ROOT, free_port
 from wstutorial.teaching.programs import Program, ProgramError, run_program, running_programs
 
-PROGRAMS = Path(__file__).resolve().parent.parent / "notebooks" / "programs"
+PROGRAMS = ROOT / "notebooks" / "programs"
 
 
 @pytest.fixture
@@ -190,19 +190,3 @@ def test_a_missing_file_is_a_sentence() -> None:
         Program("programs/nope.py")
 
 
-def test_program_view_shows_the_lines_and_the_end(started: list[Program], tmp_path: Path) -> None:
-    """ProgramView shows what the program printed and, once it ended with an error, why."""
-    from wstutorial.widgets import ProgramView
-
-    script = tmp_path / "count.py"
-    script.write_text("for n in range(3):\n    print('line', n, flush=True)\nraise SystemExit(3)\n")
-    program = start(started, script)
-    view = ProgramView(program)
-    assert program._reader is not None
-    program._reader.join(10)
-    view.flush()
-    assert view.text == "line 0\nline 1\nline 2"
-    assert view.status.value == "count.py ended with exit code 3: line 2"
-    assert view.stop_button.disabled
-    assert repr(view).startswith("ProgramView: what count.py prints (a widget:")
-    view.close()

@@ -12,8 +12,9 @@ import nbformat
 import pytest
 
 import wstutorial
+from helpers import ROOT
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = ROOT / "notebooks"
 NAMES = [
     "00-setup-check.ipynb",
     "01-hello-server.ipynb",

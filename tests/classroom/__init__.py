@@ -1,0 +1,1 @@
+"""The tests of wstutorial/classroom/, one file per module."""

@@ -1,0 +1,1 @@
+"""The tests of wstutorial/server/, one file per module."""

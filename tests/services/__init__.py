@@ -1,0 +1,1 @@
+"""The tests of wstutorial/services/, one file per module."""

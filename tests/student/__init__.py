@@ -1,0 +1,1 @@
+"""The tests of wstutorial/student/, one file per module."""

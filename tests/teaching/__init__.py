@@ -1,0 +1,1 @@
+"""The tests of wstutorial/teaching/, one file per module."""

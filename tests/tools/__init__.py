@@ -1,0 +1,1 @@
+"""The tests of wstutorial/tools/, one file per module."""

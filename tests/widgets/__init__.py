@@ -1,0 +1,1 @@
+"""The tests of wstutorial/widgets/, one file per module."""
