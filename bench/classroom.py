@@ -153,7 +153,8 @@ def measure_classroom(students: int, workers: int = 0, chats: int = 30, per_proc
             crowds.append((numbers, Piped(command, f"students {first}-{numbers[-1]}")))
         print(f"  {students} students join ({len(crowds)} processes, {workers} workers)", file=sys.stderr, flush=True)
         joined = [crowd.line("JOINED ").split() for _, crowd in crowds]
-        join_s = max(float(last) for _, last in joined) - min(float(first) for first, _ in joined)
+        join_s = max(float(last) for _, last, _ in joined) - min(float(first) for first, _, _ in joined)
+        refused = sum(int(n) for _, _, n in joined)
         time.sleep(1.0)  # the last presence messages
         server.send("stats")
         after = json.loads(server.line("stats "))
@@ -217,6 +218,7 @@ def measure_classroom(students: int, workers: int = 0, chats: int = 30, per_proc
         "workers": workers,
         "chats": chats,
         "join_s": join_s,
+        "refused": refused,
         "chat_p50_ms": percentile(chat_latencies, 50) * 1e3,
         "chat_p99_ms": percentile(chat_latencies, 99) * 1e3,
         "board_lag_p50_ms": percentile(board_lags, 50) * 1e3,
@@ -237,6 +239,7 @@ def table(r: dict[str, Any]) -> str:
     one_process = r["workers"] == 0
     rows = [
         ("students joined in (s)", f"{r['join_s']:.2f}", "<= 10 at 1,000" if one_process else ""),
+        ("students refused while joining", f"{r.get('refused', 0):,}", "0"),
         ("chat latency p50 / p99 (ms)", f"{r['chat_p50_ms']:.1f} / {r['chat_p99_ms']:.1f}", ""),
         ("broadcast floor p99 (ms)", f"{r['broadcast_p99_ms']:.1f}", ""),
         ("chat p99 / broadcast p99", f"{chat_vs_floor:.2f}", "<= 1.5" if one_process else ""),

@@ -46,6 +46,7 @@ class Crowd:
         self.waiting: set[socket.socket] = set()
         self.arrivals: list[float] = []
         self.stdin_buffer = ""
+        self.closed_for: dict[str, int] = {}  # clients the server closed, by close code and reason
 
     def add(self, sock: socket.socket) -> None:
         self.selector.register(sock, selectors.EVENT_READ)
@@ -80,11 +81,20 @@ class Crowd:
             except BlockingIOError:
                 continue
             if not data:  # the server closed this client (e.g. a ping it answered too late)
+                self.note_closed(self.readers[sock].close_reason or "no close frame")
                 self.forget(sock)
-                print(f"  a client was closed by the server; {len(self.readers)} left", file=sys.stderr, flush=True)
                 continue
             self.received(sock, self.readers[sock].feed(data))
         return True
+
+    def note_closed(self, reason: str) -> None:
+        """Say on stderr that the server closed clients: the first of each reason, then at 10, 100, 1000 of it."""
+        count = self.closed_for[reason] = self.closed_for.get(reason, 0) + 1
+        if count == 1 or count in (10, 100, 1000, 10000):
+            print(
+                f"  {count} client(s) closed by the server ({reason}); {len(self.readers) - 1} left",
+                file=sys.stderr, flush=True,
+            )
 
     def forget(self, sock: socket.socket) -> None:
         """A client the server closed: no longer read or waited for."""

@@ -3,10 +3,11 @@
 Student ``FIRST`` to ``FIRST + COUNT - 1`` join ``/chat?name=Student<n>``,
 spread over the given ports (a classroom's own, or its workers'), in batches
 whose handshakes are all sent before their answers are read. Every student is
-read all the time (pings answered). Once each has its ``welcome``, the
-process prints ``JOINED <first> <last>``: the ``time.perf_counter()`` of the
-first connection and of the last welcome (on Linux the monotonic clock, the
-same in every process). Then it answers commands on stdin:
+read all the time (pings answered). Once each has its ``welcome`` (or was
+closed), the process prints ``JOINED <first> <last> <refused>``: the
+``time.perf_counter()`` of the first connection and of the last welcome (on
+Linux the monotonic clock, the same in every process), and how many students
+the room closed before welcoming them. Then it answers commands on stdin:
 
 ``chat <n> <tag>``      student n sends the chat line <tag>; prints ``SENT <time>``
 ``progress <n> <exercise> <tag>``  student n sends a check result whose reason
@@ -94,9 +95,17 @@ class Students(Crowd):
 
 
 def join_all(first: int, count: int, ports: list[int], students: Students) -> float:
-    """Join the students in batches, answering pings between batches; returns when the first connected."""
+    """Join the students in batches, answering pings; returns when the first connected.
+
+    A batch's welcomes are awaited before the next batch starts, so at most
+    ``BATCH`` joins per process wait for the room at once: a room behind
+    workers that gets every join at the same moment refuses those it cannot
+    answer within its join timeout (1013), which measures the burst, not the
+    room. A student the room closes before welcoming is counted in ``refused``.
+    """
     started = time.perf_counter()
     number = first
+    deadline = time.monotonic() + 120
     while number < first + count:
         batch = []
         for n in range(number, min(number + BATCH, first + count)):
@@ -108,12 +117,10 @@ def join_all(first: int, count: int, ports: list[int], students: Students) -> fl
             wsclient.finish_handshake(sock, port, "/chat")
             students.add_student(n, sock)
         number += len(batch)
-        students.read_ready(0)
-    deadline = time.monotonic() + 120
-    while students.unwelcomed and time.monotonic() < deadline:
-        students.read_ready(0.05)
-    if students.unwelcomed:
-        raise SystemExit(f"{len(students.unwelcomed)} of {count} students got no welcome within 120 s")
+        while students.unwelcomed and time.monotonic() < deadline:
+            students.read_ready(0.05)
+        if students.unwelcomed:
+            raise SystemExit(f"{len(students.unwelcomed)} of {count} students got no welcome within 120 s")
     return started
 
 
@@ -126,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     students = Students()
     try:
         started = join_all(args.first, args.count, args.ports, students)
-        print(f"JOINED {started!r} {students.last_welcome!r}", flush=True)
+        refused = sum(students.closed_for.values())
+        print(f"JOINED {started!r} {students.last_welcome!r} {refused}", flush=True)
         students.selector.register(sys.stdin, selectors.EVENT_READ)
         while students.read_ready(1.0):
             pass

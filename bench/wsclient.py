@@ -121,6 +121,7 @@ class FrameReader:
         self.sock = sock
         self.buffer = _pushback.pop(sock.fileno(), b"") if sock is not None else b""
         self.closed = False
+        self.close_reason = ""  # the server's close frame, as "1001 going away"
         self.inflater: zlib._Decompress | None = None  # made when a compressed frame comes
 
     def feed(self, data: bytes) -> list[bytes]:
@@ -164,6 +165,8 @@ class FrameReader:
             self.sock.setblocking(blocking)
         elif opcode == 0x8:
             self.closed = True
+            code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+            self.close_reason = f"{code} {payload[2:].decode(errors='replace')}".strip()
 
     def count(self, data: bytes) -> tuple[int, bytes | None]:
         """Like :meth:`feed` for small data frames (< 126 bytes), but only counts.

@@ -54,7 +54,7 @@ import math
 import re
 import time
 import unicodedata
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from .confusables import skeleton
 from .jsontext import JsonTooComplex, loads
@@ -132,8 +132,8 @@ class NameRejected(ValueError):
 def name_key(name: str) -> str:
     """What two names are compared by: equal keys look alike.
 
-    Remembered for the last 4,096 names: each join compares the new name
-    with everyone in the room, whose keys are then looked up, not made again.
+    Remembered for the last 4,096 names (a student's connections and rejoins
+    ask again); a room keeps its members' keys itself (``taken_keys``).
 
     NFKC folds compatibility forms (fullwidth ``Ａｄａ``, mathematical ``𝐀da``),
     ``casefold`` ignores case, and the Unicode TS #39 confusable skeleton
@@ -144,13 +144,16 @@ def name_key(name: str) -> str:
     return skeleton(unicodedata.normalize("NFKC", name).casefold())
 
 
-def validate_name(raw: object, taken: Any = ()) -> str:
+def validate_name(raw: object, taken: Any = (), *, taken_keys: Mapping[str, str] | None = None) -> str:
     """Return ``raw`` as a clean chat name, or raise :class:`NameRejected`.
 
     A name has 1 to ``MAX_NAME_LENGTH`` characters: letters (any alphabet),
     digits, spaces and ``- _ . '``; it starts with a letter or digit and does
     not look like a name already ``taken`` (compared by :func:`name_key`:
     without case, compatibility forms or look-alike letters).
+    ``taken_keys`` (each taken name by its :func:`name_key`) does the same in
+    one lookup: a room of thousands keeps it, since comparing with each name
+    in turn makes every join cost as much as the whole room.
     """
     name = unicodedata.normalize("NFC", str(raw)).strip()
     if not name:
@@ -164,7 +167,10 @@ def validate_name(raw: object, taken: Any = ()) -> str:
     if not name[0].isalnum():
         raise NameRejected(f"name must start with a letter or a digit, got {name[:MAX_NAME_LENGTH]!r}")
     key = name_key(name)
-    same = next((other for other in taken if name_key(other) == key), None)
+    if taken_keys is not None:
+        same = taken_keys.get(key)
+    else:
+        same = next((other for other in taken if name_key(other) == key), None)
     if same is not None:
         if same.casefold() == name.casefold():
             looks = "is already in the room" if same == name else f"is already in the room (as {same!r})"

@@ -131,6 +131,7 @@ class ChatRoom:
         self.max_refusals = max_refusals
         self._clock = clock
         self.members: dict[str, Member] = {}
+        self._member_keys: dict[str, str] = {}  # each member's name by its look-alike key (name_key)
         self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LENGTH)
         self.watchers: dict[object, Callable[[str], object]] = {}
         self.readers: dict[object, Callable[[str], object]] = {}
@@ -164,7 +165,7 @@ class ChatRoom:
         if rehearsal and not self.rehearsal_room:
             raise WrongRoom(f"room {self.room_name!r} is a class: rehearse in a room of its own (classroom --room rehearsal)")
         self._check_join_rate(address)
-        name = validate_name(raw_name, self.members)
+        name = validate_name(raw_name, taken_keys=self._member_keys)
         owner = self._owner_of(name)
         issued = ""
         if owner is not None:
@@ -176,6 +177,7 @@ class ChatRoom:
             self._tell_teacher_row(student)
         member = Member(name, send, TokenBucket(self.rate, self.burst, self._clock), row=row, own_row=own_row)
         self.members[name] = member
+        self._member_keys[name_key(name)] = name
         welcome: dict[str, Any] = {"type": MessageType.WELCOME, "name": name, "members": self.names, "history": list(self.history)}
         if issued:
             welcome["secret"] = issued  # to this student only: their key to this row when they rejoin
@@ -196,6 +198,7 @@ class ChatRoom:
         self.latest.pop(name, None)
         member = self.members.pop(name, None)
         if member is not None:
+            self._member_keys.pop(name_key(name), None)
             self._presence(left=name)
             if member.own_row:
                 self.board.set_present(member.row, False)
