@@ -91,3 +91,13 @@ def test_chat_state_nobody_listening_is_a_sentence() -> None:
 
 
 
+
+
+def test_a_message_nested_too_deeply_is_shown_as_text_not_raised() -> None:
+    """A room's message 100,000 lists deep (RecursionError in json.loads) is kept as an unknown message, as bad JSON is."""
+    state = ChatState("localhost", 8888, "Ada")
+    deep = "[" * 100_000 + "]" * 100_000
+    state.apply(deep)
+    state.apply('{"type": "chat", "name": "Bob", "text": "still here"}')
+    assert state.received[-2]["type"] == "?"
+    assert state.received[-1]["text"] == "still here"

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..address import InvalidAddress, default_port, ws_url
 from ..chatrules import MAX_BATCH, NameRejected, describe, validate_name
 from ..client import Client, ConnectionClosed, ConnectionFailed, connect
+from ..jsontext import loads
 from ..messages import MessageType
 from ..protocol import CloseCode, describe_message
 from . import progress
@@ -171,7 +172,7 @@ class ChatState:
     def apply(self, raw: str | bytes) -> None:
         """Take one message from the room into the state (what the reader does for each)."""
         try:
-            message = json.loads(raw)
+            message = loads(raw)  # jsontext: a too-deep message is a ValueError, not a RecursionError
         except ValueError:
             message = None
         if not isinstance(message, dict):

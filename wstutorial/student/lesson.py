@@ -19,7 +19,6 @@ own, in the background; that is also its private room.
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Awaitable, NamedTuple, TypeVar
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, NamedTuple, TypeVar
 from ..address import InvalidAddress, parse_host, parse_port, ws_url
 from ..chatrules import MAX_NAME_LENGTH, NOTEBOOK_SUFFIXES, NameRejected, validate_name
 from ..client import Client, ConnectionClosed, ConnectionFailed
+from ..jsontext import loads
 from ..messages import MessageType
 from .chat import ChatState
 
@@ -264,7 +264,7 @@ class Lesson:
             while True:
                 raw = await client.receive()
                 try:
-                    message = json.loads(raw)
+                    message = loads(raw)  # jsontext: a too-deep message is a ValueError, not a RecursionError
                 except ValueError:
                     continue
                 if isinstance(message, dict) and message.get("type") == MessageType.CHAT and message.get("name") == name:

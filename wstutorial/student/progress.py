@@ -312,7 +312,7 @@ def _name_key(name: str) -> str:
 
 def _read_keys(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (ValueError, UnicodeDecodeError):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
-import json
 import math
 import re
 import time
@@ -24,6 +23,7 @@ import ipywidgets as widgets
 from ..client import Client, ConnectionFailed, connect
 from ..clientstate import ClientState, NotOpen
 from ..events import Event, EventLog
+from ..jsontext import loads
 from ..protocol import CloseCode, describe_message
 from ..wording import count
 from .batching import UpdateBatcher, running_loop
@@ -339,7 +339,7 @@ def parse_reading(message: str | bytes) -> dict[str, float]:
     text = message.strip()
     if text.startswith("{"):
         try:
-            data = json.loads(text)
+            data = loads(text)
         except ValueError:
             data = None
         if isinstance(data, dict):
