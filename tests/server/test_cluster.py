@@ -13,7 +13,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
-from helpers import child_processes, free_port
+from wstutorial.events import EventKind
+from helpers import child_processes, free_port, poll_until
 from wstutorial.server.cluster import Cluster, start_cluster
 from wstutorial.server.relay import decode, encode
 from wstutorial.services import ServiceError, ServiceMissing
@@ -95,6 +96,14 @@ def test_broadcast_reaches_every_client_of_every_process(cluster: Cluster) -> No
 
 def test_each_worker_sends_only_to_its_own_clients(cluster: Cluster) -> None:
     """Each worker's relay sends to the clients connected to that process (an independent client: websockets)."""
+    # The test before closed its clients from their side: a worker may not have seen every close yet
+    # (it counted 2 clients here once, in one run out of five). Wait until each open has its close.
+    def every_earlier_client_gone() -> bool:
+        events = [event for event in cluster.events.snapshot() if event.path == "/updates"]
+        opened = sum(event.kind == EventKind.OPEN for event in events)
+        return opened == sum(event.kind == EventKind.CLOSE for event in events)
+
+    poll_until(every_earlier_client_gone)
     after = cluster.events.next_seq
     with websockets_connect(cluster.workers[2].ws_url("/updates")) as client:
         cluster.events.wait_for("new connection", after=after, timeout=10)
