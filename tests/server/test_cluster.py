@@ -13,8 +13,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
-from wstutorial.events import EventKind
 from helpers import child_processes, free_port, poll_until
+from wstutorial.events import EventKind
 from wstutorial.server.cluster import Cluster, start_cluster
 from wstutorial.server.relay import decode, encode
 from wstutorial.services import ServiceError, ServiceMissing
