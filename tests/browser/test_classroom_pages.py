@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from websockets.exceptions import ConnectionClosedError
 from websockets.sync.client import ClientConnection, connect
 
+from helpers import poll_until
 from wstutorial.address import lan_addresses
 from wstutorial.classroom import Classroom, start_classroom
 from wstutorial.classroom.server import qr_code
@@ -70,9 +71,12 @@ def test_chat_page_keeps_its_key_and_rejoins_as_the_same_student(page: Page, cla
     expect(page.locator("#status")).to_have_text("joined as Grace")
     page.click("#leave")
     expect(page.locator("#status")).to_contain_text("closed")
+    poll_until(lambda: classroom.members() == [])
     page.reload()
     expect(page.locator("#status")).to_have_text("joined as Grace")
     page.click("#leave")
+    # The page's close event can come before the room ran on_close; until then a join is refused as "already in the room".
+    poll_until(lambda: classroom.members() == [])
     with connect(classroom.chat_url("grace")) as other, pytest.raises(ConnectionClosedError, match="taken"):
         other.recv(timeout=10)
 
