@@ -6,6 +6,7 @@ same port. What each party sees is in ``classroom/gateway.py``'s docstring.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from typing import Iterator
@@ -55,9 +56,10 @@ def outage() -> Iterator[Outage]:
 SECRETS: dict[str, str] = {}
 
 
-def join(classroom: Classroom, name: str, worker: int | None) -> ClientConnection:
+def join(stack: contextlib.ExitStack, classroom: Classroom, name: str, worker: int | None) -> ClientConnection:
+    """``name`` joins on ``worker`` (None: the room's own process); closed when ``stack`` closes."""
     secret = f"&secret={SECRETS[name]}" if name in SECRETS else ""
-    client = connect(classroom.chat_url(name, worker) + secret, open_timeout=10)
+    client = stack.enter_context(connect(classroom.chat_url(name, worker) + secret, open_timeout=10))
     welcome = next_json(client, "welcome")
     assert welcome["name"] == name
     SECRETS.setdefault(name, welcome.get("secret", ""))
@@ -75,22 +77,20 @@ def test_a_worker_refuses_bad_arguments_and_answers_a_deep_batch_with_a_notice(o
             with connect(f"{base}?{query}", open_timeout=10):
                 pass
         assert refused.value.response.status_code == 400
-    ada = join(classroom, "Ada", 1)
-    try:
+    with contextlib.ExitStack() as stack:
+        ada = join(stack, classroom, "Ada", 1)
         ada.send('{"type": "progress_batch", "results": ' + "[" * 5_000 + "]" * 5_000 + "}")
         assert "nested too deeply" in next_json(ada, "notice")["text"]
-    finally:
-        ada.close()
 
 
 def test_a_redis_outage_is_told_refused_reported_and_healed(outage: Outage) -> None:
     """Killed mid-class and started again: notices, a refused join, undelivered lines reported, then no ghost and nothing lost."""
     classroom = outage.classroom
     events = classroom.events
-    ada = join(classroom, "Ada", 1)  # on worker 1
-    bob = join(classroom, "Bob", 2)  # on worker 2
-    cleo = join(classroom, "Cleo", None)  # on the room's own process
-    try:
+    with contextlib.ExitStack() as stack:
+        ada = join(stack, classroom, "Ada", 1)  # on worker 1
+        bob = join(stack, classroom, "Bob", 2)  # on worker 2
+        cleo = join(stack, classroom, "Cleo", None)  # on the room's own process
         start = events.next_seq
         outage.kill()
         # Each worker's students are told.
@@ -130,12 +130,9 @@ def test_a_redis_outage_is_told_refused_reported_and_healed(outage: Outage) -> N
         for worker in (1, 2):
             events.wait_for(f"chat room reconciled with worker {worker}", after=start, timeout=20)
         assert sorted(classroom.members()) == ["Ada", "Cleo"]
-        bob = join(classroom, "Bob", 2)
+        bob = join(stack, classroom, "Bob", 2)
         ada.send("hello again")
         assert next_json(bob, "chat")["text"] == "hello again"
-    finally:
-        for client in (ada, bob, cleo):
-            client.close()
     # One line per link per outage (the room's and each worker's), not one per try.
     lost = [event for event in events.snapshot(after=start) if "lost Redis" in event.text]
     assert len(lost) == 3, [str(event) for event in lost]
