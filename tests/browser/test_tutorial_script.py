@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -14,6 +15,8 @@ from typing import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from wstutorial.teaching.lab import FIRST_LAYOUT
 
 from .conftest import ROOT
 from .jupyterlab import free_port
@@ -80,6 +83,20 @@ class Script:
             self.process.wait(60)
 
 
+def names_cut(page: Page, screenshot: Path) -> tuple[list[str], float]:
+    """The notebooks' names the file browser cuts, and the sidebar's width in pixels."""
+    names = page.locator(".jp-DirListing-itemText")
+    expect(names.filter(has_text="05-").first).to_be_visible(timeout=30_000)
+    cut = page.evaluate(
+        """() => Array.from(document.querySelectorAll(".jp-DirListing-itemText"))
+            .filter(item => item.textContent.endsWith(".ipynb") && item.scrollWidth > item.clientWidth + 1)
+            .map(item => item.textContent)"""
+    )
+    width = page.evaluate("() => document.querySelector('#jp-left-stack').getBoundingClientRect().width")
+    page.screenshot(path=str(screenshot))
+    return cut, width
+
+
 @pytest.fixture
 def script(tmp_path: Path) -> Iterator[Script]:
     running = Script(tmp_path)
@@ -102,15 +119,20 @@ def test_last_line_opens_notebook_00_without_popups(page: Page, script: Script) 
     # JupyterLab asks about news a few seconds after it starts, as a notification.
     page.wait_for_timeout(8000)
     assert page.get_by_text("Jupyter news").count() == 0, "JupyterLab asked about official Jupyter news"
-    # The file browser shows the notebooks' full names.
-    names = page.locator(".jp-DirListing-itemText")
-    expect(names.filter(has_text="05-").first).to_be_visible(timeout=30_000)
-    cut = page.evaluate(
-        """() => Array.from(document.querySelectorAll(".jp-DirListing-itemText"))
-            .filter(item => item.textContent.endsWith(".ipynb") && item.scrollWidth > item.clientWidth + 1)
-            .map(item => item.textContent)"""
-    )
-    page.screenshot(path=str(script.home / "lab.png"))
-    assert cut == [], f"the file browser cuts these names: {cut}"
+    # The file browser shows the notebooks' full names: the first layout makes the sidebar wide enough.
+    cut, width = names_cut(page, script.home / "lab.png")
+    share = json.loads(FIRST_LAYOUT.read_text())["data"]["layout-restorer:data"]["relativeSizes"][0]
+    wanted = share * page.evaluate("() => document.querySelector('#jp-main-split-panel').getBoundingClientRect().width")
+    if cut and width < wanted - 20:
+        # JupyterLab's restore of the sidebar width races its start-up (jupyterlab/jupyterlab#9904): once in
+        # about twenty starts here, under load, it kept its default width. A second fresh start must apply it.
+        (script.home / "again").mkdir()
+        again = Script(script.home / "again")
+        try:
+            page.goto(again.wait_for_address())
+            cut, width = names_cut(page, script.home / "lab-again.png")
+        finally:
+            again.stop()
+    assert cut == [], f"the file browser cuts these names: {cut} (sidebar {width:.0f} px, the first layout asks {wanted:.0f})"
     later = script.printed_since()
     assert later == [], f"tutorial.sh printed after the address: {later}"
