@@ -76,10 +76,14 @@ class Students(Crowd):
 
     def send(self, number: int, text: str) -> None:
         sock = self.by_number[number]
+        frame = wsclient.client_frame(text.encode())
+        # The clock before sending: read after sendall, another process may already have the
+        # line (this one preempted in between) and a latency comes out below zero.
+        sent = time.perf_counter()
         sock.setblocking(True)
-        sock.sendall(wsclient.client_frame(text.encode()))
+        sock.sendall(frame)
         sock.setblocking(False)
-        print(f"SENT {time.perf_counter()!r}", flush=True)
+        print(f"SENT {sent!r}", flush=True)
 
     def command(self, line: str) -> None:
         command, _, rest = line.partition(" ")
