@@ -13,6 +13,7 @@ import ast
 import asyncio
 import re
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -315,22 +316,38 @@ def test_a_closed_connection_is_freed_without_the_collector() -> None:
 
     from helpers import RawClient, poll_until
 
-    with wstutorial.start_server(port=0) as server:
+    class Stalls(wstutorial.TutorialHandler):
+        entered, release = threading.Event(), threading.Event()
+
+        def on_message(self, message: str | bytes) -> None:
+            self.entered.set()
+            self.release.wait(10)
+            self.release.clear()
+
+    with wstutorial.start_server(port=0, handlers={"/stall": Stalls}) as server:
         with connect(server.ws_url("/echo"), open_timeout=10):
             pass  # one connection first, so that what every server keeps once exists
         server.events.wait_for("connection closed")
         gc.collect()
         gc.disable()
         try:
-            for n in range(20):
-                if n % 2:  # a close handshake
+            for n in range(21):
+                if n % 3 == 0:  # a close handshake
                     with connect(server.ws_url("/echo"), open_timeout=10) as client:
                         client.send("hello")
                         assert client.recv(timeout=10) == "hello"
-                else:  # the TCP connection just ends
+                elif n % 3 == 1:  # the TCP connection just ends
                     with RawClient(server.ws_url("/echo")) as raw:
                         raw.send_text_bytes(b"hello")
-            poll_until(lambda: in_server(server, lambda: len(server.hub.open_handlers("/echo"))) == 0)
+                else:  # a killed client, reset while on_message runs: the read after it meets the
+                    # reset, which Tornado keeps on stream.error with the reading frames' traceback
+                    raw = RawClient(server.ws_url("/stall"))
+                    raw.send_text_bytes(b"hello")
+                    assert Stalls.entered.wait(10)
+                    Stalls.entered.clear()
+                    raw.reset()
+                    Stalls.release.set()
+            poll_until(lambda: in_server(server, lambda: len(server.hub.open_handlers("/echo") + server.hub.open_handlers("/stall"))) == 0)
 
             def alive() -> int:
                 return in_server(server, lambda: sum(1 for o in gc.get_objects() if type(o) is tornado_internals.ServerProtocol))

@@ -163,6 +163,11 @@ class ServerProtocol(WebSocketProtocol13):
             # closed connection would wait for the collector to be freed.
             self._wake = self._read_callback = None
             self.receiver.discard()
+            # A reset connection leaves its OSError on stream.error, and that
+            # error's traceback holds the frames that were reading, ours (with
+            # this protocol) among them: a cycle through the stream.
+            if self.stream.error is not None:
+                self.stream.error.__traceback__ = None
             self.handler.on_ws_connection_close(self.close_code, self.close_reason)
 
     def _handle_events(self) -> None:
