@@ -696,7 +696,8 @@ def add_notes_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
 
 
 def run_notes(args: argparse.Namespace) -> int:
-    from .tools.notes import NotesMissing, notes_file, notes_text, section
+    from .packaged import MissingFile
+    from .tools.notes import notes_file, notes_text, section
 
     try:
         if args.path:
@@ -704,7 +705,7 @@ def run_notes(args: argparse.Namespace) -> int:
             return EXIT_OK
         text = notes_text()
         print(text if args.section is None else section(text, args.section), end="")
-    except NotesMissing as error:
+    except MissingFile as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyError as error:

@@ -17,6 +17,7 @@ from ..address import is_loopback
 from ..events import EventKind, EventLog
 from ..identity import HEADER, ServerIdentity, header_value, this_process
 from ..identity import PATH as IDENTITY_PATH
+from ..packaged import packaged_file
 from ..protocol import DEFAULT_MAX_MESSAGE_SIZE
 from .context import ServerContext, TutorialApp
 from .handlers import EchoHandler, HelloHandler, StreamingHandler, TutorialHandler
@@ -40,14 +41,7 @@ ROUTES: dict[str, HandlerSpec] = {
 
 def static_dir() -> Path:
     """Where the browser pages are: inside the installed package, or ``static/`` in a checkout."""
-    here = Path(__file__).resolve().parents[1]  # the wstutorial package
-    for candidate in (here / "static", here.parent / "static"):
-        if (candidate / "hello.html").is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"the tutorial's pages (hello.html) are neither in {here / 'static'} nor in {here.parent / 'static'}; "
-        "reinstall the package with 'pip install .'"
-    )
+    return packaged_file("static/hello.html", "the tutorial's pages").parent
 
 
 # Query arguments whose values are secrets: never written into an event (the

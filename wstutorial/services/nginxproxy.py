@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..address import free_port, parse_port
+from ..packaged import packaged_file
 from .local import LocalService, OnePerKey, ServiceError, find_program, start_process, wait_for_port
 
 __all__ = ["NginxProxy", "start_nginx", "config_template", "render_config", "INSTALL_NGINX", "DEFAULT_SERVER_NAMES"]
@@ -44,14 +45,7 @@ _TIMEOUT = re.compile(r"^\d+(ms|s|m|h)?$")
 
 def config_template() -> Path:
     """The configuration file: inside the installed package, or ``deploy/`` in a checkout."""
-    package = Path(__file__).resolve().parents[1]
-    for candidate in (package / "deploy", package.parent / "deploy"):
-        path = candidate / "nginx" / "wstutorial.conf"
-        if path.is_file():
-            return path
-    raise FileNotFoundError(
-        f"deploy/nginx/wstutorial.conf is neither in {package} nor in {package.parent}; reinstall with 'pip install .'"
-    )
+    return packaged_file("deploy/nginx/wstutorial.conf", "nginx's configuration for the tutorial")
 
 
 def render_config(

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from ..jsontext import loads
+from ..packaged import packaged_file
 
 __all__ = [
     "MANIFEST", "SKIPPED_NAMES", "LinkRefused", "SyncReport", "notebooks_source", "tutorial_files", "sync_notebooks",
@@ -78,14 +79,7 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 def notebooks_source() -> Path:
     """Where the tutorial's notebooks are: inside the installed package, or ``notebooks/`` in a checkout."""
-    here = Path(__file__).resolve().parents[1]  # the wstutorial package
-    for candidate in (here / "notebooks", here.parent / "notebooks"):
-        if (candidate / "00-setup-check.ipynb").is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"the tutorial's notebooks (00-setup-check.ipynb) are neither in {here / 'notebooks'} nor in "
-        f"{here.parent / 'notebooks'}; reinstall the package: pip install --force-reinstall \"wstutorial[notebook]\""
-    )
+    return packaged_file("notebooks/00-setup-check.ipynb", "the tutorial's notebooks").parent
 
 
 def tutorial_files(source: Path) -> Iterator[PurePosixPath]:

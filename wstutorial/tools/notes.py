@@ -12,26 +12,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["NotesMissing", "notes_file", "notes_text", "section", "sections"]
+from ..packaged import packaged_file
+
+__all__ = ["notes_file", "notes_text", "section", "sections"]
 
 NOTES_NAME = "teaching.md"
 
 
-class NotesMissing(FileNotFoundError):
-    """The notes are neither inside the package nor in a checkout (a broken install)."""
-
-
 def notes_file() -> Path:
     """Where the teacher's notes are: inside the installed package, or ``docs/`` in a checkout."""
-    here = Path(__file__).resolve().parents[1]  # the wstutorial package
-    candidates = (here / "docs" / NOTES_NAME, here.parent / "docs" / NOTES_NAME)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise NotesMissing(
-        f"the teacher's notes are neither in {candidates[0]} nor in {candidates[1]}; "
-        "reinstall the package: python -m pip install --force-reinstall \"wstutorial[notebook]\""
-    )
+    return packaged_file(f"docs/{NOTES_NAME}", "the teacher's notes")
 
 
 def notes_text() -> str:
