@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import shutil
 import socket
 import threading
 import time
@@ -34,6 +33,7 @@ from ..server.runner import TutorialServer, start_server
 from ..wording import count
 from .links import page_link
 from .selfcheck import CheckResult, NotYet, run_check
+from .student_copies import StudentCopies, copy_starting_points
 
 __all__ = [
     "PAGES",
@@ -55,49 +55,21 @@ SEND_TIMEOUT = 5.0
 Show = Callable[[str], None]
 
 
-class StudentPages:
-    """The student's copies of the exercise pages: where they are, which exist."""
-
-    def __init__(self, folder: Path, names: tuple[str, ...]) -> None:
-        self.folder = folder
-        self.names = names
-
-    def path(self, name: str) -> Path:
-        return self.folder / name
+class StudentPages(StudentCopies):
+    """The student's copies of the exercise pages."""
 
     def __str__(self) -> str:
-        files = ", ".join(f"{self.folder.name}/{name}" for name in self.names)
         return (
-            f"Your pages: {files}. Open one from the file browser on the left "
+            f"Your pages: {self.files()}. Open one from the file browser on the left "
             "(right-click > Open With > Editor), edit, save, then run its check. "
             "The tutorial never overwrites them; delete one to get its starting point back."
         )
 
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
-        printer.text(str(self))  # type: ignore[attr-defined]
-
 
 def student_pages(folder: str | Path = "my-pages", starting_points: str | Path = "exercises",
                   names: tuple[str, ...] = PAGES) -> StudentPages:
-    """Copy each starting page into ``folder`` unless the student has it already; return the folder's pages.
-
-    Never overwrites: a file that exists is the student's work.
-    """
-    target = Path(folder)
-    source = Path(starting_points)
-    missing = [name for name in names if not (source / name).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"the starting pages {missing} are not in {source.resolve()}; run this from the notebooks folder"
-        )
-    target.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        if not (target / name).exists():
-            shutil.copyfile(source / name, target / name)
-    return StudentPages(target, names)
+    """Copy each starting page into ``folder`` unless the student has it already (never overwrites); the folder's pages."""
+    return StudentPages(copy_starting_points(folder, starting_points, names, "starting pages"), names)
 
 
 def show_in_notebook(url: str) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ast
 import re
-import shutil
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +32,7 @@ from ..client import BlockingClient, ConnectionClosed, ConnectionFailed, connect
 from .links import page_link
 from .programs import Program, ProgramError, port_in_use, run_program
 from .selfcheck import CheckResult, NotYet, run_check
+from .student_copies import StudentCopies, copy_starting_points
 
 __all__ = [
     "MESSAGES",
@@ -166,47 +166,25 @@ class _Failed(NotYet):
         self.key = key
 
 
-class StudentProgram:
-    """The student's program folder: where the files are."""
-
-    def __init__(self, folder: Path, names: tuple[str, ...]) -> None:
-        self.folder = folder
-        self.names = names
+class StudentProgram(StudentCopies):
+    """The student's program folder: the program first, then its page."""
 
     @property
     def program(self) -> Path:
-        return self.folder / self.names[0]
+        return self.path(self.names[0])
 
     def __str__(self) -> str:
-        files = ", ".join(f"{self.folder.name}/{name}" for name in self.names)
         return (
-            f"Your program: {files}. Open {self.folder.name}/{self.names[0]} from the file browser on the left "
+            f"Your program: {self.files()}. Open {self.folder.name}/{self.names[0]} from the file browser on the left "
             "(a double-click opens it in the editor), write it, save (Ctrl+S), then run its check. "
             "The tutorial never overwrites it; delete a file to get its starting point back."
         )
 
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
-        printer.text(str(self))  # type: ignore[attr-defined]
-
 
 def student_program(folder: str | Path = "my-program", starting_points: str | Path = "exercises",
                     names: tuple[str, ...] = PROGRAM_FILES) -> StudentProgram:
-    """Copy each starting file into ``folder`` unless the student has it already; never overwrites."""
-    target = Path(folder)
-    source = Path(starting_points)
-    missing = [name for name in names if not (source / name).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"the starting files {missing} are not in {source.resolve()}; run this from the notebooks folder"
-        )
-    target.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        if not (target / name).exists():
-            shutil.copyfile(source / name, target / name)
-    return StudentProgram(target, names)
+    """Copy each starting file into ``folder`` unless the student has it already (never overwrites); the program folder."""
+    return StudentProgram(copy_starting_points(folder, starting_points, names, "starting files"), names)
 
 
 # -- what the source says (only to choose the sentence; the run decides) ---------------------
