@@ -1,4 +1,4 @@
-"""Shared fixtures: a real tutorial server, and a classroom, on a free loopback port (helpers are in helpers.py)."""
+"""Shared fixtures: a real tutorial server, a classroom and a redis-server, on free loopback ports (helpers are in helpers.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import wstutorial
 
 if TYPE_CHECKING:
     from wstutorial.classroom import Classroom
+    from wstutorial.services.redisserver import RedisServer
 
 
 @pytest.fixture
@@ -28,6 +29,18 @@ def classroom() -> Iterator[Classroom]:
     from wstutorial.classroom import start_classroom  # only the tests that use a classroom load it
 
     running = start_classroom(port=0, interval=0.05)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, one per test module that asks for it."""
+    from wstutorial.services.redisserver import start_redis
+
+    running = start_redis()
     try:
         yield running
     finally:

@@ -340,6 +340,15 @@ class Running:
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    def __enter__(self) -> "Running":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        """Kill it if the test did not interrupt it: a failed test leaves no server running."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
     def interrupt(self) -> tuple[int, str]:
         """Ctrl-C; returns the exit code and everything printed (also the lines read so far)."""
         self.process.send_signal(signal.SIGINT)

@@ -5,28 +5,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
+from helpers import Running, next_json
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
-from wstutorial.services.redisserver import RedisServer, start_redis
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    running = start_redis()
-    try:
-        yield running
-    finally:
-        running.stop()
+from wstutorial.services.redisserver import RedisServer
 
 
 @pytest.fixture(scope="module")
@@ -40,18 +31,10 @@ def classroom(redis_server: RedisServer) -> Iterator[Classroom]:
         running.stop()
 
 
-def receive(client: ClientConnection, kind: str) -> dict[str, Any]:
-    """The next JSON message of type ``kind`` (others, e.g. presence of earlier tests, are skipped)."""
-    while True:
-        message = json.loads(client.recv(timeout=10))
-        if message.get("type") == kind:
-            return message
-
-
 def test_names_are_unique_across_workers(classroom: Classroom) -> None:
     """A name taken on worker 1 is refused on worker 2 (1008, with the room's sentence)."""
     with connect(classroom.chat_url("Ada", worker=1)) as ada:
-        assert receive(ada, "welcome")["name"] == "Ada"
+        assert next_json(ada, "welcome")["name"] == "Ada"
         with connect(classroom.chat_url("ada", worker=2)) as copy:
             with pytest.raises(ConnectionClosed):
                 copy.recv(timeout=10)
@@ -63,17 +46,17 @@ def test_names_are_unique_across_workers(classroom: Classroom) -> None:
 def test_chat_and_member_lists_cross_workers(classroom: Classroom) -> None:
     """Join, chat and leave on different workers: right names, right member lists, one room."""
     with connect(classroom.chat_url("Bea", worker=1)) as bea:
-        assert receive(bea, "welcome")["members"] == ["Bea"]
+        assert next_json(bea, "welcome")["members"] == ["Bea"]
         with connect(classroom.chat_url("Cy", worker=2)) as cy:
-            assert receive(cy, "welcome")["members"] == ["Bea", "Cy"]
-            assert receive(bea, "presence") == {"type": "presence", "joined": ["Cy"], "left": []}
+            assert next_json(cy, "welcome")["members"] == ["Bea", "Cy"]
+            assert next_json(bea, "presence") == {"type": "presence", "joined": ["Cy"], "left": []}
             bea.send("hello from worker 1")
-            assert receive(cy, "chat") == {"type": "chat", "name": "Bea", "text": "hello from worker 1"}
-            assert receive(bea, "chat")["name"] == "Bea"  # the sender gets it too, as in one process
+            assert next_json(cy, "chat") == {"type": "chat", "name": "Bea", "text": "hello from worker 1"}
+            assert next_json(bea, "chat")["name"] == "Bea"  # the sender gets it too, as in one process
             with connect(classroom.chat_url("Dee")) as dee:  # the room's own process serves /chat as well
-                assert receive(dee, "welcome")["history"][-1]["text"] == "hello from worker 1"
-                assert receive(cy, "presence")["joined"] == ["Dee"]
-        changes = [receive(bea, "presence") for _ in range(3)]
+                assert next_json(dee, "welcome")["history"][-1]["text"] == "hello from worker 1"
+                assert next_json(cy, "presence")["joined"] == ["Dee"]
+        changes = [next_json(bea, "presence") for _ in range(3)]
         assert [(c["joined"], c["left"]) for c in changes] == [(["Dee"], []), ([], ["Dee"]), ([], ["Cy"])]
         assert classroom.members() == ["Bea"]
 
@@ -81,10 +64,10 @@ def test_chat_and_member_lists_cross_workers(classroom: Classroom) -> None:
 def test_rate_limit_applies_on_a_worker(classroom: Classroom) -> None:
     """The room's limits hold for a student on a worker: a notice, then 1008 after too many refusals."""
     with connect(classroom.chat_url("Eve", worker=2)) as eve:
-        receive(eve, "welcome")
+        next_json(eve, "welcome")
         for number in range(8):
             eve.send(f"spam {number}")
-        assert receive(eve, "notice")["text"].startswith("too many messages: at most 1 a second")
+        assert next_json(eve, "notice")["text"].startswith("too many messages: at most 1 a second")
         with pytest.raises(ConnectionClosed):
             while True:
                 eve.recv(timeout=10)
@@ -95,7 +78,7 @@ def test_rate_limit_applies_on_a_worker(classroom: Classroom) -> None:
 def test_a_worker_limits_message_size(classroom: Classroom) -> None:
     """A message over the classroom's 16 KiB closes the connection with 1009 on the worker itself."""
     with connect(classroom.chat_url("Finn", worker=1), max_size=None) as finn:
-        receive(finn, "welcome")
+        next_json(finn, "welcome")
         finn.send("x" * (16 * 1024 + 1))
         with pytest.raises(ConnectionClosed):
             while True:
@@ -106,19 +89,19 @@ def test_a_worker_limits_message_size(classroom: Classroom) -> None:
 def test_board_gets_a_check_result_from_a_worker(classroom: Classroom) -> None:
     """A student on worker 2 is listed on the teacher's page and reports a self-check that the board shows."""
     with connect(f"{classroom.server.ws_url('/teacher')}?token={classroom.teacher_token}") as teacher:
-        receive(teacher, "board")
+        next_json(teacher, "board")
         with connect(classroom.chat_url("Gus", worker=2)) as gus:
-            receive(gus, "welcome")
-            while "Gus" not in receive(teacher, "members")["members"]:  # the first is the list on connecting
+            next_json(gus, "welcome")
+            while "Gus" not in next_json(teacher, "members")["members"]:  # the first is the list on connecting
                 pass
             # Who is connected on /chat lists the room's members, those on workers included.
-            while "Gus" not in receive(teacher, "connections")["paths"]["/chat"]:
+            while "Gus" not in next_json(teacher, "connections")["paths"]["/chat"]:
                 pass
             gus.send(json.dumps({"type": "progress", "exercise": "mini_chat", "passed": True, "reason": "it echoes"}))
             expected = {"type": "progress", "name": "Gus", "exercise": "mini_chat", "passed": True, "reason": "it echoes"}
-            live = receive(teacher, "progress")
+            live = next_json(teacher, "progress")
             assert (live["exercise"], live["passed"], live["reason"]) == ("mini_chat", True, "it echoes")
-            assert receive(gus, "progress") == expected  # the student's own receipt
+            assert next_json(gus, "progress") == expected  # the student's own receipt
         assert classroom.room.board.find("Gus").results["mini_chat"].passed is True  # type: ignore[union-attr]
 
 
@@ -144,12 +127,12 @@ def test_one_address_for_the_class_through_nginx(classroom: Classroom) -> None:
     after = classroom.events.next_seq
     try:
         with connect(balancer.ws_url("/chat?name=Max")) as max_, connect(balancer.ws_url("/chat?name=Nia")) as nia:
-            receive(max_, "welcome")
+            next_json(max_, "welcome")
             # Two workers publish the two joins: the room may take Nia's first (her welcome then lists her alone).
-            assert receive(nia, "welcome")["members"] in (["Max", "Nia"], ["Nia"])
+            assert next_json(nia, "welcome")["members"] in (["Max", "Nia"], ["Nia"])
             assert sorted(classroom.members()) == ["Max", "Nia"]
             nia.send("through nginx")
-            assert receive(max_, "chat") == {"type": "chat", "name": "Nia", "text": "through nginx"}
+            assert next_json(max_, "chat") == {"type": "chat", "name": "Nia", "text": "through nginx"}
     finally:
         balancer.stop()
     for name in ("Max", "Nia"):  # a worker's events come through its pipe: wait for them, not just read
@@ -164,7 +147,7 @@ def test_unnamed_clients_of_different_workers_are_told_apart(classroom: Classroo
     with connect(teacher_url) as teacher, connect(classroom.workers[0].ws_url("/ws")), \
             connect(classroom.workers[1].ws_url("/ws")), connect(classroom.workers[1].ws_url("/ws?name=Ove")):
         while True:
-            listed = receive(teacher, "connections")["paths"]["/ws"]
+            listed = next_json(teacher, "connections")["paths"]["/ws"]
             if len([label for label in listed if label.startswith("client-")]) == 2 and "Ove" in listed:
                 break
     unnamed = sorted((label for label in listed if label.startswith("client-")), key=lambda label: label[-2:])
@@ -179,19 +162,19 @@ def test_a_dead_workers_students_leave_the_room(redis_server: RedisServer) -> No
     try:
         with connect(running.chat_url("Kim", worker=1)) as kim, connect(running.chat_url("Lou", worker=2)) as lou, \
                 connect(running.workers[0].ws_url("/ws?name=Wes")), connect(teacher_url) as teacher:
-            kims_key = receive(kim, "welcome")["secret"]
-            receive(lou, "welcome")
-            while "Wes" not in receive(teacher, "connections")["paths"]["/ws"]:
+            kims_key = next_json(kim, "welcome")["secret"]
+            next_json(lou, "welcome")
+            while "Wes" not in next_json(teacher, "connections")["paths"]["/ws"]:
                 pass
             running.workers[0].process.kill()
-            while "Kim" not in receive(lou, "presence")["left"]:
+            while "Kim" not in next_json(lou, "presence")["left"]:
                 pass
             running.events.wait_for("worker 1 is gone: 1 of its students left the chat room", timeout=10)
             # Its /ws client went with it: the teacher page no longer lists it.
-            while "Wes" in receive(teacher, "connections")["paths"]["/ws"]:
+            while "Wes" in next_json(teacher, "connections")["paths"]["/ws"]:
                 pass
             with connect(running.chat_url("Kim", worker=2) + f"&secret={kims_key}") as again:  # her own row, on another worker
-                assert receive(again, "welcome")["members"] == ["Kim", "Lou"]
+                assert next_json(again, "welcome")["members"] == ["Kim", "Lou"]
     finally:
         running.stop()
 
@@ -202,7 +185,7 @@ def test_stop_ends_workers_and_redis() -> None:
     processes = [worker.process for worker in running.workers]
     redis_process = running.owned_redis.process
     with connect(running.chat_url("Hal", worker=2)) as hal:
-        receive(hal, "welcome")
+        next_json(hal, "welcome")
         assert running.stop() == 1
         with pytest.raises(ConnectionClosed):
             hal.recv(timeout=10)
@@ -214,42 +197,23 @@ def test_stop_ends_workers_and_redis() -> None:
 
 def test_classroom_with_workers_on_the_command_line() -> None:
     """`classroom --workers 2` prints each worker's port; students on both share the room; Ctrl-C ends every worker."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wstutorial", "classroom", "--host", "127.0.0.1", "--port", "0", "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    try:
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        text = "".join(lines)
-        workers = re.findall(r"worker \d \(pid (\d+)\): host localhost   port (\d+)", text)
-        redis_port = re.search(r"through Redis at redis://127\.0\.0\.1:(\d+)/0", text)
-        assert len(workers) == 2 and redis_port, text
+    with Running("classroom", "--host", "127.0.0.1", "--port", "0", "--workers", "2") as teaching:
+        workers = re.findall(r"worker \d \(pid (\d+)\): host localhost   port (\d+)", teaching.text)
+        redis_port = re.search(r"through Redis at redis://127\.0\.0\.1:(\d+)/0", teaching.text)
+        assert len(workers) == 2 and redis_port, teaching.text
         with connect(f"ws://127.0.0.1:{workers[0][1]}/chat?name=Ida") as ida:
-            receive(ida, "welcome")
+            next_json(ida, "welcome")
             with connect(f"ws://127.0.0.1:{workers[1][1]}/chat?name=Jo") as jo:
-                assert receive(jo, "welcome")["members"] == ["Ida", "Jo"]
+                assert next_json(jo, "welcome")["members"] == ["Ida", "Jo"]
                 jo.send("hi Ida")
-                assert receive(ida, "chat") == {"type": "chat", "name": "Jo", "text": "hi Ida"}
-                process.send_signal(signal.SIGINT)
-                out, err = process.communicate(timeout=30)
+                assert next_json(ida, "chat") == {"type": "chat", "name": "Jo", "text": "hi Ida"}
+                code, printed = teaching.interrupt()
                 with pytest.raises(ConnectionClosed):
                     while True:  # its own "hi Ida" may come first
                         jo.recv(timeout=10)
                 assert jo.close_code == 1001
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, err
-    assert "Stopped: 2 WebSocket client(s) closed with 1001" in out
+    assert code == 0, printed
+    assert "Stopped: 2 WebSocket client(s) closed with 1001" in printed
     for pid, _ in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid), 0)

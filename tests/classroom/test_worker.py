@@ -9,29 +9,21 @@ import json
 import ssl
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from helpers import next_json
 from wstutorial.classroom.room import ChatRoom
 from wstutorial.classroom.server import Classroom, start_classroom
 from wstutorial.cli import build_parser
 from wstutorial.server.options import WORKER_SETTINGS, ServerOptions
-from wstutorial.services.redisserver import RedisServer, start_redis
+from wstutorial.services.redisserver import RedisServer
 
 ALLOWED = "http://localhost:8889"
 WHEEL = "wstutorial-0.0.1-py3-none-any.whl"
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    running = start_redis()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +45,6 @@ def classroom(redis_server: RedisServer, wheels: Path) -> Iterator[Classroom]:
         yield running
     finally:
         running.stop()
-
-
-def receive(client: ClientConnection, kind: str) -> dict[str, Any]:
-    """The next JSON message of type ``kind`` (others are skipped)."""
-    while True:
-        message = json.loads(client.recv(timeout=10))
-        if message.get("type") == kind:
-            return message
 
 
 def closed(client: ClientConnection) -> tuple[int | None, str | None]:
@@ -119,12 +103,12 @@ def test_a_worker_believes_the_proxys_address_headers(classroom: Classroom) -> N
     """xheaders on the worker: X-Real-IP / X-Forwarded-For name the address the room limits joins by."""
     url = classroom.chat_url("Ann", worker=1)
     with connect(url, additional_headers={"X-Real-IP": "10.1.1.1"}) as ann:
-        receive(ann, "welcome")
+        next_json(ann, "welcome")
         with connect(classroom.chat_url("Ben", worker=1), additional_headers={"X-Real-IP": "10.1.1.1"}) as ben:
             code, reason = closed(ben)
             assert code == 1008 and reason is not None and reason.startswith("too many joins from 10.1.1.1")
         with connect(classroom.chat_url("Cal", worker=1), additional_headers={"X-Forwarded-For": "10.1.1.2"}) as cal:
-            assert receive(cal, "welcome")["members"] == ["Ann", "Cal"]
+            assert next_json(cal, "welcome")["members"] == ["Ann", "Cal"]
 
 
 def test_the_wheelhouse_is_served_on_every_port(classroom: Classroom, wheels: Path) -> None:
@@ -140,12 +124,12 @@ def test_the_teacher_page_lists_a_workers_connections(classroom: Classroom) -> N
     """A /ws and a /streaming client on a worker appear among the teacher page's connections, and go when they leave."""
     worker = classroom.workers[0]
     with connect(f"{classroom.server.ws_url('/teacher')}?token={classroom.teacher_token}") as teacher:
-        receive(teacher, "board")
+        next_json(teacher, "board")
         with connect(worker.ws_url("/ws?name=Zed"), open_timeout=10), connect(worker.ws_url("/streaming?name=Yan")):
             while True:
-                paths = receive(teacher, "connections")["paths"]
+                paths = next_json(teacher, "connections")["paths"]
                 if "Zed" in paths["/ws"] and "Yan" in paths["/streaming"]:
                     break
-        while "Zed" in receive(teacher, "connections")["paths"]["/ws"]:
+        while "Zed" in next_json(teacher, "connections")["paths"]["/ws"]:
             pass
     assert classroom.server.call(lambda: classroom.remote_connections.counts)

@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
-from helpers import child_processes, free_port, poll_until
+from helpers import Running, child_processes, free_port, poll_until
 from wstutorial.events import EventKind
 from wstutorial.server.cluster import Cluster, start_cluster
 from wstutorial.server.relay import decode, encode
@@ -21,15 +21,6 @@ from wstutorial.services import ServiceError, ServiceMissing
 from wstutorial.services.local import find_program
 from wstutorial.services.redisserver import RedisServer, start_redis
 from wstutorial.teaching.broadcast_timing import format_table, time_broadcasts
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    running = start_redis()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -163,46 +154,23 @@ def test_timing_table_from_a_run(cluster: Cluster) -> None:
 
 def test_serve_with_workers_on_the_command_line() -> None:
     """`serve --workers 2` prints each process's address; a publish reaches a client; Ctrl-C closes it with 1001."""
-    import os
     import re
-    import signal
-    import subprocess
-    import sys
 
     from wstutorial.server.relay import publish
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wstutorial", "serve", "--workers", "2", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    try:
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        text = "".join(lines)
-        updates = re.findall(r"ws://127\.0\.0\.1:\d+/updates", text)
-        redis_url = re.search(r"through Redis at (redis://\S+)", text)
-        assert len(set(updates)) == 2 and redis_url, text
+    with Running("serve", "--workers", "2", "--port", "0") as serving:
+        updates = re.findall(r"ws://127\.0\.0\.1:\d+/updates", serving.text)
+        redis_url = re.search(r"through Redis at (redis://\S+)", serving.text)
+        assert len(set(updates)) == 2 and redis_url, serving.text
         with websockets_connect(updates[1]) as client:
             assert publish(redis_url.group(1), "/updates", "from the command line") == 2
             assert client.recv(timeout=10) == "from the command line"
-            process.send_signal(signal.SIGINT)
-            out, err = process.communicate(timeout=30)
+            code, printed = serving.interrupt()
             with pytest.raises(ConnectionClosed):
                 client.recv(timeout=10)
             assert client.close_code == 1001
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, err
-    assert "Stopped: 1 WebSocket client(s) closed with 1001" in out
+    assert code == 0, printed
+    assert "Stopped: 1 WebSocket client(s) closed with 1001" in printed
 
 
 def test_serve_refuses_a_bad_worker_count() -> None:
