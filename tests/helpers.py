@@ -39,7 +39,8 @@ from wstutorial.address import free_port, listening_sockets
 __all__ = [
     "ROOT",
     "free_port", "stop_process", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient",
-    "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json", "results_by_name", "FakeClock",
+    "MASK", "frame", "close_frame", "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json",
+    "results_by_name", "FakeClock",
     "Running",
 ]
 
@@ -241,6 +242,30 @@ class RawClient:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+
+
+# A client's frames carry a mask (RFC 6455 section 5.3); this one is any four bytes.
+MASK = b"\x37\xfa\x21\x3d"
+
+
+def frame(opcode: int, payload: bytes = b"", *, fin: bool = True, rsv: int = 0, masked: bool = True) -> bytes:
+    """One client frame exactly as given: any opcode, any RSV bits, masked or not."""
+    head = bytes([(0x80 if fin else 0) | rsv | opcode])
+    mask_bit = 0x80 if masked else 0
+    size = len(payload)
+    if size < 126:
+        head += bytes([mask_bit | size])
+    elif size < 1 << 16:
+        head += bytes([mask_bit | 126]) + struct.pack("!H", size)
+    else:
+        head += bytes([mask_bit | 127]) + struct.pack("!Q", size)
+    if not masked:
+        return head + payload
+    return head + MASK + bytes(b ^ MASK[i % 4] for i, b in enumerate(payload))
+
+
+def close_frame(payload: bytes) -> bytes:
+    return frame(0x8, payload)
 
 
 def raw_clients(server: Any, count: int) -> list[socket.socket]:

@@ -19,29 +19,7 @@ from websockets.frames import Opcode
 from websockets.sync.client import connect
 
 import wstutorial
-from helpers import RawClient
-
-MASK = b"\x37\xfa\x21\x3d"
-
-
-def frame(opcode: int, payload: bytes = b"", *, fin: bool = True, rsv: int = 0, masked: bool = True) -> bytes:
-    """One client frame exactly as given: any opcode, any RSV bits, masked or not."""
-    head = bytes([(0x80 if fin else 0) | rsv | opcode])
-    mask_bit = 0x80 if masked else 0
-    size = len(payload)
-    if size < 126:
-        head += bytes([mask_bit | size])
-    elif size < 1 << 16:
-        head += bytes([mask_bit | 126]) + struct.pack("!H", size)
-    else:
-        head += bytes([mask_bit | 127]) + struct.pack("!Q", size)
-    if not masked:
-        return head + payload
-    return head + MASK + bytes(b ^ MASK[i % 4] for i, b in enumerate(payload))
-
-
-def close_frame(payload: bytes) -> bytes:
-    return frame(0x8, payload)
+from helpers import RawClient, close_frame, frame
 
 
 @pytest.fixture(scope="module")

@@ -15,31 +15,11 @@ import zlib
 import pytest
 from tornado.util import _websocket_mask
 
+from helpers import MASK, close_frame, frame
 from wstutorial.deflate import deflate_message, negotiate
 from wstutorial.receiver import Close, Event, Failure, Message, Ping, Pong, Receiver, unmask
 
-MASK = b"\x37\xfa\x21\x3d"
 DEFLATE = negotiate("permessage-deflate; client_max_window_bits")
-
-
-def frame(opcode: int, payload: bytes = b"", *, fin: bool = True, rsv: int = 0, masked: bool = True) -> bytes:
-    """One client frame exactly as given: any opcode, any RSV bits, masked or not."""
-    head = bytes([(0x80 if fin else 0) | rsv | opcode])
-    mask_bit = 0x80 if masked else 0
-    size = len(payload)
-    if size < 126:
-        head += bytes([mask_bit | size])
-    elif size < 1 << 16:
-        head += bytes([mask_bit | 126]) + struct.pack("!H", size)
-    else:
-        head += bytes([mask_bit | 127]) + struct.pack("!Q", size)
-    if not masked:
-        return head + payload
-    return head + MASK + bytes(b ^ MASK[i % 4] for i, b in enumerate(payload))
-
-
-def close_frame(payload: bytes) -> bytes:
-    return frame(0x8, payload)
 
 
 def compressed(payload: bytes) -> bytes:
