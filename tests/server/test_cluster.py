@@ -20,7 +20,6 @@ from wstutorial.server.relay import decode, encode
 from wstutorial.services import ServiceError, ServiceMissing
 from wstutorial.services.local import find_program
 from wstutorial.services.redisserver import RedisServer, start_redis
-from wstutorial.teaching.broadcast_timing import format_table, time_broadcasts
 
 
 @pytest.fixture(scope="module")
@@ -140,16 +139,6 @@ def test_bad_worker_count(workers: object) -> None:
     """workers must be 1 to 32."""
     with pytest.raises(ValueError, match=f"got {workers!r}"):
         start_cluster(workers=workers)  # type: ignore[arg-type]
-
-
-def test_timing_table_from_a_run(cluster: Cluster) -> None:
-    """time_broadcasts times real broadcasts; the table has one row per run."""
-    timing = asyncio.run(time_broadcasts(cluster, clients=8, rounds=3))
-    assert (timing.workers, timing.clients, timing.rounds) == (4, 8, 3)
-    assert 0 < timing.median_ms <= timing.slowest_ms
-    lines = format_table([timing]).splitlines()
-    assert lines[0].split() == ["processes", "clients", "broadcasts", "median", "slowest"]
-    assert lines[1].split()[:3] == ["4", "8", "3"]
 
 
 def test_serve_with_workers_on_the_command_line() -> None:
