@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import warnings
 from typing import Iterator
@@ -41,6 +42,28 @@ def test_the_loop_before_start_is_an_error_naming_the_thread() -> None:
         idle.call(print, "never")
     with pytest.raises(RuntimeError, match="^the idle-loop thread is not started$"):
         assert idle.loop is None
+
+
+def test_run_and_submit_on_a_thread_not_running_say_so_and_leave_no_coroutine_unawaited() -> None:
+    """Before start() and after stop(), run() and submit() name the thread and what to do; the coroutine is closed."""
+
+    async def nothing() -> None:
+        pass
+
+    idle = LoopThread("idle-loop")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a coroutine never awaited would warn when collected
+        with pytest.raises(RuntimeError, match="^the idle-loop thread is not started: call start\\(\\) first$"):
+            idle.run(nothing())
+        idle.start()
+        idle.stop()
+        with pytest.raises(RuntimeError, match="^the idle-loop thread has stopped: nothing runs on it any more; start a new one$"):
+            idle.submit(nothing())
+        coroutine = nothing()
+        with pytest.raises(RuntimeError):
+            idle.run(coroutine)
+        assert coroutine.cr_frame is None  # closed, so no "never awaited" warning later
+        gc.collect()
 
 
 def test_run_from_the_loops_own_thread_refuses_instead_of_waiting_forever(loop_thread: LoopThread) -> None:

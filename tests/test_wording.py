@@ -1,10 +1,10 @@
-"""count(): a number and its noun, singular for exactly one, in the sentences the learner reads."""
+"""count() and a_or_an(): a number and its noun, a noun and its article, in the sentences the learner reads."""
 
 from __future__ import annotations
 
 import pytest
 
-from wstutorial.wording import count
+from wstutorial.wording import a_or_an, count
 
 
 @pytest.mark.parametrize(
@@ -21,3 +21,9 @@ def test_an_irregular_plural_is_used_as_given() -> None:
     assert count(4, "process", "processes") == "4 processes"
     assert count(1, "process", "processes") == "1 process"
     assert count(2, "child", "children") == "2 children"
+
+
+@pytest.mark.parametrize(("word", "expected"), [("list", "a list"), ("Event", "an Event"), ("OrderedDict", "an OrderedDict"), ("object", "an object")])
+def test_the_article_follows_the_first_letter(word: str, expected: str) -> None:
+    """'an' before a vowel, whatever its case; 'a' otherwise."""
+    assert a_or_an(word) == expected

@@ -9,6 +9,7 @@ their own loop in a thread instead; other threads reach it only through
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
@@ -54,7 +55,7 @@ class LoopThread:
         if self.in_thread():
             coroutine.close()
             raise RuntimeError(f"run() called from the {self.name} thread itself would wait forever")
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._running_loop(coroutine))
         try:
             return future.result(timeout)
         except TimeoutError:
@@ -69,7 +70,18 @@ class LoopThread:
 
     def submit(self, awaitable: Awaitable[T]) -> "asyncio.Future[T]":
         """Schedule a coroutine; returns a ``concurrent.futures.Future`` without waiting."""
-        return asyncio.run_coroutine_threadsafe(awaitable, self.loop)  # type: ignore[arg-type,return-value]
+        return asyncio.run_coroutine_threadsafe(awaitable, self._running_loop(awaitable))  # type: ignore[arg-type,return-value]
+
+    def _running_loop(self, awaitable: Awaitable[Any]) -> asyncio.AbstractEventLoop:
+        """The loop while it runs; else ``awaitable`` is closed (no "never awaited" warning later) and the error says why."""
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            return loop
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        if loop is None:
+            raise RuntimeError(f"the {self.name} thread is not started: call start() first")
+        raise RuntimeError(f"the {self.name} thread has stopped: nothing runs on it any more; start a new one")
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the loop, cancel what still runs on it, and join the thread."""

@@ -7,6 +7,7 @@ its lines in ``linecache``, as IPython runs a notebook cell.
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import linecache
 import warnings
@@ -56,6 +57,8 @@ class Sensor:
         ([1, 2], "a list of 2"),
         ({"a": 1}, "a dict of 1"),
         (Sensor(), "a Sensor object"),
+        (collections.OrderedDict(), "an OrderedDict of 0"),
+        (asyncio.Event(), "an Event object"),
     ],
 )
 def test_describe_shows_text_and_numbers_as_written_and_anything_else_by_its_kind(value: object, shown: str) -> None:

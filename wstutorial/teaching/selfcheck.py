@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterator
 
 from ..student import progress
+from ..wording import a_or_an
 
 __all__ = [
     "CheckResult",
@@ -179,8 +180,8 @@ def describe(value: object) -> str:
     if callable(value) and hasattr(value, "__name__"):
         return f"the function {value.__name__} itself (not called)"
     if isinstance(value, (list, tuple, set, dict)):
-        return f"a {type(value).__name__} of {len(value)}"
-    return f"a {type(value).__name__} object"
+        return f"{a_or_an(type(value).__name__)} of {len(value)}"
+    return f"{a_or_an(type(value).__name__)} object"
 
 
 # -- a missing await --------------------------------------------------------------------------
