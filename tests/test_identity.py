@@ -89,13 +89,20 @@ def test_each_holder_is_the_subject_of_a_sentence() -> None:
 
 
 def test_the_header_carries_pid_and_notebook_and_a_name_cannot_forge_the_pid() -> None:
-    """header_value and parse_header round-trip; ';' and ',' in a notebook's name are dropped, so it stays one field."""
+    """header_value and parse_header round-trip; a name is percent-encoded, so ';' and ',' in it cannot make a field."""
     identity = ServerIdentity(4321, "01-hello-server.ipynb", "ignored in the header")
     assert header_value(identity) == "pid=4321; notebook=01-hello-server.ipynb"
     assert parse_header(header_value(identity)) == ServerIdentity(4321, "01-hello-server.ipynb")
     assert header_value(ServerIdentity(4321)) == "pid=4321"
     forged = parse_header(header_value(ServerIdentity(4321, "x; pid=1,.ipynb")))
-    assert forged is not None and forged.pid == 4321
+    assert forged == ServerIdentity(4321, "x; pid=1,.ipynb")
+
+
+def test_a_name_with_spaces_or_accents_comes_back_whole() -> None:
+    """The header is ASCII, yet a student's 'Übung 1.ipynb' is named as it is, not as 'bung1.ipynb'."""
+    identity = ServerIdentity(4321, "Übung 1.ipynb")
+    assert header_value(identity) == "pid=4321; notebook=%C3%9Cbung%201.ipynb"
+    assert parse_header(header_value(identity)) == identity
 
 
 @pytest.mark.parametrize("value", [None, "", "pid=", "pid=abc", "notebook=x.ipynb", "pid=-5", "garbage"])

@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import sys
+import urllib.parse
 
 __all__ = [
     "HEADER",
@@ -134,8 +135,12 @@ def describe_holder(holder: ServerIdentity | str | None) -> str:
 
 
 def header_value(identity: ServerIdentity) -> str:
-    """The ``X-Wstutorial-Server`` header: ``pid=1234; notebook=01-hello-server.ipynb``."""
-    notebook = "".join(ch for ch in identity.notebook if 32 < ord(ch) < 127 and ch not in ";,")
+    """The ``X-Wstutorial-Server`` header: ``pid=1234; notebook=01-hello-server.ipynb``.
+
+    The name is percent-encoded: a header is ASCII, and ``;`` or ``,`` in a
+    name must not start a field (``Übung 1.ipynb`` is ``%C3%9Cbung%201.ipynb``).
+    """
+    notebook = urllib.parse.quote(identity.notebook, safe="")
     return f"pid={identity.pid}" + (f"; notebook={notebook}" if notebook else "")
 
 
@@ -147,4 +152,4 @@ def parse_header(value: str | None) -> ServerIdentity | None:
     pid = fields.get("pid", "")
     if not pid.isdigit():
         return None
-    return ServerIdentity(int(pid), fields.get("notebook", ""))
+    return ServerIdentity(int(pid), urllib.parse.unquote(fields.get("notebook", "")))
