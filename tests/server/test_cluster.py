@@ -16,7 +16,6 @@ import wstutorial
 from helpers import Running, child_processes, free_port, poll_until
 from wstutorial.events import EventKind
 from wstutorial.server.cluster import Cluster, start_cluster
-from wstutorial.server.relay import decode, encode
 from wstutorial.services import ServiceError, ServiceMissing
 from wstutorial.services.local import find_program
 from wstutorial.services.redisserver import RedisServer, start_redis
@@ -57,16 +56,6 @@ def test_missing_program_says_how_to_install() -> None:
     """A program that is not installed is named, with the install command."""
     with pytest.raises(ServiceMissing, match="no-such-server-wstutorial is not installed.*apt-get install x"):
         find_program("no-such-server-wstutorial", "sudo apt-get install x")
-
-
-def test_channel_messages_are_checked() -> None:
-    """encode/decode round-trip; anything else is refused with a sentence."""
-    assert decode(encode("/updates", "hi")) == ("/updates", "hi")
-    for bad in (b"not json", '{"path": 1, "text": "x"}', '{"path": "nope", "text": "x"}', "[]"):
-        with pytest.raises(ValueError, match="broadcast"):
-            decode(bad)
-    with pytest.raises(ValueError, match="must start with '/'"):
-        encode("updates", "x")
 
 
 def test_broadcast_reaches_every_client_of_every_process(cluster: Cluster) -> None:
