@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from typing import Iterator
 
@@ -13,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
-from helpers import Running, child_processes, free_port, poll_until
+from helpers import Running, free_port, poll_until
 from wstutorial.events import EventKind
 from wstutorial.server.cluster import Cluster, start_cluster
 from wstutorial.services import ServiceError, ServiceMissing
@@ -29,27 +28,6 @@ def cluster(redis_server: RedisServer) -> Iterator[Cluster]:
         yield running
     finally:
         running.stop()
-
-
-def test_redis_server_answers_and_stops(redis_server: RedisServer) -> None:
-    """start_redis runs a real redis-server on a loopback port; stop frees the port."""
-    assert redis.Redis.from_url(redis_server.url).ping()
-    extra = start_redis(reuse=False)  # a second one, beside the module's
-    assert extra.url.startswith("redis://127.0.0.1:")
-    extra.stop()
-    extra.stop()  # twice is fine
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection((extra.host, extra.port), timeout=2).close()
-
-
-def test_starting_again_reuses_the_running_redis(redis_server: RedisServer) -> None:
-    """A re-run cell: start_redis() again returns the running Redis (same URL, one redis-server), the repr says so."""
-    assert start_redis() is redis_server
-    assert child_processes("redis-server") == [redis_server.process.pid]
-    assert redis.Redis.from_url(redis_server.url).ping()
-    assert repr(redis_server) == (
-        f"<RedisServer 127.0.0.1:{redis_server.port} running (reused: an earlier start_redis() in this process started it)>"
-    )
 
 
 def test_missing_program_says_how_to_install() -> None:
