@@ -15,8 +15,7 @@ import wstutorial
 from helpers import Running, free_port, poll_until
 from wstutorial.events import EventKind
 from wstutorial.server.cluster import Cluster, start_cluster
-from wstutorial.services import ServiceError, ServiceMissing
-from wstutorial.services.local import find_program
+from wstutorial.services import ServiceError
 from wstutorial.services.redisserver import RedisServer, start_redis
 from wstutorial.teaching.broadcast_timing import format_table, time_broadcasts
 
@@ -28,12 +27,6 @@ def cluster(redis_server: RedisServer) -> Iterator[Cluster]:
         yield running
     finally:
         running.stop()
-
-
-def test_missing_program_says_how_to_install() -> None:
-    """A program that is not installed is named, with the install command."""
-    with pytest.raises(ServiceMissing, match="no-such-server-wstutorial is not installed.*apt-get install x"):
-        find_program("no-such-server-wstutorial", "sudo apt-get install x")
 
 
 def test_broadcast_reaches_every_client_of_every_process(cluster: Cluster) -> None:
