@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from typing import Iterator
 
@@ -13,12 +12,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
-from helpers import Running, child_processes, free_port, poll_until
+from helpers import Running, free_port, poll_until
 from wstutorial.events import EventKind
 from wstutorial.server.cluster import Cluster, start_cluster
-from wstutorial.server.relay import decode, encode
-from wstutorial.services import ServiceError, ServiceMissing
-from wstutorial.services.local import find_program
+from wstutorial.services import ServiceError
 from wstutorial.services.redisserver import RedisServer, start_redis
 
 
@@ -29,43 +26,6 @@ def cluster(redis_server: RedisServer) -> Iterator[Cluster]:
         yield running
     finally:
         running.stop()
-
-
-def test_redis_server_answers_and_stops(redis_server: RedisServer) -> None:
-    """start_redis runs a real redis-server on a loopback port; stop frees the port."""
-    assert redis.Redis.from_url(redis_server.url).ping()
-    extra = start_redis(reuse=False)  # a second one, beside the module's
-    assert extra.url.startswith("redis://127.0.0.1:")
-    extra.stop()
-    extra.stop()  # twice is fine
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection((extra.host, extra.port), timeout=2).close()
-
-
-def test_starting_again_reuses_the_running_redis(redis_server: RedisServer) -> None:
-    """A re-run cell: start_redis() again returns the running Redis (same URL, one redis-server), the repr says so."""
-    assert start_redis() is redis_server
-    assert child_processes("redis-server") == [redis_server.process.pid]
-    assert redis.Redis.from_url(redis_server.url).ping()
-    assert repr(redis_server) == (
-        f"<RedisServer 127.0.0.1:{redis_server.port} running (reused: an earlier start_redis() in this process started it)>"
-    )
-
-
-def test_missing_program_says_how_to_install() -> None:
-    """A program that is not installed is named, with the install command."""
-    with pytest.raises(ServiceMissing, match="no-such-server-wstutorial is not installed.*apt-get install x"):
-        find_program("no-such-server-wstutorial", "sudo apt-get install x")
-
-
-def test_channel_messages_are_checked() -> None:
-    """encode/decode round-trip; anything else is refused with a sentence."""
-    assert decode(encode("/updates", "hi")) == ("/updates", "hi")
-    for bad in (b"not json", '{"path": 1, "text": "x"}', '{"path": "nope", "text": "x"}', "[]"):
-        with pytest.raises(ValueError, match="broadcast"):
-            decode(bad)
-    with pytest.raises(ValueError, match="must start with '/'"):
-        encode("updates", "x")
 
 
 def test_broadcast_reaches_every_client_of_every_process(cluster: Cluster) -> None:
