@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -111,6 +112,20 @@ def test_a_worker_relays_broadcasts_and_stops_when_its_stdin_closes(worker: Work
         assert closed_with(listener) == 1001
     assert worker.next_line("stopped") == {"stopped": 1}
     assert worker.process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_ctrl_c_or_sigterm_with_stdin_still_open_closes_the_clients_with_1001(
+    stop: signal.Signals, worker: WorkerProcess
+) -> None:
+    """A process manager's SIGTERM stops a worker as Ctrl-C does: its clients get 1001, a stopped line, exit code 0."""
+    port = worker.next_line("listening")["listening"]
+    with websockets_connect(f"ws://127.0.0.1:{port}/updates", open_timeout=10) as listener:
+        worker.event("new connection")
+        worker.process.send_signal(stop)
+        assert closed_with(listener) == 1001
+    assert worker.next_line("stopped") == {"stopped": 1}
+    assert worker.process.wait(timeout=30) == 0, worker.stderr()
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ broadcast published on Redis to this process's clients.
 
 It talks to the process that started it through its standard streams, which
 works the same on Linux, macOS and Windows (no ``fork``): one JSON line per
-event on stdout (the first says ``{"listening": PORT}``), and it stops
-(closing its clients with 1001) when its standard input is closed, or on
-Ctrl-C / SIGTERM.
+event on stdout (``{"listening": PORT}`` once it listens, ``{"stopped": N}``
+at the end), and it stops (closing its clients with 1001) when its standard
+input is closed, or on Ctrl-C / SIGTERM.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 import threading
@@ -85,8 +86,11 @@ def worker_parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 def run_worker(serving: Coroutine[Any, Any, None]) -> int:
     """Run a worker's ``serve(...)`` until its stdin closes, Ctrl-C or SIGTERM; a failure is one JSON line and exit 1."""
-    # SIGTERM (a process manager stopping us) ends the process like Ctrl-C.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM (a process manager stopping us) is Ctrl-C: asyncio.run's own
+    # SIGINT handler then cancels serve(), whose finally closes the clients
+    # with 1001. (A KeyboardInterrupt raised in the loop would cancel every
+    # task at once, Tornado's connections among them: 1006.)
+    signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
     try:
         asyncio.run(serving)
     except KeyboardInterrupt:
@@ -108,7 +112,12 @@ async def _stdin_closed() -> None:
     closed = loop.create_future()
 
     def read_until_eof() -> None:
-        sys.stdin.buffer.read()
+        # The file descriptor, not sys.stdin.buffer: a daemon thread blocked
+        # inside the buffered reader holds its lock, and Python aborts at exit
+        # when it cannot take that lock (after Ctrl-C with stdin still open).
+        descriptor = sys.stdin.fileno()
+        while os.read(descriptor, 65536):
+            pass
         loop.call_soon_threadsafe(_finish, closed)
 
     # A daemon thread, not the loop's executor: asyncio.run would wait for a
