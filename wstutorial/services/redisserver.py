@@ -18,8 +18,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from ..address import free_port
-from .local import LocalService, OnePerKey, find_program, start_process, wait_for_port
+from ..address import free_port, port_is_free
+from .local import LocalService, OnePerKey, ServiceError, find_program, start_process, wait_for_port
 
 __all__ = ["RedisServer", "start_redis", "INSTALL_REDIS"]
 
@@ -67,9 +67,13 @@ def start_redis(port: int = 0, timeout: float = 10.0, *, reuse: bool = True) -> 
             previous.note = "reused: an earlier start_redis() in this process started it"
             return previous
     program = find_program("redis-server", INSTALL_REDIS)
-    folder = tempfile.TemporaryDirectory(prefix="wstutorial-redis-")
     requested = port
     host, port = "127.0.0.1", port or free_port()
+    # Else the wait below would reach the program that holds the port, while
+    # redis-server exits with "Address already in use".
+    if requested and not port_is_free(port, host):
+        raise ServiceError(f"port {port} of {host} is taken by another program: give start_redis another port, or none")
+    folder = tempfile.TemporaryDirectory(prefix="wstutorial-redis-")
     args = [
         program,
         "--bind", host,
