@@ -72,8 +72,8 @@ def test_a_released_thread_logs_as_usual_again(caplog: pytest.LogCaptureFixture)
         released.wait(10)
         logging.getLogger("tornado.general").warning("after release")
 
-    thread = threading.Thread(target=run)
-    with pytest.raises(RuntimeError, match="the thread is not started"):
+    thread = threading.Thread(target=run, name="quiet-test")
+    with pytest.raises(RuntimeError, match=r"^the thread quiet-test is not started: start it before quiet_thread\(\)$"):
         quiet_thread(thread, events)
     thread.start()
     try:

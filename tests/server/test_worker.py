@@ -153,6 +153,7 @@ def test_a_worker_that_cannot_serve_says_why_in_one_line(options: str | None, sa
     [
         ("not json", "--options must be a JSON object, got 'not json'"),
         ('{"debug": true}', "--options takes only interval, allowed_origins, max_message_size"),
+        ("[1]", "--options must be a JSON object, got '[1]'"),
     ],
 )
 def test_bad_options_are_refused_before_anything_starts(options: str, says: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,3 +163,15 @@ def test_bad_options_are_refused_before_anything_starts(options: str, says: str,
     assert exited.value.code == 2
     error = capsys.readouterr().err
     assert says in error and options in error
+
+
+def test_a_redis_url_that_is_no_url_is_named_in_the_error_line() -> None:
+    """--redis nonsense: one JSON error line that shows the URL given and one that works, exit code 1."""
+    result = subprocess.run(
+        [sys.executable, "-m", "wstutorial.server.worker", "--redis", "nonsense"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    (line,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert line["error"].endswith(": got 'nonsense', e.g. redis://127.0.0.1:6379/0"), line
+    assert "redis://" in line["error"].partition(": got")[0]  # redis-py's sentence: the schemes it takes

@@ -50,7 +50,7 @@ for _name in QUIET_LOGGERS:
 def quiet_thread(thread: threading.Thread, events: EventLog) -> None:
     """From now on, log records made in ``thread`` go to ``events`` instead of the log handlers."""
     if thread.ident is None:
-        raise RuntimeError("the thread is not started")
+        raise RuntimeError(f"the thread {thread.name} is not started: start it before quiet_thread()")
     with _filter.lock:
         _filter.threads[thread.ident] = events
 

@@ -105,6 +105,8 @@ class RedisLink:
             raise ConnectionError(
                 f"cannot reach Redis at {self.redis_url} ({error or type(error).__name__}); is redis-server running there?"
             ) from None
+        except ValueError as error:  # redis-py's sentence does not show the URL
+            raise ValueError(f"{error}: got {self.redis_url!r}, e.g. redis://127.0.0.1:6379/0") from None
         self._queue = asyncio.Queue()
         self._publisher = asyncio.create_task(self._publish_in_order())
         self._reader = asyncio.create_task(self._read())

@@ -62,7 +62,9 @@ def _settings(text: str) -> dict[str, Any]:
         settings = json.loads(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--options must be a JSON object, got {text[:80]!r}") from None
-    if not isinstance(settings, dict) or not set(settings) <= set(WORKER_SETTINGS):
+    if not isinstance(settings, dict):
+        raise argparse.ArgumentTypeError(f"--options must be a JSON object, got {text[:80]!r}")
+    if not set(settings) <= set(WORKER_SETTINGS):
         raise argparse.ArgumentTypeError(f"--options takes only {', '.join(WORKER_SETTINGS)}, got {text[:80]!r}")
     return settings
 

@@ -97,9 +97,9 @@ def stop_process(process: "subprocess.Popen[bytes] | subprocess.Popen[str]", tim
 class OnePerKey(Generic[T]):
     """What this process started, one per key (thread-safe): a re-run cell finds the one before.
 
-    ``swap(key, new)`` keeps ``new`` and hands back the one it replaces,
-    for the caller to stop; ``forget(key, item)`` drops ``item`` only if it
-    is still the one kept (a stopped old one must not drop its successor).
+    ``put(key, new)`` keeps ``new`` (the caller stops the one before, which
+    ``pop`` hands back); ``forget(key, item)`` drops ``item`` only if it is
+    still the one kept (a stopped old one must not drop its successor).
     """
 
     def __init__(self) -> None:
