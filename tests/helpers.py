@@ -16,6 +16,8 @@ normalisation (``..`` removal) real HTTP clients do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.server
 import json
 import os
 import signal
@@ -23,9 +25,10 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import enable_client_permessage_deflate
@@ -39,7 +42,7 @@ from wstutorial.address import free_port, listening_sockets
 __all__ = [
     "ROOT",
     "free_port", "stop_process", "wait_until", "poll_until", "rss_bytes", "open_fds", "child_processes", "RawClient",
-    "MASK", "frame", "close_frame", "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json",
+    "MASK", "frame", "close_frame", "plain_http_server", "raw_clients", "tracked_objects_made_by", "raw_http_get", "listening_addresses", "next_json",
     "results_by_name", "FakeClock",
     "Running",
 ]
@@ -266,6 +269,31 @@ def frame(opcode: int, payload: bytes = b"", *, fin: bool = True, rsv: int = 0, 
 
 def close_frame(payload: bytes) -> bytes:
     return frame(0x8, payload)
+
+
+@contextlib.contextmanager
+def plain_http_server(body: bytes) -> Iterator[int]:
+    """Another program's web server on a free loopback port (yielded): ``body`` at every path, no WebSocket."""
+
+    class AnyPage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AnyPage)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
 
 
 def raw_clients(server: Any, count: int) -> list[socket.socket]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
-import threading
 
 import pytest
 import tornado.websocket
 
 import wstutorial
-from helpers import free_port, wait_until
+from helpers import free_port, plain_http_server, wait_until
 
 
 def test_async_client_round_trip(server: wstutorial.TutorialServer) -> None:
@@ -150,26 +148,9 @@ def test_blocking_client_fails_the_same_way() -> None:
 def test_plain_http_server_is_not_a_websocket_server() -> None:
     """An HTTP server that is not a WebSocket server is named as such."""
 
-    class PlainPage(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"<p>just a web page</p>"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PlainPage)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with plain_http_server(b"<p>just a web page</p>") as port:
         with pytest.raises(wstutorial.ConnectionFailed, match="not a WebSocket server"):
-            wstutorial.connect_blocking(f"ws://127.0.0.1:{httpd.server_address[1]}/ws")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+            wstutorial.connect_blocking(f"ws://127.0.0.1:{port}/ws")
 
 
 def test_close_while_another_coroutine_iterates_ends_the_iteration(server: wstutorial.TutorialServer) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import http.server
 import os
-import threading
 from typing import Iterator
 
 import pytest
 from websockets.sync.client import connect as websockets_connect
 
 import wstutorial
+from helpers import plain_http_server
 from wstutorial.address import free_port
 from wstutorial.identity import (
     HEADER,
@@ -27,27 +26,8 @@ from wstutorial.identity import (
 @pytest.fixture
 def plain_http_port() -> Iterator[int]:
     """A web server of another program: a page at every path, JSON that is not a tutorial server's."""
-
-    class AnyPage(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b'{"server": "something else", "pid": 1}'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AnyPage)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_address[1]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with plain_http_server(b'{"server": "something else", "pid": 1}') as port:
+        yield port
 
 
 @pytest.mark.parametrize(
