@@ -137,3 +137,15 @@ def test_the_tests_mirror_the_package() -> None:
         f"{', '.join(stray)}: no module of wstutorial/ by that name; put a module's tests in tests/<package>/test_<module>.py, "
         "or name a test of the whole in WHOLE (tests/test_code_checks.py)"
     )
+
+
+def test_every_module_has_a_test_module_of_its_own_name() -> None:
+    """wstutorial/<package>/<module>.py has tests/<package>/test_<module>.py: a new module comes with its tests."""
+    package = ROOT / "wstutorial"
+    untested = [
+        str(path.relative_to(package))
+        for path in sorted(package.rglob("*.py"))
+        if path.stem not in ("__init__", "__main__")
+        and not (ROOT / "tests" / path.relative_to(package).parent / f"test_{path.name}").is_file()
+    ]
+    assert not untested, f"{', '.join(untested)}: no test module of its own name; add tests/<package>/test_<module>.py"
