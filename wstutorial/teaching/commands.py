@@ -20,7 +20,11 @@ _PLAIN = re.compile(r"[\w./\\:@+=-]+")
 
 
 def shell_quote(text: str) -> str:
-    """``text`` as one argument: unchanged when plain, else in double quotes."""
+    """``text`` as one argument: unchanged when plain, else in double quotes.
+
+    Enough for what the tutorial shows (requirements, paths); a text with
+    ``"``, ``$`` or a backquote would still be read by a POSIX shell.
+    """
     return text if _PLAIN.fullmatch(text) else f'"{text}"'
 
 
