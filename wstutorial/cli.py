@@ -19,6 +19,7 @@ from .address import InvalidAddress, is_loopback, lan_addresses, parse_host, par
 from .events import EventLog
 from .server.options import ServerOptions
 from .server.runner import ServerError, TutorialServer, start_server
+from .server.worker import stop_signals
 
 if TYPE_CHECKING:
     from .classroom.server import Classroom
@@ -212,14 +213,6 @@ def print_addresses(server: TutorialServer, out: Callable[[str], None] = print) 
                 f"  from other machines: http://<this machine's address>:{server.port}/ "
                 "(no network address found; see 'hostname -I' or 'ipconfig')"
             )
-
-
-def stop_signals() -> list[int]:
-    """The signals that stop a server: Ctrl-C, SIGTERM, and Ctrl-Break where it exists (Windows)."""
-    numbers: list[int] = [signal.SIGINT, signal.SIGTERM]
-    if hasattr(signal, "SIGBREAK"):
-        numbers.append(signal.SIGBREAK)
-    return numbers
 
 
 def already_stopping(signum: int, frame: object) -> None:

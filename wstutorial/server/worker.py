@@ -35,7 +35,7 @@ from .options import WORKER_SETTINGS, HandlerSpec, ServerOptions, with_overrides
 from .redislink import RedisLink
 from .relay import DEFAULT_CHANNEL, Relay, UpdatesHandler
 
-__all__ = ["main", "serve", "emit", "Service", "worker_parser", "run_worker"]
+__all__ = ["main", "serve", "emit", "Service", "worker_parser", "run_worker", "stop_signals"]
 
 
 class Service(Protocol):
@@ -86,21 +86,47 @@ def worker_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def stop_signals() -> list[int]:
+    """The signals that stop a server: Ctrl-C, SIGTERM, and Ctrl-Break where it exists (Windows)."""
+    numbers: list[int] = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGBREAK"):
+        numbers.append(signal.SIGBREAK)
+    return numbers
+
+
 def run_worker(serving: Coroutine[Any, Any, None]) -> int:
     """Run a worker's ``serve(...)`` until its stdin closes, Ctrl-C or SIGTERM; a failure is one JSON line and exit 1."""
-    # SIGTERM (a process manager stopping us) is Ctrl-C: asyncio.run's own
-    # SIGINT handler then cancels serve(), whose finally closes the clients
-    # with 1001. (A KeyboardInterrupt raised in the loop would cancel every
-    # task at once, Tornado's connections among them: 1006.)
-    signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
     try:
-        asyncio.run(serving)
-    except KeyboardInterrupt:
+        asyncio.run(_until_a_stop_signal(serving))
+    except KeyboardInterrupt:  # before the loop ran
         pass
     except (ConnectionError, OSError, ValueError, TypeError) as error:  # ValueError, TypeError: a bad setting
         emit({"error": str(error)})
         return 1
     return 0
+
+
+async def _until_a_stop_signal(serving: Coroutine[Any, Any, None]) -> None:
+    """Await ``serving``; a stop signal cancels it, so that its ``finally`` closes the clients with 1001.
+
+    Not a KeyboardInterrupt raised inside the loop: that cancels every task
+    at once, Tornado's connections among them (1006). And taken over, not
+    inherited: a process started with '&' by a script starts with Ctrl-C
+    ignored. ``signal.signal`` (not ``add_signal_handler``) works on Windows too.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: int, frame: object) -> None:
+        loop.call_soon_threadsafe(task.cancel)
+
+    for number in stop_signals():
+        signal.signal(number, stop)
+    try:
+        await serving
+    except asyncio.CancelledError:
+        pass  # stopped by a signal: serve's finally has closed the clients
 
 
 def _finish(future: "asyncio.Future[None]") -> None:
