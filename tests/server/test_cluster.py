@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import Iterator
 
 import pytest
@@ -47,11 +48,24 @@ def test_broadcast_reaches_every_client_of_every_process(cluster: Cluster) -> No
 def test_each_worker_sends_only_to_its_own_clients(cluster: Cluster) -> None:
     """Each worker's relay sends to the clients connected to that process (an independent client: websockets)."""
     # The test before closed its clients from their side: a worker may not have seen every close yet
-    # (it counted 2 clients here once, in one run out of five). Wait until each open has its close.
+    # (it counted 2 clients here once, in one run out of five). Each worker's events come in order,
+    # but one worker's may come later than the others' (a total over all workers passed with one
+    # worker's events still on their way, and that worker then sent to a client of the test before).
+    # So, per worker: every broadcast relayed (the same count everywhere) and each open has its close.
     def every_earlier_client_gone() -> bool:
-        events = [event for event in cluster.events.snapshot() if event.path == "/updates"]
-        opened = sum(event.kind == EventKind.OPEN for event in events)
-        return opened == sum(event.kind == EventKind.CLOSE for event in events)
+        opened: Counter[str] = Counter()
+        closed: Counter[str] = Counter()
+        relayed: Counter[str] = Counter()
+        for event in cluster.events.snapshot():
+            worker = event.client.split(" client")[0]
+            if event.path == "/updates" and event.kind == EventKind.OPEN:
+                opened[worker] += 1
+            elif event.path == "/updates" and event.kind == EventKind.CLOSE:
+                closed[worker] += 1
+            elif event.text.startswith("broadcast from Redis"):
+                relayed[worker] += 1
+        workers = [f"worker {number}" for number in range(1, len(cluster.workers) + 1)]
+        return opened == closed and len({relayed[worker] for worker in workers}) == 1
 
     poll_until(every_earlier_client_gone)
     after = cluster.events.next_seq
@@ -67,8 +81,8 @@ def test_each_worker_sends_only_to_its_own_clients(cluster: Cluster) -> None:
             seen = event.seq + 1
     sent = sorted(texts)
     assert [client for client, _ in sent] == ["worker 1", "worker 2", "worker 3", "worker 4"]
-    assert sent[2][1] == "broadcast from Redis sent to 1 clients on /updates"
-    assert all(text.endswith("sent to 0 clients on /updates") for client, text in sent if client != "worker 3")
+    assert sent[2][1] == "broadcast from Redis sent to 1 clients on /updates", sent
+    assert all(text.endswith("sent to 0 clients on /updates") for client, text in sent if client != "worker 3"), sent
 
 
 def test_stop_closes_clients_with_going_away(redis_server: RedisServer) -> None:
